@@ -1,0 +1,55 @@
+// Buffer: collects a shard's records until a threshold says "flush".
+//
+// The pipeline adds every record it reads, kept or dropped by the filter, so
+// the batch's range covers dropped records too and the checkpoint can move
+// past them. Only kept records are stored and counted by the thresholds.
+//
+// Thread-safety: one buffer belongs to one shard reader; not thread-safe.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "kc/clock.h"
+#include "kc/config.h"
+#include "kc/record.h"
+
+namespace kc {
+
+class Buffer {
+ public:
+  virtual ~Buffer() = default;
+
+  // `now` is the reader's clock when the record was read; age counts from the
+  // first record added after a Take.
+  virtual void Add(Record record, bool keep, Clock::TimePoint now) = 0;
+  // True when a threshold is reached: record count, byte count or age.
+  virtual bool ShouldFlush(Clock::TimePoint now) const = 0;
+  // When the age threshold fires; nullopt while empty.
+  virtual std::optional<Clock::TimePoint> Deadline() const = 0;
+  // Nothing was added since the last Take.
+  virtual bool Empty() const = 0;
+  virtual uint64_t Bytes() const = 0;
+  // The batch so far (stream and shard left for the caller). REQUIRES: !Empty()
+  virtual Batch Take() = 0;
+};
+
+// Flushes at whichever of max_records, max_bytes and max_age comes first.
+class ThresholdBuffer final : public Buffer {
+ public:
+  explicit ThresholdBuffer(const BufferConfig& config) : config_(config) {}
+
+  void Add(Record record, bool keep, Clock::TimePoint now) override;
+  bool ShouldFlush(Clock::TimePoint now) const override;
+  std::optional<Clock::TimePoint> Deadline() const override;
+  bool Empty() const override { return !started_.has_value(); }
+  uint64_t Bytes() const override { return batch_.bytes; }
+  Batch Take() override;
+
+ private:
+  BufferConfig config_;
+  Batch batch_;
+  std::optional<Clock::TimePoint> started_;
+};
+
+}  // namespace kc

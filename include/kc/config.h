@@ -1,0 +1,128 @@
+// The daemon's configuration: one TOML file, several pipelines.
+//
+// ParseConfig turns TOML text into a validated, immutable Config or into the
+// list of every problem found, each naming the line and the key. Unknown keys
+// are problems, so a typo never silently falls back to a default.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kc/status.h"
+
+namespace kc {
+
+struct AwsConfig {
+  std::string region;                            // empty: AWS_REGION / AWS_DEFAULT_REGION / profile
+  std::string endpoint;                          // empty: the service's public endpoint in `region`
+  std::map<std::string, std::string> endpoints;  // per-service override: "kinesis" → URL
+  std::string profile;                           // empty: AWS_PROFILE or "default"
+  bool verify_tls = true;
+};
+
+struct CheckpointConfig {
+  // Only "file" is available now; "redis", "dynamodb" and "postgres" are
+  // planned and rejected by ParseConfig as "not available yet".
+  std::string store = "file";
+  std::string path = "state/checkpoints";
+  std::string app = "kinesis-connect";
+};
+
+struct StartAt {
+  enum class Kind { kTrimHorizon, kLatest, kTimestamp };
+  Kind kind = Kind::kTrimHorizon;
+  int64_t timestamp_ms = 0;  // for kTimestamp
+};
+
+struct BufferConfig {
+  uint64_t max_records = 500;
+  uint64_t max_bytes = 5ull << 20;
+  std::chrono::milliseconds max_age{30'000};
+};
+
+enum class FileFormat { kLines, kRaw, kEnvelope };
+
+struct EmitterConfig {
+  std::string type;  // "file" | "stdout"
+  // file, stdout
+  std::string directory;
+  FileFormat format = FileFormat::kLines;
+};
+
+struct PipelineConfig {
+  std::string name;
+  std::string stream;
+  StartAt start_at;
+  std::string transformer = "string";
+  std::string filter = "all_pass";
+  BufferConfig buffer;
+  EmitterConfig emitter;
+  // GetRecords tuning. Kinesis allows 5 calls/s per shard, shared by all
+  // consumers: an idle shard is polled every `poll_interval`.
+  uint32_t records_per_call = 10'000;
+  std::chrono::milliseconds poll_interval{1'000};
+  std::chrono::milliseconds shard_discovery_interval{10'000};
+  int line = 0;  // where the [[pipeline]] table starts, for messages
+};
+
+struct Config {
+  AwsConfig aws;
+  CheckpointConfig checkpoint;
+  std::vector<PipelineConfig> pipelines;
+};
+
+// One thing wrong with a config.
+//
+// `key` is the dotted path of the offending key. Pipelines are named by their
+// 0-based position in the file, "pipeline[0]", not by their `name`: the name
+// may be the very thing that is missing, invalid or duplicated, and the
+// position always points at one table. Examples: "aws.endpoints.s3",
+// "checkpoint.store", "pipeline[1].buffer.max_bytes", "pipeline[0].emitter"
+// (a missing table). Keys that are not bare TOML keys are quoted:
+// pipeline[0]."my key". `key` is empty for problems with the file as a whole
+// (a TOML syntax error, an unreadable file).
+//
+// `line` is where the value is; for a missing key or table, the line of the
+// header of the table that should contain it. ParseConfig returns problems in
+// line order, those with line 0 last.
+//
+// Messages name keys, types and limits; they repeat what the user wrote only
+// for choices from a fixed list (types, formats, unit names), never other
+// values, which could be secrets.
+struct ConfigProblem {
+  int line = 0;     // 1-based; 0 when the problem has no single line
+  std::string key;  // dotted path, e.g. "pipeline[1].buffer.max_bytes"; may be empty
+  std::string message;
+  // "<source>:<line>: <key>: <message>"; ":<line>" is left out when `line` is
+  // 0 and "<key>: " when `key` is empty.
+  std::string ToString(const std::string& source) const;
+};
+
+using ConfigResult = std::expected<Config, std::vector<ConfigProblem>>;
+
+// `source` names the input in messages (usually the file path).
+ConfigResult ParseConfig(std::string_view toml_text, const std::string& source);
+ConfigResult LoadConfigFile(const std::string& path);
+
+// "5MiB", "5 MiB", "512KB", "1024" → bytes. Binary (KiB, MiB, GiB, TiB) and
+// decimal (KB, MB, GB, TB) units and B, matched ignoring case ("mib" = "MiB");
+// no unit means bytes. Fractions are accepted when they come to whole bytes
+// ("1.5GiB", "0.5KB"; not "1.5"), with at most 6 decimals. Negative numbers,
+// other units and trailing text are errors whose message shows an example.
+Result<uint64_t> ParseByteSize(std::string_view text);
+// "30s", "250ms", "5m", "1h", "1m30s", "1.5s" → milliseconds. Units ms, s, m,
+// h in lowercase; components add up. A bare number other than "0" is an error
+// (is "30" seconds or milliseconds?) suggesting "30s"; so are negative values
+// and anything finer than a millisecond.
+Result<std::chrono::milliseconds> ParseDuration(std::string_view text);
+// RFC 3339, e.g. "2026-01-02T03:04:05Z", "2026-01-02T03:04:05.123+01:00" → ms
+// since the epoch. The offset is required; digits after milliseconds are
+// truncated; impossible dates (February 30) and leap seconds are errors.
+Result<int64_t> ParseRfc3339(std::string_view text);
+
+}  // namespace kc

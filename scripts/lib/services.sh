@@ -1,0 +1,240 @@
+# shellcheck shell=bash
+# Local AWS stand-ins for the tests and the demo. Source this file; it defines
+# functions only and changes no shell options.
+#
+#   kc_free_port                 print a free TCP port on 127.0.0.1
+#   kc_start_kinesalite DIR [P]  start the signature-verifying kinesalite
+#                                (data in DIR/kinesalite-data, log in
+#                                DIR/kinesalite.log, pid in DIR/kinesalite.pid)
+#                                and export KC_KINESIS_ENDPOINT. Call it in the
+#                                current shell, not in $(...), or the export is
+#                                lost.
+#   kc_stop_services DIR         stop every service started with DIR
+#   kc_aws SERVICE ARGS...       the AWS CLI with test credentials, pointed at
+#                                the stand-in for SERVICE, e.g.
+#                                kc_aws kinesis list-streams
+#
+# Settings (environment, all optional):
+#   KC_STANDIN_SECRET     secret key the stand-ins verify signatures with
+#                         (default kc-test-secret)
+#   KC_AWS_CLI            AWS CLI to run (default /usr/bin/aws, the v2 CLI)
+#   KC_AWS_ACCESS_KEY_ID, KC_AWS_SECRET_ACCESS_KEY, KC_AWS_REGION
+#                         what kc_aws signs with (defaults kc-test-key,
+#                         $KC_STANDIN_SECRET, us-east-1); a service may
+#                         override them as KC_<SERVICE>_ACCESS_KEY_ID etc.
+#   KC_<SERVICE>_ENDPOINT where kc_aws sends SERVICE's calls (set by the
+#                         kc_start_* functions)
+#   KC_SERVICE_START_TIMEOUT  seconds to wait for a service (default 30)
+#
+# Each service started with DIR leaves DIR/NAME.pid. kc_stop_services stops
+# them all: with a function _kc_stop_NAME when one is defined (for services
+# that need their own shutdown), otherwise with SIGTERM, then SIGKILL after a
+# deadline. New services follow the same shape: kc_start_NAME DIR [PORT]
+# writing DIR/NAME.pid and DIR/NAME.log and exporting KC_NAME_ENDPOINT.
+
+_kc_services_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
+# Prints a port the OS considers free on 127.0.0.1. Another process can take
+# it before it is used; kc_start_kinesalite retries with a new one when that
+# happens.
+kc_free_port() {
+  node -e '
+    const s = require("net").createServer()
+    s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close() })'
+}
+
+# True while PID is a running process (not a zombie waiting to be reaped).
+_kc_pid_alive() {
+  local pid=$1 stat
+  kill -0 "$pid" 2>/dev/null || return 1
+  stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+  # The state letter follows the parenthesised command name.
+  stat=${stat##*) }
+  [[ ${stat:0:1} != Z ]]
+}
+
+_kc_now_ms() {
+  local t
+  t=$(date +%s%N)
+  echo $((t / 1000000))
+}
+
+# Starts kinesalite (tests/stand-ins/kinesalite.js) in the background.
+kc_start_kinesalite() {
+  if (($# < 1 || $# > 2)); then
+    echo "usage: kc_start_kinesalite DIR [PORT]" >&2
+    return 2
+  fi
+  local dir=$1 want_port=${2:-} port pid log pidfile attempt code offset
+  local timeout=${KC_SERVICE_START_TIMEOUT:-30}
+  local deadline started
+
+  mkdir -p "$dir" || return 1
+  dir=$(cd "$dir" && pwd) || return 1
+  log=$dir/kinesalite.log
+  pidfile=$dir/kinesalite.pid
+
+  if [[ -f $pidfile ]]; then
+    pid=$(<"$pidfile")
+    if [[ $pid =~ ^[0-9]+$ ]] && _kc_pid_alive "$pid"; then
+      echo "kc_start_kinesalite: already running in $dir (pid $pid)" >&2
+      return 1
+    fi
+    rm -f "$pidfile"
+  fi
+
+  "$_kc_services_root/scripts/install-stand-ins" || return 1
+
+  started=$(_kc_now_ms)
+  # Up to three tries when the port was picked here and someone else took
+  # it in the meantime; a port given by the caller is tried once.
+  for attempt in 1 2 3; do
+    if [[ -n $want_port ]]; then
+      port=$want_port
+    else
+      port=$(kc_free_port) || return 1
+    fi
+    echo "--- start $(date -u +%Y-%m-%dT%H:%M:%SZ) port $port" >>"$log"
+    offset=$(stat -c %s "$log")
+    node "$_kc_services_root/tests/stand-ins/kinesalite.js" \
+      --port "$port" --path "$dir/kinesalite-data" \
+      --secret "${KC_STANDIN_SECRET:-kc-test-secret}" \
+      </dev/null >>"$log" 2>&1 &
+    pid=$!
+    echo "$pid" >"$pidfile"
+
+    deadline=$((SECONDS + timeout))
+    while :; do
+      if ! _kc_pid_alive "$pid"; then
+        code=0
+        wait "$pid" 2>/dev/null || code=$?
+        rm -f "$pidfile"
+        if [[ -z $want_port && $attempt -lt 3 ]] && grep -q EADDRINUSE < <(tail -n 5 "$log"); then
+          continue 2
+        fi
+        echo "kc_start_kinesalite: kinesalite exited (status $code) before answering; end of $log:" >&2
+        tail -n 20 "$log" >&2
+        return 1
+      fi
+      # Up when this process has said "ready" (it bound the port; something
+      # else answering on the port does not count) and the port answers
+      # HTTP (a GET gets kinesalite's 403).
+      # (grep reads from a process substitution, not a pipe, so an early
+      # exit of grep cannot fail the test under pipefail.)
+      if grep -qx ready < <(tail -c "+$((offset + 1))" "$log") &&
+        curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port/"; then
+        break 2
+      fi
+      if ((SECONDS >= deadline)); then
+        echo "kc_start_kinesalite: no answer on 127.0.0.1:$port within ${timeout}s; end of $log:" >&2
+        tail -n 20 "$log" >&2
+        kill -9 "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        rm -f "$pidfile"
+        return 1
+      fi
+      sleep 0.05
+    done
+  done
+
+  export KC_KINESIS_ENDPOINT="http://127.0.0.1:$port"
+  echo "$KC_KINESIS_ENDPOINT" >"$dir/kinesalite.endpoint"
+  echo "kc_start_kinesalite: $KC_KINESIS_ENDPOINT (pid $pid) up in $(($(_kc_now_ms) - started)) ms" >&2
+}
+
+# Stops every service whose pid file is in DIR.
+kc_stop_services() {
+  if (($# != 1)); then
+    echo "usage: kc_stop_services DIR" >&2
+    return 2
+  fi
+  local dir=$1 pidfile name pid deadline
+  local -a pids=()
+  [[ -d $dir ]] || return 0
+
+  for pidfile in "$dir"/*.pid; do
+    [[ -f $pidfile ]] || continue
+    name=$(basename "$pidfile" .pid)
+    if declare -F "_kc_stop_$name" >/dev/null; then
+      "_kc_stop_$name" "$dir" || echo "kc_stop_services: stopping $name failed" >&2
+      rm -f "$pidfile"
+      continue
+    fi
+    pid=$(<"$pidfile") || pid=
+    if [[ $pid =~ ^[0-9]+$ ]] && _kc_pid_alive "$pid"; then
+      kill -TERM "$pid" 2>/dev/null || true
+      pids+=("$pid")
+    fi
+    rm -f "$pidfile"
+  done
+
+  ((${#pids[@]})) || return 0
+  deadline=$((SECONDS + ${KC_SERVICE_STOP_TIMEOUT:-10}))
+  for pid in "${pids[@]}"; do
+    while _kc_pid_alive "$pid" && ((SECONDS < deadline)); do
+      sleep 0.05
+    done
+    if _kc_pid_alive "$pid"; then
+      echo "kc_stop_services: pid $pid ignored SIGTERM; killing it" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    # Reap it when it is our own child; harmless otherwise.
+    wait "$pid" 2>/dev/null || true
+  done
+  return 0
+}
+
+# kc_aws SERVICE ARGS... runs the AWS CLI against the stand-in for SERVICE
+# (its endpoint comes from KC_<SERVICE>_ENDPOINT, s3api using KC_S3_ENDPOINT),
+# with test credentials and without reading any ~/.aws files. Refuses to run
+# when no endpoint is known, so a test can never reach real AWS.
+kc_aws() {
+  if (($# < 1)); then
+    echo "usage: kc_aws SERVICE [ARGS...]" >&2
+    return 2
+  fi
+  local service=$1 key var endpoint arg explicit=0
+  shift
+  case $service in
+    s3api) key=S3 ;;
+    *)
+      key=${service^^}
+      key=${key//-/_}
+      ;;
+  esac
+  for arg in "$@"; do
+    [[ $arg == --endpoint-url || $arg == --endpoint-url=* ]] && explicit=1
+  done
+
+  local -a endpoint_args=()
+  var=KC_${key}_ENDPOINT
+  endpoint=${!var:-}
+  if ((!explicit)); then
+    if [[ -z $endpoint ]]; then
+      echo "kc_aws: $var is not set; start the $service stand-in first (or pass --endpoint-url)" >&2
+      return 2
+    fi
+    endpoint_args=(--endpoint-url "$endpoint")
+  fi
+
+  var=KC_${key}_ACCESS_KEY_ID
+  local access_key=${!var:-${KC_AWS_ACCESS_KEY_ID:-kc-test-key}}
+  var=KC_${key}_SECRET_ACCESS_KEY
+  local secret_key=${!var:-${KC_AWS_SECRET_ACCESS_KEY:-${KC_STANDIN_SECRET:-kc-test-secret}}}
+  var=KC_${key}_REGION
+  local region=${!var:-${KC_AWS_REGION:-us-east-1}}
+
+  env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE -u AWS_SESSION_TOKEN -u AWS_SECURITY_TOKEN \
+    -u AWS_ROLE_ARN -u AWS_ROLE_SESSION_NAME -u AWS_WEB_IDENTITY_TOKEN_FILE \
+    -u AWS_CONTAINER_CREDENTIALS_RELATIVE_URI -u AWS_CONTAINER_CREDENTIALS_FULL_URI \
+    -u AWS_ENDPOINT_URL -u AWS_CA_BUNDLE -u AWS_REGION \
+    AWS_ACCESS_KEY_ID="$access_key" \
+    AWS_SECRET_ACCESS_KEY="$secret_key" \
+    AWS_DEFAULT_REGION="$region" \
+    AWS_CONFIG_FILE=/dev/null \
+    AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+    AWS_EC2_METADATA_DISABLED=true \
+    AWS_PAGER= \
+    AWS_CLI_AUTO_PROMPT=off \
+    "${KC_AWS_CLI:-/usr/bin/aws}" "${endpoint_args[@]+"${endpoint_args[@]}"}" "$service" "$@"
+}

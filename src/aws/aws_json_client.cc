@@ -1,0 +1,101 @@
+#include "aws/aws_json_client.h"
+
+#include <simdjson.h>
+
+#include "aws/sigv4.h"
+
+namespace kc::aws {
+namespace {
+
+bool OneOf(std::string_view type, std::initializer_list<std::string_view> names) {
+  for (auto n : names) {
+    if (type == n) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Error ClassifyAwsError(long http_status, std::string_view body, const std::string& operation) {
+  std::string type;
+  std::string message;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (!body.empty() && parser.parse(body.data(), body.size()).get(doc) == simdjson::SUCCESS &&
+      doc.is_object()) {
+    std::string_view v;
+    if (doc["__type"].get(v) == simdjson::SUCCESS) type = std::string(v);
+    if (doc["message"].get(v) == simdjson::SUCCESS || doc["Message"].get(v) == simdjson::SUCCESS) {
+      message = std::string(v);
+    }
+  }
+  // "com.amazonaws.kinesis.v20131202#ExpiredIteratorException" → the name after '#'.
+  if (auto hash = type.rfind('#'); hash != std::string::npos) type = type.substr(hash + 1);
+  std::string text =
+      operation + ": " + (type.empty() ? "HTTP " + std::to_string(http_status) : type);
+  if (!message.empty()) text += ": " + message;
+
+  if (OneOf(type, {"ProvisionedThroughputExceededException", "LimitExceededException",
+                   "ThrottlingException", "Throttling", "RequestLimitExceeded",
+                   "KMSThrottlingException", "TooManyRequestsException"})) {
+    return Error(ErrorCode::kThrottled, text);
+  }
+  if (type == "ExpiredIteratorException") return Error(ErrorCode::kExpiredIterator, text);
+  if (type == "ResourceNotFoundException") return Error(ErrorCode::kNotFound, text);
+  if (OneOf(type, {"InternalFailure", "InternalFailureException", "ServiceUnavailable",
+                   "ServiceUnavailableException", "InternalServerError"})) {
+    return Error(ErrorCode::kUnavailable, text);
+  }
+  if (OneOf(type,
+            {"UnrecognizedClientException", "InvalidSignatureException", "IncompleteSignature",
+             "MissingAuthenticationToken", "AccessDeniedException", "ExpiredTokenException",
+             "InvalidClientTokenId", "SignatureDoesNotMatch", "KMSAccessDeniedException"})) {
+    return Error(ErrorCode::kAuth,
+                 text +
+                     " (check the credentials and the region; see the credential chain in the "
+                     "README)");
+  }
+  if (http_status == 429) return Error(ErrorCode::kThrottled, text);
+  if (http_status >= 500) return Error(ErrorCode::kUnavailable, text);
+  if (http_status == 401 || http_status == 403) return Error(ErrorCode::kAuth, text);
+  return Error(ErrorCode::kInvalidArgument, text);
+}
+
+AwsJsonClient::AwsJsonClient(AwsJsonClientOptions options, std::shared_ptr<HttpTransport> transport,
+                             std::shared_ptr<CredentialsProvider> credentials, RetryPolicy retry,
+                             Clock* clock)
+    : options_(std::move(options)),
+      transport_(std::move(transport)),
+      credentials_(std::move(credentials)),
+      retry_(retry),
+      clock_(clock) {}
+
+Result<std::string> AwsJsonClient::CallOnce(const std::string& operation,
+                                            const std::string& body) const {
+  auto creds = credentials_->Get();
+  if (!creds) return Fail(creds.error());
+  HttpRequest request;
+  request.method = "POST";
+  request.url = options_.endpoint;
+  if (!request.url.ends_with('/')) request.url += "/";
+  request.body = body;
+  request.SetHeader("Content-Type", options_.content_type);
+  request.SetHeader("X-Amz-Target", options_.target_prefix + "." + operation);
+  SigningOptions signing;
+  signing.region = options_.region;
+  signing.service = options_.service;
+  if (auto s = SignRequest(request, *creds, signing, clock_->UnixMillis()); !s) {
+    return Fail(s.error());
+  }
+  auto response = transport_->Send(request);
+  if (!response) return Fail(response.error().With(operation));
+  if (response->status >= 200 && response->status < 300) return std::move(response->body);
+  return Fail(ClassifyAwsError(response->status, response->body, operation));
+}
+
+Result<std::string> AwsJsonClient::Call(const std::string& operation, const std::string& body,
+                                        std::stop_token stop) const {
+  return retry_.Run(operation, stop, [&] { return CallOnce(operation, body); });
+}
+
+}  // namespace kc::aws

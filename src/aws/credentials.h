@@ -1,0 +1,193 @@
+// AWS credentials and where they come from: the standard chain that the AWS
+// CLI and SDKs use, so a machine set up for them works here unchanged.
+//
+//   1. Environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and, for
+//      temporary credentials, AWS_SESSION_TOKEN.
+//   2. The profile's static keys in the shared credentials file
+//      (AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials), then in the
+//      config file (AWS_CONFIG_FILE, else ~/.aws/config).
+//
+// The profile is the configured one, else AWS_PROFILE, else "default". As in
+// the AWS CLI and botocore, a profile named in the configuration skips step
+// 1: whoever wrote `profile = "prod"` means those keys, not whatever happens
+// to be exported in the shell. (AWS_PROFILE does not skip it, also as there.)
+//
+// The environment is read through an injected GetEnvFn, so tests and
+// embedders decide what it holds without touching the process environment.
+//
+// Errors name what was looked at (variable names, file paths, the profile)
+// and how to fix it; they never contain a key or token.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kc/clock.h"
+#include "kc/status.h"
+
+namespace kc::aws {
+
+struct Credentials {
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string session_token;  // empty for long-term keys
+};
+
+// Reads one environment variable: nullopt when it is not set.
+using GetEnvFn = std::function<std::optional<std::string>(const std::string&)>;
+
+// The process environment (::getenv).
+std::optional<std::string> RealGetEnv(const std::string& name);
+
+// A source of credentials.
+//
+// Get() fails with kNotFound when the source simply has none (a chain then
+// asks the next source) and with another code when the source exists but is
+// wrong, such as a key without its secret (a chain stops there, because
+// quietly using some other identity would be worse).
+//
+// Thread-safety: implementations are safe for concurrent Get calls.
+class CredentialsProvider {
+ public:
+  CredentialsProvider() = default;
+  CredentialsProvider(const CredentialsProvider&) = delete;
+  CredentialsProvider& operator=(const CredentialsProvider&) = delete;
+  virtual ~CredentialsProvider() = default;
+
+  virtual Result<Credentials> Get() = 0;
+  // Where credentials come from, for logs and errors. Never a secret.
+  virtual std::string Describe() const = 0;
+};
+
+// Fixed credentials, e.g. from a caller that has its own source.
+class StaticCredentialsProvider final : public CredentialsProvider {
+ public:
+  explicit StaticCredentialsProvider(Credentials credentials)
+      : credentials_(std::move(credentials)) {}
+  Result<Credentials> Get() override { return credentials_; }
+  std::string Describe() const override { return "static credentials"; }
+
+ private:
+  const Credentials credentials_;
+};
+
+// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (or the older
+// AWS_SECURITY_TOKEN). Empty variables count as unset. One of the pair
+// without the other is an error (kAuth), not "nothing here".
+class EnvironmentCredentialsProvider final : public CredentialsProvider {
+ public:
+  explicit EnvironmentCredentialsProvider(GetEnvFn getenv = RealGetEnv)
+      : getenv_(std::move(getenv)) {}
+  Result<Credentials> Get() override;
+  std::string Describe() const override;
+
+ private:
+  const GetEnvFn getenv_;
+};
+
+// A profile's aws_access_key_id, aws_secret_access_key and aws_session_token
+// from the shared credentials file ("[NAME]" sections), then the config file
+// ("[profile NAME]" sections, and "[default]"). The files are read on every
+// Get, so a rotated file is picked up; wrap in DefaultCredentialsChain for
+// caching. Profiles that get credentials another way (role_arn,
+// credential_process, SSO, web identity) are reported as unsupported.
+class ProfileCredentialsProvider final : public CredentialsProvider {
+ public:
+  // `profile` empty: AWS_PROFILE, else "default".
+  explicit ProfileCredentialsProvider(std::string profile = {}, GetEnvFn getenv = RealGetEnv)
+      : profile_(std::move(profile)), getenv_(std::move(getenv)) {}
+  Result<Credentials> Get() override;
+  std::string Describe() const override;
+
+ private:
+  const std::string profile_;
+  const GetEnvFn getenv_;
+};
+
+// Asks each provider in turn and returns the first credentials found. A
+// provider's kNotFound moves on to the next; any other error is returned at
+// once. When none has credentials, the error is kAuth listing what every
+// provider looked at, followed by `fix_hint`.
+class CredentialsChain : public CredentialsProvider {
+ public:
+  CredentialsChain(std::vector<std::unique_ptr<CredentialsProvider>> providers,
+                   std::string fix_hint = {});
+  Result<Credentials> Get() override;
+  std::string Describe() const override;
+
+  // Describe() of the provider the last successful Get used; empty before.
+  std::string LastSource() const;
+
+ private:
+  const std::vector<std::unique_ptr<CredentialsProvider>> providers_;
+  const std::string fix_hint_;
+  mutable std::mutex mu_;
+  std::string last_source_;  // guarded by mu_
+};
+
+// The standard chain (see the top of this file), with caching: a Get within
+// `refresh_interval` of the last successful lookup returns the same
+// credentials without reading the environment or any file, since clients
+// call Get for every request. After that the chain is asked again, so
+// rotated keys in the files are picked up. If that lookup fails while good
+// credentials are cached, the cached ones are kept (a file caught half
+// written must not stop a pipeline) and the lookup is retried a little
+// later; only a failure with nothing cached is returned.
+class DefaultCredentialsChain final : public CredentialsProvider {
+ public:
+  static constexpr std::chrono::minutes kDefaultRefreshInterval{5};
+
+  // `profile` is the configured profile; empty for AWS_PROFILE or "default".
+  explicit DefaultCredentialsChain(std::string profile = {}, GetEnvFn getenv = RealGetEnv,
+                                   Clock* clock = &Clock::Real(),
+                                   Clock::Duration refresh_interval = kDefaultRefreshInterval);
+  Result<Credentials> Get() override;
+  std::string Describe() const override;
+
+ private:
+  CredentialsChain chain_;
+  Clock* const clock_;
+  const Clock::Duration refresh_interval_;
+  mutable std::mutex mu_;
+  std::optional<Credentials> cached_;  // guarded by mu_
+  Clock::TimePoint next_lookup_{};     // guarded by mu_
+};
+
+// The region to use: `configured_region` when set, else AWS_REGION, else
+// AWS_DEFAULT_REGION, else `region` of the profile in the config file (the
+// profile chosen as for credentials: `profile`, AWS_PROFILE, "default").
+// Fails with kConfig naming every place looked at.
+Result<std::string> ResolveRegion(const std::string& configured_region, const std::string& profile,
+                                  const GetEnvFn& getenv = RealGetEnv);
+
+// ---------------------------------------------------------------------------
+// The INI dialect of the AWS shared files, exposed for tests.
+//
+//   - "[section]" lines; the name is trimmed and case-sensitive.
+//   - "key = value" or "key: value"; keys are trimmed and lowercased, values
+//     trimmed. A later duplicate replaces an earlier one.
+//   - '#' and ';' start a comment at the start of a line or after whitespace
+//     ("region = us-east-1  # main"), so values such as URLs keep a '#'
+//     that follows a non-blank.
+//   - A line indented deeper than the key line before it continues that
+//     value (the files' nested settings: "s3 =\n  addressing_style = path");
+//     the continuation is kept after a '\n'.
+struct IniFile {
+  // section -> key -> value
+  std::map<std::string, std::map<std::string, std::string>> sections;
+
+  // The value, or nullptr when the section or key is missing.
+  const std::string* Find(const std::string& section, const std::string& key) const;
+};
+
+// `source` names the text in errors (kConfig, "<source>:<line>: ..."), which
+// never quote the line itself: it could hold a secret.
+Result<IniFile> ParseIni(std::string_view text, const std::string& source);
+
+}  // namespace kc::aws

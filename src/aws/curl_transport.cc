@@ -1,0 +1,157 @@
+// HttpTransport over libcurl's easy interface. Handles are pooled: a handle
+// keeps its connections open, so a reader polling one shard reuses one TCP
+// (and TLS) connection instead of opening one per call.
+#include <curl/curl.h>
+
+#include <mutex>
+#include <vector>
+
+#include "aws/http.h"
+
+namespace kc::aws {
+namespace {
+
+void GlobalInitOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+size_t OnBody(char* data, size_t size, size_t count, void* user) {
+  static_cast<std::string*>(user)->append(data, size * count);
+  return size * count;
+}
+
+size_t OnHeader(char* data, size_t size, size_t count, void* user) {
+  auto* headers = static_cast<std::vector<HttpHeader>*>(user);
+  std::string_view line(data, size * count);
+  if (line.starts_with("HTTP/")) {
+    headers->clear();  // a new response (after 100-continue or a redirect)
+    return size * count;
+  }
+  auto colon = line.find(':');
+  if (colon != std::string_view::npos) {
+    std::string_view name = line.substr(0, colon);
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
+    while (!value.empty() &&
+           (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
+      value.remove_suffix(1);
+    }
+    headers->push_back({std::string(name), std::string(value)});
+  }
+  return size * count;
+}
+
+Error ClassifyCurlError(CURLcode code, const char* detail, const std::string& url) {
+  std::string what = std::string(curl_easy_strerror(code));
+  if (detail != nullptr && detail[0] != '\0') what += " (" + std::string(detail) + ")";
+  // Only the scheme, host and path: query strings may carry presigned secrets.
+  std::string where = url.substr(0, url.find('?'));
+  switch (code) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+      return Error(
+          ErrorCode::kInvalidArgument,
+          "TLS verification of " + where + " failed: " + what +
+              "; check the endpoint's certificate (verify_tls = false is for local testing)");
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      return Error(ErrorCode::kInvalidArgument, "bad URL " + where + ": " + what);
+    default:
+      return Error(ErrorCode::kConnection, "request to " + where + " failed: " + what);
+  }
+}
+
+class CurlTransport final : public HttpTransport {
+ public:
+  explicit CurlTransport(const HttpOptions& options) : options_(options) { GlobalInitOnce(); }
+  ~CurlTransport() override {
+    for (CURL* h : idle_) curl_easy_cleanup(h);
+  }
+
+  Result<HttpResponse> Send(const HttpRequest& request) override {
+    CURL* h = Acquire();
+    if (h == nullptr) return Fail(ErrorCode::kInternal, "curl_easy_init failed");
+    HttpResponse response;
+    char error_buffer[CURL_ERROR_SIZE] = {0};
+    curl_slist* headers = nullptr;
+    for (const auto& header : request.headers) {
+      std::string line = header.name + ": " + header.value;
+      headers = curl_slist_append(headers, line.c_str());
+    }
+    // No "Expect: 100-continue" round trip, and no header curl adds on its own
+    // that the request did not sign.
+    headers = curl_slist_append(headers, "Expect:");
+    if (request.Header("Accept") == nullptr) headers = curl_slist_append(headers, "Accept:");
+    if (request.Header("Content-Type") == nullptr) {
+      headers = curl_slist_append(headers, "Content-Type:");
+    }
+
+    curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(options_.connect_timeout.count()));
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout.count()));
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, OnBody);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &response.body);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, OnHeader);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &response.headers);
+    if (request.method == "GET") {
+      curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    } else if (request.method == "HEAD") {
+      curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    } else {
+      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+      curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+                       static_cast<curl_off_t>(request.body.size()));
+    }
+
+    CURLcode rc = curl_easy_perform(h);
+    curl_slist_free_all(headers);
+    if (rc != CURLE_OK) {
+      Error e = ClassifyCurlError(rc, error_buffer, request.url);
+      curl_easy_cleanup(h);  // its connection state is unknown: do not reuse it
+      return Fail(std::move(e));
+    }
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
+    Release(h);
+    return response;
+  }
+
+ private:
+  CURL* Acquire() {
+    {
+      std::lock_guard lock(mu_);
+      if (!idle_.empty()) {
+        CURL* h = idle_.back();
+        idle_.pop_back();
+        return h;
+      }
+    }
+    return curl_easy_init();
+  }
+  void Release(CURL* h) {
+    curl_easy_reset(h);  // keeps the connection cache, drops per-request options
+    std::lock_guard lock(mu_);
+    idle_.push_back(h);
+  }
+
+  HttpOptions options_;
+  std::mutex mu_;
+  std::vector<CURL*> idle_;
+};
+
+}  // namespace
+
+std::unique_ptr<HttpTransport> MakeCurlTransport(const HttpOptions& options) {
+  return std::make_unique<CurlTransport>(options);
+}
+
+}  // namespace kc::aws

@@ -1,0 +1,58 @@
+// HTTP as a seam: clients build an HttpRequest and hand it to an HttpTransport.
+// Production uses CurlTransport; unit tests inject responses and faults
+// through their own transport, so no production code knows it is tested.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kc/status.h"
+
+namespace kc::aws {
+
+struct HttpHeader {
+  std::string name;
+  std::string value;
+};
+
+struct HttpRequest {
+  std::string method = "POST";
+  std::string url;  // scheme://host[:port]/path[?query], path and query already URI-encoded
+  std::vector<HttpHeader> headers;
+  std::string body;
+
+  // The first header named `name` (case-insensitive), or nullptr.
+  const std::string* Header(std::string_view name) const;
+  void SetHeader(std::string name, std::string value);  // replaces any of that name
+};
+
+struct HttpResponse {
+  long status = 0;
+  std::vector<HttpHeader> headers;
+  std::string body;
+  const std::string* Header(std::string_view name) const;
+};
+
+struct HttpOptions {
+  std::chrono::milliseconds connect_timeout{5'000};
+  std::chrono::milliseconds request_timeout{30'000};
+  bool verify_tls = true;
+};
+
+// Sends one request. A transport error (no connection, reset, timeout) is an
+// Error with code kConnection; any HTTP status is a successful HttpResponse.
+//
+// Thread-safety: implementations are safe for concurrent Send calls.
+class HttpTransport {
+ public:
+  virtual ~HttpTransport() = default;
+  virtual Result<HttpResponse> Send(const HttpRequest& request) = 0;
+};
+
+// libcurl with a pool of reusable handles (keep-alive connections).
+std::unique_ptr<HttpTransport> MakeCurlTransport(const HttpOptions& options);
+
+}  // namespace kc::aws

@@ -1,0 +1,145 @@
+#include "checkpoint/file/file_checkpoint_store.h"
+
+#include <simdjson.h>
+
+#include "util/files.h"
+#include "util/json_writer.h"
+
+namespace kc::checkpoint {
+namespace {
+
+// Names become path components: refuse anything that could escape the directory.
+bool SafeComponent(const std::string& s) {
+  if (s.empty() || s == "." || s == "..") return false;
+  for (char c : s) {
+    if (c == '/' || c == '\0') return false;
+  }
+  return true;
+}
+
+void WritePosition(util::JsonWriter& w, const char* seq_key, const char* sub_key,
+                   const ShardPosition& p) {
+  w.Field(seq_key, p.sequence_number).Field(sub_key, p.sub_sequence_number);
+}
+
+Result<ShardPosition> ReadPosition(simdjson::dom::object o, const char* seq_key,
+                                   const char* sub_key) {
+  std::string_view seq;
+  if (o[seq_key].get(seq) != simdjson::SUCCESS || !IsValidSequenceNumber(seq)) {
+    return Fail(ErrorCode::kParse, std::string(seq_key) + " is missing or not a sequence number");
+  }
+  uint64_t sub = 0;
+  simdjson::dom::element e;
+  if (o[sub_key].get(e) == simdjson::SUCCESS && e.get(sub) != simdjson::SUCCESS) {
+    return Fail(ErrorCode::kParse, std::string(sub_key) + " is not an unsigned integer");
+  }
+  return ShardPosition{std::string(seq), sub};
+}
+
+}  // namespace
+
+std::string EncodeShardCheckpoint(const ShardCheckpoint& state) {
+  util::JsonWriter w;
+  w.BeginObject();
+  if (state.position) {
+    WritePosition(w, "sequence_number", "sub_sequence_number", *state.position);
+  }
+  w.Field("shard_end", state.shard_end);
+  w.Key("pending").BeginArray();
+  for (const auto& r : state.pending) {
+    w.BeginObject();
+    WritePosition(w, "first", "first_sub", r.first);
+    WritePosition(w, "last", "last_sub", r.last);
+    w.EndObject();
+  }
+  w.EndArray().EndObject();
+  std::string out = w.Take();
+  out.push_back('\n');
+  return out;
+}
+
+Result<ShardCheckpoint> DecodeShardCheckpoint(std::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::object root;
+  auto err = parser.parse(json.data(), json.size()).get(root);
+  if (err != simdjson::SUCCESS) {
+    return Fail(ErrorCode::kParse,
+                std::string("not a JSON object: ") + simdjson::error_message(err));
+  }
+  ShardCheckpoint state;
+  simdjson::dom::element e;
+  if (root["sequence_number"].get(e) == simdjson::SUCCESS) {
+    auto p = ReadPosition(root, "sequence_number", "sub_sequence_number");
+    if (!p) return Fail(p.error());
+    state.position = std::move(*p);
+  }
+  bool end = false;
+  if (root["shard_end"].get(e) == simdjson::SUCCESS) {
+    if (e.get(end) != simdjson::SUCCESS)
+      return Fail(ErrorCode::kParse, "shard_end is not a boolean");
+  }
+  state.shard_end = end;
+  simdjson::dom::array pending;
+  if (root["pending"].get(pending) == simdjson::SUCCESS) {
+    for (simdjson::dom::element item : pending) {
+      simdjson::dom::object o;
+      if (item.get(o) != simdjson::SUCCESS) {
+        return Fail(ErrorCode::kParse, "a pending range is not an object");
+      }
+      auto first = ReadPosition(o, "first", "first_sub");
+      if (!first) return Fail(first.error());
+      auto last = ReadPosition(o, "last", "last_sub");
+      if (!last) return Fail(last.error());
+      state.pending.push_back({std::move(*first), std::move(*last)});
+    }
+  }
+  return state;
+}
+
+FileCheckpointStore::FileCheckpointStore(std::string directory, std::string app)
+    : directory_(std::move(directory)), app_(std::move(app)) {
+  while (directory_.size() > 1 && directory_.ends_with('/')) directory_.pop_back();
+}
+
+Result<std::string> FileCheckpointStore::PathFor(const std::string& stream,
+                                                 const std::string& shard) const {
+  for (const std::string* s : {&app_, &stream, &shard}) {
+    if (!SafeComponent(*s)) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "'" + *s + "' cannot name a checkpoint file (empty, '.', '..' or contains '/')");
+    }
+  }
+  return directory_ + "/" + app_ + "/" + stream + "/" + shard + ".json";
+}
+
+Result<ShardCheckpoint> FileCheckpointStore::Load(const std::string& stream,
+                                                  const std::string& shard) {
+  auto path = PathFor(stream, shard);
+  if (!path) return Fail(path.error());
+  auto text = util::ReadFile(*path);
+  if (!text) {
+    if (text.error().code() == ErrorCode::kNotFound) return ShardCheckpoint{};
+    return Fail(text.error());
+  }
+  auto state = DecodeShardCheckpoint(*text);
+  if (!state) {
+    return Fail(ErrorCode::kParse,
+                "checkpoint file " + *path + " is damaged (" + state.error().message() +
+                    "); restore it from a backup, or delete it to start the shard again from "
+                    "start_at");
+  }
+  return state;
+}
+
+Status FileCheckpointStore::Save(const std::string& stream, const std::string& shard,
+                                 const ShardCheckpoint& state) {
+  auto path = PathFor(stream, shard);
+  if (!path) return Fail(path.error());
+  return util::WriteFileAtomically(*path, EncodeShardCheckpoint(state));
+}
+
+std::string FileCheckpointStore::Describe() const {
+  return "file store under " + directory_ + "/" + app_;
+}
+
+}  // namespace kc::checkpoint

@@ -1,0 +1,35 @@
+// FileCheckpointStore: the embedded default. One small JSON file per shard,
+//   <directory>/<app>/<stream>/<shard>.json
+// replaced atomically (temporary file, fsync, rename, fsync of the directory),
+// so `kill -9` at any instant leaves the old or the new state, never a torn one.
+//
+// Thread-safety: safe for concurrent use; different shards never share a file.
+#pragma once
+
+#include <string>
+
+#include "kc/checkpoint.h"
+
+namespace kc::checkpoint {
+
+class FileCheckpointStore final : public CheckpointStore {
+ public:
+  FileCheckpointStore(std::string directory, std::string app);
+
+  Result<ShardCheckpoint> Load(const std::string& stream, const std::string& shard) override;
+  Status Save(const std::string& stream, const std::string& shard,
+              const ShardCheckpoint& state) override;
+  std::string Describe() const override;
+
+  Result<std::string> PathFor(const std::string& stream, const std::string& shard) const;
+
+ private:
+  std::string directory_;
+  std::string app_;
+};
+
+// The file's JSON, exposed for tests.
+std::string EncodeShardCheckpoint(const ShardCheckpoint& state);
+Result<ShardCheckpoint> DecodeShardCheckpoint(std::string_view json);
+
+}  // namespace kc::checkpoint

@@ -1,0 +1,187 @@
+// kinesis-connect: runs the pipelines of one TOML file.
+//
+// Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage.
+#include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "cli/status_report.h"
+#include "core/components.h"
+#include "kc/config.h"
+#include "kc/pipeline.h"
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitConfig = 2;
+
+std::optional<kc::Config> Load(const std::string& path) {
+  auto config = kc::LoadConfigFile(path);
+  if (!config) {
+    for (const auto& p : config.error()) std::cerr << p.ToString(path) << "\n";
+    std::cerr << config.error().size() << " problem" << (config.error().size() == 1 ? "" : "s")
+              << " in " << path << "\n";
+    return std::nullopt;
+  }
+  return std::move(*config);
+}
+
+// The first SIGINT/SIGTERM asks for a graceful stop; a second one ends the
+// process at once. Signals are taken by one thread with sigwait, so no code
+// runs in a signal handler.
+class SignalWatcher {
+ public:
+  SignalWatcher() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    sigaddset(&set_, SIGUSR1);  // wakes the watcher when the process is done
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+  }
+  void Start(std::stop_source* stop) {
+    thread_ = std::jthread([this, stop] {
+      int count = 0;
+      for (;;) {
+        int sig = 0;
+        if (sigwait(&set_, &sig) != 0) continue;
+        if (sig == SIGUSR1) return;  // shutdown of the watcher itself
+        if (++count == 1) {
+          spdlog::info(
+              "signal {}: stopping; emitting and checkpointing what was read "
+              "(send it again to exit at once)",
+              sig);
+          stop->request_stop();
+        } else {
+          spdlog::warn("second signal: exiting now without checkpointing the batches in flight");
+          std::fflush(nullptr);
+          std::_Exit(kExitFailure);
+        }
+      }
+    });
+  }
+  ~SignalWatcher() {
+    if (thread_.joinable()) {
+      pthread_kill(thread_.native_handle(), SIGUSR1);
+    }
+  }
+
+ private:
+  sigset_t set_;
+  std::jthread thread_;
+};
+
+int Run(const kc::Config& config, bool once) {
+  auto store = kc::core::MakeCheckpointStore(config.checkpoint);
+  if (!store) {
+    std::cerr << store.error().message() << "\n";
+    return kExitConfig;
+  }
+  std::vector<std::unique_ptr<kc::Pipeline>> pipelines;
+  for (const auto& p : config.pipelines) {
+    auto parts = kc::core::MakePipelineParts(p, *store);
+    if (!parts) {
+      std::cerr << parts.error().message() << "\n";
+      return kExitConfig;
+    }
+    const std::string sink = parts->emitter->Describe();
+    auto pipeline = kc::Pipeline::Create(config.aws, p, std::move(*parts), once);
+    if (!pipeline) {
+      std::cerr << "pipeline " << p.name << ": " << pipeline.error().message() << "\n";
+      return pipeline.error().code() == kc::ErrorCode::kConfig ? kExitConfig : kExitFailure;
+    }
+    spdlog::info("pipeline {}: stream {} → {}; checkpoints in {}", p.name, p.stream, sink,
+                 (*store)->Describe());
+    pipelines.push_back(std::move(*pipeline));
+  }
+
+  std::stop_source stop;
+  std::stop_source abort;
+  SignalWatcher signals;
+  signals.Start(&stop);
+
+  auto started = std::chrono::steady_clock::now();
+  std::vector<std::optional<kc::Status>> results(pipelines.size());
+  {
+    std::vector<std::jthread> threads;
+    for (size_t i = 0; i < pipelines.size(); ++i) {
+      threads.emplace_back([&, i] {
+        results[i] = pipelines[i]->Run(stop.get_token(), abort.get_token());
+        // One pipeline failing stops the others gracefully.
+        if (!*results[i]) stop.request_stop();
+      });
+    }
+  }
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+  int code = kExitOk;
+  for (size_t i = 0; i < pipelines.size(); ++i) {
+    auto s = pipelines[i]->stats();
+    spdlog::info(
+        "pipeline {}: {} records read, {} emitted ({} bytes) in {} batches, {} filtered; {} "
+        "shards read, {} finished; {:.2f} s",
+        pipelines[i]->config().name, s.records_read, s.records_emitted, s.bytes_emitted,
+        s.batches_emitted, s.records_filtered, s.shards_started, s.shards_finished, seconds);
+    if (!*results[i]) {
+      spdlog::error("{}", results[i]->error().message());
+      code = kExitFailure;
+    }
+  }
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"kinesis-connect: moves records from Amazon Kinesis streams into sinks"};
+  app.require_subcommand(1);
+  std::string config_path;
+  std::string log_level = "info";
+  bool once = false;
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+
+  auto* run = app.add_subcommand("run", "run the pipelines until SIGINT/SIGTERM (or --once)");
+  run->add_option("-c,--config", config_path, "the TOML configuration file")->required();
+  run->add_flag("--once", once, "stop when every shard is caught up and everything is emitted");
+  auto* validate = app.add_subcommand("validate", "check the configuration and list every problem");
+  validate->add_option("-c,--config", config_path, "the TOML configuration file")->required();
+  auto* status = app.add_subcommand("status", "shards, checkpoints and lag of each pipeline");
+  status->add_option("-c,--config", config_path, "the TOML configuration file")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitConfig;
+  }
+
+  auto logger = spdlog::stderr_color_mt("kc");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(log_level));
+
+  auto config = Load(config_path);
+  if (!config) return kExitConfig;
+  if (*validate) {
+    std::cout << config_path << ": ok, " << config->pipelines.size() << " pipeline"
+              << (config->pipelines.size() == 1 ? "" : "s") << "\n";
+    return kExitOk;
+  }
+  if (*status) {
+    auto s = kc::cli::PrintStatus(*config, std::cout);
+    if (!s) {
+      std::cerr << s.error().message() << "\n";
+      return kExitFailure;
+    }
+    return kExitOk;
+  }
+  return Run(*config, once);
+}

@@ -1,0 +1,862 @@
+// TOML → validated Config.
+//
+// The reader walks the document once and keeps going after a problem, so one
+// run of `kinesis-connect validate` shows everything that needs fixing. Each
+// table is read through a TableReader that remembers which keys were asked
+// for; whatever was not asked for is an unknown key, reported with the
+// closest known name. Messages name keys and types but never repeat a value
+// the user wrote unless it is a choice from a fixed list (a type, a format),
+// so a secret put in the wrong place does not end up in a log.
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstdint>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "config/units.h"
+#include "kc/config.h"
+
+namespace kc {
+namespace {
+
+using Problems = std::vector<ConfigProblem>;
+using std::chrono::milliseconds;
+
+// GetRecords returns at most 10,000 records per call.
+constexpr int64_t kMaxRecordsPerCall = 10'000;
+// Kinesis allows 5 GetRecords calls per second per shard.
+constexpr milliseconds kMinPollInterval{200};
+constexpr milliseconds kMinShardDiscoveryInterval{1'000};
+// A buffer lives in memory; these keep one misplaced zero from exhausting it.
+constexpr int64_t kMaxBufferRecords = 1'000'000;
+constexpr uint64_t kMaxBufferBytes = uint64_t{1} << 30;
+// Pipeline names end up in file names, checkpoint keys and logs.
+constexpr size_t kMaxNameLength = 128;
+// Kinesis stream names: 1 to 128 of [a-zA-Z0-9_.-].
+constexpr size_t kMaxStreamNameLength = 128;
+// Text the user wrote (keys, choices) is cut to this length in messages.
+constexpr size_t kMaxEchoLength = 64;
+
+constexpr std::array<std::string_view, 1> kTransformerTypes = {"string"};
+constexpr std::array<std::string_view, 1> kFilterTypes = {"all_pass"};
+constexpr std::array<std::string_view, 2> kEmitterTypes = {"file", "stdout"};
+// Emitters in the design that are not built yet: named so that users get
+// "not available yet" rather than "unknown".
+constexpr std::array<std::string_view, 6> kPlannedEmitterTypes = {
+    "s3", "s3_manifest", "redshift", "postgres", "dynamodb", "kinesis"};
+constexpr std::array<std::string_view, 3> kFileFormats = {"lines", "raw", "envelope"};
+constexpr std::array<std::string_view, 1> kCheckpointStores = {"file"};
+constexpr std::array<std::string_view, 3> kPlannedCheckpointStores = {"redis", "dynamodb",
+                                                                      "postgres"};
+constexpr std::array<std::string_view, 4> kEndpointServices = {"kinesis", "s3", "dynamodb", "sts"};
+constexpr std::array<std::string_view, 2> kStartAtWords = {"trim_horizon", "latest"};
+
+int LineOf(const toml::source_region& region) {
+  return static_cast<int>(std::min<toml::source_index>(region.begin.line, INT_MAX));
+}
+
+bool Contains(std::span<const std::string_view> names, std::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+std::string Join(std::span<const std::string_view> names) {
+  std::string out;
+  for (std::string_view name : names) {
+    if (!out.empty()) out += ", ";
+    out += name;
+  }
+  return out;
+}
+
+// User text shown in a message: control bytes escaped so that every message
+// stays one printable line, and long text cut.
+std::string Printable(std::string_view text, size_t max_length = kMaxEchoLength) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < text.size() && i < max_length; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (text.size() > max_length) out += "...";
+  return out;
+}
+
+bool IsBareKey(std::string_view key) {
+  if (key.empty()) return false;
+  return std::all_of(key.begin(), key.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
+  });
+}
+
+// A key as one segment of a dotted path, quoted as TOML would need it.
+std::string KeySegment(std::string_view key) {
+  if (IsBareKey(key)) return std::string(key);
+  return "\"" + Printable(key) + "\"";
+}
+
+char LowerAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Optimal string alignment distance, ignoring case: insertions, deletions,
+// substitutions and swaps of neighbours, the usual typing mistakes.
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t cost = LowerAscii(a[i - 1]) == LowerAscii(b[j - 1]) ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && LowerAscii(a[i - 1]) == LowerAscii(b[j - 2]) &&
+          LowerAscii(a[i - 2]) == LowerAscii(b[j - 1])) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+// "; did you mean 'x'?" when one candidate is close enough to be a typo.
+std::string DidYouMean(std::string_view word, std::span<const std::string_view> candidates) {
+  std::string_view best;
+  size_t best_distance = SIZE_MAX;
+  for (std::string_view candidate : candidates) {
+    const size_t allowed = std::max<size_t>(1, candidate.size() / 3);
+    // The distance is at least the difference in length: skip the table.
+    const size_t length_gap = word.size() > candidate.size() ? word.size() - candidate.size()
+                                                             : candidate.size() - word.size();
+    if (length_gap > allowed) continue;
+    const size_t distance = EditDistance(word, candidate);
+    if (distance <= allowed && distance < best_distance) {
+      best = candidate;
+      best_distance = distance;
+    }
+  }
+  if (best_distance == SIZE_MAX) return "";
+  return "; did you mean '" + std::string(best) + "'?";
+}
+
+// "unknown emitter type 'fiel' (known: file, stdout); did you mean 'file'?"
+std::string UnknownChoice(std::string_view what, std::string_view value,
+                          std::span<const std::string_view> choices, std::string_view known) {
+  return "unknown " + std::string(what) + " '" + Printable(value) +
+         "' (known: " + std::string(known) + ")" + DidYouMean(value, choices);
+}
+
+const char* TypeName(toml::node_type type) {
+  switch (type) {
+    case toml::node_type::none:
+      return "nothing";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a floating-point number";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+  }
+  return "an unknown type";
+}
+
+// Where a problem with a URL lies, or nothing when it is usable. Mirrors what
+// the HTTP layer accepts, so a config that validates also connects.
+std::optional<std::string> UrlProblem(std::string_view url) {
+  std::string_view rest;
+  if (url.starts_with("http://")) {
+    rest = url.substr(7);
+  } else if (url.starts_with("https://")) {
+    rest = url.substr(8);
+  } else {
+    return "must be a URL starting with http:// or https://, e.g. \"http://127.0.0.1:4567\"";
+  }
+  for (char c : url) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte <= 0x20 || byte == 0x7f) return "must not contain spaces or control characters";
+  }
+  std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (authority.find('@') != std::string_view::npos) {
+    // Credentials in a URL would be sent and logged in clear.
+    return "must not contain user credentials; credentials come from the AWS credential chain";
+  }
+  std::string_view host = authority;
+  std::string_view port;
+  if (authority.starts_with("[")) {
+    const size_t close = authority.find(']');
+    if (close == std::string_view::npos) return "has an unclosed IPv6 address";
+    host = authority.substr(0, close + 1);
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return "has text after the IPv6 address";
+      port = after.substr(1);
+      if (port.empty()) return "has an empty port";
+    }
+  } else if (const size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+    if (port.empty()) return "has an empty port";
+  }
+  if (host.empty() || host == "[]") return "has no host";
+  if (!port.empty()) {
+    int value = 0;
+    for (char c : port) {
+      if (c < '0' || c > '9' || value > 65535) return "has a port that is not 1 to 65535";
+      value = value * 10 + (c - '0');
+    }
+    if (value < 1 || value > 65535) return "has a port that is not 1 to 65535";
+  }
+  return std::nullopt;
+}
+
+// [A-Za-z0-9._-]+, and not "." or "..", which mean something in paths.
+std::optional<std::string> IdentifierProblem(std::string_view name) {
+  if (name.empty()) return "must not be empty";
+  if (name.size() > kMaxNameLength) {
+    return "must be at most " + std::to_string(kMaxNameLength) + " characters";
+  }
+  const bool allowed = std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+  });
+  if (!allowed) return "must contain only letters, digits, '.', '_' and '-'";
+  if (name == "." || name == "..") return "must not be '.' or '..'";
+  return std::nullopt;
+}
+
+enum class Need { kOptional, kRequired };
+
+// One TOML table being read: finds keys, checks their types, reports problems
+// with the table's dotted path, and at the end reports the keys nobody asked for.
+class TableReader {
+ public:
+  // `path`: the dotted key of the table in messages ("pipeline[0].buffer",
+  // "" for the root). `toml_name`: the table's name as written in a header
+  // ("pipeline.buffer"); `array_element` when it was opened with [[...]].
+  TableReader(const toml::table& table, std::string path, std::string toml_name, bool array_element,
+              Problems* problems)
+      : table_(table),
+        path_(std::move(path)),
+        toml_name_(std::move(toml_name)),
+        array_element_(array_element),
+        problems_(problems) {}
+
+  // The line of the table's header; 0 for the root, which has none.
+  int line() const { return toml_name_.empty() ? 0 : LineOf(table_.source()); }
+
+  std::string KeyPath(std::string_view key) const {
+    return path_.empty() ? KeySegment(key) : path_ + "." + KeySegment(key);
+  }
+
+  // "in [pipeline.buffer]", "in [[pipeline]]", "at the top level".
+  std::string Where() const {
+    if (toml_name_.empty()) return "at the top level";
+    return array_element_ ? "in [[" + toml_name_ + "]]" : "in [" + toml_name_ + "]";
+  }
+
+  std::string ChildHeader(std::string_view key) const {
+    return "[" + (toml_name_.empty() ? "" : toml_name_ + ".") + KeySegment(key) + "]";
+  }
+
+  TableReader Child(const toml::table& table, std::string_view key) const {
+    return TableReader(table, KeyPath(key),
+                       (toml_name_.empty() ? "" : toml_name_ + ".") + KeySegment(key), false,
+                       problems_);
+  }
+
+  TableReader Element(const toml::table& table, size_t index, std::string_view key) const {
+    return TableReader(table, KeyPath(key) + "[" + std::to_string(index) + "]",
+                       (toml_name_.empty() ? "" : toml_name_ + ".") + KeySegment(key), true,
+                       problems_);
+  }
+
+  // Marks `key` as known and returns its value, if present.
+  const toml::node* Get(std::string_view key, Need need) {
+    known_.push_back(key);
+    const toml::node* node = table_.get(key);
+    if (node == nullptr && need == Need::kRequired) {
+      Add(line(), key, "missing required key '" + std::string(key) + "' " + Where());
+    }
+    return node;
+  }
+
+  bool Has(std::string_view key) const { return table_.contains(key); }
+
+  // A problem with the value of `key`, on the value's line (or the table's
+  // line when the key is absent).
+  void Report(std::string_view key, std::string message) {
+    const toml::node* node = table_.get(key);
+    Add(node != nullptr ? LineOf(node->source()) : line(), key, std::move(message));
+  }
+
+  void ReportWrongType(std::string_view key, const toml::node& node, std::string_view expected) {
+    Report(key, "expected " + std::string(expected) + ", got " + TypeName(node.type()));
+  }
+
+  std::optional<std::string> String(std::string_view key, Need need) {
+    const toml::node* node = Get(key, need);
+    if (node == nullptr) return std::nullopt;
+    if (const toml::value<std::string>* s = node->as_string()) return s->get();
+    ReportWrongType(key, *node, "a string");
+    return std::nullopt;
+  }
+
+  // A string that must not be empty when present.
+  std::optional<std::string> NonEmptyString(std::string_view key, Need need) {
+    std::optional<std::string> value = String(key, need);
+    if (value && value->empty()) {
+      Report(key, "must not be empty; leave the key out to use the default");
+      return std::nullopt;
+    }
+    return value;
+  }
+
+  std::optional<int64_t> Integer(std::string_view key, Need need) {
+    const toml::node* node = Get(key, need);
+    if (node == nullptr) return std::nullopt;
+    if (const toml::value<int64_t>* i = node->as_integer()) return i->get();
+    ReportWrongType(key, *node, "an integer");
+    return std::nullopt;
+  }
+
+  std::optional<bool> Bool(std::string_view key, Need need) {
+    const toml::node* node = Get(key, need);
+    if (node == nullptr) return std::nullopt;
+    if (const toml::value<bool>* b = node->as_boolean()) return b->get();
+    ReportWrongType(key, *node, "a boolean (true or false)");
+    return std::nullopt;
+  }
+
+  const toml::table* Table(std::string_view key, Need need) {
+    known_.push_back(key);
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) {
+      if (need == Need::kRequired) {
+        Add(line(), key, "missing required table " + ChildHeader(key));
+      }
+      return nullptr;
+    }
+    if (const toml::table* t = node->as_table()) return t;
+    ReportWrongType(key, *node, "a table");
+    return nullptr;
+  }
+
+  // One of `choices`; otherwise reports `what` ("emitter type") with the
+  // choices and a did-you-mean.
+  std::optional<std::string> Choice(std::string_view key, Need need, std::string_view what,
+                                    std::span<const std::string_view> choices) {
+    std::optional<std::string> value = String(key, need);
+    if (!value) return std::nullopt;
+    if (Contains(choices, *value)) return value;
+    Report(key, UnknownChoice(what, *value, choices, Join(choices)));
+    return std::nullopt;
+  }
+
+  void ReportUnknownKeys() {
+    for (auto&& [key, value] : table_) {
+      const std::string_view name = key.str();
+      if (std::find(known_.begin(), known_.end(), name) != known_.end()) continue;
+      Add(LineOf(key.source()), name,
+          "unknown key '" + Printable(name) + "' " + Where() + DidYouMean(name, known_));
+    }
+  }
+
+ private:
+  void Add(int line, std::string_view key, std::string message) {
+    problems_->push_back(ConfigProblem{line, KeyPath(key), std::move(message)});
+  }
+
+  const toml::table& table_;
+  std::string path_;
+  std::string toml_name_;
+  bool array_element_;
+  Problems* problems_;
+  std::vector<std::string_view> known_;
+};
+
+void ReadUrl(TableReader& reader, std::string_view key, std::string* out) {
+  std::optional<std::string> url = reader.String(key, Need::kOptional);
+  if (!url) return;
+  if (std::optional<std::string> problem = UrlProblem(*url)) {
+    reader.Report(key, *problem);
+    return;
+  }
+  *out = *url;
+}
+
+void ReadAws(TableReader reader, AwsConfig* aws) {
+  if (std::optional<std::string> region = reader.NonEmptyString("region", Need::kOptional)) {
+    const bool plausible = std::all_of(region->begin(), region->end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    });
+    if (plausible) {
+      aws->region = *region;
+    } else {
+      reader.Report("region",
+                    "must be a region name of lowercase letters, digits and '-', e.g. "
+                    "\"us-east-1\"");
+    }
+  }
+  ReadUrl(reader, "endpoint", &aws->endpoint);
+  if (std::optional<std::string> profile = reader.NonEmptyString("profile", Need::kOptional)) {
+    aws->profile = *profile;
+  }
+  if (std::optional<bool> verify = reader.Bool("verify_tls", Need::kOptional)) {
+    aws->verify_tls = *verify;
+  }
+  if (const toml::table* endpoints = reader.Table("endpoints", Need::kOptional)) {
+    TableReader per_service = reader.Child(*endpoints, "endpoints");
+    for (std::string_view service : kEndpointServices) {
+      std::string url;
+      ReadUrl(per_service, service, &url);
+      if (!url.empty()) aws->endpoints[std::string(service)] = url;
+    }
+    per_service.ReportUnknownKeys();
+  }
+  reader.ReportUnknownKeys();
+}
+
+void ReadCheckpoint(TableReader reader, CheckpointConfig* checkpoint) {
+  if (std::optional<std::string> store = reader.String("store", Need::kOptional)) {
+    if (Contains(kCheckpointStores, *store)) {
+      checkpoint->store = *store;
+    } else if (Contains(kPlannedCheckpointStores, *store)) {
+      reader.Report("store", "checkpoint store '" + *store +
+                                 "' is not available yet; the only store available now is "
+                                 "'file'");
+    } else {
+      reader.Report("store",
+                    UnknownChoice("checkpoint store", *store, kCheckpointStores,
+                                  "file; redis, dynamodb and postgres are planned, not available "
+                                  "yet"));
+    }
+  }
+  if (std::optional<std::string> path = reader.NonEmptyString("path", Need::kOptional)) {
+    checkpoint->path = *path;
+  }
+  if (std::optional<std::string> app = reader.String("app", Need::kOptional)) {
+    // The app namespaces checkpoint keys ("{app}:checkpoint:{stream}:{shard}"),
+    // so it must not contain the separator.
+    if (std::optional<std::string> problem = IdentifierProblem(*app)) {
+      reader.Report("app", *problem);
+    } else {
+      checkpoint->app = *app;
+    }
+  }
+  reader.ReportUnknownKeys();
+}
+
+void ReadStartAt(TableReader& reader, StartAt* start_at) {
+  constexpr std::string_view kKey = "start_at";
+  const toml::node* node = reader.Get(kKey, Need::kOptional);
+  if (node == nullptr) return;
+  if (const toml::value<toml::date_time>* value = node->as_date_time()) {
+    const toml::date_time& dt = value->get();
+    if (!dt.offset) {
+      reader.Report(kKey,
+                    "a date-time without a time zone is ambiguous; add \"Z\" for UTC or an "
+                    "offset such as \"+01:00\"");
+      return;
+    }
+    config_internal::CivilTime civil;
+    civil.year = dt.date.year;
+    civil.month = dt.date.month;
+    civil.day = dt.date.day;
+    civil.hour = dt.time.hour;
+    civil.minute = dt.time.minute;
+    civil.second = dt.time.second;
+    civil.millis = static_cast<int>(dt.time.nanosecond / 1'000'000);
+    civil.offset_minutes = dt.offset->minutes;
+    Result<int64_t> ms = config_internal::CivilToUnixMillis(civil);
+    if (!ms) {
+      reader.Report(kKey, "invalid timestamp: " + ms.error().message());
+      return;
+    }
+    start_at->kind = StartAt::Kind::kTimestamp;
+    start_at->timestamp_ms = *ms;
+    return;
+  }
+  const toml::value<std::string>* text = node->as_string();
+  if (text == nullptr) {
+    reader.ReportWrongType(kKey, *node, "a string or a date-time");
+    return;
+  }
+  const std::string& s = text->get();
+  if (s == "trim_horizon") {
+    start_at->kind = StartAt::Kind::kTrimHorizon;
+  } else if (s == "latest") {
+    start_at->kind = StartAt::Kind::kLatest;
+  } else if (!s.empty() && s.front() >= '0' && s.front() <= '9') {
+    Result<int64_t> ms = ParseRfc3339(s);
+    if (!ms) {
+      reader.Report(kKey, "invalid timestamp: " + ms.error().message());
+      return;
+    }
+    start_at->kind = StartAt::Kind::kTimestamp;
+    start_at->timestamp_ms = *ms;
+  } else {
+    reader.Report(kKey,
+                  "expected \"trim_horizon\", \"latest\" or an RFC 3339 timestamp such as "
+                  "\"2026-01-02T03:04:05Z\"" +
+                      DidYouMean(s, kStartAtWords));
+  }
+}
+
+// A duration string; bare numbers are refused because their unit is a guess.
+std::optional<milliseconds> ReadDuration(TableReader& reader, std::string_view key,
+                                         milliseconds minimum, std::string_view too_small) {
+  const toml::node* node = reader.Get(key, Need::kOptional);
+  if (node == nullptr) return std::nullopt;
+  if (node->is_integer() || node->is_floating_point()) {
+    reader.Report(key, "expected a duration string with a unit, e.g. \"30s\", got " +
+                           std::string(TypeName(node->type())) +
+                           " (a bare number could be seconds or milliseconds)");
+    return std::nullopt;
+  }
+  const toml::value<std::string>* text = node->as_string();
+  if (text == nullptr) {
+    reader.ReportWrongType(key, *node, "a duration string, e.g. \"30s\"");
+    return std::nullopt;
+  }
+  Result<milliseconds> duration = ParseDuration(text->get());
+  if (!duration) {
+    reader.Report(key, "invalid duration: " + duration.error().message());
+    return std::nullopt;
+  }
+  if (*duration < minimum) {
+    reader.Report(key, std::string(too_small));
+    return std::nullopt;
+  }
+  return *duration;
+}
+
+std::optional<uint64_t> ReadByteSize(TableReader& reader, std::string_view key, uint64_t maximum,
+                                     std::string_view too_large) {
+  const toml::node* node = reader.Get(key, Need::kOptional);
+  if (node == nullptr) return std::nullopt;
+  uint64_t bytes = 0;
+  if (const toml::value<int64_t>* integer = node->as_integer()) {
+    if (integer->get() <= 0) {
+      reader.Report(key, "must be greater than 0");
+      return std::nullopt;
+    }
+    bytes = static_cast<uint64_t>(integer->get());
+  } else if (const toml::value<std::string>* text = node->as_string()) {
+    Result<uint64_t> parsed = ParseByteSize(text->get());
+    if (!parsed) {
+      reader.Report(key, "invalid size: " + parsed.error().message());
+      return std::nullopt;
+    }
+    if (*parsed == 0) {
+      reader.Report(key, "must be greater than 0");
+      return std::nullopt;
+    }
+    bytes = *parsed;
+  } else {
+    reader.ReportWrongType(key, *node,
+                           "a size string, e.g. \"5MiB\", or an integer number of bytes");
+    return std::nullopt;
+  }
+  if (bytes > maximum) {
+    reader.Report(key, std::string(too_large));
+    return std::nullopt;
+  }
+  return bytes;
+}
+
+void ReadBuffer(TableReader reader, BufferConfig* buffer) {
+  if (std::optional<int64_t> records = reader.Integer("max_records", Need::kOptional)) {
+    if (*records < 1 || *records > kMaxBufferRecords) {
+      reader.Report("max_records", "must be between 1 and 1000000");
+    } else {
+      buffer->max_records = static_cast<uint64_t>(*records);
+    }
+  }
+  if (std::optional<uint64_t> bytes =
+          ReadByteSize(reader, "max_bytes", kMaxBufferBytes,
+                       "must be at most 1GiB: a buffer is held in memory")) {
+    buffer->max_bytes = *bytes;
+  }
+  if (std::optional<milliseconds> age =
+          ReadDuration(reader, "max_age", milliseconds(1), "must be greater than 0")) {
+    buffer->max_age = *age;
+  }
+  reader.ReportUnknownKeys();
+}
+
+// [pipeline.transformer] and [pipeline.filter]: a type from `known`.
+void ReadComponent(TableReader& pipeline, std::string_view key, std::string_view what,
+                   std::span<const std::string_view> known, std::string* type) {
+  const toml::table* table = pipeline.Table(key, Need::kOptional);
+  if (table == nullptr) return;
+  TableReader reader = pipeline.Child(*table, key);
+  if (std::optional<std::string> value = reader.Choice("type", Need::kOptional, what, known)) {
+    *type = *value;
+  }
+  reader.ReportUnknownKeys();
+}
+
+void ReadFormat(TableReader& reader, FileFormat* format) {
+  std::optional<std::string> value =
+      reader.Choice("format", Need::kOptional, "format", kFileFormats);
+  if (!value) return;
+  if (*value == "lines") *format = FileFormat::kLines;
+  if (*value == "raw") *format = FileFormat::kRaw;
+  if (*value == "envelope") *format = FileFormat::kEnvelope;
+}
+
+void ReadEmitter(TableReader reader, EmitterConfig* emitter) {
+  std::optional<std::string> type = reader.String("type", Need::kRequired);
+  // Without a known type the other keys cannot be judged: reporting them all
+  // as unknown would bury the one real mistake.
+  if (!type) return;
+  if (*type == "file") {
+    emitter->type = *type;
+    if (std::optional<std::string> directory =
+            reader.NonEmptyString("directory", Need::kRequired)) {
+      emitter->directory = *directory;
+    }
+    ReadFormat(reader, &emitter->format);
+  } else if (*type == "stdout") {
+    emitter->type = *type;
+    ReadFormat(reader, &emitter->format);
+    if (reader.Has("directory")) {
+      reader.Get("directory", Need::kOptional);
+      reader.Report("directory", "'directory' is not used by emitter type 'stdout'");
+    }
+  } else if (Contains(kPlannedEmitterTypes, *type)) {
+    reader.Report("type", "emitter type '" + *type +
+                              "' is not available yet (available: " + Join(kEmitterTypes) + ")");
+    return;
+  } else {
+    reader.Report("type", UnknownChoice("emitter type", *type, kEmitterTypes, Join(kEmitterTypes)));
+    return;
+  }
+  reader.ReportUnknownKeys();
+}
+
+struct NameUse {
+  size_t index;
+  int line;
+};
+
+void ReadPipeline(TableReader reader, size_t index, std::map<std::string, NameUse>* names,
+                  PipelineConfig* pipeline) {
+  pipeline->line = reader.line();
+  if (std::optional<std::string> name = reader.String("name", Need::kRequired)) {
+    if (std::optional<std::string> problem = IdentifierProblem(*name)) {
+      reader.Report("name", *problem);
+    } else if (auto [it, inserted] = names->try_emplace(*name, NameUse{index, reader.line()});
+               !inserted) {
+      reader.Report("name", "pipeline name '" + *name + "' is already used by pipeline[" +
+                                std::to_string(it->second.index) + "] (line " +
+                                std::to_string(it->second.line) + ")");
+    } else {
+      pipeline->name = *name;
+    }
+  }
+  if (std::optional<std::string> stream = reader.String("stream", Need::kRequired)) {
+    const bool valid = !stream->empty() && stream->size() <= kMaxStreamNameLength &&
+                       std::all_of(stream->begin(), stream->end(), [](char c) {
+                         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+                       });
+    if (valid) {
+      pipeline->stream = *stream;
+    } else {
+      reader.Report("stream",
+                    "must be a Kinesis stream name: 1 to 128 letters, digits, '_', '.' or '-'");
+    }
+  }
+  ReadStartAt(reader, &pipeline->start_at);
+  if (std::optional<int64_t> records = reader.Integer("records_per_call", Need::kOptional)) {
+    if (*records < 1 || *records > kMaxRecordsPerCall) {
+      reader.Report("records_per_call",
+                    "must be between 1 and 10000, the most one GetRecords call returns");
+    } else {
+      pipeline->records_per_call = static_cast<uint32_t>(*records);
+    }
+  }
+  if (std::optional<milliseconds> poll =
+          ReadDuration(reader, "poll_interval", kMinPollInterval,
+                       "must be at least 200ms: Kinesis allows 5 GetRecords calls per second "
+                       "per shard")) {
+    pipeline->poll_interval = *poll;
+  }
+  if (std::optional<milliseconds> discovery = ReadDuration(
+          reader, "shard_discovery_interval", kMinShardDiscoveryInterval, "must be at least 1s")) {
+    pipeline->shard_discovery_interval = *discovery;
+  }
+  ReadComponent(reader, "transformer", "transformer type", kTransformerTypes,
+                &pipeline->transformer);
+  ReadComponent(reader, "filter", "filter type", kFilterTypes, &pipeline->filter);
+  if (const toml::table* buffer = reader.Table("buffer", Need::kOptional)) {
+    ReadBuffer(reader.Child(*buffer, "buffer"), &pipeline->buffer);
+  }
+  if (const toml::table* emitter = reader.Table("emitter", Need::kRequired)) {
+    ReadEmitter(reader.Child(*emitter, "emitter"), &pipeline->emitter);
+  }
+  reader.ReportUnknownKeys();
+}
+
+void ReadPipelines(TableReader& root, Problems* problems, std::vector<PipelineConfig>* out) {
+  constexpr std::string_view kKey = "pipeline";
+  const toml::node* node = root.Get(kKey, Need::kOptional);
+  if (node == nullptr) {
+    problems->push_back(
+        ConfigProblem{0, std::string(kKey), "at least one [[pipeline]] table is required"});
+    return;
+  }
+  const toml::array* array = node->as_array();
+  if (array == nullptr) {
+    root.ReportWrongType(kKey, *node, "an array of tables ([[pipeline]])");
+    return;
+  }
+  if (array->empty()) {
+    root.Report(kKey, "at least one [[pipeline]] table is required");
+    return;
+  }
+  std::map<std::string, NameUse> names;
+  for (size_t i = 0; i < array->size(); ++i) {
+    const toml::node& element = *array->get(i);
+    const toml::table* table = element.as_table();
+    if (table == nullptr) {
+      problems->push_back(
+          ConfigProblem{LineOf(element.source()), "pipeline[" + std::to_string(i) + "]",
+                        "expected a table, got " + std::string(TypeName(element.type()))});
+      continue;
+    }
+    PipelineConfig pipeline;
+    ReadPipeline(root.Element(*table, i, kKey), i, &names, &pipeline);
+    out->push_back(std::move(pipeline));
+  }
+}
+
+Problems OneProblem(int line, std::string message) {
+  return Problems{ConfigProblem{line, "", std::move(message)}};
+}
+
+std::string SyntaxMessage(const toml::source_region& where, std::string_view description) {
+  return "invalid TOML (column " + std::to_string(where.begin.column) +
+         "): " + Printable(description, 4 * kMaxEchoLength);
+}
+
+ConfigResult Parse(std::string_view toml_text, const std::string& source) {
+  toml::table root;
+#if TOML_EXCEPTIONS
+  try {
+    root = toml::parse(toml_text, std::string_view(source));
+  } catch (const toml::parse_error& e) {
+    return std::unexpected(
+        OneProblem(LineOf(e.source()), SyntaxMessage(e.source(), e.description())));
+  }
+#else
+  toml::parse_result parsed = toml::parse(toml_text, std::string_view(source));
+  if (!parsed) {
+    const toml::parse_error& e = parsed.error();
+    return std::unexpected(
+        OneProblem(LineOf(e.source()), SyntaxMessage(e.source(), e.description())));
+  }
+  root = std::move(parsed).table();
+#endif
+
+  Problems problems;
+  Config config;
+  TableReader reader(root, "", "", false, &problems);
+  if (const toml::table* aws = reader.Table("aws", Need::kOptional)) {
+    ReadAws(reader.Child(*aws, "aws"), &config.aws);
+  }
+  if (const toml::table* checkpoint = reader.Table("checkpoint", Need::kOptional)) {
+    ReadCheckpoint(reader.Child(*checkpoint, "checkpoint"), &config.checkpoint);
+  }
+  ReadPipelines(reader, &problems, &config.pipelines);
+  reader.ReportUnknownKeys();
+
+  if (problems.empty()) return config;
+  // In file order, like a compiler; problems without a line come last.
+  std::stable_sort(problems.begin(), problems.end(),
+                   [](const ConfigProblem& a, const ConfigProblem& b) {
+                     const int line_a = a.line == 0 ? INT_MAX : a.line;
+                     const int line_b = b.line == 0 ? INT_MAX : b.line;
+                     return line_a < line_b;
+                   });
+  return std::unexpected(std::move(problems));
+}
+
+}  // namespace
+
+std::string ConfigProblem::ToString(const std::string& source) const {
+  std::string out = source;
+  if (line > 0) out += ":" + std::to_string(line);
+  out += ": ";
+  if (!key.empty()) out += key + ": ";
+  out += message;
+  return out;
+}
+
+ConfigResult ParseConfig(std::string_view toml_text, const std::string& source) {
+#if defined(__cpp_exceptions)
+  // toml++ and the standard library may throw (e.g. bad_alloc); nothing
+  // escapes a component boundary.
+  try {
+    return Parse(toml_text, source);
+  } catch (const std::exception& e) {
+    return std::unexpected(
+        OneProblem(0, std::string("internal error while reading the configuration: ") + e.what()));
+  }
+#else
+  return Parse(toml_text, source);
+#endif
+}
+
+ConfigResult LoadConfigFile(const std::string& path) {
+  const std::string shown = "'" + Printable(path, path.size()) + "'";
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return std::unexpected(
+        OneProblem(0, "cannot read config file " + shown + ": it is a directory"));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in.is_open()) {
+    const int error = errno;
+    return std::unexpected(OneProblem(
+        0, "cannot open config file " + shown + ": " + std::generic_category().message(error)));
+  }
+  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (in.bad()) {
+    return std::unexpected(OneProblem(0, "cannot read config file " + shown));
+  }
+  return ParseConfig(text, path);
+}
+
+}  // namespace kc

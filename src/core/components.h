@@ -1,0 +1,20 @@
+// The registry of built-in components: turns a validated configuration into
+// the parts of a pipeline. One place knows every built-in type name.
+#pragma once
+
+#include <memory>
+
+#include "kc/checkpoint.h"
+#include "kc/config.h"
+#include "kc/pipeline.h"
+
+namespace kc::core {
+
+Result<std::shared_ptr<CheckpointStore>> MakeCheckpointStore(const CheckpointConfig& config);
+
+// Builds the transformer, filter and emitter of `pipeline`; the checkpoint
+// store is shared by all pipelines of a process and passed in.
+Result<PipelineParts> MakePipelineParts(const PipelineConfig& pipeline,
+                                        std::shared_ptr<CheckpointStore> checkpoints);
+
+}  // namespace kc::core

@@ -1,0 +1,236 @@
+#include "kc/pipeline.h"
+
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "aws/aws_context.h"
+#include "core/shard_reader.h"
+#include "kinesis/kinesis_factory.h"
+
+namespace kc {
+namespace {
+
+// Reads of a shard retry through an outage for about two minutes before the
+// pipeline gives up; throttling counts as well, at its capped backoff.
+constexpr RetryOptions kReadRetry{.max_attempts = 20,
+                                  .base = std::chrono::milliseconds(100),
+                                  .cap = std::chrono::milliseconds(10'000)};
+
+class PipelineImpl final : public Pipeline {
+ public:
+  PipelineImpl(PipelineConfig config, PipelineParts parts, kinesis::KinesisClient client, bool once,
+               Clock* clock)
+      : config_(std::move(config)),
+        parts_(std::move(parts)),
+        client_(std::move(client)),
+        once_(once),
+        clock_(clock) {}
+
+  Status Run(std::stop_token stop, std::stop_token abort) override;
+  PipelineStats stats() const override;
+  const PipelineConfig& config() const override { return config_; }
+
+ private:
+  struct Worker {
+    std::jthread thread;
+    bool done = false;
+    std::optional<Result<core::ShardOutcome>> outcome;
+  };
+
+  void StartWorker(const kinesis::Shard& shard, bool after_parents, std::stop_token stop,
+                   std::stop_token abort);
+
+  PipelineConfig config_;
+  PipelineParts parts_;
+  kinesis::KinesisClient client_;
+  bool once_;
+  Clock* clock_;
+  core::PipelineCounters counters_;
+
+  std::mutex mu_;
+  std::condition_variable_any changed_;
+  std::map<std::string, std::unique_ptr<Worker>> workers_;  // guarded by mu_
+};
+
+void PipelineImpl::StartWorker(const kinesis::Shard& shard, bool after_parents,
+                               std::stop_token stop, std::stop_token abort) {
+  auto worker = std::make_unique<Worker>();
+  Worker* w = worker.get();
+  core::ShardReaderContext ctx{
+      &config_, &client_, &parts_, clock_, &counters_, RetryPolicy(kReadRetry, clock_), once_};
+  {
+    std::lock_guard lock(mu_);
+    workers_[shard.shard_id] = std::move(worker);
+  }
+  w->thread = std::jthread([this, w, ctx, shard, after_parents, stop, abort] {
+    core::ShardReader reader(ctx, shard, after_parents);
+    auto outcome = reader.Run(stop, abort);
+    std::lock_guard lock(mu_);
+    w->outcome = std::move(outcome);
+    w->done = true;
+    changed_.notify_all();
+  });
+}
+
+Status PipelineImpl::Run(std::stop_token user_stop, std::stop_token abort) {
+  // Workers stop on the user's request or when one of them fails.
+  std::stop_source stop_all;
+  std::stop_callback forward(user_stop, [&] { stop_all.request_stop(); });
+  std::stop_token stop = stop_all.get_token();
+
+  std::set<std::string> finished;   // shards read to their end (shard_end)
+  std::set<std::string> caught_up;  // once mode: open shards with nothing left
+  std::set<std::string> checked;    // closed shards whose stored state was looked at
+  std::optional<Error> failure;
+  bool first_listing = true;
+
+  while (!stop.stop_requested()) {
+    auto shards = client_.ListShards(config_.stream, stop);
+    if (!shards) {
+      if (shards.error().code() == ErrorCode::kCancelled) break;
+      Error e = shards.error();
+      if (e.code() == ErrorCode::kNotFound) {
+        e = Error(ErrorCode::kNotFound, "stream '" + config_.stream + "' does not exist at " +
+                                            client_.raw().options().endpoint + " in " +
+                                            client_.raw().options().region + " (" + e.message() +
+                                            "); create it or fix `stream` in pipeline '" +
+                                            config_.name + "'");
+      }
+      failure = e;
+      break;
+    }
+    if (first_listing) {
+      spdlog::info("[{}] stream {}: {} shards", config_.name, config_.stream, shards->size());
+      first_listing = false;
+    }
+    std::set<std::string> listed;
+    for (const auto& s : *shards) listed.insert(s.shard_id);
+
+    // A closed shard may have been finished by an earlier run.
+    for (const auto& s : *shards) {
+      if (!s.closed() || checked.contains(s.shard_id) || finished.contains(s.shard_id)) continue;
+      auto state = parts_.checkpoints->Load(config_.stream, s.shard_id);
+      if (!state) {
+        failure = state.error();
+        break;
+      }
+      checked.insert(s.shard_id);
+      if (state->shard_end) finished.insert(s.shard_id);
+    }
+    if (failure) break;
+
+    bool started = false;
+    bool all_done = true;
+    for (const auto& s : *shards) {
+      if (finished.contains(s.shard_id)) continue;
+      {
+        std::lock_guard lock(mu_);
+        if (workers_.contains(s.shard_id)) {
+          all_done = false;
+          continue;
+        }
+      }
+      // An open shard caught up in once mode is done, unless it has closed
+      // since: then it is read on to its end so that its children can start.
+      if (caught_up.contains(s.shard_id)) {
+        if (!s.closed()) continue;
+        caught_up.erase(s.shard_id);
+      }
+      all_done = false;
+      // Parents that are no longer listed expired long ago: nothing to wait for.
+      bool parents_done = true;
+      bool has_parent = false;
+      for (const std::string* p : {&s.parent_shard_id, &s.adjacent_parent_shard_id}) {
+        if (p->empty() || !listed.contains(*p)) continue;
+        has_parent = true;
+        if (!finished.contains(*p)) parents_done = false;
+      }
+      if (!parents_done) continue;
+      StartWorker(s, has_parent, stop, abort);
+      started = true;
+    }
+    if (once_ && all_done && !started) break;
+
+    // Wait for a worker to end or for the next discovery round.
+    std::unique_lock lock(mu_);
+    changed_.wait_for(lock, stop, config_.shard_discovery_interval, [&] {
+      for (auto& [id, w] : workers_) {
+        if (w->done) return true;
+      }
+      return false;
+    });
+    for (auto it = workers_.begin(); it != workers_.end();) {
+      Worker& w = *it->second;
+      if (!w.done) {
+        ++it;
+        continue;
+      }
+      w.thread.join();
+      auto& outcome = *w.outcome;
+      if (!outcome) {
+        if (!failure) failure = outcome.error();
+        stop_all.request_stop();
+      } else if (*outcome == core::ShardOutcome::kShardEnd) {
+        finished.insert(it->first);
+      } else if (*outcome == core::ShardOutcome::kCaughtUp) {
+        caught_up.insert(it->first);
+      }
+      it = workers_.erase(it);
+    }
+  }
+
+  // Stop: every worker emits and checkpoints what it read, then ends.
+  stop_all.request_stop();
+  std::map<std::string, std::unique_ptr<Worker>> remaining;
+  {
+    std::lock_guard lock(mu_);
+    remaining.swap(workers_);
+  }
+  for (auto& [id, w] : remaining) {
+    w->thread.join();
+    if (w->outcome && !*w->outcome && !failure &&
+        w->outcome->error().code() != ErrorCode::kCancelled) {
+      failure = w->outcome->error();
+    }
+  }
+  if (failure) return Fail(failure->With("pipeline " + config_.name));
+  return Ok();
+}
+
+PipelineStats PipelineImpl::stats() const {
+  PipelineStats s;
+  s.records_read = counters_.records_read.load();
+  s.records_emitted = counters_.records_emitted.load();
+  s.records_filtered = counters_.records_filtered.load();
+  s.bytes_emitted = counters_.bytes_emitted.load();
+  s.batches_emitted = counters_.batches_emitted.load();
+  s.shards_started = counters_.shards_started.load();
+  s.shards_finished = counters_.shards_finished.load();
+  return s;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Pipeline>> Pipeline::Create(const AwsConfig& aws,
+                                                   const PipelineConfig& config,
+                                                   PipelineParts parts, bool once, Clock* clock) {
+  if (!parts.emitter)
+    return Fail(ErrorCode::kInvalidArgument, "pipeline " + config.name + ": no emitter");
+  if (!parts.checkpoints) {
+    return Fail(ErrorCode::kInvalidArgument, "pipeline " + config.name + ": no checkpoint store");
+  }
+  if (!parts.transformer) parts.transformer = std::make_shared<StringTransformer>();
+  if (!parts.filter) parts.filter = std::make_shared<AllPassFilter>();
+  auto context = aws::MakeAwsContext(aws);
+  if (!context) return Fail(context.error());
+  auto client = kinesis::MakeKinesisClient(*context, RetryPolicy(RetryOptions{}, clock));
+  return std::unique_ptr<Pipeline>(
+      std::make_unique<PipelineImpl>(config, std::move(parts), std::move(client), once, clock));
+}
+
+}  // namespace kc

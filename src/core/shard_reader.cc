@@ -1,0 +1,233 @@
+#include "core/shard_reader.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace kc::core {
+namespace {
+
+// Kinesis allows five GetRecords calls a second per shard.
+constexpr std::chrono::milliseconds kMinCallInterval{200};
+
+std::string Describe(const ShardPosition& p) {
+  if (p.sub_sequence_number == 0) return p.sequence_number;
+  return p.sequence_number + "/" + std::to_string(p.sub_sequence_number);
+}
+
+// Resuming from a position: with a sub-sequence number the aggregated record
+// holding it must be read again (and its earlier user records skipped).
+kinesis::IteratorSpec After(const ShardPosition& p) {
+  kinesis::IteratorSpec spec;
+  spec.type = p.sub_sequence_number > 0 ? kinesis::IteratorType::kAtSequenceNumber
+                                        : kinesis::IteratorType::kAfterSequenceNumber;
+  spec.sequence_number = p.sequence_number;
+  return spec;
+}
+
+}  // namespace
+
+ShardReader::ShardReader(ShardReaderContext context, kinesis::Shard shard, bool after_parents)
+    : ctx_(context), shard_(std::move(shard)), after_parents_(after_parents) {
+  buffer_ = ctx_.parts->make_buffer ? ctx_.parts->make_buffer()
+                                    : std::make_unique<ThresholdBuffer>(ctx_.config->buffer);
+}
+
+Result<std::string> ShardReader::InitialIterator(std::stop_token abort) {
+  kinesis::IteratorSpec spec;
+  const StartAt& start = ctx_.config->start_at;
+  if (state_.position) {
+    spec = After(*state_.position);
+  } else if (!state_.pending.empty()) {
+    // Cut before the first checkpoint: read that batch again from its start.
+    spec.type = kinesis::IteratorType::kAtSequenceNumber;
+    spec.sequence_number = state_.pending.front().first.sequence_number;
+  } else if (start.kind == StartAt::Kind::kTimestamp) {
+    spec.type = kinesis::IteratorType::kAtTimestamp;
+    spec.timestamp_ms = start.timestamp_ms;
+  } else if (after_parents_ || start.kind == StartAt::Kind::kTrimHorizon) {
+    // A child of shards this pipeline read continues exactly where they ended.
+    spec.type = kinesis::IteratorType::kTrimHorizon;
+  } else {
+    spec.type = kinesis::IteratorType::kLatest;
+  }
+  auto it = ctx_.client->GetShardIterator(ctx_.config->stream, shard_.shard_id, spec, abort);
+  if (!it && it.error().code() == ErrorCode::kInvalidArgument && !spec.sequence_number.empty()) {
+    // The position is no longer in the stream: the data was trimmed past the
+    // retention period. Everything still there is newer: start at the oldest.
+    spdlog::warn(
+        "[{}] shard {}: position {} is no longer in the stream ({}); it was trimmed past the "
+        "retention period, so reading starts at TRIM_HORIZON and the records in between are lost",
+        ctx_.config->name, shard_.shard_id, spec.sequence_number, it.error().message());
+    spec = kinesis::IteratorSpec{};
+    it = ctx_.client->GetShardIterator(ctx_.config->stream, shard_.shard_id, spec, abort);
+  }
+  if (!it) return Fail(it.error());
+  spdlog::info("[{}] shard {}: reading from {}{}", ctx_.config->name, shard_.shard_id,
+               kinesis::IteratorTypeName(spec.type),
+               spec.sequence_number.empty() ? "" : " " + spec.sequence_number);
+  return it;
+}
+
+Result<std::string> ShardReader::IteratorAfterLastRead(std::stop_token abort) {
+  if (!last_read_) return InitialIterator(abort);
+  return ctx_.client->GetShardIterator(ctx_.config->stream, shard_.shard_id, After(*last_read_),
+                                       abort);
+}
+
+Status ShardReader::Save(std::stop_token) {
+  auto s = ctx_.parts->checkpoints->Save(ctx_.config->stream, shard_.shard_id, state_);
+  if (!s) return Fail(s.error().With("saving the checkpoint of shard " + shard_.shard_id));
+  return Ok();
+}
+
+Status ShardReader::FlushBatch(std::stop_token abort) {
+  Batch batch = buffer_->Take();
+  batch.stream = ctx_.config->stream;
+  batch.shard_id = shard_.shard_id;
+  const BatchRange range{batch.first, batch.last};
+  if (state_.pending.empty() || state_.pending.front() != range) {
+    if (!state_.pending.empty()) {
+      spdlog::warn(
+          "[{}] shard {}: the batch recorded as {}..{} could not be cut again (its records "
+          "are gone); cutting {}..{} instead",
+          ctx_.config->name, shard_.shard_id, Describe(state_.pending.front().first),
+          Describe(state_.pending.front().last), Describe(range.first), Describe(range.last));
+    }
+    state_.pending.assign(1, range);
+    if (auto s = Save(abort); !s) return s;
+  }
+  if (!batch.records.empty()) {
+    auto s = ctx_.parts->emitter->Emit(batch, abort);
+    if (!s) {
+      return Fail(s.error().With("emitting shard " + shard_.shard_id + " records " +
+                                 Describe(range.first) + ".." + Describe(range.last)));
+    }
+    ctx_.counters->records_emitted += batch.records.size();
+    ctx_.counters->bytes_emitted += batch.bytes;
+    ctx_.counters->batches_emitted += 1;
+  }
+  if (state_.position && range.last <= *state_.position) {
+    return Fail(ErrorCode::kInternal,
+                "checkpoint of shard " + shard_.shard_id + " would move backwards from " +
+                    Describe(*state_.position) + " to " + Describe(range.last));
+  }
+  state_.position = range.last;
+  state_.pending.erase(state_.pending.begin());
+  return Save(abort);
+}
+
+bool ShardReader::PaceCall(std::stop_token stop) {
+  auto now = ctx_.clock->Now();
+  if (last_call_ && now - *last_call_ < kMinCallInterval) {
+    if (!ctx_.clock->SleepFor(kMinCallInterval - (now - *last_call_), stop)) return false;
+  }
+  last_call_ = ctx_.clock->Now();
+  return true;
+}
+
+Result<ShardOutcome> ShardReader::Run(std::stop_token stop, std::stop_token abort) {
+  const std::string& name = ctx_.config->name;
+  auto loaded = ctx_.parts->checkpoints->Load(ctx_.config->stream, shard_.shard_id);
+  if (!loaded)
+    return Fail(loaded.error().With("loading the checkpoint of shard " + shard_.shard_id));
+  state_ = std::move(*loaded);
+  if (state_.shard_end) return ShardOutcome::kShardEnd;
+  last_read_ = state_.position;
+  ctx_.counters->shards_started += 1;
+
+  auto iterator = InitialIterator(abort);
+  if (!iterator) return Fail(iterator.error().With("shard " + shard_.shard_id));
+  std::string it = std::move(*iterator);
+
+  for (;;) {
+    if (stop.stop_requested()) {
+      if (!buffer_->Empty()) {
+        if (auto s = FlushBatch(abort); !s) return Fail(s.error());
+      }
+      return ShardOutcome::kStopped;
+    }
+    if (it.empty()) {
+      // A closed shard's last page has no next iterator: everything is read.
+      if (!buffer_->Empty()) {
+        if (auto s = FlushBatch(abort); !s) return Fail(s.error());
+      }
+      state_.shard_end = true;
+      state_.pending.clear();
+      if (auto s = Save(abort); !s) return Fail(s.error());
+      ctx_.counters->shards_finished += 1;
+      spdlog::info("[{}] shard {}: read to its end and checkpointed", name, shard_.shard_id);
+      return ShardOutcome::kShardEnd;
+    }
+    if (!PaceCall(stop)) continue;
+
+    auto page = ctx_.read_retry.Run("GetRecords on shard " + shard_.shard_id, stop, [&] {
+      return ctx_.client->GetRecordsOnce(it, ctx_.config->records_per_call);
+    });
+    if (!page) {
+      const Error& e = page.error();
+      if (e.code() == ErrorCode::kCancelled) continue;
+      if (e.code() == ErrorCode::kExpiredIterator) {
+        spdlog::info("[{}] shard {}: iterator expired; asking for one after the last record read",
+                     name, shard_.shard_id);
+        auto fresh = IteratorAfterLastRead(abort);
+        if (!fresh) return Fail(fresh.error().With("shard " + shard_.shard_id));
+        it = std::move(*fresh);
+        continue;
+      }
+      return Fail(e.With("shard " + shard_.shard_id));
+    }
+
+    for (Record& rec : page->records) {
+      ShardPosition pos = rec.position();
+      if (last_read_ && pos <= *last_read_) continue;  // handed on before an iterator refresh
+      if (!state_.pending.empty() && pos > state_.pending.front().last && !buffer_->Empty()) {
+        if (auto s = FlushBatch(abort); !s) return Fail(s.error());
+      }
+      ctx_.counters->records_read += 1;
+      if (auto t = ctx_.parts->transformer->Transform(rec); !t) {
+        return Fail(ErrorCode::kParse, "bad record in stream " + ctx_.config->stream + " shard " +
+                                           shard_.shard_id + " at sequence number " +
+                                           Describe(pos) + ": " + t.error().message() +
+                                           "; the pipeline stopped so that no record is skipped");
+      }
+      bool keep = ctx_.parts->filter->Keep(rec);
+      if (!keep) ctx_.counters->records_filtered += 1;
+      buffer_->Add(std::move(rec), keep, ctx_.clock->Now());
+      last_read_ = pos;
+      bool cut = state_.pending.empty() ? buffer_->ShouldFlush(ctx_.clock->Now())
+                                        : pos == state_.pending.front().last;
+      if (cut) {
+        if (auto s = FlushBatch(abort); !s) return Fail(s.error());
+      }
+    }
+    it = std::move(page->next_shard_iterator);
+    const bool caught_up = page->records.empty() && page->millis_behind_latest == 0;
+
+    if (!state_.pending.empty() && caught_up && !buffer_->Empty()) {
+      // The recorded batch cannot be completed: its last records are gone.
+      if (auto s = FlushBatch(abort); !s) return Fail(s.error());
+    }
+    if (caught_up) state_.pending.clear();
+    if (state_.pending.empty() && buffer_->ShouldFlush(ctx_.clock->Now())) {
+      if (auto s = FlushBatch(abort); !s) return Fail(s.error());  // the age threshold
+    }
+    if (ctx_.once && caught_up && !it.empty()) {
+      if (!buffer_->Empty()) {
+        if (auto s = FlushBatch(abort); !s) return Fail(s.error());
+      }
+      return ShardOutcome::kCaughtUp;
+    }
+    if (page->records.empty() && !it.empty()) {
+      // Idle: wait for new records, but wake in time for the age threshold.
+      auto wait = std::chrono::duration_cast<Clock::Duration>(ctx_.config->poll_interval);
+      if (auto deadline = buffer_->Deadline()) {
+        wait = std::clamp<Clock::Duration>(*deadline - ctx_.clock->Now(), Clock::Duration::zero(),
+                                           wait);
+      }
+      ctx_.clock->SleepFor(wait, stop);
+    }
+  }
+}
+
+}  // namespace kc::core

@@ -1,0 +1,37 @@
+// FileEmitter: one file per batch under a directory.
+//
+// The path is a function of the batch alone:
+//   <directory>/<stream>/<shard>/<yyyy>/<MM>/<dd>/<first>-<last>.<ext>
+// dated from the first record's ApproximateArrivalTimestamp (not the wall
+// clock), so a batch replayed after a crash lands on the same path and
+// replaces the file instead of adding a second copy. Files are written
+// atomically: a reader never sees half a batch.
+//
+// Thread-safety: Emit may be called concurrently for different shards.
+#pragma once
+
+#include <string>
+
+#include "core/retry.h"
+#include "kc/config.h"
+#include "kc/emitter.h"
+
+namespace kc::emitter {
+
+class FileEmitter final : public Emitter {
+ public:
+  FileEmitter(std::string directory, FileFormat format, RetryPolicy retry = RetryPolicy());
+
+  Status Emit(const Batch& batch, std::stop_token stop) override;
+  std::string Describe() const override;
+
+  // Where `batch` is written.
+  std::string PathFor(const Batch& batch) const;
+
+ private:
+  std::string directory_;
+  FileFormat format_;
+  RetryPolicy retry_;
+};
+
+}  // namespace kc::emitter

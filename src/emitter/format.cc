@@ -1,0 +1,75 @@
+#include "emitter/format.h"
+
+#include "util/base64.h"
+#include "util/json_writer.h"
+
+namespace kc::emitter {
+namespace {
+
+std::string PositionName(const ShardPosition& p) {
+  if (p.sub_sequence_number == 0) return p.sequence_number;
+  return p.sequence_number + "." + std::to_string(p.sub_sequence_number);
+}
+
+}  // namespace
+
+void AppendFormatted(std::string& out, const Batch& batch, FileFormat format) {
+  switch (format) {
+    case FileFormat::kLines:
+      for (const auto& r : batch.records) {
+        out += r.data;
+        out.push_back('\n');
+      }
+      return;
+    case FileFormat::kRaw:
+      for (const auto& r : batch.records) out += r.data;
+      return;
+    case FileFormat::kEnvelope: {
+      util::JsonWriter w;
+      for (const auto& r : batch.records) {
+        w.Clear();
+        w.BeginObject()
+            .Field("shard_id", batch.shard_id)
+            .Field("sequence_number", r.sequence_number)
+            .Field("sub_sequence_number", r.sub_sequence_number)
+            .Field("partition_key", r.partition_key)
+            .Field("approximate_arrival_timestamp", r.approximate_arrival_ms)
+            .Field("data", util::Base64Encode(r.data))
+            .EndObject();
+        out += w.str();
+        out.push_back('\n');
+      }
+      return;
+    }
+  }
+}
+
+const char* FormatExtension(FileFormat format) {
+  switch (format) {
+    case FileFormat::kLines:
+      return "txt";
+    case FileFormat::kRaw:
+      return "bin";
+    case FileFormat::kEnvelope:
+      return "jsonl";
+  }
+  return "txt";
+}
+
+const char* FormatName(FileFormat format) {
+  switch (format) {
+    case FileFormat::kLines:
+      return "lines";
+    case FileFormat::kRaw:
+      return "raw";
+    case FileFormat::kEnvelope:
+      return "envelope";
+  }
+  return "lines";
+}
+
+std::string BatchRangeName(const Batch& batch) {
+  return PositionName(batch.first) + "-" + PositionName(batch.last);
+}
+
+}  // namespace kc::emitter

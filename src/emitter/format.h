@@ -1,0 +1,28 @@
+// How a batch becomes bytes, shared by every sink that stores bytes (files,
+// standard output, and later S3).
+//
+// - lines:    each record's data followed by "\n";
+// - raw:      the records' data concatenated, as the original library wrote;
+// - envelope: one JSON object per line with exactly the keys shard_id,
+//             sequence_number, sub_sequence_number, partition_key,
+//             approximate_arrival_timestamp (ms since the epoch) and data
+//             (base64), so binary records survive and nothing is lost.
+#pragma once
+
+#include <string>
+
+#include "kc/config.h"
+#include "kc/record.h"
+
+namespace kc::emitter {
+
+void AppendFormatted(std::string& out, const Batch& batch, FileFormat format);
+// The file name extension for `format`, without the dot: "txt", "bin", "jsonl".
+const char* FormatExtension(FileFormat format);
+const char* FormatName(FileFormat format);
+
+// A deterministic name for a batch: "<first>-<last>", each position written
+// as the sequence number, with ".<sub>" appended when the sub-sequence is set.
+std::string BatchRangeName(const Batch& batch);
+
+}  // namespace kc::emitter

@@ -1,0 +1,27 @@
+// StdoutEmitter: writes each batch to standard output, for pipes and trials.
+// A batch is written with one write, so batches from different shards never
+// interleave.
+//
+// Thread-safety: Emit may be called concurrently.
+#pragma once
+
+#include <mutex>
+
+#include "kc/config.h"
+#include "kc/emitter.h"
+
+namespace kc::emitter {
+
+class StdoutEmitter final : public Emitter {
+ public:
+  explicit StdoutEmitter(FileFormat format, int fd = 1) : format_(format), fd_(fd) {}
+  Status Emit(const Batch& batch, std::stop_token stop) override;
+  std::string Describe() const override;
+
+ private:
+  FileFormat format_;
+  int fd_;
+  std::mutex mu_;
+};
+
+}  // namespace kc::emitter

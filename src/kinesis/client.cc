@@ -1,0 +1,361 @@
+#include "kinesis/client.h"
+
+#include <simdjson.h>
+
+#include <cmath>
+
+#include "util/base64.h"
+#include "util/json_writer.h"
+
+namespace kc::kinesis {
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::object;
+
+simdjson::dom::parser& ThreadParser() {
+  thread_local simdjson::dom::parser parser;
+  return parser;
+}
+
+Error ParseError(std::string_view what, std::string_view detail) {
+  return Error(ErrorCode::kParse, std::string(what) + ": " + std::string(detail));
+}
+
+Result<element> ParseDocument(std::string_view body, std::string_view what) {
+  element doc;
+  auto err = ThreadParser().parse(body.data(), body.size()).get(doc);
+  if (err != simdjson::SUCCESS) return Fail(ParseError(what, simdjson::error_message(err)));
+  if (!doc.is_object()) return Fail(ParseError(what, "the response is not a JSON object"));
+  return doc;
+}
+
+// Optional string member: empty when absent or null; an error when of another type.
+Result<std::string> OptString(const object& obj, std::string_view key, std::string_view what) {
+  element v;
+  if (obj[key].get(v) != simdjson::SUCCESS || v.is_null()) return std::string();
+  std::string_view s;
+  if (v.get(s) != simdjson::SUCCESS) {
+    return Fail(ParseError(what, std::string(key) + " is not a string"));
+  }
+  return std::string(s);
+}
+
+Result<std::string> ReqString(const object& obj, std::string_view key, std::string_view what) {
+  std::string_view s;
+  if (obj[key].get(s) != simdjson::SUCCESS) {
+    return Fail(ParseError(what, "missing string " + std::string(key)));
+  }
+  return std::string(s);
+}
+
+Result<Shard> ParseShard(const element& e) {
+  constexpr std::string_view kWhat = "ListShards";
+  object o;
+  if (e.get(o) != simdjson::SUCCESS) return Fail(ParseError(kWhat, "a shard is not an object"));
+  Shard s;
+  auto id = ReqString(o, "ShardId", kWhat);
+  if (!id) return Fail(id.error());
+  s.shard_id = std::move(*id);
+  auto parent = OptString(o, "ParentShardId", kWhat);
+  if (!parent) return Fail(parent.error());
+  s.parent_shard_id = std::move(*parent);
+  auto adjacent = OptString(o, "AdjacentParentShardId", kWhat);
+  if (!adjacent) return Fail(adjacent.error());
+  s.adjacent_parent_shard_id = std::move(*adjacent);
+  object range;
+  if (o["SequenceNumberRange"].get(range) == simdjson::SUCCESS) {
+    auto start = OptString(range, "StartingSequenceNumber", kWhat);
+    auto end = OptString(range, "EndingSequenceNumber", kWhat);
+    if (!start) return Fail(start.error());
+    if (!end) return Fail(end.error());
+    s.starting_sequence_number = std::move(*start);
+    s.ending_sequence_number = std::move(*end);
+  }
+  object hash;
+  if (o["HashKeyRange"].get(hash) == simdjson::SUCCESS) {
+    auto start = OptString(hash, "StartingHashKey", kWhat);
+    auto end = OptString(hash, "EndingHashKey", kWhat);
+    if (!start) return Fail(start.error());
+    if (!end) return Fail(end.error());
+    s.starting_hash_key = std::move(*start);
+    s.ending_hash_key = std::move(*end);
+  }
+  return s;
+}
+
+std::string IteratorRequest(const std::string& stream, const std::string& shard_id,
+                            const IteratorSpec& spec) {
+  util::JsonWriter w;
+  w.BeginObject()
+      .Field("StreamName", stream)
+      .Field("ShardId", shard_id)
+      .Field("ShardIteratorType", IteratorTypeName(spec.type));
+  if (spec.type == IteratorType::kAtSequenceNumber ||
+      spec.type == IteratorType::kAfterSequenceNumber) {
+    w.Field("StartingSequenceNumber", spec.sequence_number);
+  }
+  if (spec.type == IteratorType::kAtTimestamp) {
+    // Seconds with a fraction, as the JSON protocol encodes timestamps.
+    w.Key("Timestamp").Double(static_cast<double>(spec.timestamp_ms) / 1000.0);
+  }
+  w.EndObject();
+  return w.Take();
+}
+
+}  // namespace
+
+const char* IteratorTypeName(IteratorType type) {
+  switch (type) {
+    case IteratorType::kTrimHorizon:
+      return "TRIM_HORIZON";
+    case IteratorType::kLatest:
+      return "LATEST";
+    case IteratorType::kAtSequenceNumber:
+      return "AT_SEQUENCE_NUMBER";
+    case IteratorType::kAfterSequenceNumber:
+      return "AFTER_SEQUENCE_NUMBER";
+    case IteratorType::kAtTimestamp:
+      return "AT_TIMESTAMP";
+  }
+  return "TRIM_HORIZON";
+}
+
+Result<GetRecordsResult> ParseGetRecordsResponse(std::string_view body) {
+  constexpr std::string_view kWhat = "GetRecords response";
+  auto doc = ParseDocument(body, kWhat);
+  if (!doc) return Fail(doc.error());
+  object root = doc->get_object().value_unsafe();
+  GetRecordsResult out;
+  auto next = OptString(root, "NextShardIterator", kWhat);
+  if (!next) return Fail(next.error());
+  out.next_shard_iterator = std::move(*next);
+  element behind;
+  if (root["MillisBehindLatest"].get(behind) == simdjson::SUCCESS && !behind.is_null()) {
+    int64_t v = 0;
+    if (behind.get(v) != simdjson::SUCCESS) {
+      return Fail(ParseError(kWhat, "MillisBehindLatest is not an integer"));
+    }
+    out.millis_behind_latest = v;
+  }
+  simdjson::dom::array records;
+  if (root["Records"].get(records) != simdjson::SUCCESS) {
+    return Fail(ParseError(kWhat, "missing Records array"));
+  }
+  out.records.reserve(records.size());
+  for (element e : records) {
+    object r;
+    if (e.get(r) != simdjson::SUCCESS) return Fail(ParseError(kWhat, "a record is not an object"));
+    Record rec;
+    auto seq = ReqString(r, "SequenceNumber", kWhat);
+    if (!seq) return Fail(seq.error());
+    if (!IsValidSequenceNumber(*seq)) {
+      return Fail(ParseError(kWhat, "SequenceNumber '" + *seq + "' is not a decimal number"));
+    }
+    rec.sequence_number = std::move(*seq);
+    auto key = ReqString(r, "PartitionKey", kWhat);
+    if (!key) return Fail(key.error());
+    rec.partition_key = std::move(*key);
+    std::string_view data;
+    if (r["Data"].get(data) != simdjson::SUCCESS) {
+      return Fail(ParseError(kWhat, "record " + rec.sequence_number + " has no Data string"));
+    }
+    auto decoded = util::Base64Decode(data);
+    if (!decoded) {
+      return Fail(ParseError(
+          kWhat, "record " + rec.sequence_number + " Data: " + decoded.error().message()));
+    }
+    rec.data = std::move(*decoded);
+    element ts;
+    if (r["ApproximateArrivalTimestamp"].get(ts) == simdjson::SUCCESS && !ts.is_null()) {
+      double seconds = 0;
+      if (ts.get(seconds) != simdjson::SUCCESS || !std::isfinite(seconds)) {
+        return Fail(ParseError(kWhat, "record " + rec.sequence_number +
+                                          " ApproximateArrivalTimestamp is not a number"));
+      }
+      rec.approximate_arrival_ms = std::llround(seconds * 1000.0);
+    }
+    out.bytes += rec.data.size();
+    out.records.push_back(std::move(rec));
+  }
+  return out;
+}
+
+Result<std::vector<Shard>> ParseListShardsResponse(std::string_view body, std::string* next_token) {
+  constexpr std::string_view kWhat = "ListShards response";
+  auto doc = ParseDocument(body, kWhat);
+  if (!doc) return Fail(doc.error());
+  object root = doc->get_object().value_unsafe();
+  simdjson::dom::array shards;
+  if (root["Shards"].get(shards) != simdjson::SUCCESS) {
+    return Fail(ParseError(kWhat, "missing Shards array"));
+  }
+  std::vector<Shard> out;
+  for (element e : shards) {
+    auto s = ParseShard(e);
+    if (!s) return Fail(s.error());
+    out.push_back(std::move(*s));
+  }
+  auto token = OptString(root, "NextToken", kWhat);
+  if (!token) return Fail(token.error());
+  if (next_token != nullptr) *next_token = std::move(*token);
+  return out;
+}
+
+Result<StreamSummary> ParseDescribeStreamSummaryResponse(std::string_view body) {
+  constexpr std::string_view kWhat = "DescribeStreamSummary response";
+  auto doc = ParseDocument(body, kWhat);
+  if (!doc) return Fail(doc.error());
+  object desc;
+  if ((*doc)["StreamDescriptionSummary"].get(desc) != simdjson::SUCCESS) {
+    return Fail(ParseError(kWhat, "missing StreamDescriptionSummary"));
+  }
+  StreamSummary s;
+  auto name = ReqString(desc, "StreamName", kWhat);
+  if (!name) return Fail(name.error());
+  s.stream_name = std::move(*name);
+  auto arn = OptString(desc, "StreamARN", kWhat);
+  if (!arn) return Fail(arn.error());
+  s.stream_arn = std::move(*arn);
+  auto status = ReqString(desc, "StreamStatus", kWhat);
+  if (!status) return Fail(status.error());
+  s.status = std::move(*status);
+  int64_t v = 0;
+  if (desc["OpenShardCount"].get(v) == simdjson::SUCCESS) s.open_shard_count = static_cast<int>(v);
+  if (desc["RetentionPeriodHours"].get(v) == simdjson::SUCCESS) {
+    s.retention_hours = static_cast<int>(v);
+  }
+  return s;
+}
+
+Result<PutRecordsResult> ParsePutRecordsResponse(std::string_view body) {
+  constexpr std::string_view kWhat = "PutRecords response";
+  auto doc = ParseDocument(body, kWhat);
+  if (!doc) return Fail(doc.error());
+  object root = doc->get_object().value_unsafe();
+  PutRecordsResult out;
+  int64_t failed = 0;
+  if (root["FailedRecordCount"].get(failed) == simdjson::SUCCESS) {
+    out.failed_record_count = static_cast<int>(failed);
+  }
+  simdjson::dom::array records;
+  if (root["Records"].get(records) != simdjson::SUCCESS) {
+    return Fail(ParseError(kWhat, "missing Records array"));
+  }
+  for (element e : records) {
+    object r;
+    if (e.get(r) != simdjson::SUCCESS) return Fail(ParseError(kWhat, "a result is not an object"));
+    PutRecordsResultEntry entry;
+    auto seq = OptString(r, "SequenceNumber", kWhat);
+    auto shard = OptString(r, "ShardId", kWhat);
+    auto code = OptString(r, "ErrorCode", kWhat);
+    auto message = OptString(r, "ErrorMessage", kWhat);
+    if (!seq) return Fail(seq.error());
+    if (!shard) return Fail(shard.error());
+    if (!code) return Fail(code.error());
+    if (!message) return Fail(message.error());
+    entry.sequence_number = std::move(*seq);
+    entry.shard_id = std::move(*shard);
+    entry.error_code = std::move(*code);
+    entry.error_message = std::move(*message);
+    out.records.push_back(std::move(entry));
+  }
+  return out;
+}
+
+Result<std::vector<Shard>> KinesisClient::ListShards(const std::string& stream,
+                                                     std::stop_token stop) const {
+  std::vector<Shard> all;
+  std::string token;
+  do {
+    util::JsonWriter w;
+    w.BeginObject();
+    // With a NextToken, the stream name must not be sent again.
+    if (token.empty()) {
+      w.Field("StreamName", stream);
+    } else {
+      w.Field("NextToken", token);
+    }
+    w.Field("MaxResults", 1000).EndObject();
+    auto body = client_.Call("ListShards", w.str(), stop);
+    if (!body) return Fail(body.error().With("stream " + stream));
+    std::string next;
+    auto page = ParseListShardsResponse(*body, &next);
+    if (!page) return Fail(page.error());
+    for (auto& s : *page) all.push_back(std::move(s));
+    if (!next.empty() && next == token) break;  // a server that repeats itself: stop
+    token = std::move(next);
+  } while (!token.empty());
+  return all;
+}
+
+Result<StreamSummary> KinesisClient::DescribeStreamSummary(const std::string& stream,
+                                                           std::stop_token stop) const {
+  util::JsonWriter w;
+  w.BeginObject().Field("StreamName", stream).EndObject();
+  auto body = client_.Call("DescribeStreamSummary", w.str(), stop);
+  if (!body) return Fail(body.error());
+  return ParseDescribeStreamSummaryResponse(*body);
+}
+
+Result<std::string> KinesisClient::GetShardIterator(const std::string& stream,
+                                                    const std::string& shard_id,
+                                                    const IteratorSpec& spec,
+                                                    std::stop_token stop) const {
+  auto body = client_.Call("GetShardIterator", IteratorRequest(stream, shard_id, spec), stop);
+  if (!body) return Fail(body.error().With("shard " + shard_id));
+  auto doc = ParseDocument(*body, "GetShardIterator response");
+  if (!doc) return Fail(doc.error());
+  std::string_view it;
+  if ((*doc)["ShardIterator"].get(it) != simdjson::SUCCESS) {
+    // A closed shard asked for a position past its end answers null.
+    return std::string();
+  }
+  return std::string(it);
+}
+
+Result<GetRecordsResult> KinesisClient::GetRecordsOnce(const std::string& iterator,
+                                                       uint32_t limit) const {
+  util::JsonWriter w;
+  w.BeginObject().Field("ShardIterator", iterator).Field("Limit", uint64_t{limit}).EndObject();
+  auto body = client_.CallOnce("GetRecords", w.str());
+  if (!body) return Fail(body.error());
+  return ParseGetRecordsResponse(*body);
+}
+
+Result<PutRecordsResult> KinesisClient::PutRecords(const std::string& stream,
+                                                   const std::vector<PutRecordsEntry>& entries,
+                                                   std::stop_token stop) const {
+  util::JsonWriter w;
+  w.BeginObject().Field("StreamName", stream).Key("Records").BeginArray();
+  for (const auto& e : entries) {
+    w.BeginObject()
+        .Field("Data", util::Base64Encode(e.data))
+        .Field("PartitionKey", e.partition_key);
+    if (!e.explicit_hash_key.empty()) w.Field("ExplicitHashKey", e.explicit_hash_key);
+    w.EndObject();
+  }
+  w.EndArray().EndObject();
+  auto body = client_.Call("PutRecords", w.str(), stop);
+  if (!body) return Fail(body.error());
+  return ParsePutRecordsResponse(*body);
+}
+
+Status KinesisClient::CreateStream(const std::string& stream, int shard_count,
+                                   std::stop_token stop) const {
+  util::JsonWriter w;
+  w.BeginObject().Field("StreamName", stream).Field("ShardCount", shard_count).EndObject();
+  auto body = client_.Call("CreateStream", w.str(), stop);
+  if (!body) return Fail(body.error());
+  return Ok();
+}
+
+Status KinesisClient::DeleteStream(const std::string& stream, std::stop_token stop) const {
+  util::JsonWriter w;
+  w.BeginObject().Field("StreamName", stream).EndObject();
+  auto body = client_.Call("DeleteStream", w.str(), stop);
+  if (!body) return Fail(body.error());
+  return Ok();
+}
+
+}  // namespace kc::kinesis

@@ -1,0 +1,110 @@
+// A Kinesis Data Streams client for the JSON 1.1 protocol: the calls a
+// consumer needs, and the few that tools and tests use to make streams.
+//
+// Thread-safety: safe for concurrent calls.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "aws/aws_json_client.h"
+#include "kc/record.h"
+
+namespace kc::kinesis {
+
+struct Shard {
+  std::string shard_id;
+  std::string parent_shard_id;           // empty when none
+  std::string adjacent_parent_shard_id;  // empty when none (set for merges)
+  std::string starting_sequence_number;
+  std::string ending_sequence_number;  // non-empty once the shard is closed
+  std::string starting_hash_key;
+  std::string ending_hash_key;
+  bool closed() const { return !ending_sequence_number.empty(); }
+};
+
+struct StreamSummary {
+  std::string stream_name;
+  std::string stream_arn;
+  std::string status;  // CREATING | ACTIVE | UPDATING | DELETING
+  int open_shard_count = 0;
+  int retention_hours = 24;
+};
+
+enum class IteratorType {
+  kTrimHorizon,
+  kLatest,
+  kAtSequenceNumber,
+  kAfterSequenceNumber,
+  kAtTimestamp
+};
+
+struct IteratorSpec {
+  IteratorType type = IteratorType::kTrimHorizon;
+  std::string sequence_number;  // for kAt/kAfterSequenceNumber
+  int64_t timestamp_ms = 0;     // for kAtTimestamp
+};
+
+struct GetRecordsResult {
+  std::vector<Record> records;
+  std::string next_shard_iterator;  // empty: the shard is closed and fully read
+  int64_t millis_behind_latest = 0;
+  uint64_t bytes = 0;  // sum of decoded data sizes
+};
+
+struct PutRecordsEntry {
+  std::string data;
+  std::string partition_key;
+  std::string explicit_hash_key;  // optional
+};
+
+struct PutRecordsResultEntry {
+  std::string sequence_number;  // empty on failure
+  std::string shard_id;
+  std::string error_code;  // empty on success
+  std::string error_message;
+};
+
+struct PutRecordsResult {
+  int failed_record_count = 0;
+  std::vector<PutRecordsResultEntry> records;  // one per entry, in order
+};
+
+class KinesisClient {
+ public:
+  explicit KinesisClient(aws::AwsJsonClient client) : client_(std::move(client)) {}
+
+  // Every shard of the stream, following NextToken pages.
+  Result<std::vector<Shard>> ListShards(const std::string& stream, std::stop_token stop = {}) const;
+  Result<StreamSummary> DescribeStreamSummary(const std::string& stream,
+                                              std::stop_token stop = {}) const;
+  Result<std::string> GetShardIterator(const std::string& stream, const std::string& shard_id,
+                                       const IteratorSpec& spec, std::stop_token stop = {}) const;
+  // One attempt: the reader handles expired iterators and throttling itself,
+  // because both change what it does next.
+  Result<GetRecordsResult> GetRecordsOnce(const std::string& iterator, uint32_t limit) const;
+  Result<PutRecordsResult> PutRecords(const std::string& stream,
+                                      const std::vector<PutRecordsEntry>& entries,
+                                      std::stop_token stop = {}) const;
+  Status CreateStream(const std::string& stream, int shard_count, std::stop_token stop = {}) const;
+  Status DeleteStream(const std::string& stream, std::stop_token stop = {}) const;
+
+  const aws::AwsJsonClient& raw() const { return client_; }
+
+ private:
+  aws::AwsJsonClient client_;
+};
+
+// Response parsers, exposed for unit and fuzz tests. They never throw; a
+// malformed response is a kParse error that says what was wrong.
+Result<GetRecordsResult> ParseGetRecordsResponse(std::string_view body);
+Result<std::vector<Shard>> ParseListShardsResponse(std::string_view body, std::string* next_token);
+Result<StreamSummary> ParseDescribeStreamSummaryResponse(std::string_view body);
+Result<PutRecordsResult> ParsePutRecordsResponse(std::string_view body);
+
+const char* IteratorTypeName(IteratorType type);
+
+}  // namespace kc::kinesis

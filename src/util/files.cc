@@ -1,0 +1,117 @@
+#include "util/files.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+namespace kc::util {
+namespace {
+
+Error IoError(const std::string& what, const std::string& path, int err) {
+  return Error(ErrorCode::kIo, what + " " + path + ": " + std::strerror(err));
+}
+
+std::string Parent(const std::string& path) {
+  auto p = std::filesystem::path(path).parent_path().string();
+  return p.empty() ? "." : p;
+}
+
+Status FsyncPath(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Fail(IoError("cannot open", path, errno));
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return Fail(IoError("cannot fsync", path, err));
+  return Ok();
+}
+
+}  // namespace
+
+Status CreateDirectories(const std::string& path) {
+  if (path.empty()) return Ok();
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return Ok();
+    return Fail(ErrorCode::kIo, "not a directory: " + path);
+  }
+  std::string parent = Parent(path);
+  if (parent != path) {
+    if (auto s = CreateDirectories(parent); !s) return s;
+  }
+  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
+    return Fail(IoError("cannot create directory", path, errno));
+  }
+  return FsyncPath(parent);
+}
+
+Status WriteFileAtomically(const std::string& path, std::string_view data) {
+  const std::string dir = Parent(path);
+  if (auto s = CreateDirectories(dir); !s) return s;
+  static std::atomic<uint64_t> counter{0};
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
+                          std::to_string(counter.fetch_add(1, std::memory_order_relaxed));
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Fail(IoError("cannot create", tmp, errno));
+  const char* p = data.data();
+  size_t left = data.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return Fail(IoError("cannot write", tmp, err));
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return Fail(IoError("cannot fsync", tmp, err));
+  }
+  if (::close(fd) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return Fail(IoError("cannot close", tmp, err));
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return Fail(IoError("cannot rename onto", path, err));
+  }
+  return FsyncPath(dir);
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return Fail(ErrorCode::kNotFound, "no such file: " + path);
+    return Fail(IoError("cannot open", path, errno));
+  }
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      return Fail(IoError("cannot read", path, err));
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+}  // namespace kc::util

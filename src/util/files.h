@@ -1,0 +1,24 @@
+// Durable local file operations shared by the file emitter and the file
+// checkpoint store.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "kc/status.h"
+
+namespace kc::util {
+
+// Writes `data` to `path` so that after a crash at any instant the file holds
+// either its old content or all of `data`: a temporary file in the same
+// directory, fsync, rename over the target, fsync of the directory. Creates
+// missing parent directories.
+Status WriteFileAtomically(const std::string& path, std::string_view data);
+
+// The whole file. kNotFound when it does not exist.
+Result<std::string> ReadFile(const std::string& path);
+
+// mkdir -p, fsyncing each directory it creates so new names survive a crash.
+Status CreateDirectories(const std::string& path);
+
+}  // namespace kc::util

@@ -1,0 +1,273 @@
+"""Shared pieces of the integration tests: the Kinesis stand-in started by the
+test command, the real AWS command-line client to produce data, the
+kinesis-connect binary under test, and an oracle that reads what the file sink
+wrote.
+
+Environment (set by scripts/test, or by hand):
+  KC_KINESIS_ENDPOINT  URL of the (signature-verifying) Kinesis stand-in
+  KC_BINARY            path of the kinesis-connect executable
+"""
+
+import base64
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+AWS_CLI = "/usr/bin/aws"
+ACCESS_KEY = "kc-test-key"
+SECRET_KEY = "kc-test-secret"
+REGION = "us-east-1"
+
+
+def _missing(what):
+    # scripts/test sets KC_REQUIRE_SERVICES: there a missing service is a failure,
+    # not a reason to skip.
+    if os.environ.get("KC_REQUIRE_SERVICES") == "1":
+        raise AssertionError(what)
+    raise unittest.SkipTest(what)
+
+
+def endpoint():
+    url = os.environ.get("KC_KINESIS_ENDPOINT")
+    if not url:
+        _missing("KC_KINESIS_ENDPOINT is not set; run the tests with scripts/test")
+    return url
+
+
+def binary():
+    path = os.environ.get("KC_BINARY")
+    if not path or not os.access(path, os.X_OK):
+        _missing("KC_BINARY does not name the kinesis-connect executable")
+    return path
+
+
+def client_env(secret=SECRET_KEY):
+    env = dict(os.environ)
+    env.update(
+        AWS_ACCESS_KEY_ID=ACCESS_KEY,
+        AWS_SECRET_ACCESS_KEY=secret,
+        AWS_DEFAULT_REGION=REGION,
+        AWS_REGION=REGION,
+        AWS_PAGER="",
+        AWS_CONFIG_FILE="/dev/null",
+        AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+    )
+    env.pop("AWS_PROFILE", None)
+    env.pop("AWS_SESSION_TOKEN", None)
+    return env
+
+
+def wait_until(predicate, timeout, what, interval=0.1):
+    """Polls `predicate` until it returns a true value or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def aws(*args, input_json=None):
+    """Runs the real AWS CLI against the stand-in and returns its JSON output."""
+    cmd = [AWS_CLI, "--endpoint-url", endpoint(), "--output", "json", "kinesis", *args]
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        if input_json is not None:
+            json.dump(input_json, f)
+            cmd += ["--cli-input-json", "file://" + f.name]
+    try:
+        out = subprocess.run(cmd, env=client_env(), capture_output=True, text=True, timeout=120)
+    finally:
+        os.unlink(f.name)
+    if out.returncode != 0:
+        raise AssertionError(f"aws {' '.join(args)} failed: {out.stderr.strip()}")
+    return json.loads(out.stdout) if out.stdout.strip() else {}
+
+
+def create_stream(name, shards):
+    aws("create-stream", "--stream-name", name, "--shard-count", str(shards))
+    wait_stream_active(name)
+
+
+def wait_stream_active(name):
+    def active():
+        s = aws("describe-stream-summary", "--stream-name", name)
+        return s["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE"
+
+    wait_until(active, 60, f"stream {name} to be ACTIVE", interval=0.2)
+
+
+def list_shards(name):
+    return aws("list-shards", "--stream-name", name)["Shards"]
+
+
+class Producer:
+    """Writes records with `aws kinesis put-records` and remembers where each
+    landed, as Kinesis reported it: the oracle's expected contents."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.sent = []  # (shard_id, sequence_number, partition_key, data bytes)
+
+    def put(self, records):
+        """records: list of (partition_key, data bytes); sent in PutRecords
+        calls of at most 500 records and 4.5 MB, retrying failed entries."""
+        pending = list(records)
+        while pending:
+            batch, size = [], 0
+            while pending and len(batch) < 500:
+                key, data = pending[0]
+                if batch and size + len(data) + len(key) > 4_500_000:
+                    break
+                batch.append(pending.pop(0))
+                size += len(data) + len(key)
+            self._put_batch(batch)
+
+    def _put_batch(self, batch):
+        todo = batch
+        for _ in range(10):
+            entries = [
+                {"Data": base64.b64encode(d).decode(), "PartitionKey": k} for k, d in todo
+            ]
+            out = aws("put-records", input_json={"StreamName": self.stream, "Records": entries})
+            failed = []
+            for (key, data), result in zip(todo, out["Records"]):
+                if "SequenceNumber" in result:
+                    self.sent.append((result["ShardId"], result["SequenceNumber"], key, data))
+                else:
+                    failed.append((key, data))
+            if not failed:
+                return
+            todo = failed
+        raise AssertionError(f"{len(todo)} records could not be written")
+
+    def expected_by_shard(self):
+        by_shard = {}
+        for shard, seq, key, data in self.sent:
+            by_shard.setdefault(shard, []).append((seq, key, data))
+        for records in by_shard.values():
+            records.sort(key=lambda r: int(r[0]))
+        return by_shard
+
+
+def read_envelopes(directory, stream):
+    """Every record the file sink wrote for `stream`, per shard, in file order
+    (files sorted by their first sequence number), with the file it came from."""
+    by_shard = {}
+    root = os.path.join(directory, stream)
+    if not os.path.isdir(root):
+        return by_shard
+    for shard in sorted(os.listdir(root)):
+        files = []
+        for dirpath, _, names in os.walk(os.path.join(root, shard)):
+            for n in names:
+                if n.endswith(".jsonl"):
+                    first = n.split("-")[0].split(".")[0]
+                    files.append((int(first), os.path.join(dirpath, n)))
+                elif ".tmp." not in n:
+                    raise AssertionError(f"unexpected file {os.path.join(dirpath, n)}")
+        records = []
+        for _, path in sorted(files):
+            with open(path, "rb") as f:
+                for line in f.read().split(b"\n"):
+                    if not line:
+                        continue
+                    o = json.loads(line)
+                    if set(o) != {
+                        "shard_id",
+                        "sequence_number",
+                        "sub_sequence_number",
+                        "partition_key",
+                        "approximate_arrival_timestamp",
+                        "data",
+                    }:
+                        raise AssertionError(f"{path}: unexpected keys {sorted(o)}")
+                    if o["shard_id"] != shard:
+                        raise AssertionError(f"{path}: record of shard {o['shard_id']}")
+                    records.append(
+                        (o["sequence_number"], o["partition_key"], base64.b64decode(o["data"]), path)
+                    )
+        by_shard[shard] = records
+    return by_shard
+
+
+def count_records(directory, stream):
+    return sum(len(v) for v in read_envelopes(directory, stream).values())
+
+
+class Connector:
+    """kinesis-connect with a config file in a fresh work directory."""
+
+    def __init__(self, workdir, stream, buffer_records=100, max_age="2s", extra_pipeline=""):
+        self.workdir = workdir
+        self.out = os.path.join(workdir, "out")
+        self.config = os.path.join(workdir, "connect.toml")
+        self.log = os.path.join(workdir, "connect.log")
+        with open(self.config, "w") as f:
+            f.write(
+                f"""
+[aws]
+region = "{REGION}"
+endpoint = "{endpoint()}"
+
+[checkpoint]
+store = "file"
+path = "{os.path.join(workdir, 'state')}"
+app = "it"
+
+[[pipeline]]
+name = "files"
+stream = "{stream}"
+start_at = "trim_horizon"
+poll_interval = "200ms"
+shard_discovery_interval = "1s"
+{extra_pipeline}
+
+[pipeline.buffer]
+max_records = {buffer_records}
+max_bytes = "4MiB"
+max_age = "{max_age}"
+
+[pipeline.emitter]
+type = "file"
+directory = "{self.out}"
+format = "envelope"
+"""
+            )
+        self.proc = None
+
+    def env(self):
+        env = client_env()
+        return env
+
+    def run_once(self, timeout=300):
+        with open(self.log, "a") as log:
+            out = subprocess.run(
+                [binary(), "run", "-c", self.config, "--once"],
+                env=self.env(),
+                stdout=log,
+                stderr=log,
+                timeout=timeout,
+            )
+        return out.returncode
+
+    def start(self):
+        log = open(self.log, "a")
+        self.proc = subprocess.Popen(
+            [binary(), "run", "-c", self.config], env=self.env(), stdout=log, stderr=log
+        )
+        log.close()
+        return self.proc
+
+    def terminate(self, sig=signal.SIGTERM, timeout=120):
+        self.proc.send_signal(sig)
+        return self.proc.wait(timeout=timeout)
+
+    def log_text(self):
+        with open(self.log, encoding="utf-8", errors="replace") as f:
+            return f.read()

@@ -1,0 +1,877 @@
+#include "kc/config.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+namespace kc {
+namespace {
+
+using std::chrono::milliseconds;
+
+// (line, key, message): compared as a whole so that a test pins all three.
+using Problem = std::tuple<int, std::string, std::string>;
+
+std::vector<Problem> One(int line, std::string key, std::string message) {
+  return {Problem(line, std::move(key), std::move(message))};
+}
+
+std::vector<Problem> ProblemsOf(std::string_view toml) {
+  ConfigResult result = ParseConfig(toml, "test.toml");
+  std::vector<Problem> out;
+  if (result.has_value()) {
+    ADD_FAILURE() << "expected problems, but the config parsed";
+    return out;
+  }
+  for (const ConfigProblem& p : result.error()) out.emplace_back(p.line, p.key, p.message);
+  return out;
+}
+
+Config ParseOk(std::string_view toml) {
+  ConfigResult result = ParseConfig(toml, "test.toml");
+  if (!result.has_value()) {
+    for (const ConfigProblem& p : result.error()) ADD_FAILURE() << p.ToString("test.toml");
+    return Config{};
+  }
+  return *result;
+}
+
+// Lines 1-5: a valid pipeline that error tests append to.
+constexpr std::string_view kPipeline = R"toml([[pipeline]]
+name = "p"
+stream = "s"
+[pipeline.emitter]
+type = "stdout"
+)toml";
+
+std::string WithPipeline(std::string_view rest) {
+  return std::string(kPipeline) + std::string(rest);
+}
+
+// --- Valid configs ----------------------------------------------------------
+
+TEST(ParseConfigTest, FullConfigWithTwoPipelines) {
+  const Config config = ParseOk(R"toml(# Two pipelines reading one stream each.
+[aws]
+region = "eu-west-1"
+endpoint = "http://127.0.0.1:4567"
+profile = "staging"
+verify_tls = false
+
+[aws.endpoints]
+kinesis = "http://localhost:4568"
+s3 = "https://s3.local:9000/"
+dynamodb = "http://[::1]:8000"
+sts = "http://sts.local"
+
+[checkpoint]
+store = "file"
+path = "/var/lib/kc"
+app = "billing-app"
+
+[[pipeline]]
+name = "events-to-files"
+stream = "events"
+start_at = "latest"
+records_per_call = 2500
+poll_interval = "500ms"
+shard_discovery_interval = "1m30s"
+
+[pipeline.transformer]
+type = "string"
+[pipeline.filter]
+type = "all_pass"
+[pipeline.buffer]
+max_records = 1000
+max_bytes = "1.5MiB"
+max_age = "2m"
+[pipeline.emitter]
+type = "file"
+directory = "out/events"
+format = "envelope"
+
+[[pipeline]]
+name = "audit.stdout_2"
+stream = "audit-log"
+start_at = 2026-01-02T03:04:05.678+01:00
+buffer = { max_records = 1, max_bytes = 4096, max_age = "250ms" }
+emitter = { type = "stdout", format = "raw" }
+)toml");
+
+  EXPECT_EQ(config.aws.region, "eu-west-1");
+  EXPECT_EQ(config.aws.endpoint, "http://127.0.0.1:4567");
+  EXPECT_EQ(config.aws.profile, "staging");
+  EXPECT_FALSE(config.aws.verify_tls);
+  const std::map<std::string, std::string> endpoints = {
+      {"dynamodb", "http://[::1]:8000"},
+      {"kinesis", "http://localhost:4568"},
+      {"s3", "https://s3.local:9000/"},
+      {"sts", "http://sts.local"},
+  };
+  EXPECT_EQ(config.aws.endpoints, endpoints);
+
+  EXPECT_EQ(config.checkpoint.store, "file");
+  EXPECT_EQ(config.checkpoint.path, "/var/lib/kc");
+  EXPECT_EQ(config.checkpoint.app, "billing-app");
+
+  ASSERT_EQ(config.pipelines.size(), 2u);
+  const PipelineConfig& a = config.pipelines[0];
+  EXPECT_EQ(a.name, "events-to-files");
+  EXPECT_EQ(a.stream, "events");
+  EXPECT_EQ(a.start_at.kind, StartAt::Kind::kLatest);
+  EXPECT_EQ(a.records_per_call, 2500u);
+  EXPECT_EQ(a.poll_interval, milliseconds(500));
+  EXPECT_EQ(a.shard_discovery_interval, milliseconds(90'000));
+  EXPECT_EQ(a.transformer, "string");
+  EXPECT_EQ(a.filter, "all_pass");
+  EXPECT_EQ(a.buffer.max_records, 1000u);
+  EXPECT_EQ(a.buffer.max_bytes, 1'572'864u);
+  EXPECT_EQ(a.buffer.max_age, milliseconds(120'000));
+  EXPECT_EQ(a.emitter.type, "file");
+  EXPECT_EQ(a.emitter.directory, "out/events");
+  EXPECT_EQ(a.emitter.format, FileFormat::kEnvelope);
+  EXPECT_EQ(a.line, 19);
+
+  const PipelineConfig& b = config.pipelines[1];
+  EXPECT_EQ(b.name, "audit.stdout_2");
+  EXPECT_EQ(b.stream, "audit-log");
+  EXPECT_EQ(b.start_at.kind, StartAt::Kind::kTimestamp);
+  // 2026-01-02T02:04:05.678Z
+  EXPECT_EQ(b.start_at.timestamp_ms, 1'767'319'445'678);
+  EXPECT_EQ(b.buffer.max_records, 1u);
+  EXPECT_EQ(b.buffer.max_bytes, 4096u);
+  EXPECT_EQ(b.buffer.max_age, milliseconds(250));
+  EXPECT_EQ(b.emitter.type, "stdout");
+  EXPECT_EQ(b.emitter.directory, "");
+  EXPECT_EQ(b.emitter.format, FileFormat::kRaw);
+  EXPECT_EQ(b.records_per_call, 10'000u);
+  EXPECT_EQ(b.line, 40);
+}
+
+TEST(ParseConfigTest, DefaultsForEverythingLeftOut) {
+  const Config config = ParseOk(kPipeline);
+  EXPECT_EQ(config.aws.region, "");
+  EXPECT_EQ(config.aws.endpoint, "");
+  EXPECT_TRUE(config.aws.endpoints.empty());
+  EXPECT_EQ(config.aws.profile, "");
+  EXPECT_TRUE(config.aws.verify_tls);
+  EXPECT_EQ(config.checkpoint.store, "file");
+  EXPECT_EQ(config.checkpoint.path, "state/checkpoints");
+  EXPECT_EQ(config.checkpoint.app, "kinesis-connect");
+  ASSERT_EQ(config.pipelines.size(), 1u);
+  const PipelineConfig& p = config.pipelines[0];
+  EXPECT_EQ(p.name, "p");
+  EXPECT_EQ(p.stream, "s");
+  EXPECT_EQ(p.start_at.kind, StartAt::Kind::kTrimHorizon);
+  EXPECT_EQ(p.transformer, "string");
+  EXPECT_EQ(p.filter, "all_pass");
+  EXPECT_EQ(p.buffer.max_records, 500u);
+  EXPECT_EQ(p.buffer.max_bytes, 5u << 20);
+  EXPECT_EQ(p.buffer.max_age, milliseconds(30'000));
+  EXPECT_EQ(p.emitter.type, "stdout");
+  EXPECT_EQ(p.emitter.format, FileFormat::kLines);
+  EXPECT_EQ(p.records_per_call, 10'000u);
+  EXPECT_EQ(p.poll_interval, milliseconds(1'000));
+  EXPECT_EQ(p.shard_discovery_interval, milliseconds(10'000));
+  EXPECT_EQ(p.line, 1);
+}
+
+TEST(ParseConfigTest, EmptyComponentTablesKeepDefaults) {
+  const Config config =
+      ParseOk(WithPipeline("[pipeline.transformer]\n[pipeline.filter]\n"
+                           "[pipeline.buffer]\n"));
+  ASSERT_EQ(config.pipelines.size(), 1u);
+  EXPECT_EQ(config.pipelines[0].transformer, "string");
+  EXPECT_EQ(config.pipelines[0].filter, "all_pass");
+  EXPECT_EQ(config.pipelines[0].buffer.max_records, 500u);
+}
+
+TEST(ParseConfigTest, StartAtForms) {
+  struct Case {
+    std::string value;
+    StartAt::Kind kind;
+    int64_t timestamp_ms;
+  };
+  const std::vector<Case> cases = {
+      {"\"trim_horizon\"", StartAt::Kind::kTrimHorizon, 0},
+      {"\"latest\"", StartAt::Kind::kLatest, 0},
+      {"\"2026-01-02T03:04:05Z\"", StartAt::Kind::kTimestamp, 1'767'323'045'000},
+      {"\"2026-01-02T03:04:05.5-00:30\"", StartAt::Kind::kTimestamp, 1'767'324'845'500},
+      {"2026-01-02T03:04:05Z", StartAt::Kind::kTimestamp, 1'767'323'045'000},
+      {"1969-12-31T23:59:59.999Z", StartAt::Kind::kTimestamp, -1},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.value);
+    const Config config =
+        ParseOk("[[pipeline]]\nstart_at = " + c.value +
+                "\nname = \"p\"\nstream = \"s\"\nemitter = { type = \"stdout\" }\n");
+    ASSERT_EQ(config.pipelines.size(), 1u);
+    EXPECT_EQ(config.pipelines[0].start_at.kind, c.kind);
+    EXPECT_EQ(config.pipelines[0].start_at.timestamp_ms, c.timestamp_ms);
+  }
+}
+
+TEST(ParseConfigTest, ByteSizeAsInteger) {
+  const Config config = ParseOk(WithPipeline("[pipeline.buffer]\nmax_bytes = 1073741824\n"));
+  ASSERT_EQ(config.pipelines.size(), 1u);
+  EXPECT_EQ(config.pipelines[0].buffer.max_bytes, 1u << 30);
+}
+
+// --- One problem of each kind -------------------------------------------------
+
+TEST(ParseConfigErrorTest, UnknownKeyWithSuggestion) {
+  EXPECT_EQ(ProblemsOf(WithPipeline("[pipeline.buffer]\nmax_recrods = 10\n")),
+            One(7, "pipeline[0].buffer.max_recrods",
+                "unknown key 'max_recrods' in [pipeline.buffer]; did you mean 'max_records'?"));
+}
+
+TEST(ParseConfigErrorTest, UnknownKeyWithoutSuggestion) {
+  EXPECT_EQ(ProblemsOf(WithPipeline("colour = \"blue\"\n")),
+            One(6, "pipeline[0].emitter.colour", "unknown key 'colour' in [pipeline.emitter]"));
+}
+
+TEST(ParseConfigErrorTest, UnknownKeysAtEveryLevel) {
+  EXPECT_EQ(
+      ProblemsOf(R"toml(pipelines = 1
+[aws]
+regoin = "x"
+[aws.endpoints]
+kinesiss = "http://a"
+lambda = "http://b"
+[checkpoint]
+Path = "x"
+[[pipeline]]
+name = "p"
+stream = "s"
+emiter = 1
+[pipeline.emitter]
+type = "file"
+directory = "d"
+dir = "d"
+)toml"),
+      (std::vector<Problem>{
+          {1, "pipelines", "unknown key 'pipelines' at the top level; did you mean 'pipeline'?"},
+          {3, "aws.regoin", "unknown key 'regoin' in [aws]; did you mean 'region'?"},
+          {5, "aws.endpoints.kinesiss",
+           "unknown key 'kinesiss' in [aws.endpoints]; did you mean 'kinesis'?"},
+          {6, "aws.endpoints.lambda", "unknown key 'lambda' in [aws.endpoints]"},
+          {8, "checkpoint.Path", "unknown key 'Path' in [checkpoint]; did you mean 'path'?"},
+          {12, "pipeline[0].emiter",
+           "unknown key 'emiter' in [[pipeline]]; did you mean 'emitter'?"},
+          {16, "pipeline[0].emitter.dir", "unknown key 'dir' in [pipeline.emitter]"},
+      }));
+}
+
+TEST(ParseConfigErrorTest, WrongTypes) {
+  EXPECT_EQ(
+      ProblemsOf(R"toml([aws]
+verify_tls = "yes"
+region = 1
+[checkpoint]
+path = ["a"]
+[[pipeline]]
+name = 7
+stream = "s"
+records_per_call = 1.5
+start_at = 5
+emitter = "stdout"
+[pipeline.buffer]
+max_records = "10"
+max_bytes = true
+max_age = 30
+)toml"),
+      (std::vector<Problem>{
+          {2, "aws.verify_tls", "expected a boolean (true or false), got a string"},
+          {3, "aws.region", "expected a string, got an integer"},
+          {5, "checkpoint.path", "expected a string, got an array"},
+          {7, "pipeline[0].name", "expected a string, got an integer"},
+          {9, "pipeline[0].records_per_call", "expected an integer, got a floating-point number"},
+          {10, "pipeline[0].start_at", "expected a string or a date-time, got an integer"},
+          {11, "pipeline[0].emitter", "expected a table, got a string"},
+          {13, "pipeline[0].buffer.max_records", "expected an integer, got a string"},
+          {14, "pipeline[0].buffer.max_bytes",
+           "expected a size string, e.g. \"5MiB\", or an integer number of bytes, got a "
+           "boolean"},
+          {15, "pipeline[0].buffer.max_age",
+           "expected a duration string with a unit, e.g. \"30s\", got an integer (a bare "
+           "number could be seconds or milliseconds)"},
+      }));
+}
+
+TEST(ParseConfigErrorTest, MissingRequiredKeysNameTheTableHeaderLine) {
+  EXPECT_EQ(
+      ProblemsOf(R"toml(# a comment
+
+[[pipeline]]
+start_at = "latest"
+
+[pipeline.emitter]
+format = "raw"
+)toml"),
+      (std::vector<Problem>{
+          {3, "pipeline[0].name", "missing required key 'name' in [[pipeline]]"},
+          {3, "pipeline[0].stream", "missing required key 'stream' in [[pipeline]]"},
+          {6, "pipeline[0].emitter.type", "missing required key 'type' in [pipeline.emitter]"},
+      }));
+}
+
+TEST(ParseConfigErrorTest, MissingEmitterTable) {
+  EXPECT_EQ(ProblemsOf("\n[[pipeline]]\nname = \"p\"\nstream = \"s\"\n"),
+            One(2, "pipeline[0].emitter", "missing required table [pipeline.emitter]"));
+}
+
+TEST(ParseConfigErrorTest, FileEmitterNeedsDirectory) {
+  EXPECT_EQ(ProblemsOf("[[pipeline]]\nname = \"p\"\nstream = \"s\"\n"
+                       "[pipeline.emitter]\ntype = \"file\"\n"),
+            One(4, "pipeline[0].emitter.directory",
+                "missing required key 'directory' in [pipeline.emitter]"));
+  EXPECT_EQ(ProblemsOf("[[pipeline]]\nname = \"p\"\nstream = \"s\"\n"
+                       "[pipeline.emitter]\ntype = \"file\"\ndirectory = \"\"\n"),
+            One(6, "pipeline[0].emitter.directory",
+                "must not be empty; leave the key out to use the default"));
+}
+
+TEST(ParseConfigErrorTest, EmitterTypes) {
+  const std::string head = "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n[pipeline.emitter]\n";
+  EXPECT_EQ(ProblemsOf(head + "type = \"fiel\"\ndirectory = \"d\"\n"),
+            One(5, "pipeline[0].emitter.type",
+                "unknown emitter type 'fiel' (known: file, stdout); did you mean 'file'?"));
+  // Keys of a type that does not exist are not judged.
+  EXPECT_EQ(ProblemsOf(head + "type = \"s3\"\nbucket = \"b\"\n"),
+            One(5, "pipeline[0].emitter.type",
+                "emitter type 's3' is not available yet (available: file, stdout)"));
+  EXPECT_EQ(
+      ProblemsOf(head + "type = \"stdout\"\ndirectory = \"d\"\n"),
+      One(6, "pipeline[0].emitter.directory", "'directory' is not used by emitter type 'stdout'"));
+  EXPECT_EQ(ProblemsOf(head + "type = \"stdout\"\nformat = \"line\"\n"),
+            One(6, "pipeline[0].emitter.format",
+                "unknown format 'line' (known: lines, raw, envelope); did you mean 'lines'?"));
+}
+
+TEST(ParseConfigErrorTest, TransformerAndFilterTypes) {
+  EXPECT_EQ(
+      ProblemsOf(WithPipeline("[pipeline.transformer]\ntype = \"json\"\n"
+                              "[pipeline.filter]\ntype = \"allpass\"\nwhere = 1\n")),
+      (std::vector<Problem>{
+          {7, "pipeline[0].transformer.type", "unknown transformer type 'json' (known: string)"},
+          {9, "pipeline[0].filter.type",
+           "unknown filter type 'allpass' (known: all_pass); did you mean 'all_pass'?"},
+          {10, "pipeline[0].filter.where", "unknown key 'where' in [pipeline.filter]"},
+      }));
+}
+
+TEST(ParseConfigErrorTest, CheckpointStores) {
+  EXPECT_EQ(ProblemsOf(WithPipeline("[checkpoint]\nstore = \"redis\"\n")),
+            One(7, "checkpoint.store",
+                "checkpoint store 'redis' is not available yet; the only store "
+                "available now is 'file'"));
+  EXPECT_EQ(ProblemsOf(WithPipeline("[checkpoint]\nstore = \"fil\"\n")),
+            One(7, "checkpoint.store",
+                "unknown checkpoint store 'fil' (known: file; redis, dynamodb and postgres are "
+                "planned, not available yet); did you mean 'file'?"));
+  EXPECT_EQ(ProblemsOf(WithPipeline("[checkpoint]\napp = \"a:b\"\npath = \"\"\n")),
+            (std::vector<Problem>{
+                {7, "checkpoint.app", "must contain only letters, digits, '.', '_' and '-'"},
+                {8, "checkpoint.path", "must not be empty; leave the key out to use the default"},
+            }));
+}
+
+TEST(ParseConfigErrorTest, Urls) {
+  EXPECT_EQ(ProblemsOf(WithPipeline(R"toml([aws]
+endpoint = "127.0.0.1:4567"
+[aws.endpoints]
+kinesis = "ftp://host"
+s3 = "http://"
+dynamodb = "http://host:99999"
+sts = "https://user:pw@host"
+)toml")),
+            (std::vector<Problem>{
+                {7, "aws.endpoint",
+                 "must be a URL starting with http:// or https://, e.g. \"http://127.0.0.1:4567\""},
+                {9, "aws.endpoints.kinesis",
+                 "must be a URL starting with http:// or https://, e.g. \"http://127.0.0.1:4567\""},
+                {10, "aws.endpoints.s3", "has no host"},
+                {11, "aws.endpoints.dynamodb", "has a port that is not 1 to 65535"},
+                {12, "aws.endpoints.sts",
+                 "must not contain user credentials; credentials come from the AWS credential "
+                 "chain"},
+            }));
+}
+
+TEST(ParseConfigErrorTest, PipelineNames) {
+  EXPECT_EQ(
+      ProblemsOf(R"toml([[pipeline]]
+name = "a"
+stream = "s"
+emitter = { type = "stdout" }
+[[pipeline]]
+name = "a"
+stream = "s"
+emitter = { type = "stdout" }
+[[pipeline]]
+name = "has space"
+stream = "s"
+emitter = { type = "stdout" }
+[[pipeline]]
+name = ".."
+stream = "bad/stream"
+emitter = { type = "stdout" }
+)toml"),
+      (std::vector<Problem>{
+          {6, "pipeline[1].name", "pipeline name 'a' is already used by pipeline[0] (line 1)"},
+          {10, "pipeline[2].name", "must contain only letters, digits, '.', '_' and '-'"},
+          {14, "pipeline[3].name", "must not be '.' or '..'"},
+          {15, "pipeline[3].stream",
+           "must be a Kinesis stream name: 1 to 128 letters, digits, '_', '.' or '-'"},
+      }));
+}
+
+TEST(ParseConfigErrorTest, OutOfRangeValues) {
+  // Pipeline keys placed before the emitter table so that they belong to
+  // [[pipeline]].
+  EXPECT_EQ(
+      ProblemsOf(R"toml([[pipeline]]
+name = "p"
+stream = "s"
+records_per_call = 10001
+poll_interval = "199ms"
+shard_discovery_interval = "999ms"
+emitter = { type = "stdout" }
+[pipeline.buffer]
+max_records = 1000001
+max_bytes = "1025MiB"
+max_age = "0s"
+[[pipeline]]
+name = "q"
+stream = ""
+records_per_call = 0
+buffer = { max_records = 0, max_bytes = 0, max_age = "-1s" }
+emitter = { type = "stdout" }
+)toml"),
+      (std::vector<Problem>{
+          {4, "pipeline[0].records_per_call",
+           "must be between 1 and 10000, the most one GetRecords call returns"},
+          {5, "pipeline[0].poll_interval",
+           "must be at least 200ms: Kinesis allows 5 GetRecords calls per second per shard"},
+          {6, "pipeline[0].shard_discovery_interval", "must be at least 1s"},
+          {9, "pipeline[0].buffer.max_records", "must be between 1 and 1000000"},
+          {10, "pipeline[0].buffer.max_bytes", "must be at most 1GiB: a buffer is held in memory"},
+          {11, "pipeline[0].buffer.max_age", "must be greater than 0"},
+          {14, "pipeline[1].stream",
+           "must be a Kinesis stream name: 1 to 128 letters, digits, '_', '.' or '-'"},
+          {15, "pipeline[1].records_per_call",
+           "must be between 1 and 10000, the most one GetRecords call returns"},
+          {16, "pipeline[1].buffer.max_records", "must be between 1 and 1000000"},
+          {16, "pipeline[1].buffer.max_bytes", "must be greater than 0"},
+          {16, "pipeline[1].buffer.max_age",
+           "invalid duration: a duration cannot be negative; e.g. \"250ms\", \"30s\", "
+           "\"5m\", \"1h\" or \"1m30s\""},
+      }));
+}
+
+TEST(ParseConfigErrorTest, BadSizesAndDurationsInsideTheConfig) {
+  EXPECT_EQ(ProblemsOf(WithPipeline("[pipeline.buffer]\nmax_bytes = \"5 Mb/s\"\n"
+                                    "max_age = \"30\"\n")),
+            (std::vector<Problem>{
+                {7, "pipeline[0].buffer.max_bytes",
+                 "invalid size: a size is a number and a unit, e.g. \"5MiB\", \"512KB\" or "
+                 "\"1024\" (bytes)"},
+                {8, "pipeline[0].buffer.max_age",
+                 "invalid duration: a duration needs a unit (ms, s, m or h); for seconds write "
+                 "\"30s\""},
+            }));
+}
+
+TEST(ParseConfigErrorTest, StartAtProblems) {
+  const std::string head =
+      "[[pipeline]]\nname = \"p\"\nstream = \"s\"\nemitter = {type=\"stdout\"}\n";
+  EXPECT_EQ(ProblemsOf(head + "start_at = \"TRIM_HORIZON\"\n"),
+            One(5, "pipeline[0].start_at",
+                "expected \"trim_horizon\", \"latest\" or an RFC 3339 timestamp "
+                "such as \"2026-01-02T03:04:05Z\"; did you mean "
+                "'trim_horizon'?"));
+  EXPECT_EQ(ProblemsOf(head + "start_at = \"2026-02-30T00:00:00Z\"\n"),
+            One(5, "pipeline[0].start_at", "invalid timestamp: day 30 does not exist in 2026-02"));
+  EXPECT_EQ(ProblemsOf(head + "start_at = 2026-01-02T03:04:05\n"),
+            One(5, "pipeline[0].start_at",
+                "a date-time without a time zone is ambiguous; add \"Z\" for UTC "
+                "or an offset such as \"+01:00\""));
+  EXPECT_EQ(ProblemsOf(head + "start_at = 2026-01-02\n"),
+            One(5, "pipeline[0].start_at", "expected a string or a date-time, got a date"));
+}
+
+TEST(ParseConfigErrorTest, PipelineTableShape) {
+  EXPECT_EQ(ProblemsOf("[aws]\nregion = \"us-east-1\"\n"),
+            One(0, "pipeline", "at least one [[pipeline]] table is required"));
+  EXPECT_EQ(ProblemsOf("pipeline = []\n"),
+            One(1, "pipeline", "at least one [[pipeline]] table is required"));
+  EXPECT_EQ(ProblemsOf("\n[pipeline]\nname = \"p\"\n"),
+            One(2, "pipeline", "expected an array of tables ([[pipeline]]), got a table"));
+  EXPECT_EQ(ProblemsOf("pipeline = [1, \"x\"]\n"),
+            (std::vector<Problem>{
+                {1, "pipeline[0]", "expected a table, got an integer"},
+                {1, "pipeline[1]", "expected a table, got a string"},
+            }));
+}
+
+TEST(ParseConfigErrorTest, QuotedAndControlCharacterKeysArePrintable) {
+  EXPECT_EQ(
+      ProblemsOf(WithPipeline("\"a b\" = 1\n\"x\\ny\" = 2\n")),
+      (std::vector<Problem>{
+          {6, "pipeline[0].emitter.\"a b\"", "unknown key 'a b' in [pipeline.emitter]"},
+          {7, "pipeline[0].emitter.\"x\\x0ay\"", "unknown key 'x\\x0ay' in [pipeline.emitter]"},
+      }));
+}
+
+TEST(ParseConfigErrorTest, ValuesThatMayBeSecretsAreNotEchoed) {
+  const std::string secret = "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY";
+  ConfigResult result =
+      ParseConfig(WithPipeline("[aws]\nendpoint = \"" + secret + "\"\nprofile = \"\"\nregion = \"" +
+                               secret + "\"\n"),
+                  "test.toml");
+  ASSERT_FALSE(result.has_value());
+  ASSERT_EQ(result.error().size(), 3u);
+  for (const ConfigProblem& p : result.error()) {
+    EXPECT_EQ(p.message.find(secret), std::string::npos) << p.message;
+  }
+}
+
+// --- Many problems at once -----------------------------------------------------
+
+TEST(ParseConfigErrorTest, AllProblemsAreReportedTogetherInLineOrder) {
+  EXPECT_EQ(
+      ProblemsOf(R"toml([aws]
+region = "us-east-1"
+verify_tls = 1
+
+[checkpoint]
+store = "postgres"
+
+[[pipeline]]
+name = "first"
+stream = "events"
+poll_interval = "100ms"
+[pipeline.buffer]
+max_recrods = 10
+max_bytes = "10XB"
+[pipeline.emitter]
+type = "file"
+
+[[pipeline]]
+name = "first"
+[pipeline.emitter]
+type = "kafka"
+)toml"),
+      (std::vector<Problem>{
+          {3, "aws.verify_tls", "expected a boolean (true or false), got an integer"},
+          {6, "checkpoint.store",
+           "checkpoint store 'postgres' is not available yet; the only store available now "
+           "is 'file'"},
+          {11, "pipeline[0].poll_interval",
+           "must be at least 200ms: Kinesis allows 5 GetRecords calls per second per shard"},
+          {13, "pipeline[0].buffer.max_recrods",
+           "unknown key 'max_recrods' in [pipeline.buffer]; did you mean 'max_records'?"},
+          {14, "pipeline[0].buffer.max_bytes",
+           "invalid size: unknown size unit 'XB'; use B, KB, MB, GB, TB (powers of 1000) or "
+           "KiB, MiB, GiB, TiB (powers of 1024), e.g. \"5MiB\", \"512KB\" or \"1024\" "
+           "(bytes)"},
+          {15, "pipeline[0].emitter.directory",
+           "missing required key 'directory' in [pipeline.emitter]"},
+          {18, "pipeline[1].stream", "missing required key 'stream' in [[pipeline]]"},
+          {19, "pipeline[1].name", "pipeline name 'first' is already used by pipeline[0] (line 8)"},
+          {21, "pipeline[1].emitter.type", "unknown emitter type 'kafka' (known: file, stdout)"},
+      }));
+}
+
+// --- Syntax errors, files, formatting -------------------------------------------
+
+TEST(ParseConfigErrorTest, TomlSyntaxErrorIsOneProblemWithItsLine) {
+  const std::vector<Problem> problems = ProblemsOf(WithPipeline("\n[pipeline.buffer\n"));
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(std::get<0>(problems[0]), 7);
+  EXPECT_EQ(std::get<1>(problems[0]), "");
+  EXPECT_TRUE(std::get<2>(problems[0]).starts_with("invalid TOML (column "))
+      << std::get<2>(problems[0]);
+
+  const std::vector<Problem> redefined = ProblemsOf("a = 1\n\na = 2\n");
+  ASSERT_EQ(redefined.size(), 1u);
+  EXPECT_EQ(std::get<0>(redefined[0]), 3);
+  EXPECT_EQ(std::get<2>(redefined[0]),
+            "invalid TOML (column 5): Error while parsing key-value pair: cannot redefine "
+            "existing integer 'a'");
+}
+
+TEST(ConfigProblemTest, ToString) {
+  EXPECT_EQ((ConfigProblem{12, "pipeline[0].buffer.max_bytes", "must be greater than 0"})
+                .ToString("a.toml"),
+            "a.toml:12: pipeline[0].buffer.max_bytes: must be greater than 0");
+  EXPECT_EQ((ConfigProblem{0, "pipeline", "at least one [[pipeline]] table is required"})
+                .ToString("a.toml"),
+            "a.toml: pipeline: at least one [[pipeline]] table is required");
+  EXPECT_EQ((ConfigProblem{3, "", "invalid TOML"}).ToString("a.toml"), "a.toml:3: invalid TOML");
+}
+
+class LoadConfigFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("kc_config_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+            "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(LoadConfigFileTest, ReadsAndParsesAFile) {
+  const std::string path = (dir_ / "ok.toml").string();
+  std::ofstream(path) << kPipeline;
+  ConfigResult result = LoadConfigFile(path);
+  ASSERT_TRUE(result.has_value());
+  ASSERT_EQ(result->pipelines.size(), 1u);
+  EXPECT_EQ(result->pipelines[0].name, "p");
+}
+
+TEST_F(LoadConfigFileTest, MissingFileIsOneProblemNamingThePath) {
+  const std::string path = (dir_ / "missing.toml").string();
+  ConfigResult result = LoadConfigFile(path);
+  ASSERT_FALSE(result.has_value());
+  ASSERT_EQ(result.error().size(), 1u);
+  EXPECT_EQ(result.error()[0].line, 0);
+  EXPECT_EQ(result.error()[0].key, "");
+  EXPECT_EQ(result.error()[0].message,
+            "cannot open config file '" + path + "': No such file or directory");
+}
+
+TEST_F(LoadConfigFileTest, DirectoryIsOneProblem) {
+  ConfigResult result = LoadConfigFile(dir_.string());
+  ASSERT_FALSE(result.has_value());
+  ASSERT_EQ(result.error().size(), 1u);
+  EXPECT_EQ(result.error()[0].message,
+            "cannot read config file '" + dir_.string() + "': it is a directory");
+}
+
+TEST_F(LoadConfigFileTest, ProblemsInAFileCarryTheirLines) {
+  const std::string path = (dir_ / "bad.toml").string();
+  std::ofstream(path) << WithPipeline("[pipeline.buffer]\nmax_age = \"1d\"\n");
+  ConfigResult result = LoadConfigFile(path);
+  ASSERT_FALSE(result.has_value());
+  ASSERT_EQ(result.error().size(), 1u);
+  EXPECT_EQ(result.error()[0].ToString(path),
+            path +
+                ":7: pipeline[0].buffer.max_age: invalid duration: unknown duration unit 'd'; use "
+                "ms, s, m or h, e.g. \"250ms\", \"30s\", \"5m\", \"1h\" or \"1m30s\"");
+}
+
+TEST(ExampleConfigTest, FilesExampleValidates) {
+  // The example lives in the source tree next to this test's directory.
+  const std::filesystem::path example =
+      std::filesystem::path(__FILE__).parent_path() / "../../examples/configs/files.toml";
+  ConfigResult result = LoadConfigFile(example.string());
+  if (!result.has_value()) {
+    for (const ConfigProblem& p : result.error()) ADD_FAILURE() << p.ToString(example.string());
+    return;
+  }
+  ASSERT_FALSE(result->pipelines.empty());
+  EXPECT_EQ(result->pipelines[0].emitter.type, "file");
+}
+
+// --- Sizes, durations, timestamps ---------------------------------------------
+
+TEST(ParseByteSizeTest, Valid) {
+  const std::vector<std::pair<std::string, uint64_t>> cases = {
+      {"0", 0},
+      {"1024", 1024},
+      {"1024B", 1024},
+      {"512KB", 512'000},
+      {"5MiB", 5u << 20},
+      {"5 MiB", 5u << 20},
+      {"  5MiB  ", 5u << 20},
+      {"5mib", 5u << 20},
+      {"5mb", 5'000'000},
+      {"5Mb", 5'000'000},
+      {"1kB", 1000},
+      {"1KiB", 1024},
+      {"2GB", 2'000'000'000},
+      {"1GiB", uint64_t{1} << 30},
+      {"1TiB", uint64_t{1} << 40},
+      {"3TB", 3'000'000'000'000},
+      {"1.5GiB", 1'610'612'736},
+      {"1.5KB", 1500},
+      {"0.5KiB", 512},
+      {"2.0", 2},
+  };
+  for (const auto& [text, bytes] : cases) {
+    SCOPED_TRACE(text);
+    Result<uint64_t> parsed = ParseByteSize(text);
+    ASSERT_TRUE(parsed.has_value()) << parsed.error().message();
+    EXPECT_EQ(*parsed, bytes);
+  }
+  // The largest size that fits: 2^64 - 1 bytes.
+  Result<uint64_t> max = ParseByteSize("18446744073709551615");
+  ASSERT_TRUE(max.has_value());
+  EXPECT_EQ(*max, UINT64_MAX);
+}
+
+TEST(ParseByteSizeTest, Invalid) {
+  const std::string examples = "e.g. \"5MiB\", \"512KB\" or \"1024\" (bytes)";
+  const std::string units =
+      "; use B, KB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024), ";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"", "a size cannot be empty; write a number and a unit, " + examples},
+      {"   ", "a size cannot be empty; write a number and a unit, " + examples},
+      {"-5MiB", "a size cannot be negative; " + examples},
+      {"MiB", "a size is a number and a unit, " + examples},
+      {"five", "a size is a number and a unit, " + examples},
+      {"+5", "a size is a number and a unit, " + examples},
+      {".5MiB", "a size is a number and a unit, " + examples},
+      {"5MiB!", "a size is a number and a unit, " + examples},
+      {"5 MiB 3", "a size is a number and a unit, " + examples},
+      {"5M", "unknown size unit 'M'" + units + examples},
+      {"5Mi", "unknown size unit 'Mi'" + units + examples},
+      {"5bytes", "unknown size unit 'bytes'" + units + examples},
+      {"5.MiB", "a decimal point must be followed by digits"},
+      {"1.5", "a size must come to a whole number of bytes"},
+      {"0.1B", "a size must come to a whole number of bytes"},
+      {"1.0000001KB", "at most 6 decimal places are allowed"},
+      {"18446744073709551616", "number is too large"},
+      {"16777216TiB", "size is too large"},
+      {"17179869184GiB", "size is too large"},
+  };
+  for (const auto& [text, message] : cases) {
+    SCOPED_TRACE(text);
+    Result<uint64_t> parsed = ParseByteSize(text);
+    ASSERT_FALSE(parsed.has_value()) << *parsed;
+    EXPECT_EQ(parsed.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(parsed.error().message(), message);
+  }
+}
+
+TEST(ParseDurationTest, Valid) {
+  const std::vector<std::pair<std::string, int64_t>> cases = {
+      {"0", 0},           {"0s", 0},
+      {"250ms", 250},     {"30s", 30'000},
+      {"5m", 300'000},    {"1h", 3'600'000},
+      {"1m30s", 90'000},  {"1h2m3s4ms", 3'723'004},
+      {"1m 30s", 90'000}, {"30 s", 30'000},
+      {"1.5s", 1'500},    {"0.25h", 900'000},
+      {"1.001s", 1'001},  {"9223372036854775807ms", INT64_MAX},
+  };
+  for (const auto& [text, ms] : cases) {
+    SCOPED_TRACE(text);
+    Result<milliseconds> parsed = ParseDuration(text);
+    ASSERT_TRUE(parsed.has_value()) << parsed.error().message();
+    EXPECT_EQ(parsed->count(), ms);
+  }
+}
+
+TEST(ParseDurationTest, Invalid) {
+  const std::string examples = "e.g. \"250ms\", \"30s\", \"5m\", \"1h\" or \"1m30s\"";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"", "a duration cannot be empty; write a number and a unit, " + examples},
+      {"30", "a duration needs a unit (ms, s, m or h); for seconds write \"30s\""},
+      {"1.5", "a duration needs a unit (ms, s, m or h); for seconds write \"1.5s\""},
+      {"-1s", "a duration cannot be negative; " + examples},
+      {"1m30", "every number in a duration needs a unit (ms, s, m or h), " + examples},
+      {"s", "a duration is numbers with units, " + examples},
+      {"1s!", "a duration is numbers with units, " + examples},
+      {"5M", "unknown duration unit 'M'; use ms, s, m or h, " + examples},
+      {"1d", "unknown duration unit 'd'; use ms, s, m or h, " + examples},
+      {"10sec", "unknown duration unit 'sec'; use ms, s, m or h, " + examples},
+      {"1us", "unknown duration unit 'us'; use ms, s, m or h, " + examples},
+      {"0.5ms", "a duration must come to a whole number of milliseconds"},
+      {"1.0001s", "a duration must come to a whole number of milliseconds"},
+      {"9223372036854775808ms", "duration is too long"},
+      {"9223372036854775807ms1ms", "duration is too long"},
+      {"99999999999999999999h", "number is too large"},
+  };
+  for (const auto& [text, message] : cases) {
+    SCOPED_TRACE(text);
+    Result<milliseconds> parsed = ParseDuration(text);
+    ASSERT_FALSE(parsed.has_value()) << parsed->count();
+    EXPECT_EQ(parsed.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(parsed.error().message(), message);
+  }
+}
+
+TEST(ParseRfc3339Test, Valid) {
+  const std::vector<std::pair<std::string, int64_t>> cases = {
+      {"1970-01-01T00:00:00Z", 0},
+      {"2026-01-02T03:04:05Z", 1'767'323'045'000},
+      {"2026-01-02t03:04:05z", 1'767'323'045'000},
+      {"2026-01-02 03:04:05Z", 1'767'323'045'000},
+      {" 2026-01-02T03:04:05Z ", 1'767'323'045'000},
+      {"2026-01-02T04:04:05+01:00", 1'767'323'045'000},
+      {"2026-01-02T02:34:05-00:30", 1'767'323'045'000},
+      {"2026-01-02T03:04:05.1Z", 1'767'323'045'100},
+      {"2026-01-02T03:04:05.12Z", 1'767'323'045'120},
+      {"2026-01-02T03:04:05.123Z", 1'767'323'045'123},
+      {"2026-01-02T03:04:05.123999999Z", 1'767'323'045'123},
+      {"2024-02-29T00:00:00Z", 1'709'164'800'000},
+      {"2000-02-29T12:00:00Z", 951'825'600'000},
+      {"1969-12-31T23:59:59Z", -1'000},
+      {"0000-01-01T00:00:00Z", -62'167'219'200'000},
+      {"9999-12-31T23:59:59.999Z", 253'402'300'799'999},
+      {"2026-01-01T00:00:00+23:59", 1'767'139'260'000},
+  };
+  for (const auto& [text, ms] : cases) {
+    SCOPED_TRACE(text);
+    Result<int64_t> parsed = ParseRfc3339(text);
+    ASSERT_TRUE(parsed.has_value()) << parsed.error().message();
+    EXPECT_EQ(*parsed, ms);
+  }
+}
+
+TEST(ParseRfc3339Test, Invalid) {
+  const std::string examples = "e.g. \"2026-01-02T03:04:05Z\" or \"2026-01-02T04:04:05.250+01:00\"";
+  const std::string malformed = "expected an RFC 3339 timestamp, " + examples;
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"", malformed},
+      {"yesterday", malformed},
+      {"2026-1-2T03:04:05Z", malformed},
+      {"2026-01-02T3:04:05Z", malformed},
+      {"2026-01-02T03:04Z", malformed},
+      {"2026-01-02X03:04:05Z", malformed},
+      {"2026-01-02T03:04:05UTC", malformed},
+      {"2026-01-02", "a timestamp needs a time and a time zone, " + examples},
+      {"2026-01-02T03:04:05",
+       "a timestamp needs a time zone: add \"Z\" for UTC or an offset such as \"+01:00\""},
+      {"2026-01-02T03:04:05.Z", "a decimal point in the seconds must be followed by digits"},
+      {"2026-01-02T03:04:05+0100",
+       "a time zone offset is written \"+HH:MM\" or \"-HH:MM\", e.g. \"+01:00\""},
+      {"2026-01-02T03:04:05+24:00", "time zone offset +24:00 is out of range"},
+      {"2026-01-02T03:04:05-01:60", "time zone offset -01:60 is out of range"},
+      {"2026-01-02T03:04:05Zjunk", "unexpected text after the time zone; " + examples},
+      {"2026-02-30T00:00:00Z", "day 30 does not exist in 2026-02"},
+      {"2025-02-29T00:00:00Z", "day 29 does not exist in 2025-02"},
+      {"1900-02-29T00:00:00Z", "day 29 does not exist in 1900-02"},
+      {"2026-04-31T00:00:00Z", "day 31 does not exist in 2026-04"},
+      {"2026-01-00T00:00:00Z", "day 00 does not exist in 2026-01"},
+      {"2026-13-01T00:00:00Z", "month 13 does not exist; months are 01 to 12"},
+      {"2026-00-01T00:00:00Z", "month 00 does not exist; months are 01 to 12"},
+      {"2026-01-01T24:00:00Z", "hour must be between 00 and 23"},
+      {"2026-01-01T23:60:00Z", "minute must be between 00 and 59"},
+      {"2026-12-31T23:59:60Z", "leap seconds (second 60) are not supported"},
+      {"2026-12-31T23:59:61Z", "second must be between 00 and 59"},
+  };
+  for (const auto& [text, message] : cases) {
+    SCOPED_TRACE(text);
+    Result<int64_t> parsed = ParseRfc3339(text);
+    ASSERT_FALSE(parsed.has_value()) << *parsed;
+    EXPECT_EQ(parsed.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(parsed.error().message(), message);
+  }
+}
+
+}  // namespace
+}  // namespace kc

@@ -1,0 +1,170 @@
+// The file emitter and the file checkpoint store against a real temporary directory.
+#include <gtest/gtest.h>
+#include <simdjson.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "checkpoint/file/file_checkpoint_store.h"
+#include "emitter/file/file_emitter.h"
+#include "util/base64.h"
+#include "util/files.h"
+
+namespace kc {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "kc-test-XXXXXX").string();
+    path_ = ::mkdtemp(tmpl.data());
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+Batch MakeBatch() {
+  Batch b;
+  b.stream = "events";
+  b.shard_id = "shardId-000000000001";
+  for (int i = 0; i < 3; ++i) {
+    Record r;
+    r.sequence_number =
+        "4959033827149025660855969253836157109592157598913658889" + std::to_string(i);
+    r.partition_key = "pk-é";
+    r.approximate_arrival_ms = 1795642616123 + i;
+    r.data = i == 1 ? std::string("bin\0\xff\n", 6) : "line " + std::to_string(i);
+    b.bytes += r.data.size();
+    b.records.push_back(r);
+  }
+  b.first = b.records.front().position();
+  b.last = b.records.back().position();
+  b.first_arrival_ms = b.records.front().approximate_arrival_ms;
+  return b;
+}
+
+TEST(FileEmitter, PathIsDeterministicAndDatedFromArrival) {
+  TempDir dir;
+  emitter::FileEmitter e(dir.path(), FileFormat::kEnvelope);
+  Batch b = MakeBatch();
+  EXPECT_EQ(e.PathFor(b), dir.path() +
+                              "/events/shardId-000000000001/2026/11/25/"
+                              "49590338271490256608559692538361571095921575989136588890-"
+                              "49590338271490256608559692538361571095921575989136588892.jsonl");
+}
+
+TEST(FileEmitter, EnvelopeHoldsExactlyTheRecords) {
+  TempDir dir;
+  emitter::FileEmitter e(dir.path(), FileFormat::kEnvelope);
+  Batch b = MakeBatch();
+  ASSERT_TRUE(e.Emit(b, {}));
+  auto text = util::ReadFile(e.PathFor(b));
+  ASSERT_TRUE(text);
+  simdjson::dom::parser parser;
+  size_t i = 0;
+  size_t start = 0;
+  while (start < text->size()) {
+    size_t end = text->find('\n', start);
+    ASSERT_NE(end, std::string::npos);
+    simdjson::dom::object o = parser.parse(text->substr(start, end - start)).get_object();
+    ASSERT_LT(i, b.records.size());
+    const Record& r = b.records[i];
+    EXPECT_EQ(o.size(), 6u);
+    EXPECT_EQ(std::string_view(o["shard_id"]), b.shard_id);
+    EXPECT_EQ(std::string_view(o["sequence_number"]), r.sequence_number);
+    EXPECT_EQ(uint64_t(o["sub_sequence_number"]), 0u);
+    EXPECT_EQ(std::string_view(o["partition_key"]), r.partition_key);
+    EXPECT_EQ(int64_t(o["approximate_arrival_timestamp"]), r.approximate_arrival_ms);
+    EXPECT_EQ(*util::Base64Decode(std::string_view(o["data"])), r.data);
+    ++i;
+    start = end + 1;
+  }
+  EXPECT_EQ(i, 3u);
+}
+
+TEST(FileEmitter, LinesAndRawFormats) {
+  TempDir dir;
+  Batch b = MakeBatch();
+  emitter::FileEmitter lines(dir.path() + "/l", FileFormat::kLines);
+  emitter::FileEmitter raw(dir.path() + "/r", FileFormat::kRaw);
+  ASSERT_TRUE(lines.Emit(b, {}));
+  ASSERT_TRUE(raw.Emit(b, {}));
+  EXPECT_EQ(*util::ReadFile(lines.PathFor(b)), "line 0\n" + b.records[1].data + "\nline 2\n");
+  EXPECT_EQ(*util::ReadFile(raw.PathFor(b)), "line 0" + b.records[1].data + "line 2");
+  EXPECT_TRUE(lines.PathFor(b).ends_with(".txt"));
+  EXPECT_TRUE(raw.PathFor(b).ends_with(".bin"));
+}
+
+TEST(FileEmitter, ReplayOverwritesTheSameFile) {
+  TempDir dir;
+  emitter::FileEmitter e(dir.path(), FileFormat::kLines);
+  Batch b = MakeBatch();
+  ASSERT_TRUE(e.Emit(b, {}));
+  ASSERT_TRUE(e.Emit(b, {}));
+  size_t files = 0;
+  for (auto& entry : fs::recursive_directory_iterator(dir.path())) {
+    if (entry.is_regular_file()) ++files;
+  }
+  EXPECT_EQ(files, 1u);  // no temporary files left behind either
+}
+
+TEST(FileCheckpointStore, MissingShardIsEmpty) {
+  TempDir dir;
+  checkpoint::FileCheckpointStore store(dir.path(), "app");
+  auto s = store.Load("events", "shardId-000000000000");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(*s, ShardCheckpoint{});
+}
+
+TEST(FileCheckpointStore, SaveLoadRoundTripAndSurvivesANewInstance) {
+  TempDir dir;
+  ShardCheckpoint state;
+  state.position = ShardPosition{"49590338271490256608559692538361571095921575989136588898", 3};
+  state.pending.push_back({{"49590338271490256608559692538361571095921575989136588899", 0},
+                           {"49590338271490256608559692538361571095921575989136589000", 0}});
+  {
+    checkpoint::FileCheckpointStore store(dir.path(), "app");
+    ASSERT_TRUE(store.Save("events", "shardId-000000000000", state));
+  }
+  checkpoint::FileCheckpointStore again(dir.path(), "app");
+  auto loaded = again.Load("events", "shardId-000000000000");
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(*loaded, state);
+  state.shard_end = true;
+  state.pending.clear();
+  ASSERT_TRUE(again.Save("events", "shardId-000000000000", state));
+  EXPECT_EQ(*again.Load("events", "shardId-000000000000"), state);
+  // Namespaced by app.
+  checkpoint::FileCheckpointStore other(dir.path(), "other-app");
+  EXPECT_EQ(*other.Load("events", "shardId-000000000000"), ShardCheckpoint{});
+}
+
+TEST(FileCheckpointStore, DamagedFileIsAClearErrorNamingTheFile) {
+  TempDir dir;
+  checkpoint::FileCheckpointStore store(dir.path(), "app");
+  auto path = store.PathFor("events", "s1");
+  ASSERT_TRUE(path);
+  ASSERT_TRUE(util::WriteFileAtomically(*path, "{\"sequence_number\": \"12"));
+  auto s = store.Load("events", "s1");
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code(), ErrorCode::kParse);
+  EXPECT_NE(s.error().message().find(*path), std::string::npos);
+  ASSERT_TRUE(util::WriteFileAtomically(*path, "{\"sequence_number\": \"12x\"}"));
+  EXPECT_FALSE(store.Load("events", "s1"));
+}
+
+TEST(FileCheckpointStore, RefusesNamesThatEscapeTheDirectory) {
+  TempDir dir;
+  checkpoint::FileCheckpointStore store(dir.path(), "app");
+  EXPECT_FALSE(store.Save("../x", "s", {}));
+  EXPECT_FALSE(store.Save("events", "a/b", {}));
+  EXPECT_FALSE(store.Load("..", "s"));
+}
+
+}  // namespace
+}  // namespace kc

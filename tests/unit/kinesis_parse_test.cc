@@ -1,0 +1,138 @@
+#include <gtest/gtest.h>
+
+#include "aws/aws_json_client.h"
+#include "kinesis/client.h"
+
+namespace kc::kinesis {
+namespace {
+
+TEST(GetRecordsResponse, ParsesRecordsWithBinaryData) {
+  // "AP8K" is the bytes 00 ff 0a.
+  auto r = ParseGetRecordsResponse(R"({
+    "Records": [
+      {"SequenceNumber": "49590338271490256608559692538361571095921575989136588898",
+       "ApproximateArrivalTimestamp": 1732563456.789, "Data": "AP8K", "PartitionKey": "kéy"},
+      {"SequenceNumber": "49590338271490256608559692538361571095921575989136588899",
+       "ApproximateArrivalTimestamp": 1732563457, "Data": "", "PartitionKey": "k"}
+    ],
+    "NextShardIterator": "AAAA", "MillisBehindLatest": 1234})");
+  ASSERT_TRUE(r) << r.error().ToString();
+  ASSERT_EQ(r->records.size(), 2u);
+  EXPECT_EQ(r->records[0].data, std::string("\x00\xff\n", 3));
+  EXPECT_EQ(r->records[0].partition_key, "kéy");
+  EXPECT_EQ(r->records[0].approximate_arrival_ms, 1732563456789);
+  EXPECT_EQ(r->records[1].approximate_arrival_ms, 1732563457000);
+  EXPECT_EQ(r->records[1].data, "");
+  EXPECT_EQ(r->next_shard_iterator, "AAAA");
+  EXPECT_EQ(r->millis_behind_latest, 1234);
+  EXPECT_EQ(r->bytes, 3u);
+}
+
+TEST(GetRecordsResponse, ClosedShardHasNoNextIterator) {
+  auto r = ParseGetRecordsResponse(R"({"Records": [], "MillisBehindLatest": 0})");
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->next_shard_iterator.empty());
+  auto n = ParseGetRecordsResponse(R"({"Records": [], "NextShardIterator": null})");
+  ASSERT_TRUE(n);
+  EXPECT_TRUE(n->next_shard_iterator.empty());
+}
+
+TEST(GetRecordsResponse, MalformedInputIsAnErrorNotACrash) {
+  const char* bad[] = {
+      "",
+      "{",
+      "[]",
+      "null",
+      R"({"NextShardIterator": "x"})",
+      R"({"Records": {}})",
+      R"({"Records": [1]})",
+      R"({"Records": [{"SequenceNumber": "12", "PartitionKey": "k"}]})",
+      R"({"Records": [{"SequenceNumber": "12", "PartitionKey": "k", "Data": "@@@@"}]})",
+      R"({"Records": [{"SequenceNumber": "1x", "PartitionKey": "k", "Data": ""}]})",
+      R"({"Records": [{"SequenceNumber": 12, "PartitionKey": "k", "Data": ""}]})",
+      R"({"Records": [{"SequenceNumber": "1", "PartitionKey": "k", "Data": "", "ApproximateArrivalTimestamp": "x"}]})",
+      R"({"Records": [], "MillisBehindLatest": "soon"})",
+      R"({"Records": [], "NextShardIterator": 5})",
+  };
+  for (const char* body : bad) {
+    auto r = ParseGetRecordsResponse(body);
+    ASSERT_FALSE(r) << body;
+    EXPECT_EQ(r.error().code(), ErrorCode::kParse) << body;
+    EXPECT_NE(r.error().message().find("GetRecords response"), std::string::npos);
+  }
+}
+
+TEST(ListShardsResponse, ParsesParentsRangesAndToken) {
+  std::string token;
+  auto r = ParseListShardsResponse(R"({"Shards": [
+      {"ShardId": "shardId-000000000000",
+       "HashKeyRange": {"StartingHashKey": "0", "EndingHashKey": "170141183460469231731687303715884105727"},
+       "SequenceNumberRange": {"StartingSequenceNumber": "100", "EndingSequenceNumber": "200"}},
+      {"ShardId": "shardId-000000000002", "ParentShardId": "shardId-000000000000",
+       "AdjacentParentShardId": "shardId-000000000001",
+       "SequenceNumberRange": {"StartingSequenceNumber": "300"}}],
+      "NextToken": "page2"})",
+                                   &token);
+  ASSERT_TRUE(r) << r.error().ToString();
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_TRUE((*r)[0].closed());
+  EXPECT_EQ((*r)[0].ending_hash_key, "170141183460469231731687303715884105727");
+  EXPECT_FALSE((*r)[1].closed());
+  EXPECT_EQ((*r)[1].parent_shard_id, "shardId-000000000000");
+  EXPECT_EQ((*r)[1].adjacent_parent_shard_id, "shardId-000000000001");
+  EXPECT_EQ(token, "page2");
+  EXPECT_FALSE(ParseListShardsResponse(R"({"Shards": [{"ParentShardId": "x"}]})", nullptr));
+}
+
+TEST(PutRecordsResponse, PartialFailuresPerRecord) {
+  auto r = ParsePutRecordsResponse(R"({"FailedRecordCount": 1, "Records": [
+      {"SequenceNumber": "1", "ShardId": "shardId-000000000000"},
+      {"ErrorCode": "ProvisionedThroughputExceededException", "ErrorMessage": "slow"}]})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->failed_record_count, 1);
+  ASSERT_EQ(r->records.size(), 2u);
+  EXPECT_EQ(r->records[0].sequence_number, "1");
+  EXPECT_EQ(r->records[1].error_code, "ProvisionedThroughputExceededException");
+}
+
+TEST(AwsErrors, ClassifiedForTheRetryPolicy) {
+  struct Case {
+    long status;
+    const char* body;
+    ErrorCode code;
+  };
+  const Case cases[] = {
+      {400, R"({"__type":"ProvisionedThroughputExceededException","message":"Rate exceeded"})",
+       ErrorCode::kThrottled},
+      {400, R"({"__type":"LimitExceededException"})", ErrorCode::kThrottled},
+      {400, R"({"__type":"ThrottlingException"})", ErrorCode::kThrottled},
+      {400, R"({"__type":"com.amazonaws.kinesis.v20131202#ExpiredIteratorException"})",
+       ErrorCode::kExpiredIterator},
+      {400, R"({"__type":"ResourceNotFoundException","message":"Stream x not found"})",
+       ErrorCode::kNotFound},
+      {500, R"({"__type":"InternalFailure"})", ErrorCode::kUnavailable},
+      {503, R"({"__type":"ServiceUnavailable"})", ErrorCode::kUnavailable},
+      {502, "<html>bad gateway</html>", ErrorCode::kUnavailable},
+      {400, R"({"__type":"InvalidSignatureException"})", ErrorCode::kAuth},
+      {400, R"({"__type":"UnrecognizedClientException"})", ErrorCode::kAuth},
+      {403, "", ErrorCode::kAuth},
+      {400, R"({"__type":"InvalidArgumentException","message":"bad"})",
+       ErrorCode::kInvalidArgument},
+      {400, R"({"__type":"ValidationException"})", ErrorCode::kInvalidArgument},
+      {429, "", ErrorCode::kThrottled},
+  };
+  for (const auto& c : cases) {
+    Error e = aws::ClassifyAwsError(c.status, c.body, "GetRecords");
+    EXPECT_EQ(e.code(), c.code) << c.body;
+    EXPECT_EQ(e.message().rfind("GetRecords: ", 0), 0u) << e.message();
+  }
+  EXPECT_TRUE(
+      aws::ClassifyAwsError(400, R"({"__type":"LimitExceededException"})", "x").retriable());
+  EXPECT_FALSE(aws::ClassifyAwsError(400, R"({"__type":"ValidationException"})", "x").retriable());
+  EXPECT_NE(
+      aws::ClassifyAwsError(400, R"({"__type":"X","message":"why"})", "Op").message().find("why"),
+      std::string::npos);
+}
+
+}  // namespace
+}  // namespace kc::kinesis
