@@ -39,7 +39,8 @@ struct Credentials {
   std::string session_token;  // empty for long-term keys
 };
 
-// Reads one environment variable: nullopt when it is not set.
+// Reads one environment variable: nullopt when it is not set. Providers call
+// it from whichever thread calls Get, so it must be safe to call concurrently.
 using GetEnvFn = std::function<std::optional<std::string>(const std::string&)>;
 
 // The process environment (::getenv).

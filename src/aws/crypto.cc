@@ -1,6 +1,7 @@
 #include "aws/crypto.h"
 
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
@@ -100,6 +101,10 @@ std::string HexLower(std::string_view bytes) {
     out.push_back(kDigits[b & 0x0f]);
   }
   return out;
+}
+
+void Cleanse(std::string& bytes) {
+  if (!bytes.empty()) OPENSSL_cleanse(bytes.data(), bytes.size());
 }
 
 }  // namespace kc::aws

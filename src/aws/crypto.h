@@ -30,4 +30,8 @@ std::string Md5(std::string_view data);
 // Lowercase hex of arbitrary bytes: "\x01\xab" -> "01ab".
 std::string HexLower(std::string_view bytes);
 
+// Overwrites `bytes` with zeros in a way the compiler may not drop as a dead
+// store, for short-lived copies of secrets and keys derived from them.
+void Cleanse(std::string& bytes);
+
 }  // namespace kc::aws

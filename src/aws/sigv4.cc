@@ -339,11 +339,16 @@ std::string DeriveSigningKey(std::string_view secret_access_key, std::string_vie
   std::string key = "AWS4";
   key.append(secret_access_key);
   std::string k_date = HmacSha256(key, date);
-  // Overwrite the copy of the secret rather than leave it in freed memory.
-  std::fill(key.begin(), key.end(), '\0');
+  // Copies of the secret and of keys derived from it are wiped rather than
+  // left behind in freed memory.
+  Cleanse(key);
   std::string k_region = HmacSha256(k_date, region);
+  Cleanse(k_date);
   std::string k_service = HmacSha256(k_region, service);
+  Cleanse(k_region);
   std::string k_signing = HmacSha256(k_service, "aws4_request");
+  Cleanse(k_service);
+  // HMAC accepts an empty key, so a failed link would not show further on.
   if (k_date.empty() || k_region.empty() || k_service.empty()) return {};
   return k_signing;
 }
@@ -399,8 +404,10 @@ Status SignRequest(HttpRequest& request, const Credentials& credentials,
   std::string key =
       DeriveSigningKey(credentials.secret_access_key, date, options.region, options.service);
   std::string signature = SignatureHex(key, string_to_sign);
-  std::fill(key.begin(), key.end(), '\0');
-  if (signature.empty()) {
+  Cleanse(key);
+  // An empty digest anywhere (the hash ending the string to sign, a link of
+  // the key chain, the signature) means OpenSSL failed; never send that.
+  if (string_to_sign.ends_with('\n') || key.size() != kSha256Size || signature.empty()) {
     return Fail(ErrorCode::kInternal, "OpenSSL could not compute HMAC-SHA256 for signing");
   }
 

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "aws/aws_context.h"
+#include "core/pipeline_internal.h"
 #include "core/shard_reader.h"
 #include "kinesis/kinesis_factory.h"
 
@@ -224,13 +225,22 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const AwsConfig& aws,
   if (!parts.checkpoints) {
     return Fail(ErrorCode::kInvalidArgument, "pipeline " + config.name + ": no checkpoint store");
   }
-  if (!parts.transformer) parts.transformer = std::make_shared<StringTransformer>();
-  if (!parts.filter) parts.filter = std::make_shared<AllPassFilter>();
   auto context = aws::MakeAwsContext(aws);
   if (!context) return Fail(context.error());
-  auto client = kinesis::MakeKinesisClient(*context, RetryPolicy(RetryOptions{}, clock));
-  return std::unique_ptr<Pipeline>(
-      std::make_unique<PipelineImpl>(config, std::move(parts), std::move(client), once, clock));
+  return core::MakePipeline(
+      config, std::move(parts),
+      kinesis::MakeKinesisClient(*context, RetryPolicy(RetryOptions{}, clock)), once, clock);
 }
 
+namespace core {
+
+std::unique_ptr<Pipeline> MakePipeline(PipelineConfig config, PipelineParts parts,
+                                       kinesis::KinesisClient client, bool once, Clock* clock) {
+  if (!parts.transformer) parts.transformer = std::make_shared<StringTransformer>();
+  if (!parts.filter) parts.filter = std::make_shared<AllPassFilter>();
+  return std::make_unique<PipelineImpl>(std::move(config), std::move(parts), std::move(client),
+                                        once, clock);
+}
+
+}  // namespace core
 }  // namespace kc

@@ -95,6 +95,15 @@ TEST(CryptoTest, Md5KnownAnswers) {
   EXPECT_EQ(Md5("abc").size(), kMd5Size);
 }
 
+TEST(CryptoTest, Cleanse) {
+  std::string secret = "AKIDEXAMPLE-secret";
+  Cleanse(secret);
+  EXPECT_EQ(secret, std::string(18, '\0'));
+  std::string empty;
+  Cleanse(empty);
+  EXPECT_TRUE(empty.empty());
+}
+
 TEST(CryptoTest, HexLower) {
   EXPECT_EQ(HexLower(""), "");
   EXPECT_EQ(HexLower(std::string("\x00\x01\xab\xff", 4)), "0001abff");

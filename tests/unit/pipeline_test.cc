@@ -1,0 +1,342 @@
+// The reader and the pipeline against an in-memory Kinesis (behind the HTTP
+// transport seam) with a fake clock: delivery order, thresholds, replay of a
+// pending batch, expired iterators, throttling, trimming, resharding.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <mutex>
+
+#include "core/pipeline_internal.h"
+#include "support/fake_clock.h"
+#include "support/fake_kinesis.h"
+
+namespace kc {
+namespace {
+
+using namespace std::chrono_literals;
+
+class MemoryStore final : public CheckpointStore {
+ public:
+  Result<ShardCheckpoint> Load(const std::string& stream, const std::string& shard) override {
+    std::lock_guard lock(mu_);
+    return states_[stream + "/" + shard];
+  }
+  Status Save(const std::string& stream, const std::string& shard,
+              const ShardCheckpoint& state) override {
+    std::lock_guard lock(mu_);
+    states_[stream + "/" + shard] = state;
+    ++saves_;
+    return Ok();
+  }
+  std::string Describe() const override { return "memory"; }
+  ShardCheckpoint Get(const std::string& shard) {
+    std::lock_guard lock(mu_);
+    return states_["s/" + shard];
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, ShardCheckpoint> states_;
+  int saves_ = 0;
+};
+
+// Keeps every batch; `fail` may refuse one (the batch is then not kept).
+class CollectingEmitter final : public Emitter {
+ public:
+  Status Emit(const Batch& batch, std::stop_token) override {
+    std::lock_guard lock(mu_);
+    if (fail && fail(batch)) return Fail(ErrorCode::kInvalidArgument, "sink refused the batch");
+    batches.push_back(batch);
+    if (on_emit) on_emit(batch);
+    return Ok();
+  }
+  std::string Describe() const override { return "collector"; }
+
+  std::vector<std::string> Data(const std::string& shard) {
+    std::lock_guard lock(mu_);
+    std::vector<std::string> out;
+    for (const auto& b : batches) {
+      if (b.shard_id != shard) continue;
+      for (const auto& r : b.records) out.push_back(r.data);
+    }
+    return out;
+  }
+
+  std::mutex mu_;
+  std::vector<Batch> batches;
+  std::function<bool(const Batch&)> fail;
+  std::function<void(const Batch&)> on_emit;
+};
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  PipelineTest() {
+    config_.name = "t";
+    config_.stream = "s";
+    config_.buffer.max_records = 100;
+    config_.buffer.max_bytes = 1 << 20;
+    config_.buffer.max_age = 1h;
+    config_.records_per_call = 1000;
+    config_.poll_interval = 1s;
+    config_.shard_discovery_interval = 1s;
+  }
+
+  std::unique_ptr<Pipeline> Make(bool once) {
+    PipelineParts parts;
+    parts.emitter = emitter_;
+    parts.checkpoints = store_;
+    if (transformer_) parts.transformer = transformer_;
+    return core::MakePipeline(config_, parts, kinesis_->Client(kinesis_, &clock_), once, &clock_);
+  }
+
+  std::vector<std::string> PutMany(const std::string& shard, int n, const std::string& prefix) {
+    std::vector<std::string> data;
+    for (int i = 0; i < n; ++i) {
+      data.push_back(prefix + std::to_string(i));
+      kinesis_->Put(shard, data.back());
+    }
+    return data;
+  }
+
+  testing::FakeClock clock_;
+  PipelineConfig config_;
+  std::shared_ptr<testing::FakeKinesis> kinesis_ = std::make_shared<testing::FakeKinesis>();
+  std::shared_ptr<MemoryStore> store_ = std::make_shared<MemoryStore>();
+  std::shared_ptr<CollectingEmitter> emitter_ = std::make_shared<CollectingEmitter>();
+  std::shared_ptr<Transformer> transformer_;
+};
+
+TEST_F(PipelineTest, OnceDeliversEveryRecordInOrderAndCheckpointsTheLast) {
+  kinesis_->AddShard("a");
+  kinesis_->AddShard("b");
+  auto a = PutMany("a", 250, "a");
+  auto b = PutMany("b", 30, "b");
+  auto p = Make(true);
+  ASSERT_TRUE(p->Run({}, {}));
+  EXPECT_EQ(emitter_->Data("a"), a);
+  EXPECT_EQ(emitter_->Data("b"), b);
+  std::string last_of_a;
+  for (auto& x : emitter_->batches) {
+    if (x.shard_id == "a") last_of_a = x.last.sequence_number;
+  }
+  auto state = store_->Get("a");
+  ASSERT_TRUE(state.position);
+  EXPECT_EQ(state.position->sequence_number, last_of_a);
+  EXPECT_TRUE(state.pending.empty());
+  EXPECT_FALSE(state.shard_end);
+  auto stats = p->stats();
+  EXPECT_EQ(stats.records_read, 280u);
+  EXPECT_EQ(stats.records_emitted, 280u);
+  // 250 records with max_records 100: batches of 100, 100, 50.
+  std::vector<size_t> sizes;
+  for (auto& x : emitter_->batches) {
+    if (x.shard_id == "a") sizes.push_back(x.records.size());
+  }
+  EXPECT_EQ(sizes, (std::vector<size_t>{100, 100, 50}));
+}
+
+TEST_F(PipelineTest, SecondRunReadsOnlyNewRecords) {
+  kinesis_->AddShard("a");
+  PutMany("a", 10, "old");
+  ASSERT_TRUE(Make(true)->Run({}, {}));
+  emitter_->batches.clear();
+  auto fresh = PutMany("a", 5, "new");
+  ASSERT_TRUE(Make(true)->Run({}, {}));
+  EXPECT_EQ(emitter_->Data("a"), fresh);
+  EXPECT_EQ(kinesis_->IteratorRequests().back().rfind("AFTER_SEQUENCE_NUMBER 4960", 0), 0u);
+}
+
+TEST_F(PipelineTest, AgeThresholdFlushesWhenNoNewRecordsArrive) {
+  kinesis_->AddShard("a");
+  auto data = PutMany("a", 5, "x");
+  config_.buffer.max_records = 1000;
+  config_.buffer.max_age = 30s;
+  auto p = Make(false);
+  std::stop_source stop;
+  Clock::TimePoint started = clock_.Now();
+  Clock::TimePoint flushed{};
+  emitter_->on_emit = [&](const Batch&) {
+    flushed = clock_.Now();
+    stop.request_stop();
+  };
+  ASSERT_TRUE(p->Run(stop.get_token(), {}));
+  ASSERT_EQ(emitter_->batches.size(), 1u);
+  EXPECT_EQ(emitter_->Data("a"), data);
+  EXPECT_GE(flushed - started, 30s);
+  EXPECT_LT(flushed - started, 32s);  // woke in time, not a poll interval late
+}
+
+TEST_F(PipelineTest, ReplayAfterAFailedEmitCutsExactlyTheSameBatch) {
+  kinesis_->AddShard("a");
+  auto data = PutMany("a", 250, "r");
+  config_.buffer.max_records = 100;
+  int emits = 0;
+  emitter_->fail = [&](const Batch&) { return ++emits == 2; };
+  auto first = Make(true)->Run({}, {});
+  ASSERT_FALSE(first);
+  EXPECT_NE(first.error().message().find("emitting shard a"), std::string::npos);
+  ASSERT_EQ(emitter_->batches.size(), 1u);
+  auto state = store_->Get("a");
+  ASSERT_EQ(state.pending.size(), 1u);
+  EXPECT_EQ(state.position, emitter_->batches[0].last);  // not past the refused batch
+  const BatchRange refused = state.pending[0];
+
+  // Different thresholds now: the pending batch is still cut where it was.
+  emitter_->fail = nullptr;
+  emitter_->batches.clear();
+  config_.buffer.max_records = 1000;
+  ASSERT_TRUE(Make(true)->Run({}, {}));
+  ASSERT_GE(emitter_->batches.size(), 2u);
+  EXPECT_EQ(emitter_->batches[0].first, refused.first);
+  EXPECT_EQ(emitter_->batches[0].last, refused.last);
+  EXPECT_EQ(emitter_->batches[0].records.size(), 100u);
+  std::vector<std::string> rest(data.begin() + 100, data.end());
+  EXPECT_EQ(emitter_->Data("a"), rest);
+  EXPECT_TRUE(store_->Get("a").pending.empty());
+}
+
+TEST_F(PipelineTest, ExpiredIteratorBeforeAnyRecordStartsOver) {
+  kinesis_->AddShard("a");
+  auto data = PutMany("a", 40, "e");
+  kinesis_->FailNext("GetRecords", 400, "ExpiredIteratorException");
+  ASSERT_TRUE(Make(true)->Run({}, {}));
+  EXPECT_EQ(emitter_->Data("a"), data);
+  EXPECT_EQ(kinesis_->IteratorRequests(),
+            (std::vector<std::string>{"TRIM_HORIZON", "TRIM_HORIZON"}));
+}
+
+TEST_F(PipelineTest, ExpiredIteratorMidShardDoesNotRepeatRecords) {
+  kinesis_->AddShard("a");
+  auto data = PutMany("a", 40, "e");
+  config_.records_per_call = 10;
+  config_.buffer.max_records = 1000;
+  // Let two pages through, then expire the iterator once.
+  struct Expirer : Transformer {
+    std::shared_ptr<testing::FakeKinesis> k;
+    int seen = 0;
+    Status Transform(Record&) override {
+      if (++seen == 20) k->FailNext("GetRecords", 400, "ExpiredIteratorException");
+      return Ok();
+    }
+  };
+  auto t = std::make_shared<Expirer>();
+  t->k = kinesis_;
+  transformer_ = t;
+  ASSERT_TRUE(Make(true)->Run({}, {}));
+  EXPECT_EQ(emitter_->Data("a"), data);
+  auto requests = kinesis_->IteratorRequests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[1],
+            "AFTER_SEQUENCE_NUMBER " + emitter_->batches[0].records[19].sequence_number);
+}
+
+TEST_F(PipelineTest, ThrottlingBacksOffWithJitterAndLosesNothing) {
+  kinesis_->AddShard("a");
+  auto data = PutMany("a", 10, "t");
+  for (int i = 0; i < 4; ++i) {
+    kinesis_->FailNext("GetRecords", 400, "ProvisionedThroughputExceededException");
+  }
+  ASSERT_TRUE(Make(true)->Run({}, {}));
+  EXPECT_EQ(emitter_->Data("a"), data);
+  EXPECT_EQ(kinesis_->Calls("GetRecords"), 6);  // 4 throttled, the page, the empty tail
+  // One backoff sleep per throttled answer, each within its full-jitter bound.
+  EXPECT_GE(clock_.sleeps().size(), 4u);
+}
+
+TEST_F(PipelineTest, AuthErrorsAreNotRetriedAndSayWhy) {
+  kinesis_->AddShard("a");
+  PutMany("a", 3, "x");
+  kinesis_->FailNext("GetRecords", 400, "UnrecognizedClientException");
+  auto s = Make(true)->Run({}, {});
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code(), ErrorCode::kAuth);
+  EXPECT_NE(s.error().message().find("shard a"), std::string::npos);
+  EXPECT_EQ(kinesis_->Calls("GetRecords"), 1);
+  EXPECT_TRUE(emitter_->batches.empty());
+}
+
+TEST_F(PipelineTest, TrimmedCheckpointRestartsAtTrimHorizon) {
+  kinesis_->AddShard("a");
+  auto data = PutMany("a", 20, "d");
+  ASSERT_TRUE(Make(true)->Run({}, {}));
+  auto more = PutMany("a", 10, "m");
+  kinesis_->Trim("a", 25);  // the checkpoint (record 19) and 20..24 are gone
+  emitter_->batches.clear();
+  ASSERT_TRUE(Make(true)->Run({}, {}));
+  EXPECT_EQ(emitter_->Data("a"), std::vector<std::string>(more.begin() + 5, more.end()));
+  EXPECT_EQ(kinesis_->IteratorRequests().back(), "TRIM_HORIZON");
+}
+
+TEST_F(PipelineTest, ChildrenAreReadOnlyAfterEveryParentEnded) {
+  kinesis_->AddShard("p0");
+  kinesis_->AddShard("p1");
+  kinesis_->AddShard("c", "p0", "p1");
+  auto p0 = PutMany("p0", 120, "p0-");
+  auto p1 = PutMany("p1", 80, "p1-");
+  auto c = PutMany("c", 50, "c-");
+  kinesis_->Close("p0");
+  kinesis_->Close("p1");
+  config_.buffer.max_records = 30;
+  ASSERT_TRUE(Make(true)->Run({}, {}));
+  EXPECT_EQ(emitter_->Data("p0"), p0);
+  EXPECT_EQ(emitter_->Data("p1"), p1);
+  EXPECT_EQ(emitter_->Data("c"), c);
+  size_t last_parent = 0;
+  size_t first_child = emitter_->batches.size();
+  for (size_t i = 0; i < emitter_->batches.size(); ++i) {
+    if (emitter_->batches[i].shard_id == "c") {
+      first_child = std::min(first_child, i);
+    } else {
+      last_parent = i;
+    }
+  }
+  EXPECT_LT(last_parent, first_child);
+  EXPECT_TRUE(store_->Get("p0").shard_end);
+  EXPECT_TRUE(store_->Get("p1").shard_end);
+  EXPECT_FALSE(store_->Get("c").shard_end);
+  // A later run does not read the finished parents again.
+  emitter_->batches.clear();
+  ASSERT_TRUE(Make(true)->Run({}, {}));
+  EXPECT_TRUE(emitter_->batches.empty());
+}
+
+TEST_F(PipelineTest, BadRecordStopsThePipelineNamingShardAndSequenceNumber) {
+  kinesis_->AddShard("a");
+  PutMany("a", 5, "ok");
+  std::string bad_seq = kinesis_->Put("a", "BAD");
+  PutMany("a", 5, "after");
+  struct Strict : Transformer {
+    Status Transform(Record& r) override {
+      if (r.data == "BAD") return Fail(ErrorCode::kParse, "not valid");
+      return Ok();
+    }
+  };
+  transformer_ = std::make_shared<Strict>();
+  config_.buffer.max_records = 5;
+  auto s = Make(true)->Run({}, {});
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message().find("shard a"), std::string::npos);
+  EXPECT_NE(s.error().message().find(bad_seq), std::string::npos);
+  EXPECT_NE(s.error().message().find("not valid"), std::string::npos);
+  // The records before it were delivered and checkpointed; nothing after it.
+  EXPECT_EQ(emitter_->Data("a").size(), 5u);
+  auto state = store_->Get("a");
+  ASSERT_TRUE(state.position);
+  EXPECT_LT(state.position->sequence_number, bad_seq);
+}
+
+TEST_F(PipelineTest, StopEmitsAndCheckpointsWhatWasRead) {
+  kinesis_->AddShard("a");
+  auto data = PutMany("a", 25, "s");
+  config_.buffer.max_records = 10;
+  auto p = Make(false);
+  std::stop_source stop;
+  emitter_->on_emit = [&](const Batch&) { stop.request_stop(); };
+  ASSERT_TRUE(p->Run(stop.get_token(), {}));
+  // The whole page was read before the stop was seen; all of it is emitted.
+  EXPECT_EQ(emitter_->Data("a"), data);
+  EXPECT_EQ(store_->Get("a").position, emitter_->batches.back().last);
+}
+
+}  // namespace
+}  // namespace kc
