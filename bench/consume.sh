@@ -28,7 +28,7 @@ export AWS_ACCESS_KEY_ID=kc-test-key AWS_SECRET_ACCESS_KEY=kc-test-secret AWS_RE
 
 kc_aws kinesis create-stream --stream-name bench --shard-count "$shards"
 kc_aws kinesis wait stream-exists --stream-name bench
-build/kc_produce bench "$records" "$size" "$KC_KINESIS_ENDPOINT" >&2
+build/bench/kc_produce bench "$records" "$size" "$KC_KINESIS_ENDPOINT" >&2
 
 cat >"$work/bench.toml" <<TOML
 [aws]
