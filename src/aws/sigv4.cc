@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "aws/crypto.h"
+#include "util/time_format.h"
 
 namespace kc::aws {
 namespace {
@@ -100,19 +101,7 @@ bool IsDigits(std::string_view s) {
 
 }  // namespace
 
-std::string AmzDate(int64_t unix_millis) {
-  using std::chrono::floor;
-  std::chrono::sys_time<std::chrono::milliseconds> t{std::chrono::milliseconds(unix_millis)};
-  auto day = floor<std::chrono::days>(t);
-  std::chrono::year_month_day ymd{day};
-  std::chrono::hh_mm_ss hms{floor<std::chrono::seconds>(t - day)};
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%04d%02u%02uT%02d%02d%02dZ", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                static_cast<int>(hms.seconds().count()));
-  return buf;
-}
+std::string AmzDate(int64_t unix_millis) { return util::FormatAmzDate(unix_millis); }
 
 std::string UriEncode(std::string_view bytes, bool encode_slash) {
   static constexpr char kHex[] = "0123456789ABCDEF";

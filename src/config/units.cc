@@ -22,9 +22,12 @@
 
 #include "config/units.h"
 #include "kc/config.h"
+#include "util/time_format.h"
 
 namespace kc {
 namespace {
+
+using util::Pad;
 
 constexpr std::string_view kSizeExamples = "e.g. \"5MiB\", \"512KB\" or \"1024\" (bytes)";
 constexpr std::string_view kDurationExamples =
@@ -150,14 +153,6 @@ constexpr std::array<Unit, 4> kDurationUnits = {{
     {"m", 60'000},
     {"h", 3'600'000},
 }};
-
-std::string Pad(int value, int width) {
-  std::string digits = std::to_string(value < 0 ? -value : value);
-  if (static_cast<int>(digits.size()) < width) {
-    digits.insert(0, static_cast<size_t>(width) - digits.size(), '0');
-  }
-  return value < 0 ? "-" + digits : digits;
-}
 
 }  // namespace
 

@@ -50,6 +50,21 @@ Status CreateDirectories(const std::string& path) {
   return FsyncPath(parent);
 }
 
+Status WriteAll(int fd, std::string_view data, const std::string& what) {
+  const char* p = data.data();
+  size_t left = data.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Fail(IoError("cannot write", what, errno));
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  return Ok();
+}
+
 Status WriteFileAtomically(const std::string& path, std::string_view data) {
   const std::string dir = Parent(path);
   if (auto s = CreateDirectories(dir); !s) return s;
@@ -58,19 +73,10 @@ Status WriteFileAtomically(const std::string& path, std::string_view data) {
                           std::to_string(counter.fetch_add(1, std::memory_order_relaxed));
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Fail(IoError("cannot create", tmp, errno));
-  const char* p = data.data();
-  size_t left = data.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return Fail(IoError("cannot write", tmp, err));
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
+  if (auto s = WriteAll(fd, data, tmp); !s) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return s;
   }
   if (::fsync(fd) != 0) {
     int err = errno;

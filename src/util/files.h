@@ -15,6 +15,10 @@ namespace kc::util {
 // missing parent directories.
 Status WriteFileAtomically(const std::string& path, std::string_view data);
 
+// Writes all of `data` to `fd`, resuming after short writes and EINTR.
+// `what` names the destination in the error.
+Status WriteAll(int fd, std::string_view data, const std::string& what);
+
 // The whole file. kNotFound when it does not exist.
 Result<std::string> ReadFile(const std::string& path);
 

@@ -11,11 +11,11 @@ struct UtcTime {
 };
 
 UtcTime ToUtc(int64_t unix_millis);
-// Days since 1970-01-01 for a proleptic Gregorian date.
-int64_t DaysFromCivil(int year, int month, int day);
 // "2026-11-25T19:56:56.123Z"
 std::string FormatRfc3339Millis(int64_t unix_millis);
-// Zero-padded decimal of `width` digits.
+// "20261125T195656Z", the form SigV4 signs.
+std::string FormatAmzDate(int64_t unix_millis);
+// Zero-padded decimal of at least `width` digits; a minus sign goes before the zeros.
 std::string Pad(int value, int width);
 
 }  // namespace kc::util

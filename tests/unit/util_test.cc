@@ -74,7 +74,9 @@ TEST(TimeFormat, CivilConversions) {
   EXPECT_EQ(FormatRfc3339Millis(951782400000), "2000-02-29T00:00:00.000Z");
   EXPECT_EQ(FormatRfc3339Millis(1795642616123), "2026-11-25T21:36:56.123Z");
   EXPECT_EQ(FormatRfc3339Millis(-1), "1969-12-31T23:59:59.999Z");
-  EXPECT_EQ(DaysFromCivil(2026, 11, 25), 20782);
+  EXPECT_EQ(FormatAmzDate(1440938160000), "20150830T123600Z");
+  EXPECT_EQ(Pad(7, 3), "007");
+  EXPECT_EQ(Pad(-7, 3), "-007");
 }
 
 }  // namespace
