@@ -1,6 +1,6 @@
 // A program that assembles its own pipeline from the library: a custom
 // transformer that wraps each record in a JSON object with its partition key,
-// and a custom filter that drops heartbeat records, feeding the built-in file
+// and a custom filter that drops heartbeat records (data "heartbeat..."), feeding the built-in file
 // emitter and file checkpoint store.
 //
 //   custom_pipeline STREAM OUTPUT_DIR [ENDPOINT]
@@ -29,10 +29,13 @@ class KeyedJsonTransformer final : public kc::Transformer {
   }
 };
 
-// Drops records whose data starts with "heartbeat".
+// Drops heartbeats. Filters see records after the transformer, so this
+// looks at the body the transformer wrapped.
 class NoHeartbeats final : public kc::Filter {
  public:
-  bool Keep(const kc::Record& record) override { return !record.data.starts_with("heartbeat"); }
+  bool Keep(const kc::Record& record) override {
+    return record.data.find(",\"body\":\"heartbeat") == std::string::npos;
+  }
 };
 
 }  // namespace

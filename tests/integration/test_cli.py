@@ -1,0 +1,127 @@
+"""kinesis-connect as a user meets it: validate, exit codes, clear errors for
+bad input from the outside world, status, and the example program."""
+
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+import uuid
+
+sys.path.insert(0, os.path.dirname(__file__))
+import harness  # noqa: E402
+from harness import Connector, Producer  # noqa: E402
+
+
+def run(args, env=None, timeout=120):
+    return subprocess.run(
+        [harness.binary(), *args],
+        env=env or harness.client_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+class CliTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="kc-cli-")
+        self.stream = "cli-" + uuid.uuid4().hex[:10]
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def write(self, name, text):
+        path = os.path.join(self.tmp.name, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_validate_lists_every_problem_with_line_and_key(self):
+        path = self.write(
+            "bad.toml",
+            '[aws]\nregion = "us-east-1"\n\n[[pipeline]]\nname = "p"\nstream = "s"\n'
+            '[pipeline.buffer]\nmax_recrods = 5\nmax_age = "30"\n'
+            '[pipeline.emitter]\ntype = "file"\nformat = "jsonl"\n',
+        )
+        out = run(["validate", "-c", path])
+        self.assertEqual(out.returncode, 2, out)
+        lines = out.stderr.strip().splitlines()
+        self.assertIn(f"{path}:8: pipeline[0].buffer.max_recrods: unknown key", out.stderr)
+        self.assertIn("did you mean 'max_records'", out.stderr)
+        self.assertIn(f"{path}:9: pipeline[0].buffer.max_age:", out.stderr)
+        self.assertIn(f"{path}:10: pipeline[0].emitter.directory: missing required key", out.stderr)
+        self.assertIn(f"{path}:12: pipeline[0].emitter.format: unknown format 'jsonl'", out.stderr)
+        self.assertEqual(lines[-1], f"4 problems in {path}")
+        # run refuses the same file with the same exit code.
+        self.assertEqual(run(["run", "-c", path, "--once"]).returncode, 2)
+
+    def test_validate_accepts_the_shipped_example(self):
+        example = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "configs", "files.toml")
+        out = run(["validate", "-c", example])
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("ok, 1 pipeline", out.stdout)
+
+    def test_missing_stream_is_a_runtime_error_naming_the_fix(self):
+        c = Connector(self.tmp.name, self.stream)
+        self.assertEqual(c.run_once(), 1)
+        log = c.log_text()
+        self.assertIn(f"stream '{self.stream}' does not exist", log)
+        self.assertIn("fix `stream` in pipeline 'files'", log)
+
+    def test_wrong_secret_is_refused_and_never_logged(self):
+        harness.create_stream(self.stream, 1)
+        c = Connector(self.tmp.name, self.stream)
+        env = harness.client_env(secret="definitely-wrong-secret-1234")
+        with open(c.log, "w") as log:
+            rc = subprocess.run(
+                [harness.binary(), "run", "-c", c.config, "--once"],
+                env=env, stdout=log, stderr=log, timeout=120,
+            ).returncode
+        self.assertEqual(rc, 1)
+        log = c.log_text()
+        self.assertIn("InvalidSignatureException", log)
+        self.assertNotIn("definitely-wrong-secret-1234", log)
+
+    def test_status_shows_shards_and_checkpoints(self):
+        harness.create_stream(self.stream, 2)
+        producer = Producer(self.stream)
+        producer.put([(f"k{i}", f"v{i}".encode()) for i in range(50)])
+        c = Connector(self.tmp.name, self.stream)
+        self.assertEqual(c.run_once(), 0, c.log_text())
+        out = run(["status", "-c", c.config])
+        self.assertEqual(out.returncode, 0, out.stderr)
+        last = {}
+        for shard, seq, _, _ in producer.sent:
+            last[shard] = max(last.get(shard, 0), int(seq))
+        for shard, seq in last.items():
+            row = next(line for line in out.stdout.splitlines() if shard in line)
+            self.assertIn("open", row)
+            self.assertIn(str(seq), row)
+            self.assertIn("0 ms", row)
+
+    def test_example_program_with_its_own_transformer_and_filter(self):
+        example = os.environ.get("KC_EXAMPLE")
+        if not example:
+            self.skipTest("KC_EXAMPLE is not set")
+        harness.create_stream(self.stream, 2)
+        producer = Producer(self.stream)
+        records = [(f"k{i}", (b"heartbeat" if i % 4 == 0 else f"event {i}".encode())) for i in range(40)]
+        producer.put(records)
+        out_dir = os.path.join(self.tmp.name, "example-out")
+        env = harness.client_env()
+        out = subprocess.run([example, self.stream, out_dir, harness.endpoint()], env=env,
+                             capture_output=True, text=True, timeout=120)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("40 records read, 30 written, 10 dropped", out.stdout)
+        lines = []
+        for dirpath, _, names in os.walk(os.path.join(out_dir, self.stream)):
+            for n in names:
+                with open(os.path.join(dirpath, n)) as f:
+                    lines += f.read().splitlines()
+        self.assertEqual(len(lines), 30)
+        self.assertTrue(all(line.startswith('{"key":"k') for line in lines), lines[:3])
+
+
+if __name__ == "__main__":
+    unittest.main()
