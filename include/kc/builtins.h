@@ -15,7 +15,7 @@ namespace kc {
 std::shared_ptr<Emitter> MakeFileEmitter(const std::string& directory, FileFormat format);
 // Each batch to standard output, never interleaved.
 std::shared_ptr<Emitter> MakeStdoutEmitter(FileFormat format);
-// One JSON file per shard under <directory>/<app>/<stream>/, replaced atomically.
+// One JSON file per shard under <directory>/<app>/<pipeline>/<stream>/, replaced atomically.
 std::shared_ptr<CheckpointStore> MakeFileCheckpointStore(const std::string& directory,
                                                          const std::string& app);
 

@@ -19,6 +19,14 @@
 
 namespace kc {
 
+// Which shard's state: pipelines that read the same stream keep separate
+// states, since each moves at the pace of its own sink.
+struct ShardKey {
+  std::string pipeline;
+  std::string stream;
+  std::string shard;
+};
+
 struct BatchRange {
   ShardPosition first;
   ShardPosition last;
@@ -40,11 +48,10 @@ class CheckpointStore {
   CheckpointStore& operator=(const CheckpointStore&) = delete;
 
   // The saved state; an empty ShardCheckpoint when the shard was never saved.
-  virtual Result<ShardCheckpoint> Load(const std::string& stream, const std::string& shard) = 0;
+  virtual Result<ShardCheckpoint> Load(const ShardKey& key) = 0;
   // Replaces the state atomically: after a crash at any instant, Load returns
   // either the old or the new state, never a mix.
-  virtual Status Save(const std::string& stream, const std::string& shard,
-                      const ShardCheckpoint& state) = 0;
+  virtual Status Save(const ShardKey& key, const ShardCheckpoint& state) = 0;
   // For logs and `status`, e.g. "file store under state/".
   virtual std::string Describe() const = 0;
 };

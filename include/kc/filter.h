@@ -1,7 +1,8 @@
 // Filter: decides which transformed records reach the sink. Dropped records
 // still count as processed: the checkpoint moves past them.
 //
-// Thread-safety: as for Transformer.
+// Thread-safety: as for Transformer, Keep is called concurrently by the
+// readers of different shards.
 #pragma once
 
 #include "kc/record.h"

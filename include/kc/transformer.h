@@ -2,8 +2,9 @@
 // stores (the user's model, serialised). Every sink writes bytes, so the model
 // travels as bytes: batching counts them exactly and emitters stay generic.
 //
-// Thread-safety: a pipeline calls one instance from one shard reader at a
-// time, but different shards may share an instance: keep it stateless or lock.
+// Thread-safety: one instance serves every shard reader of a pipeline, and
+// the readers run on their own threads: Transform is called concurrently, so
+// keep it stateless or lock.
 #pragma once
 
 #include "kc/record.h"

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -51,7 +52,10 @@ class SignalWatcher {
       for (;;) {
         int sig = 0;
         if (sigwait(&set_, &sig) != 0) continue;
-        if (sig == SIGUSR1) return;  // shutdown of the watcher itself
+        if (sig == SIGUSR1) {
+          if (done_.load()) return;  // the process is finishing
+          continue;                  // a stray SIGUSR1 from outside: ignore it
+        }
         if (++count == 1) {
           spdlog::info(
               "signal {}: stopping; emitting and checkpointing what was read "
@@ -68,12 +72,14 @@ class SignalWatcher {
   }
   ~SignalWatcher() {
     if (thread_.joinable()) {
+      done_.store(true);
       pthread_kill(thread_.native_handle(), SIGUSR1);
     }
   }
 
  private:
   sigset_t set_;
+  std::atomic<bool> done_{false};
   std::jthread thread_;
 };
 

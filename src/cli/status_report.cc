@@ -53,7 +53,7 @@ Status PrintStatus(const Config& config, std::ostream& out) {
         << "parents" << std::setw(14) << "behind"
         << "checkpoint\n";
     for (const auto& s : *shards) {
-      auto state = (*store)->Load(p.stream, s.shard_id);
+      auto state = (*store)->Load(ShardKey{p.name, p.stream, s.shard_id});
       if (!state) return Fail(state.error());
       std::string parents = s.parent_shard_id;
       if (!s.adjacent_parent_shard_id.empty()) parents += "," + s.adjacent_parent_shard_id;

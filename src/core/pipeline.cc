@@ -69,8 +69,19 @@ void PipelineImpl::StartWorker(const kinesis::Shard& shard, bool after_parents,
     workers_[shard.shard_id] = std::move(worker);
   }
   w->thread = std::jthread([this, w, ctx, shard, after_parents, stop, abort] {
-    core::ShardReader reader(ctx, shard, after_parents);
-    auto outcome = reader.Run(stop, abort);
+    Result<core::ShardOutcome> outcome = Fail(ErrorCode::kInternal, "not run");
+    try {
+      core::ShardReader reader(ctx, shard, after_parents);
+      outcome = reader.Run(stop, abort);
+    } catch (const std::exception& e) {
+      // A user's transformer, filter, emitter or store threw: stop this
+      // pipeline like any other failure, naming the shard, instead of
+      // terminating the process.
+      outcome = Fail(ErrorCode::kInternal,
+                     "shard " + shard.shard_id + ": unexpected exception: " + e.what());
+    } catch (...) {
+      outcome = Fail(ErrorCode::kInternal, "shard " + shard.shard_id + ": unexpected exception");
+    }
     std::lock_guard lock(mu_);
     w->outcome = std::move(outcome);
     w->done = true;
@@ -89,9 +100,18 @@ Status PipelineImpl::Run(std::stop_token user_stop, std::stop_token abort) {
   std::set<std::string> checked;    // closed shards whose stored state was looked at
   std::optional<Error> failure;
   bool first_listing = true;
+  std::vector<kinesis::Shard> last_listing;
 
   while (!stop.stop_requested()) {
     auto shards = client_.ListShards(config_.stream, stop);
+    if (!shards && !first_listing && shards.error().code() != ErrorCode::kCancelled) {
+      // The readers ride out an outage on their own; a failed discovery
+      // round only delays finding new shards until the next one.
+      spdlog::warn("[{}] listing the shards of {} failed ({}); trying again in {} ms", config_.name,
+                   config_.stream, shards.error().message(),
+                   config_.shard_discovery_interval.count());
+      shards = last_listing;
+    }
     if (!shards) {
       if (shards.error().code() == ErrorCode::kCancelled) break;
       Error e = shards.error();
@@ -109,13 +129,14 @@ Status PipelineImpl::Run(std::stop_token user_stop, std::stop_token abort) {
       spdlog::info("[{}] stream {}: {} shards", config_.name, config_.stream, shards->size());
       first_listing = false;
     }
+    last_listing = *shards;
     std::set<std::string> listed;
     for (const auto& s : *shards) listed.insert(s.shard_id);
 
     // A closed shard may have been finished by an earlier run.
     for (const auto& s : *shards) {
       if (!s.closed() || checked.contains(s.shard_id) || finished.contains(s.shard_id)) continue;
-      auto state = parts_.checkpoints->Load(config_.stream, s.shard_id);
+      auto state = parts_.checkpoints->Load(ShardKey{config_.name, config_.stream, s.shard_id});
       if (!state) {
         failure = state.error();
         break;

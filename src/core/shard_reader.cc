@@ -28,7 +28,10 @@ kinesis::IteratorSpec After(const ShardPosition& p) {
 }  // namespace
 
 ShardReader::ShardReader(ShardReaderContext context, kinesis::Shard shard, bool after_parents)
-    : ctx_(context), shard_(std::move(shard)), after_parents_(after_parents) {
+    : ctx_(context),
+      shard_(std::move(shard)),
+      key_{ctx_.config->name, ctx_.config->stream, shard_.shard_id},
+      after_parents_(after_parents) {
   buffer_ = ctx_.parts->make_buffer ? ctx_.parts->make_buffer()
                                     : std::make_unique<ThresholdBuffer>(ctx_.config->buffer);
 }
@@ -52,7 +55,11 @@ Result<std::string> ShardReader::InitialIterator(std::stop_token abort) {
     spec.type = kinesis::IteratorType::kLatest;
   }
   auto it = ctx_.client->GetShardIterator(ctx_.config->stream, shard_.shard_id, spec, abort);
-  if (!it && it.error().code() == ErrorCode::kInvalidArgument && !spec.sequence_number.empty()) {
+  // Kinesis answers InvalidArgumentException for a sequence number that is no
+  // longer in the shard; other invalid-argument answers (KMS, validation, a
+  // checkpoint of another stream) are real errors and are not hidden.
+  if (!it && it.error().code() == ErrorCode::kInvalidArgument && !spec.sequence_number.empty() &&
+      it.error().message().find("InvalidArgumentException") != std::string::npos) {
     // The position is no longer in the stream: the data was trimmed past the
     // retention period. Everything still there is newer: start at the oldest.
     spdlog::warn(
@@ -75,10 +82,25 @@ Result<std::string> ShardReader::IteratorAfterLastRead(std::stop_token abort) {
                                        abort);
 }
 
-Status ShardReader::Save(std::stop_token) {
-  auto s = ctx_.parts->checkpoints->Save(ctx_.config->stream, shard_.shard_id, state_);
+Status ShardReader::Save(std::stop_token abort) {
+  auto s = ctx_.read_retry.Run("saving the checkpoint of shard " + shard_.shard_id, abort,
+                               [&] { return ctx_.parts->checkpoints->Save(key_, state_); });
   if (!s) return Fail(s.error().With("saving the checkpoint of shard " + shard_.shard_id));
   return Ok();
+}
+
+Status ShardReader::ConfirmClosed(std::stop_token abort) {
+  if (shard_.closed()) return Ok();
+  auto shards = ctx_.client->ListShards(ctx_.config->stream, abort);
+  if (!shards) return Fail(shards.error());
+  for (const auto& s : *shards) {
+    if (s.shard_id == shard_.shard_id && s.closed()) {
+      shard_ = s;
+      return Ok();
+    }
+  }
+  return Fail(ErrorCode::kParse, "Kinesis gave no next iterator for shard " + shard_.shard_id +
+                                     ", which is still open; not treating it as finished");
 }
 
 Status ShardReader::FlushBatch(std::stop_token abort) {
@@ -128,7 +150,7 @@ bool ShardReader::PaceCall(std::stop_token stop) {
 
 Result<ShardOutcome> ShardReader::Run(std::stop_token stop, std::stop_token abort) {
   const std::string& name = ctx_.config->name;
-  auto loaded = ctx_.parts->checkpoints->Load(ctx_.config->stream, shard_.shard_id);
+  auto loaded = ctx_.parts->checkpoints->Load(key_);
   if (!loaded)
     return Fail(loaded.error().With("loading the checkpoint of shard " + shard_.shard_id));
   state_ = std::move(*loaded);
@@ -142,6 +164,14 @@ Result<ShardOutcome> ShardReader::Run(std::stop_token stop, std::stop_token abor
 
   for (;;) {
     if (stop.stop_requested()) {
+      if (!state_.pending.empty()) {
+        // Replaying a batch cut before a crash: emitting part of it would
+        // name a different batch and duplicate its records when the rest is
+        // cut later. Drop it; the checkpoint has not moved past it, so the
+        // next run reads it again and cuts the recorded batch whole.
+        if (!buffer_->Empty()) buffer_->Take();
+        return ShardOutcome::kStopped;
+      }
       if (!buffer_->Empty()) {
         if (auto s = FlushBatch(abort); !s) return Fail(s.error());
       }
@@ -149,6 +179,7 @@ Result<ShardOutcome> ShardReader::Run(std::stop_token stop, std::stop_token abor
     }
     if (it.empty()) {
       // A closed shard's last page has no next iterator: everything is read.
+      if (auto s = ConfirmClosed(abort); !s) return Fail(s.error());
       if (!buffer_->Empty()) {
         if (auto s = FlushBatch(abort); !s) return Fail(s.error());
       }
@@ -179,6 +210,9 @@ Result<ShardOutcome> ShardReader::Run(std::stop_token stop, std::stop_token abor
     }
 
     for (Record& rec : page->records) {
+      // A stop ends reading here: the rest of the page lies after the last
+      // record handed on, so the next run reads it again.
+      if (stop.stop_requested()) break;
       ShardPosition pos = rec.position();
       if (last_read_ && pos <= *last_read_) continue;  // handed on before an iterator refresh
       if (!state_.pending.empty() && pos > state_.pending.front().last && !buffer_->Empty()) {
@@ -201,6 +235,7 @@ Result<ShardOutcome> ShardReader::Run(std::stop_token stop, std::stop_token abor
         if (auto s = FlushBatch(abort); !s) return Fail(s.error());
       }
     }
+    if (stop.stop_requested()) continue;  // emit what was read, then return
     it = std::move(page->next_shard_iterator);
     const bool caught_up = page->records.empty() && page->millis_behind_latest == 0;
 
@@ -218,8 +253,10 @@ Result<ShardOutcome> ShardReader::Run(std::stop_token stop, std::stop_token abor
       }
       return ShardOutcome::kCaughtUp;
     }
-    if (page->records.empty() && !it.empty()) {
-      // Idle: wait for new records, but wake in time for the age threshold.
+    if (caught_up && !it.empty()) {
+      // Idle at the tip: wait for new records, but wake in time for the age
+      // threshold. An empty page further back (Kinesis returns those while
+      // skipping over gaps) is followed at once, paced by PaceCall only.
       auto wait = std::chrono::duration_cast<Clock::Duration>(ctx_.config->poll_interval);
       if (auto deadline = buffer_->Deadline()) {
         wait = std::clamp<Clock::Duration>(*deadline - ctx_.clock->Now(), Clock::Duration::zero(),

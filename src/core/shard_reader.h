@@ -47,7 +47,7 @@ struct ShardReaderContext {
   const PipelineParts* parts;
   Clock* clock;
   PipelineCounters* counters;
-  RetryPolicy read_retry;
+  RetryPolicy read_retry;  // GetRecords, and checkpoint saves
   bool once = false;
 };
 
@@ -65,11 +65,15 @@ class ShardReader {
   // Takes the buffer's batch, records it as pending, emits it, checkpoints it.
   Status FlushBatch(std::stop_token abort);
   Status Save(std::stop_token abort);
+  // A shard that answers "no more iterators" must be closed; asks the
+  // stream's shard list to be sure, so a bad answer never ends an open shard.
+  Status ConfirmClosed(std::stop_token abort);
   // Paces GetRecords to the per-shard limit of five calls a second.
   bool PaceCall(std::stop_token stop);
 
   ShardReaderContext ctx_;
   kinesis::Shard shard_;
+  ShardKey key_;
   bool after_parents_;
   std::unique_ptr<Buffer> buffer_;
   ShardCheckpoint state_;

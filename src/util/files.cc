@@ -12,8 +12,14 @@
 namespace kc::util {
 namespace {
 
+// Failures that may pass on their own (a full disk being cleaned, a busy or
+// flaky device) are retriable; the rest (permissions, bad names, read-only
+// file systems) need a person and fail at once.
 Error IoError(const std::string& what, const std::string& path, int err) {
-  return Error(ErrorCode::kIo, what + " " + path + ": " + std::strerror(err));
+  bool transient = err == ENOSPC || err == EDQUOT || err == EIO || err == EAGAIN || err == EBUSY ||
+                   err == ENFILE || err == EMFILE || err == ENOMEM;
+  return Error(transient ? ErrorCode::kUnavailable : ErrorCode::kIo,
+               what + " " + path + ": " + std::strerror(err));
 }
 
 std::string Parent(const std::string& path) {
@@ -69,7 +75,10 @@ Status WriteFileAtomically(const std::string& path, std::string_view data) {
   const std::string dir = Parent(path);
   if (auto s = CreateDirectories(dir); !s) return s;
   static std::atomic<uint64_t> counter{0};
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
+  // A hidden name in the same directory: the rename stays atomic, and tools
+  // that list the directory skip a file a crash may have left half written.
+  const std::string tmp = dir + "/." + std::filesystem::path(path).filename().string() + ".tmp." +
+                          std::to_string(::getpid()) + "." +
                           std::to_string(counter.fetch_add(1, std::memory_order_relaxed));
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Fail(IoError("cannot create", tmp, errno));

@@ -10,8 +10,9 @@
 namespace kc::util {
 
 // Writes `data` to `path` so that after a crash at any instant the file holds
-// either its old content or all of `data`: a temporary file in the same
-// directory, fsync, rename over the target, fsync of the directory. Creates
+// either its old content or all of `data`: a hidden temporary file in the
+// same directory (".<name>.tmp.<pid>.<n>"), fsync, rename over the target,
+// fsync of the directory. Creates
 // missing parent directories.
 Status WriteFileAtomically(const std::string& path, std::string_view data);
 

@@ -169,7 +169,7 @@ def read_envelopes(directory, stream):
                 if n.endswith(".jsonl"):
                     first = n.split("-")[0].split(".")[0]
                     files.append((int(first), os.path.join(dirpath, n)))
-                elif ".tmp." not in n:
+                elif not (n.startswith(".") and ".tmp." in n):
                     raise AssertionError(f"unexpected file {os.path.join(dirpath, n)}")
         records = []
         for _, path in sorted(files):

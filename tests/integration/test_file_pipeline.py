@@ -94,7 +94,8 @@ class FilePipelineTest(unittest.TestCase):
         harness.create_stream(self.stream, 4)
         producer = Producer(self.stream)
         producer.put(sample_records(4000, self.rng))
-        c = Connector(self.workdir, self.stream, buffer_records=20)
+        c = Connector(self.workdir, self.stream, buffer_records=10,
+                      extra_pipeline="records_per_call = 100")
         proc = c.start()
         harness.wait_until(
             lambda: harness.count_records(c.out, self.stream) >= 200 or proc.poll() is not None,
@@ -105,6 +106,7 @@ class FilePipelineTest(unittest.TestCase):
         self.assertEqual(c.terminate(signal.SIGTERM), 0, c.log_text())
         delivered = harness.count_records(c.out, self.stream)
         self.assertGreater(delivered, 0)
+        self.assertLess(delivered, len(producer.sent), "the stop must come mid-stream")
         producer.put(sample_records(500, self.rng, prefix="after"))
         self.assertEqual(c.run_once(), 0, c.log_text())
         self.assertDeliveredExactlyOnce(producer, c.out)

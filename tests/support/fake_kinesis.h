@@ -14,6 +14,7 @@
 #include "aws/aws_json_client.h"
 #include "aws/credentials.h"
 #include "aws/http.h"
+#include "kc/clock.h"
 #include "kinesis/client.h"
 #include "util/base64.h"
 #include "util/json_writer.h"
@@ -67,6 +68,22 @@ class FakeKinesis final : public aws::HttpTransport {
     faults_[operation].push_back({status, type});
   }
 
+  // The next GetRecords answer leaves out NextShardIterator, as a broken
+  // proxy might, even if the shard is open.
+  void OmitNextIteratorOnce() {
+    std::lock_guard lock(mu_);
+    omit_next_iterator_ = true;
+  }
+  // Timestamps every call with `clock`, for tests of pacing and backoff.
+  void TimeCallsWith(Clock* clock) {
+    std::lock_guard lock(mu_);
+    clock_ = clock;
+  }
+  std::vector<Clock::TimePoint> CallTimes(const std::string& operation) {
+    std::lock_guard lock(mu_);
+    return call_times_[operation];
+  }
+
   int Calls(const std::string& operation) {
     std::lock_guard lock(mu_);
     return calls_[operation];
@@ -85,6 +102,7 @@ class FakeKinesis final : public aws::HttpTransport {
     }
     std::string op = target->substr(target->find('.') + 1);
     ++calls_[op];
+    if (clock_ != nullptr) call_times_[op].push_back(clock_->Now());
     if (auto& q = faults_[op]; !q.empty()) {
       auto f = q.front();
       q.pop_front();
@@ -200,7 +218,9 @@ class FakeKinesis final : public aws::HttpTransport {
           .EndObject();
     }
     w.EndArray();
-    if (!(s.closed && end == s.records.size())) {
+    if (omit_next_iterator_) {
+      omit_next_iterator_ = false;
+    } else if (!(s.closed && end == s.records.size())) {
       w.Field("NextShardIterator", s.id + "|" + std::to_string(end));
     }
     w.Field("MillisBehindLatest", static_cast<int64_t>(end == s.records.size() ? 0 : 1000));
@@ -214,6 +234,9 @@ class FakeKinesis final : public aws::HttpTransport {
   std::map<std::string, std::deque<std::pair<long, std::string>>> faults_;
   std::map<std::string, int> calls_;
   std::vector<std::string> iterator_requests_;
+  bool omit_next_iterator_ = false;
+  Clock* clock_ = nullptr;
+  std::map<std::string, std::vector<Clock::TimePoint>> call_times_;
 };
 
 }  // namespace kc::testing

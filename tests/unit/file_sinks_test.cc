@@ -28,6 +28,10 @@ class TempDir {
   std::string path_;
 };
 
+ShardKey Key(const std::string& stream, const std::string& shard) {
+  return ShardKey{"pipe", stream, shard};
+}
+
 Batch MakeBatch() {
   Batch b;
   b.stream = "events";
@@ -116,7 +120,7 @@ TEST(FileEmitter, ReplayOverwritesTheSameFile) {
 TEST(FileCheckpointStore, MissingShardIsEmpty) {
   TempDir dir;
   checkpoint::FileCheckpointStore store(dir.path(), "app");
-  auto s = store.Load("events", "shardId-000000000000");
+  auto s = store.Load(Key("events", "shardId-000000000000"));
   ASSERT_TRUE(s);
   EXPECT_EQ(*s, ShardCheckpoint{});
 }
@@ -129,41 +133,44 @@ TEST(FileCheckpointStore, SaveLoadRoundTripAndSurvivesANewInstance) {
                            {"49590338271490256608559692538361571095921575989136589000", 0}});
   {
     checkpoint::FileCheckpointStore store(dir.path(), "app");
-    ASSERT_TRUE(store.Save("events", "shardId-000000000000", state));
+    ASSERT_TRUE(store.Save(Key("events", "shardId-000000000000"), state));
   }
   checkpoint::FileCheckpointStore again(dir.path(), "app");
-  auto loaded = again.Load("events", "shardId-000000000000");
+  auto loaded = again.Load(Key("events", "shardId-000000000000"));
   ASSERT_TRUE(loaded);
   EXPECT_EQ(*loaded, state);
   state.shard_end = true;
   state.pending.clear();
-  ASSERT_TRUE(again.Save("events", "shardId-000000000000", state));
-  EXPECT_EQ(*again.Load("events", "shardId-000000000000"), state);
-  // Namespaced by app.
+  ASSERT_TRUE(again.Save(Key("events", "shardId-000000000000"), state));
+  EXPECT_EQ(*again.Load(Key("events", "shardId-000000000000")), state);
+  // Namespaced by app, and by pipeline: two sinks of one stream move apart.
   checkpoint::FileCheckpointStore other(dir.path(), "other-app");
-  EXPECT_EQ(*other.Load("events", "shardId-000000000000"), ShardCheckpoint{});
+  EXPECT_EQ(*other.Load(Key("events", "shardId-000000000000")), ShardCheckpoint{});
+  EXPECT_EQ(*again.Load(ShardKey{"another-pipe", "events", "shardId-000000000000"}),
+            ShardCheckpoint{});
 }
 
 TEST(FileCheckpointStore, DamagedFileIsAClearErrorNamingTheFile) {
   TempDir dir;
   checkpoint::FileCheckpointStore store(dir.path(), "app");
-  auto path = store.PathFor("events", "s1");
+  auto path = store.PathFor(Key("events", "s1"));
   ASSERT_TRUE(path);
   ASSERT_TRUE(util::WriteFileAtomically(*path, "{\"sequence_number\": \"12"));
-  auto s = store.Load("events", "s1");
+  auto s = store.Load(Key("events", "s1"));
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code(), ErrorCode::kParse);
   EXPECT_NE(s.error().message().find(*path), std::string::npos);
   ASSERT_TRUE(util::WriteFileAtomically(*path, "{\"sequence_number\": \"12x\"}"));
-  EXPECT_FALSE(store.Load("events", "s1"));
+  EXPECT_FALSE(store.Load(Key("events", "s1")));
 }
 
 TEST(FileCheckpointStore, RefusesNamesThatEscapeTheDirectory) {
   TempDir dir;
   checkpoint::FileCheckpointStore store(dir.path(), "app");
-  EXPECT_FALSE(store.Save("../x", "s", {}));
-  EXPECT_FALSE(store.Save("events", "a/b", {}));
-  EXPECT_FALSE(store.Load("..", "s"));
+  EXPECT_FALSE(store.Save(Key("../x", "s"), {}));
+  EXPECT_FALSE(store.Save(Key("events", "a/b"), {}));
+  EXPECT_FALSE(store.Load(Key("..", "s")));
+  EXPECT_FALSE(store.Load(ShardKey{"a/b", "events", "s"}));
 }
 
 }  // namespace

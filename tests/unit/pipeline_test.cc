@@ -17,14 +17,13 @@ using namespace std::chrono_literals;
 
 class MemoryStore final : public CheckpointStore {
  public:
-  Result<ShardCheckpoint> Load(const std::string& stream, const std::string& shard) override {
+  Result<ShardCheckpoint> Load(const ShardKey& key) override {
     std::lock_guard lock(mu_);
-    return states_[stream + "/" + shard];
+    return states_[key.stream + "/" + key.shard];
   }
-  Status Save(const std::string& stream, const std::string& shard,
-              const ShardCheckpoint& state) override {
+  Status Save(const ShardKey& key, const ShardCheckpoint& state) override {
     std::lock_guard lock(mu_);
-    states_[stream + "/" + shard] = state;
+    states_[key.stream + "/" + key.shard] = state;
     ++saves_;
     return Ok();
   }
@@ -233,14 +232,21 @@ TEST_F(PipelineTest, ExpiredIteratorMidShardDoesNotRepeatRecords) {
 TEST_F(PipelineTest, ThrottlingBacksOffWithJitterAndLosesNothing) {
   kinesis_->AddShard("a");
   auto data = PutMany("a", 10, "t");
+  kinesis_->TimeCallsWith(&clock_);
   for (int i = 0; i < 4; ++i) {
     kinesis_->FailNext("GetRecords", 400, "ProvisionedThroughputExceededException");
   }
   ASSERT_TRUE(Make(true)->Run({}, {}));
   EXPECT_EQ(emitter_->Data("a"), data);
-  EXPECT_EQ(kinesis_->Calls("GetRecords"), 6);  // 4 throttled, the page, the empty tail
-  // One backoff sleep per throttled answer, each within its full-jitter bound.
-  EXPECT_GE(clock_.sleeps().size(), 4u);
+  auto times = kinesis_->CallTimes("GetRecords");
+  ASSERT_EQ(times.size(), 6u);  // 4 throttled, the page, the empty tail
+  // After throttled answer n the wait is at most the full-jitter ceiling
+  // 100 ms * 2^n (plus the 200 ms spacing Kinesis requires between calls).
+  for (int n = 0; n < 4; ++n) {
+    EXPECT_LE(times[n + 1] - times[n], std::chrono::milliseconds(100 << n) + 200ms) << n;
+  }
+  // And it does wait: four throttled answers are not retried back to back.
+  EXPECT_GT(times[4] - times[0], 0ms);
 }
 
 TEST_F(PipelineTest, AuthErrorsAreNotRetriedAndSayWhy) {
@@ -322,20 +328,113 @@ TEST_F(PipelineTest, BadRecordStopsThePipelineNamingShardAndSequenceNumber) {
   EXPECT_EQ(emitter_->Data("a").size(), 5u);
   auto state = store_->Get("a");
   ASSERT_TRUE(state.position);
-  EXPECT_LT(state.position->sequence_number, bad_seq);
+  EXPECT_EQ(CompareSequenceNumbers(state.position->sequence_number, bad_seq),
+            std::strong_ordering::less);
 }
 
-TEST_F(PipelineTest, StopEmitsAndCheckpointsWhatWasRead) {
+TEST_F(PipelineTest, StopEmitsAndCheckpointsWhatWasReadAndTheRestComesNextTime) {
   kinesis_->AddShard("a");
   auto data = PutMany("a", 25, "s");
   config_.buffer.max_records = 10;
-  auto p = Make(false);
   std::stop_source stop;
-  emitter_->on_emit = [&](const Batch&) { stop.request_stop(); };
-  ASSERT_TRUE(p->Run(stop.get_token(), {}));
-  // The whole page was read before the stop was seen; all of it is emitted.
-  EXPECT_EQ(emitter_->Data("a"), data);
+  // Stop while the second batch is half read: its 4 records are emitted.
+  struct StopAt : Transformer {
+    std::stop_source* stop;
+    int left = 14;
+    Status Transform(Record&) override {
+      if (--left == 0) stop->request_stop();
+      return Ok();
+    }
+  };
+  auto t = std::make_shared<StopAt>();
+  t->stop = &stop;
+  transformer_ = t;
+  ASSERT_TRUE(Make(false)->Run(stop.get_token(), {}));
+  EXPECT_EQ(emitter_->Data("a"), std::vector<std::string>(data.begin(), data.begin() + 14));
   EXPECT_EQ(store_->Get("a").position, emitter_->batches.back().last);
+  EXPECT_TRUE(store_->Get("a").pending.empty());
+
+  transformer_ = nullptr;
+  ASSERT_TRUE(Make(true)->Run({}, {}));
+  EXPECT_EQ(emitter_->Data("a"), data);
+}
+
+TEST_F(PipelineTest, StopWhileReplayingAPendingBatchNeverSplitsIt) {
+  kinesis_->AddShard("a");
+  auto data = PutMany("a", 250, "p");
+  config_.buffer.max_records = 100;
+  config_.records_per_call = 30;  // the replayed batch spans several pages
+  // Run 1: the second batch reaches the sink, then the process "dies" before
+  // its checkpoint (the emitter keeps the batch but reports failure).
+  int emits = 0;
+  emitter_->fail = [&](const Batch& b) {
+    if (++emits != 2) return false;
+    emitter_->batches.push_back(b);
+    return true;
+  };
+  ASSERT_FALSE(Make(true)->Run({}, {}));
+  ASSERT_EQ(store_->Get("a").pending.size(), 1u);
+  const BatchRange recorded = store_->Get("a").pending[0];
+  emitter_->fail = nullptr;
+
+  // Run 2: stopped after 40 records of the replay.
+  struct StopAfter : Transformer {
+    std::stop_source* stop;
+    int left;
+    Status Transform(Record&) override {
+      if (--left == 0) stop->request_stop();
+      return Ok();
+    }
+  };
+  std::stop_source stop;
+  auto t = std::make_shared<StopAfter>();
+  t->stop = &stop;
+  t->left = 40;
+  transformer_ = t;
+  ASSERT_TRUE(Make(false)->Run(stop.get_token(), {}));
+  EXPECT_EQ(emitter_->batches.size(), 2u);  // nothing new: the partial replay was dropped
+  ASSERT_EQ(store_->Get("a").pending.size(), 1u);
+  EXPECT_EQ(store_->Get("a").pending[0], recorded);
+
+  // Run 3 finishes: the recorded batch is cut whole, so the sink (which
+  // overwrites a batch of the same range) holds every record exactly once.
+  transformer_ = nullptr;
+  ASSERT_TRUE(Make(true)->Run({}, {}));
+  std::map<std::pair<std::string, std::string>, std::vector<std::string>> sink;
+  for (const auto& b : emitter_->batches) {
+    std::vector<std::string> records;
+    for (const auto& r : b.records) records.push_back(r.data);
+    sink[{b.first.sequence_number, b.last.sequence_number}] = records;
+  }
+  std::vector<std::string> all;
+  for (const auto& [range, records] : sink) all.insert(all.end(), records.begin(), records.end());
+  EXPECT_EQ(all, data);
+}
+
+TEST_F(PipelineTest, MissingNextIteratorOnAnOpenShardIsAnErrorNotTheEnd) {
+  kinesis_->AddShard("a");
+  PutMany("a", 5, "x");
+  kinesis_->OmitNextIteratorOnce();
+  auto s = Make(true)->Run({}, {});
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message().find("still open"), std::string::npos);
+  EXPECT_FALSE(store_->Get("a").shard_end);
+  // The next run reads on normally.
+  ASSERT_TRUE(Make(true)->Run({}, {}));
+  EXPECT_EQ(emitter_->Data("a").size(), 5u);
+}
+
+TEST_F(PipelineTest, AnExceptionFromUserCodeStopsThePipelineNamingTheShard) {
+  kinesis_->AddShard("a");
+  PutMany("a", 5, "x");
+  struct Throws : Transformer {
+    Status Transform(Record&) override { throw std::runtime_error("user bug"); }
+  };
+  transformer_ = std::make_shared<Throws>();
+  auto s = Make(true)->Run({}, {});
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message().find("shard a: unexpected exception: user bug"), std::string::npos);
+  EXPECT_TRUE(emitter_->batches.empty());
 }
 
 }  // namespace

@@ -101,20 +101,19 @@ FileCheckpointStore::FileCheckpointStore(std::string directory, std::string app)
   while (directory_.size() > 1 && directory_.ends_with('/')) directory_.pop_back();
 }
 
-Result<std::string> FileCheckpointStore::PathFor(const std::string& stream,
-                                                 const std::string& shard) const {
-  for (const std::string* s : {&app_, &stream, &shard}) {
+Result<std::string> FileCheckpointStore::PathFor(const ShardKey& key) const {
+  for (const std::string* s : {&app_, &key.pipeline, &key.stream, &key.shard}) {
     if (!SafeComponent(*s)) {
       return Fail(ErrorCode::kInvalidArgument,
                   "'" + *s + "' cannot name a checkpoint file (empty, '.', '..' or contains '/')");
     }
   }
-  return directory_ + "/" + app_ + "/" + stream + "/" + shard + ".json";
+  return directory_ + "/" + app_ + "/" + key.pipeline + "/" + key.stream + "/" + key.shard +
+         ".json";
 }
 
-Result<ShardCheckpoint> FileCheckpointStore::Load(const std::string& stream,
-                                                  const std::string& shard) {
-  auto path = PathFor(stream, shard);
+Result<ShardCheckpoint> FileCheckpointStore::Load(const ShardKey& key) {
+  auto path = PathFor(key);
   if (!path) return Fail(path.error());
   auto text = util::ReadFile(*path);
   if (!text) {
@@ -131,9 +130,8 @@ Result<ShardCheckpoint> FileCheckpointStore::Load(const std::string& stream,
   return state;
 }
 
-Status FileCheckpointStore::Save(const std::string& stream, const std::string& shard,
-                                 const ShardCheckpoint& state) {
-  auto path = PathFor(stream, shard);
+Status FileCheckpointStore::Save(const ShardKey& key, const ShardCheckpoint& state) {
+  auto path = PathFor(key);
   if (!path) return Fail(path.error());
   return util::WriteFileAtomically(*path, EncodeShardCheckpoint(state));
 }

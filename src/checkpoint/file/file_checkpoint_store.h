@@ -1,5 +1,5 @@
 // FileCheckpointStore: the embedded default. One small JSON file per shard,
-//   <directory>/<app>/<stream>/<shard>.json
+//   <directory>/<app>/<pipeline>/<stream>/<shard>.json
 // replaced atomically (temporary file, fsync, rename, fsync of the directory),
 // so `kill -9` at any instant leaves the old or the new state, never a torn one.
 //
@@ -16,12 +16,11 @@ class FileCheckpointStore final : public CheckpointStore {
  public:
   FileCheckpointStore(std::string directory, std::string app);
 
-  Result<ShardCheckpoint> Load(const std::string& stream, const std::string& shard) override;
-  Status Save(const std::string& stream, const std::string& shard,
-              const ShardCheckpoint& state) override;
+  Result<ShardCheckpoint> Load(const ShardKey& key) override;
+  Status Save(const ShardKey& key, const ShardCheckpoint& state) override;
   std::string Describe() const override;
 
-  Result<std::string> PathFor(const std::string& stream, const std::string& shard) const;
+  Result<std::string> PathFor(const ShardKey& key) const;
 
  private:
   std::string directory_;

@@ -23,15 +23,7 @@ Status FileEmitter::Emit(const Batch& batch, std::stop_token stop) {
   body.reserve(batch.bytes + batch.records.size() * (format_ == FileFormat::kEnvelope ? 200 : 1));
   AppendFormatted(body, batch, format_);
   const std::string path = PathFor(batch);
-  return retry_.Run("write " + path, stop, [&]() -> Status {
-    auto s = util::WriteFileAtomically(path, body);
-    if (!s) {
-      // Local disks fail for reasons that may pass (a full disk being cleaned,
-      // a remounted volume): retry them like a service outage.
-      return Fail(ErrorCode::kUnavailable, s.error().message());
-    }
-    return Ok();
-  });
+  return retry_.Run("write " + path, stop, [&] { return util::WriteFileAtomically(path, body); });
 }
 
 std::string FileEmitter::Describe() const {
