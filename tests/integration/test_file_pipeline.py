@@ -133,6 +133,45 @@ class FilePipelineTest(unittest.TestCase):
         self.assertEqual(c.run_once(), 0, c.log_text())
         self.assertDeliveredExactlyOnce(producer, c.out)
 
+    def test_two_pipelines_on_one_stream_keep_their_own_checkpoints(self):
+        harness.create_stream(self.stream, 2)
+        producer = Producer(self.stream)
+        producer.put(sample_records(400, self.rng))
+        # Pipeline "files" (envelope) plus a second one writing raw files.
+        second_out = os.path.join(self.workdir, "raw-out")
+        c = Connector(self.workdir, self.stream, buffer_records=100)
+        with open(c.config, "a") as f:
+            f.write(f"""
+[[pipeline]]
+name = "raw"
+stream = "{self.stream}"
+[pipeline.buffer]
+max_records = 7
+[pipeline.emitter]
+type = "file"
+directory = "{second_out}"
+format = "raw"
+""")
+        # The raw sink is broken at first (its directory is a plain file): it
+        # fails at its first batch while the envelope pipeline has moved on
+        # (a failing pipeline stops the others gracefully). The raw
+        # pipeline's checkpoint must not follow the other's.
+        with open(second_out, "w") as f:
+            f.write("in the way")
+        self.assertEqual(c.run_once(), 1, c.log_text())
+        os.remove(second_out)
+        producer.put(sample_records(100, self.rng, prefix="more"))
+        self.assertEqual(c.run_once(), 0, c.log_text())
+        self.assertDeliveredExactlyOnce(producer, c.out)
+        expected = producer.expected_by_shard()
+        for shard, records in expected.items():
+            files = []
+            for dirpath, _, names in os.walk(os.path.join(second_out, self.stream, shard)):
+                files += [os.path.join(dirpath, n) for n in names if not n.startswith(".")]
+            files.sort(key=lambda p: int(os.path.basename(p).split("-")[0]))
+            raw = b"".join(open(p, "rb").read() for p in files)
+            self.assertEqual(raw, b"".join(d for _, _, d in records), shard)
+
     def test_split_and_merge_while_consuming(self):
         harness.create_stream(self.stream, 2)
         producer = Producer(self.stream)
