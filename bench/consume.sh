@@ -26,9 +26,7 @@ trap cleanup EXIT
 KC_STANDIN_VERIFY=0 kc_start_kinesalite "$work"
 export AWS_ACCESS_KEY_ID=kc-test-key AWS_SECRET_ACCESS_KEY=kc-test-secret AWS_REGION=us-east-1
 
-kc_aws kinesis create-stream --stream-name bench --shard-count "$shards"
-kc_aws kinesis wait stream-exists --stream-name bench
-build/bench/kc_produce bench "$records" "$size" "$KC_KINESIS_ENDPOINT" >&2
+build/bench/kc_produce --create "$shards" bench "$records" "$size" "$KC_KINESIS_ENDPOINT" >&2
 
 cat >"$work/bench.toml" <<TOML
 [aws]

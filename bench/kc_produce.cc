@@ -1,17 +1,46 @@
-// kc_produce STREAM RECORDS SIZE [ENDPOINT]: writes RECORDS synthetic records
-// of SIZE bytes with PutRecords (500 a call, failed entries retried), random
-// partition keys, and prints how long it took.
+// kc_produce [--create SHARDS] STREAM RECORDS SIZE [ENDPOINT]: writes RECORDS
+// synthetic records of SIZE bytes with PutRecords (500 a call, failed entries
+// retried), random partition keys, and prints how long it took. With
+// --create, makes the stream first and waits until it is ACTIVE.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <string_view>
+#include <thread>
 
 #include "aws/aws_context.h"
 #include "kinesis/kinesis_factory.h"
 
+namespace {
+
+kc::Status CreateAndWait(const kc::kinesis::KinesisClient& client, const std::string& stream,
+                         int shards) {
+  if (auto s = client.CreateStream(stream, shards); !s) return s;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (;;) {
+    auto summary = client.DescribeStreamSummary(stream);
+    if (!summary) return kc::Fail(summary.error());
+    if (summary->status == "ACTIVE") return kc::Ok();
+    if (std::chrono::steady_clock::now() > deadline) {
+      return kc::Fail(kc::ErrorCode::kUnavailable,
+                      "stream " + stream + " is still " + summary->status + " after 60 s");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  int create_shards = 0;
+  if (argc > 2 && std::string_view(argv[1]) == "--create") {
+    create_shards = std::atoi(argv[2]);
+    argv += 2;
+    argc -= 2;
+  }
   if (argc < 4) {
-    std::fprintf(stderr, "usage: %s STREAM RECORDS SIZE [ENDPOINT]\n", argv[0]);
+    std::fprintf(stderr, "usage: kc_produce [--create SHARDS] STREAM RECORDS SIZE [ENDPOINT]\n");
     return 2;
   }
   const std::string stream = argv[1];
@@ -25,6 +54,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto client = kc::kinesis::MakeKinesisClient(*context);
+  if (create_shards > 0) {
+    if (auto s = CreateAndWait(client, stream, create_shards); !s) {
+      std::fprintf(stderr, "%s\n", s.error().message().c_str());
+      return 1;
+    }
+  }
   std::mt19937_64 rng(7);
   auto start = std::chrono::steady_clock::now();
   long written = 0;

@@ -100,6 +100,23 @@ class CliTest(unittest.TestCase):
             self.assertIn(str(seq), row)
             self.assertIn("0 ms", row)
 
+    def test_own_client_creates_writes_and_the_connector_reads_it_back(self):
+        # CreateStream, DescribeStreamSummary and PutRecords of the project's
+        # own client, signed and checked by the stand-in; the AWS CLI confirms.
+        produce = os.environ.get("KC_PRODUCE")
+        if not produce:
+            self.skipTest("KC_PRODUCE is not set")
+        out = subprocess.run(
+            [produce, "--create", "3", self.stream, "1500", "200", harness.endpoint()],
+            env=harness.client_env(), capture_output=True, text=True, timeout=120,
+        )
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("produced 1500 records of 200 bytes", out.stdout)
+        self.assertEqual(len(harness.list_shards(self.stream)), 3)
+        c = Connector(self.tmp.name, self.stream, buffer_records=400)
+        self.assertEqual(c.run_once(), 0, c.log_text())
+        self.assertEqual(harness.count_records(c.out, self.stream), 1500)
+
     def test_example_program_with_its_own_transformer_and_filter(self):
         example = os.environ.get("KC_EXAMPLE")
         if not example:

@@ -185,6 +185,13 @@ class FakeKinesis final : public aws::HttpTransport {
     size_t index = s.trimmed;
     if (type == "LATEST") {
       index = s.records.size();
+    } else if (type == "AT_TIMESTAMP") {
+      double seconds = 0;
+      if (body["Timestamp"].get(seconds) != simdjson::SUCCESS) {
+        return Answer(400, Error("InvalidArgumentException", "no Timestamp"));
+      }
+      auto ms = static_cast<int64_t>(seconds * 1000.0 + 0.5);
+      while (index < s.records.size() && s.records[index].approximate_arrival_ms < ms) ++index;
     } else if (type == "AT_SEQUENCE_NUMBER" || type == "AFTER_SEQUENCE_NUMBER") {
       size_t i = 0;
       while (i < s.records.size() && s.records[i].sequence_number != seq) ++i;

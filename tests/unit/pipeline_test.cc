@@ -134,6 +134,26 @@ TEST_F(PipelineTest, OnceDeliversEveryRecordInOrderAndCheckpointsTheLast) {
   EXPECT_EQ(sizes, (std::vector<size_t>{100, 100, 50}));
 }
 
+TEST_F(PipelineTest, StartAtATimestampSkipsOlderRecords) {
+  kinesis_->AddShard("a");
+  auto data = PutMany("a", 10, "t");
+  // The fake stamps record i (1-based) at 1'795'642'616'000 + i ms.
+  config_.start_at.kind = StartAt::Kind::kTimestamp;
+  config_.start_at.timestamp_ms = 1'795'642'616'004;
+  ASSERT_TRUE(Make(true)->Run({}, {}));
+  EXPECT_EQ(emitter_->Data("a"), std::vector<std::string>(data.begin() + 3, data.end()));
+  EXPECT_EQ(kinesis_->IteratorRequests().front(), "AT_TIMESTAMP");
+}
+
+TEST_F(PipelineTest, StartAtLatestSkipsEverythingAlreadyThere) {
+  kinesis_->AddShard("a");
+  PutMany("a", 10, "old");
+  config_.start_at.kind = StartAt::Kind::kLatest;
+  ASSERT_TRUE(Make(true)->Run({}, {}));
+  EXPECT_TRUE(emitter_->batches.empty());
+  EXPECT_EQ(kinesis_->IteratorRequests().front(), "LATEST");
+}
+
 TEST_F(PipelineTest, SecondRunReadsOnlyNewRecords) {
   kinesis_->AddShard("a");
   PutMany("a", 10, "old");
