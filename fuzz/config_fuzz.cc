@@ -2,12 +2,10 @@
 // as a Config or as problems, without crashing, hanging or throwing, and the
 // result must keep ParseConfig's promises.
 //
-// Not part of the CMake build. Build by hand with a clang whose standard
-// library has std::expected, e.g.:
-//   clang++ -std=c++23 -g -O1 -fsanitize=fuzzer,address,undefined
-//     -Iinclude -Isrc fuzz/config_fuzz.cc src/config/*.cc -ltomlplusplus
-//     -o config_fuzz
-//   ./config_fuzz fuzz/corpus/config
+// Built by fuzz/CMakeLists.txt with the smoke driver (fuzz/smoke_main.cc),
+// which CTest runs over the seed corpus and seeded random mutations; the same
+// entry point links with libFuzzer given a clang whose standard library has
+// std::expected.
 #include <climits>
 #include <cstddef>
 #include <cstdint>
