@@ -12,7 +12,8 @@
 namespace kc {
 
 // One file per batch under `directory`; see the file emitter's contract.
-std::shared_ptr<Emitter> MakeFileEmitter(const std::string& directory, FileFormat format);
+std::shared_ptr<Emitter> MakeFileEmitter(const std::string& directory, FileFormat format,
+                                         Compression compression = Compression::kNone);
 // Each batch to standard output, never interleaved.
 std::shared_ptr<Emitter> MakeStdoutEmitter(FileFormat format);
 // One JSON file per shard under <directory>/<app>/<pipeline>/<stream>/, replaced atomically.

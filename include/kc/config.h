@@ -46,12 +46,14 @@ struct BufferConfig {
 };
 
 enum class FileFormat { kLines, kRaw, kEnvelope };
+enum class Compression { kNone, kGzip, kZstd };
 
 struct EmitterConfig {
   std::string type;  // "file" | "stdout"
   // file, stdout
   std::string directory;
   FileFormat format = FileFormat::kLines;
+  Compression compression = Compression::kNone;  // file: "none" | "gzip" | "zstd"
 };
 
 struct PipelineConfig {

@@ -60,6 +60,7 @@ constexpr std::array<std::string_view, 2> kEmitterTypes = {"file", "stdout"};
 constexpr std::array<std::string_view, 6> kPlannedEmitterTypes = {
     "s3", "s3_manifest", "redshift", "postgres", "dynamodb", "kinesis"};
 constexpr std::array<std::string_view, 3> kFileFormats = {"lines", "raw", "envelope"};
+constexpr std::array<std::string_view, 3> kCompressions = {"none", "gzip", "zstd"};
 constexpr std::array<std::string_view, 1> kCheckpointStores = {"file"};
 constexpr std::array<std::string_view, 3> kPlannedCheckpointStores = {"redis", "dynamodb",
                                                                       "postgres"};
@@ -635,6 +636,15 @@ void ReadFormat(TableReader& reader, FileFormat* format) {
   if (*value == "envelope") *format = FileFormat::kEnvelope;
 }
 
+void ReadCompression(TableReader& reader, Compression* compression) {
+  std::optional<std::string> value =
+      reader.Choice("compression", Need::kOptional, "compression", kCompressions);
+  if (!value) return;
+  if (*value == "none") *compression = Compression::kNone;
+  if (*value == "gzip") *compression = Compression::kGzip;
+  if (*value == "zstd") *compression = Compression::kZstd;
+}
+
 void ReadEmitter(TableReader reader, EmitterConfig* emitter) {
   std::optional<std::string> type = reader.String("type", Need::kRequired);
   // Without a known type the other keys cannot be judged: reporting them all
@@ -647,6 +657,7 @@ void ReadEmitter(TableReader reader, EmitterConfig* emitter) {
       emitter->directory = *directory;
     }
     ReadFormat(reader, &emitter->format);
+    ReadCompression(reader, &emitter->compression);
   } else if (*type == "stdout") {
     emitter->type = *type;
     ReadFormat(reader, &emitter->format);

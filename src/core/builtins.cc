@@ -6,8 +6,9 @@
 
 namespace kc {
 
-std::shared_ptr<Emitter> MakeFileEmitter(const std::string& directory, FileFormat format) {
-  return std::make_shared<emitter::FileEmitter>(directory, format);
+std::shared_ptr<Emitter> MakeFileEmitter(const std::string& directory, FileFormat format,
+                                         Compression compression) {
+  return std::make_shared<emitter::FileEmitter>(directory, format, compression);
 }
 
 std::shared_ptr<Emitter> MakeStdoutEmitter(FileFormat format) {

@@ -30,7 +30,7 @@ Result<PipelineParts> MakePipelineParts(const PipelineConfig& pipeline,
   }
   const EmitterConfig& e = pipeline.emitter;
   if (e.type == "file") {
-    parts.emitter = MakeFileEmitter(e.directory, e.format);
+    parts.emitter = MakeFileEmitter(e.directory, e.format, e.compression);
   } else if (e.type == "stdout") {
     parts.emitter = MakeStdoutEmitter(e.format);
   } else {

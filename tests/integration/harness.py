@@ -94,6 +94,14 @@ def create_stream(name, shards):
     wait_stream_active(name)
 
 
+def delete_stream(name):
+    """Best effort: frees the stand-in's shards (it limits an account to 100)."""
+    try:
+        aws("delete-stream", "--stream-name", name)
+    except AssertionError:
+        pass
+
+
 def wait_stream_active(name):
     def active():
         s = aws("describe-stream-summary", "--stream-name", name)
@@ -166,34 +174,44 @@ def read_envelopes(directory, stream):
         files = []
         for dirpath, _, names in os.walk(os.path.join(root, shard)):
             for n in names:
-                if n.endswith(".jsonl"):
+                if n.endswith((".jsonl", ".jsonl.gz", ".jsonl.zst")):
                     first = n.split("-")[0].split(".")[0]
                     files.append((int(first), os.path.join(dirpath, n)))
                 elif not (n.startswith(".") and ".tmp." in n):
                     raise AssertionError(f"unexpected file {os.path.join(dirpath, n)}")
         records = []
         for _, path in sorted(files):
-            with open(path, "rb") as f:
-                for line in f.read().split(b"\n"):
-                    if not line:
-                        continue
-                    o = json.loads(line)
-                    if set(o) != {
-                        "shard_id",
-                        "sequence_number",
-                        "sub_sequence_number",
-                        "partition_key",
-                        "approximate_arrival_timestamp",
-                        "data",
-                    }:
-                        raise AssertionError(f"{path}: unexpected keys {sorted(o)}")
-                    if o["shard_id"] != shard:
-                        raise AssertionError(f"{path}: record of shard {o['shard_id']}")
-                    records.append(
-                        (o["sequence_number"], o["partition_key"], base64.b64decode(o["data"]), path)
-                    )
+            for line in read_file(path).split(b"\n"):
+                if not line:
+                    continue
+                o = json.loads(line)
+                if set(o) != {
+                    "shard_id",
+                    "sequence_number",
+                    "sub_sequence_number",
+                    "partition_key",
+                    "approximate_arrival_timestamp",
+                    "data",
+                }:
+                    raise AssertionError(f"{path}: unexpected keys {sorted(o)}")
+                if o["shard_id"] != shard:
+                    raise AssertionError(f"{path}: record of shard {o['shard_id']}")
+                records.append(
+                    (o["sequence_number"], o["partition_key"], base64.b64decode(o["data"]), path)
+                )
         by_shard[shard] = records
     return by_shard
+
+
+def read_file(path):
+    """A sink file's bytes, decompressed by the standard tools when the name
+    says it is compressed (so the files are checked as users will read them)."""
+    if path.endswith(".gz"):
+        return subprocess.run(["gzip", "-dc", path], check=True, capture_output=True).stdout
+    if path.endswith(".zst"):
+        return subprocess.run(["zstd", "-qdc", path], check=True, capture_output=True).stdout
+    with open(path, "rb") as f:
+        return f.read()
 
 
 def count_records(directory, stream):
@@ -203,7 +221,8 @@ def count_records(directory, stream):
 class Connector:
     """kinesis-connect with a config file in a fresh work directory."""
 
-    def __init__(self, workdir, stream, buffer_records=100, max_age="2s", extra_pipeline=""):
+    def __init__(self, workdir, stream, buffer_records=100, max_age="2s", extra_pipeline="",
+                 extra_emitter=""):
         self.workdir = workdir
         self.out = os.path.join(workdir, "out")
         self.config = os.path.join(workdir, "connect.toml")
@@ -237,6 +256,7 @@ max_age = "{max_age}"
 type = "file"
 directory = "{self.out}"
 format = "envelope"
+{extra_emitter}
 """
             )
         self.proc = None

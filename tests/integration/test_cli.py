@@ -29,6 +29,7 @@ class CliTest(unittest.TestCase):
         self.stream = "cli-" + uuid.uuid4().hex[:10]
 
     def tearDown(self):
+        harness.delete_stream(self.stream)
         self.tmp.cleanup()
 
     def write(self, name, text):

@@ -45,6 +45,7 @@ class FilePipelineTest(unittest.TestCase):
         self.rng = random.Random(self.stream)
 
     def tearDown(self):
+        harness.delete_stream(self.stream)
         self.tmp.cleanup()
 
     def assertDeliveredExactlyOnce(self, producer, out_dir):
@@ -132,6 +133,21 @@ class FilePipelineTest(unittest.TestCase):
             producer.put(sample_records(200, self.rng, prefix=f"kill{round_}-"))
         self.assertEqual(c.run_once(), 0, c.log_text())
         self.assertDeliveredExactlyOnce(producer, c.out)
+
+    def test_gzip_and_zstd_files_hold_every_record(self):
+        harness.create_stream(self.stream, 2)
+        producer = Producer(self.stream)
+        producer.put(sample_records(600, self.rng))
+        for compression in ("gzip", "zstd"):
+            workdir = os.path.join(self.workdir, compression)
+            os.makedirs(workdir)
+            c = Connector(workdir, self.stream, buffer_records=150,
+                          extra_emitter=f'compression = "{compression}"')
+            self.assertEqual(c.run_once(), 0, c.log_text())
+            suffix = ".gz" if compression == "gzip" else ".zst"
+            names = [n for _, _, ns in os.walk(c.out) for n in ns]
+            self.assertTrue(names and all(n.endswith(".jsonl" + suffix) for n in names), names)
+            self.assertDeliveredExactlyOnce(producer, c.out)
 
     def test_two_pipelines_on_one_stream_keep_their_own_checkpoints(self):
         harness.create_stream(self.stream, 2)

@@ -340,6 +340,20 @@ TEST(ParseConfigErrorTest, FileEmitterNeedsDirectory) {
                 "must not be empty; leave the key out to use the default"));
 }
 
+TEST(ParseConfigTest, FileCompression) {
+  const std::string head =
+      "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n[pipeline.emitter]\ntype = \"file\"\n"
+      "directory = \"d\"\n";
+  EXPECT_EQ(ParseOk(head).pipelines[0].emitter.compression, Compression::kNone);
+  EXPECT_EQ(ParseOk(head + "compression = \"gzip\"\n").pipelines[0].emitter.compression,
+            Compression::kGzip);
+  EXPECT_EQ(ParseOk(head + "compression = \"zstd\"\n").pipelines[0].emitter.compression,
+            Compression::kZstd);
+  EXPECT_EQ(ProblemsOf(head + "compression = \"lz4\"\n"),
+            One(7, "pipeline[0].emitter.compression",
+                "unknown compression 'lz4' (known: none, gzip, zstd)"));
+}
+
 TEST(ParseConfigErrorTest, EmitterTypes) {
   const std::string head = "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n[pipeline.emitter]\n";
   EXPECT_EQ(ProblemsOf(head + "type = \"fiel\"\ndirectory = \"d\"\n"),

@@ -8,6 +8,7 @@
 #include "checkpoint/file/file_checkpoint_store.h"
 #include "emitter/file/file_emitter.h"
 #include "util/base64.h"
+#include "util/compression.h"
 #include "util/files.h"
 
 namespace kc {
@@ -102,6 +103,39 @@ TEST(FileEmitter, LinesAndRawFormats) {
   EXPECT_EQ(*util::ReadFile(raw.PathFor(b)), "line 0" + b.records[1].data + "line 2");
   EXPECT_TRUE(lines.PathFor(b).ends_with(".txt"));
   EXPECT_TRUE(raw.PathFor(b).ends_with(".bin"));
+}
+
+TEST(FileEmitter, CompressedFilesReadBackWithTheirExtension) {
+  TempDir dir;
+  Batch b = MakeBatch();
+  for (Compression c : {Compression::kGzip, Compression::kZstd}) {
+    emitter::FileEmitter e(dir.path(), FileFormat::kLines, c);
+    ASSERT_TRUE(e.Emit(b, {}));
+    std::string path = e.PathFor(b);
+    EXPECT_TRUE(path.ends_with(c == Compression::kGzip ? ".txt.gz" : ".txt.zst")) << path;
+    auto stored = util::ReadFile(path);
+    ASSERT_TRUE(stored);
+    auto plain = util::Decompress(*stored, c);
+    ASSERT_TRUE(plain) << plain.error().ToString();
+    EXPECT_EQ(*plain, "line 0\n" + b.records[1].data + "\nline 2\n");
+  }
+}
+
+TEST(Compression, RoundTripsAndRejectsDamage) {
+  std::string text;
+  for (int i = 0; i < 20000; ++i) text += "record " + std::to_string(i % 97) + "\n";
+  for (Compression c : {Compression::kGzip, Compression::kZstd}) {
+    auto packed = util::Compress(text, c);
+    ASSERT_TRUE(packed);
+    EXPECT_LT(packed->size(), text.size() / 5);
+    EXPECT_EQ(*util::Decompress(*packed, c), text);
+    std::string damaged = *packed;
+    damaged[damaged.size() / 2] ^= 0x5a;
+    damaged.resize(damaged.size() - 3);
+    EXPECT_FALSE(util::Decompress(damaged, c));
+    EXPECT_EQ(*util::Decompress(*util::Compress("", c), c), "");
+  }
+  EXPECT_EQ(*util::Compress("x", Compression::kNone), "x");
 }
 
 TEST(FileEmitter, ReplayOverwritesTheSameFile) {

@@ -1,7 +1,7 @@
 // FileEmitter: one file per batch under a directory.
 //
 // The path is a function of the batch alone:
-//   <directory>/<stream>/<shard>/<yyyy>/<MM>/<dd>/<first>-<last>.<ext>
+//   <directory>/<stream>/<shard>/<yyyy>/<MM>/<dd>/<first>-<last>.<ext>[.gz|.zst]
 // dated from the first record's ApproximateArrivalTimestamp (not the wall
 // clock), so a batch replayed after a crash lands on the same path and
 // replaces the file instead of adding a second copy. Files are written
@@ -20,7 +20,8 @@ namespace kc::emitter {
 
 class FileEmitter final : public Emitter {
  public:
-  FileEmitter(std::string directory, FileFormat format, RetryPolicy retry = RetryPolicy());
+  FileEmitter(std::string directory, FileFormat format,
+              Compression compression = Compression::kNone, RetryPolicy retry = RetryPolicy());
 
   Status Emit(const Batch& batch, std::stop_token stop) override;
   std::string Describe() const override;
@@ -31,6 +32,7 @@ class FileEmitter final : public Emitter {
  private:
   std::string directory_;
   FileFormat format_;
+  Compression compression_;
   RetryPolicy retry_;
 };
 
