@@ -4,14 +4,10 @@
 #include "util/json_writer.h"
 
 namespace kc::emitter {
-namespace {
-
 std::string PositionName(const ShardPosition& p) {
   if (p.sub_sequence_number == 0) return p.sequence_number;
   return p.sequence_number + "." + std::to_string(p.sub_sequence_number);
 }
-
-}  // namespace
 
 void AppendFormatted(std::string& out, const Batch& batch, FileFormat format) {
   switch (format) {

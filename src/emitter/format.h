@@ -21,8 +21,10 @@ void AppendFormatted(std::string& out, const Batch& batch, FileFormat format);
 const char* FormatExtension(FileFormat format);
 const char* FormatName(FileFormat format);
 
-// A deterministic name for a batch: "<first>-<last>", each position written
-// as the sequence number, with ".<sub>" appended when the sub-sequence is set.
+// A position in a name: the sequence number, with ".<sub>" appended when the
+// sub-sequence is set.
+std::string PositionName(const ShardPosition& position);
+// A deterministic name for a batch: "<first>-<last>".
 std::string BatchRangeName(const Batch& batch);
 
 }  // namespace kc::emitter

@@ -3,21 +3,23 @@
 #include "emitter/format.h"
 #include "util/compression.h"
 #include "util/files.h"
-#include "util/time_format.h"
 
 namespace kc::emitter {
 
 FileEmitter::FileEmitter(std::string directory, FileFormat format, Compression compression,
                          RetryPolicy retry)
-    : directory_(std::move(directory)), format_(format), compression_(compression), retry_(retry) {
+    : directory_(std::move(directory)),
+      format_(format),
+      compression_(compression),
+      retry_(retry),
+      name_(*KeyTemplate::Parse("{stream}/{shard}/{yyyy}/{MM}/{dd}/{first}-{last}.{ext}")) {
   while (directory_.size() > 1 && directory_.ends_with('/')) directory_.pop_back();
 }
 
 std::string FileEmitter::PathFor(const Batch& batch) const {
-  util::UtcTime t = util::ToUtc(batch.first_arrival_ms);
-  return directory_ + "/" + batch.stream + "/" + batch.shard_id + "/" + util::Pad(t.year, 4) + "/" +
-         util::Pad(t.month, 2) + "/" + util::Pad(t.day, 2) + "/" + BatchRangeName(batch) + "." +
-         FormatExtension(format_) + util::CompressionExtension(compression_);
+  return directory_ + "/" +
+         name_.Render(batch, std::string(FormatExtension(format_)) +
+                                 util::CompressionExtension(compression_));
 }
 
 Status FileEmitter::Emit(const Batch& batch, std::stop_token stop) {

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "core/retry.h"
+#include "emitter/key_template.h"
 #include "kc/config.h"
 #include "kc/emitter.h"
 
@@ -34,6 +35,7 @@ class FileEmitter final : public Emitter {
   FileFormat format_;
   Compression compression_;
   RetryPolicy retry_;
+  KeyTemplate name_;
 };
 
 }  // namespace kc::emitter
