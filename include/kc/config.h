@@ -49,11 +49,21 @@ enum class FileFormat { kLines, kRaw, kEnvelope };
 enum class Compression { kNone, kGzip, kZstd };
 
 struct EmitterConfig {
-  std::string type;  // "file" | "stdout"
-  // file, stdout
-  std::string directory;
+  std::string type;  // "file" | "stdout" | "s3"
+  // file, stdout, s3
   FileFormat format = FileFormat::kLines;
-  Compression compression = Compression::kNone;  // file: "none" | "gzip" | "zstd"
+  Compression compression = Compression::kNone;  // file, s3: "none" | "gzip" | "zstd"
+  // file
+  std::string directory;
+  // s3: objects <prefix><key> in <bucket>; the key is a template (see the
+  // README) that must name the batch's range so a replay rewrites the same
+  // object. Empty: "{yyyy}/{MM}/{dd}/{first}-{last}", the original library's.
+  std::string bucket;
+  std::string prefix;
+  std::string key;
+  uint64_t part_size = 8ull << 20;     // multipart upload above this size
+  std::string server_side_encryption;  // "" | "AES256" | "aws:kms"
+  std::string kms_key_id;              // with "aws:kms"
 };
 
 struct PipelineConfig {

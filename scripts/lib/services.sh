@@ -9,6 +9,13 @@
 #                                and export KC_KINESIS_ENDPOINT. Call it in the
 #                                current shell, not in $(...), or the export is
 #                                lost.
+#   kc_start_s3rver DIR BUCKET...
+#                                start the signature-verifying s3rver with
+#                                these buckets (data in DIR/s3rver-data, log in
+#                                DIR/s3rver.log, pid in DIR/s3rver.pid) and
+#                                export KC_S3_ENDPOINT and, unless set,
+#                                KC_S3_ACCESS_KEY_ID=S3RVER (the only key id
+#                                s3rver knows). Same rule about $(...).
 #   kc_stop_services DIR         stop every service started with DIR
 #   kc_aws SERVICE ARGS...       the AWS CLI with test credentials, pointed at
 #                                the stand-in for SERVICE, e.g.
@@ -25,6 +32,7 @@
 #   KC_<SERVICE>_ENDPOINT where kc_aws sends SERVICE's calls (set by the
 #                         kc_start_* functions)
 #   KC_SERVICE_START_TIMEOUT  seconds to wait for a service (default 30)
+#   KC_S3RVER_PORT        port for kc_start_s3rver (default: a free one)
 #
 # Each service started with DIR leaves DIR/NAME.pid. kc_stop_services stops
 # them all: with a function _kc_stop_NAME when one is defined (for services
@@ -140,6 +148,96 @@ kc_start_kinesalite() {
   export KC_KINESIS_ENDPOINT="http://127.0.0.1:$port"
   echo "$KC_KINESIS_ENDPOINT" >"$dir/kinesalite.endpoint"
   echo "kc_start_kinesalite: $KC_KINESIS_ENDPOINT (pid $pid) up in $(($(_kc_now_ms) - started)) ms" >&2
+}
+
+# Starts s3rver (tests/stand-ins/s3rver.js) in the background with the
+# given buckets. Path-style addressing only; the access key id must be
+# S3RVER and the signature is checked against KC_STANDIN_SECRET.
+kc_start_s3rver() {
+  if (($# < 1)); then
+    echo "usage: kc_start_s3rver DIR [BUCKET...]" >&2
+    return 2
+  fi
+  local dir=$1 want_port=${KC_S3RVER_PORT:-} port pid log pidfile attempt code offset bucket
+  local timeout=${KC_SERVICE_START_TIMEOUT:-30}
+  local deadline started
+  shift
+  local -a bucket_args=()
+  for bucket in "$@"; do bucket_args+=(--bucket "$bucket"); done
+
+  mkdir -p "$dir" || return 1
+  dir=$(cd "$dir" && pwd) || return 1
+  log=$dir/s3rver.log
+  pidfile=$dir/s3rver.pid
+
+  if [[ -f $pidfile ]]; then
+    pid=$(<"$pidfile")
+    if [[ $pid =~ ^[0-9]+$ ]] && _kc_pid_alive "$pid"; then
+      echo "kc_start_s3rver: already running in $dir (pid $pid)" >&2
+      return 1
+    fi
+    rm -f "$pidfile"
+  fi
+
+  "$_kc_services_root/scripts/install-stand-ins" || return 1
+
+  started=$(_kc_now_ms)
+  # As for kinesalite: up to three tries when another process takes the
+  # port picked here before s3rver binds it.
+  for attempt in 1 2 3; do
+    if [[ -n $want_port ]]; then
+      port=$want_port
+    else
+      port=$(kc_free_port) || return 1
+    fi
+    echo "--- start $(date -u +%Y-%m-%dT%H:%M:%SZ) port $port" >>"$log"
+    offset=$(stat -c %s "$log")
+    # s3rver pages ListObjectsV2 with DES tokens: it needs OpenSSL's legacy
+    # provider.
+    node --openssl-legacy-provider "$_kc_services_root/tests/stand-ins/s3rver.js" \
+      --port "$port" --directory "$dir/s3rver-data" \
+      --secret "${KC_STANDIN_SECRET:-kc-test-secret}" \
+      "${bucket_args[@]+"${bucket_args[@]}"}" \
+      </dev/null >>"$log" 2>&1 &
+    pid=$!
+    echo "$pid" >"$pidfile"
+
+    deadline=$((SECONDS + timeout))
+    while :; do
+      if ! _kc_pid_alive "$pid"; then
+        code=0
+        wait "$pid" 2>/dev/null || code=$?
+        rm -f "$pidfile"
+        if [[ -z $want_port && $attempt -lt 3 ]] && grep -q EADDRINUSE < <(tail -n 5 "$log"); then
+          continue 2
+        fi
+        echo "kc_start_s3rver: s3rver exited (status $code) before answering; end of $log:" >&2
+        tail -n 20 "$log" >&2
+        return 1
+      fi
+      # Up when this process has said "ready" (its buckets exist by then)
+      # and the port answers HTTP (an unsigned GET gets AccessDenied).
+      if grep -qx ready < <(tail -c "+$((offset + 1))" "$log") &&
+        curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port/"; then
+        break 2
+      fi
+      if ((SECONDS >= deadline)); then
+        echo "kc_start_s3rver: no answer on 127.0.0.1:$port within ${timeout}s; end of $log:" >&2
+        tail -n 20 "$log" >&2
+        kill -9 "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        rm -f "$pidfile"
+        return 1
+      fi
+      sleep 0.05
+    done
+  done
+
+  export KC_S3_ENDPOINT="http://127.0.0.1:$port"
+  export KC_S3_ACCESS_KEY_ID=${KC_S3_ACCESS_KEY_ID:-S3RVER}
+  echo "$KC_S3_ENDPOINT" >"$dir/s3rver.endpoint"
+  echo "kc_start_s3rver: $KC_S3_ENDPOINT (pid $pid, buckets: ${*:-none}) up in" \
+    "$(($(_kc_now_ms) - started)) ms" >&2
 }
 
 # Stops every service whose pid file is in DIR.

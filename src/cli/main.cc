@@ -91,7 +91,7 @@ int Run(const kc::Config& config, bool once) {
   }
   std::vector<std::unique_ptr<kc::Pipeline>> pipelines;
   for (const auto& p : config.pipelines) {
-    auto parts = kc::core::MakePipelineParts(p, *store);
+    auto parts = kc::core::MakePipelineParts(config.aws, p, *store);
     if (!parts) {
       std::cerr << parts.error().message() << "\n";
       return kExitConfig;

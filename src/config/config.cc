@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "config/units.h"
+#include "emitter/key_template.h"
 #include "kc/config.h"
 
 namespace kc {
@@ -54,11 +55,16 @@ constexpr size_t kMaxEchoLength = 64;
 
 constexpr std::array<std::string_view, 1> kTransformerTypes = {"string"};
 constexpr std::array<std::string_view, 1> kFilterTypes = {"all_pass"};
-constexpr std::array<std::string_view, 2> kEmitterTypes = {"file", "stdout"};
+constexpr std::array<std::string_view, 3> kEmitterTypes = {"file", "stdout", "s3"};
 // Emitters in the design that are not built yet: named so that users get
 // "not available yet" rather than "unknown".
-constexpr std::array<std::string_view, 6> kPlannedEmitterTypes = {
-    "s3", "s3_manifest", "redshift", "postgres", "dynamodb", "kinesis"};
+constexpr std::array<std::string_view, 5> kPlannedEmitterTypes = {
+    "s3_manifest", "redshift", "postgres", "dynamodb", "kinesis"};
+constexpr std::array<std::string_view, 2> kServerSideEncryptions = {"AES256", "aws:kms"};
+// S3's limits: parts of at least 5 MiB (but the last), objects of at most 5 TiB
+// in at most 10,000 parts; a part is held in memory, so at most 5 GiB.
+constexpr uint64_t kMinPartSize = 5ull << 20;
+constexpr uint64_t kMaxPartSize = 5ull << 30;
 constexpr std::array<std::string_view, 3> kFileFormats = {"lines", "raw", "envelope"};
 constexpr std::array<std::string_view, 3> kCompressions = {"none", "gzip", "zstd"};
 constexpr std::array<std::string_view, 1> kCheckpointStores = {"file"};
@@ -645,6 +651,60 @@ void ReadCompression(TableReader& reader, Compression* compression) {
   if (*value == "zstd") *compression = Compression::kZstd;
 }
 
+void ReadS3Emitter(TableReader& reader, EmitterConfig* emitter) {
+  if (std::optional<std::string> bucket = reader.NonEmptyString("bucket", Need::kRequired)) {
+    // Bucket names: 3 to 63 of lowercase letters, digits, '.' and '-'.
+    bool ok = bucket->size() >= 3 && bucket->size() <= 63;
+    for (char c : *bucket) {
+      ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-');
+    }
+    if (ok) {
+      emitter->bucket = *bucket;
+    } else {
+      reader.Report("bucket",
+                    "must be an S3 bucket name: 3 to 63 lowercase letters, digits, "
+                    "'.' and '-'");
+    }
+  }
+  if (std::optional<std::string> prefix = reader.String("prefix", Need::kOptional)) {
+    emitter->prefix = *prefix;
+  }
+  if (std::optional<std::string> key = reader.NonEmptyString("key", Need::kOptional)) {
+    Result<emitter::KeyTemplate> parsed = emitter::KeyTemplate::Parse(*key);
+    if (!parsed) {
+      reader.Report("key", parsed.error().message());
+    } else if (!parsed->NamesTheRange()) {
+      reader.Report("key",
+                    "must contain {first} and {last}, so that every batch gets its own "
+                    "name and a replay rewrites the same object");
+    } else {
+      emitter->key = *key;
+    }
+  }
+  ReadFormat(reader, &emitter->format);
+  ReadCompression(reader, &emitter->compression);
+  if (std::optional<uint64_t> part = ReadByteSize(reader, "part_size", kMaxPartSize,
+                                                  "must be at most 5GiB (S3's part limit)")) {
+    if (*part < kMinPartSize) {
+      reader.Report("part_size", "must be at least 5MiB (S3's smallest part)");
+    } else {
+      emitter->part_size = *part;
+    }
+  }
+  if (std::optional<std::string> sse =
+          reader.Choice("server_side_encryption", Need::kOptional, "server-side encryption",
+                        kServerSideEncryptions)) {
+    emitter->server_side_encryption = *sse;
+  }
+  if (std::optional<std::string> kms = reader.NonEmptyString("kms_key_id", Need::kOptional)) {
+    if (emitter->server_side_encryption != "aws:kms") {
+      reader.Report("kms_key_id", "needs server_side_encryption = \"aws:kms\"");
+    } else {
+      emitter->kms_key_id = *kms;
+    }
+  }
+}
+
 void ReadEmitter(TableReader reader, EmitterConfig* emitter) {
   std::optional<std::string> type = reader.String("type", Need::kRequired);
   // Without a known type the other keys cannot be judged: reporting them all
@@ -665,6 +725,9 @@ void ReadEmitter(TableReader reader, EmitterConfig* emitter) {
       reader.Get("directory", Need::kOptional);
       reader.Report("directory", "'directory' is not used by emitter type 'stdout'");
     }
+  } else if (*type == "s3") {
+    emitter->type = *type;
+    ReadS3Emitter(reader, emitter);
   } else if (Contains(kPlannedEmitterTypes, *type)) {
     reader.Report("type", "emitter type '" + *type +
                               "' is not available yet (available: " + Join(kEmitterTypes) + ")");

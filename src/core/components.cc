@@ -1,5 +1,8 @@
 #include "core/components.h"
 
+#include "aws/aws_context.h"
+#include "aws/s3_client.h"
+#include "emitter/s3/s3_emitter.h"
 #include "kc/builtins.h"
 
 namespace kc::core {
@@ -12,7 +15,7 @@ Result<std::shared_ptr<CheckpointStore>> MakeCheckpointStore(const CheckpointCon
               "checkpoint.store: unknown store '" + config.store + "'; this build knows: file");
 }
 
-Result<PipelineParts> MakePipelineParts(const PipelineConfig& pipeline,
+Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConfig& pipeline,
                                         std::shared_ptr<CheckpointStore> checkpoints) {
   PipelineParts parts;
   parts.checkpoints = std::move(checkpoints);
@@ -33,9 +36,16 @@ Result<PipelineParts> MakePipelineParts(const PipelineConfig& pipeline,
     parts.emitter = MakeFileEmitter(e.directory, e.format, e.compression);
   } else if (e.type == "stdout") {
     parts.emitter = MakeStdoutEmitter(e.format);
+  } else if (e.type == "s3") {
+    auto context = aws::MakeAwsContext(aws);
+    if (!context) return Fail(context.error());
+    auto client = std::make_shared<aws::S3Client>(aws::MakeS3Client(*context));
+    auto s3 = emitter::S3Emitter::Create(std::move(client), e);
+    if (!s3) return Fail(s3.error().With("pipeline '" + pipeline.name + "'"));
+    parts.emitter = std::move(*s3);
   } else {
     return Fail(ErrorCode::kConfig, "pipeline '" + pipeline.name + "': unknown emitter '" + e.type +
-                                        "'; known: file, stdout");
+                                        "'; known: file, stdout, s3");
   }
   return parts;
 }

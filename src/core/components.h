@@ -14,7 +14,7 @@ Result<std::shared_ptr<CheckpointStore>> MakeCheckpointStore(const CheckpointCon
 
 // Builds the transformer, filter and emitter of `pipeline`; the checkpoint
 // store is shared by all pipelines of a process and passed in.
-Result<PipelineParts> MakePipelineParts(const PipelineConfig& pipeline,
+Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConfig& pipeline,
                                         std::shared_ptr<CheckpointStore> checkpoints);
 
 }  // namespace kc::core

@@ -45,10 +45,10 @@ def binary():
     return path
 
 
-def client_env(secret=SECRET_KEY):
+def client_env(secret=SECRET_KEY, access_key=ACCESS_KEY):
     env = dict(os.environ)
     env.update(
-        AWS_ACCESS_KEY_ID=ACCESS_KEY,
+        AWS_ACCESS_KEY_ID=access_key,
         AWS_SECRET_ACCESS_KEY=secret,
         AWS_DEFAULT_REGION=REGION,
         AWS_REGION=REGION,
@@ -87,6 +87,54 @@ def aws(*args, input_json=None):
     if out.returncode != 0:
         raise AssertionError(f"aws {' '.join(args)} failed: {out.stderr.strip()}")
     return json.loads(out.stdout) if out.stdout.strip() else {}
+
+
+def s3_endpoint():
+    url = os.environ.get("KC_S3_ENDPOINT")
+    if not url:
+        _missing("KC_S3_ENDPOINT is not set; run the tests with scripts/test")
+    return url
+
+
+# The S3 stand-in knows one access key id; the Kinesis one accepts any.
+S3_ACCESS_KEY = "S3RVER"
+S3_BUCKET = "kc-test-bucket"
+
+
+def s3api(*args, binary_out=None):
+    """The real AWS CLI against the S3 stand-in; JSON output parsed."""
+    cmd = [AWS_CLI, "--endpoint-url", s3_endpoint(), "--output", "json", "s3api", *args]
+    if binary_out:
+        cmd.append(binary_out)
+    out = subprocess.run(cmd, env=client_env(access_key=S3_ACCESS_KEY), capture_output=True,
+                         text=True, timeout=120)
+    if out.returncode != 0:
+        raise AssertionError(f"aws s3api {' '.join(args)} failed: {out.stderr.strip()}")
+    return json.loads(out.stdout) if out.stdout.strip() else {}
+
+
+def s3_keys(prefix):
+    listing = s3api("list-objects-v2", "--bucket", S3_BUCKET, "--prefix", prefix)
+    return [o["Key"] for o in listing.get("Contents", [])]
+
+
+def s3_objects(prefix):
+    """{key: bytes} of every object under `prefix`, downloaded with one
+    `aws s3 cp --recursive` (listing and GETs by the real client)."""
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [AWS_CLI, "--endpoint-url", s3_endpoint(), "s3", "cp", "--recursive", "--quiet",
+               f"s3://{S3_BUCKET}/{prefix}", tmp]
+        run = subprocess.run(cmd, env=client_env(access_key=S3_ACCESS_KEY), capture_output=True,
+                             text=True, timeout=300)
+        if run.returncode != 0:
+            raise AssertionError(f"aws s3 cp failed: {run.stderr.strip()}")
+        for dirpath, _, names in os.walk(tmp):
+            for n in names:
+                path = os.path.join(dirpath, n)
+                with open(path, "rb") as f:
+                    out[prefix + os.path.relpath(path, tmp)] = f.read()
+    return out
 
 
 def create_stream(name, shards):
@@ -222,17 +270,25 @@ class Connector:
     """kinesis-connect with a config file in a fresh work directory."""
 
     def __init__(self, workdir, stream, buffer_records=100, max_age="2s", extra_pipeline="",
-                 extra_emitter=""):
+                 extra_emitter="", emitter=None, access_key=ACCESS_KEY):
         self.workdir = workdir
         self.out = os.path.join(workdir, "out")
         self.config = os.path.join(workdir, "connect.toml")
         self.log = os.path.join(workdir, "connect.log")
+        emitter_toml = emitter or f"""type = "file"
+directory = "{self.out}"
+format = "envelope"
+{extra_emitter}"""
+        aws_extra = ""
+        if os.environ.get("KC_S3_ENDPOINT"):
+            aws_extra = f'[aws.endpoints]\ns3 = "{os.environ["KC_S3_ENDPOINT"]}"\nkinesis = "{endpoint()}"'
         with open(self.config, "w") as f:
             f.write(
                 f"""
 [aws]
 region = "{REGION}"
 endpoint = "{endpoint()}"
+{aws_extra}
 
 [checkpoint]
 store = "file"
@@ -253,17 +309,14 @@ max_bytes = "4MiB"
 max_age = "{max_age}"
 
 [pipeline.emitter]
-type = "file"
-directory = "{self.out}"
-format = "envelope"
-{extra_emitter}
+{emitter_toml}
 """
             )
         self.proc = None
+        self.access_key = access_key
 
     def env(self):
-        env = client_env()
-        return env
+        return client_env(access_key=self.access_key)
 
     def run_once(self, timeout=300):
         with open(self.log, "a") as log:

@@ -354,15 +354,61 @@ TEST(ParseConfigTest, FileCompression) {
                 "unknown compression 'lz4' (known: none, gzip, zstd)"));
 }
 
+TEST(ParseConfigTest, S3Emitter) {
+  const std::string head =
+      "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n[pipeline.emitter]\ntype = \"s3\"\n";
+  const EmitterConfig e =
+      ParseOk(head +
+              "bucket = \"my-bucket\"\nprefix = \"raw/\"\nkey = \"{shard}/{first}-{last}.{ext}\"\n"
+              "format = \"envelope\"\ncompression = \"gzip\"\npart_size = \"16MiB\"\n"
+              "server_side_encryption = \"aws:kms\"\nkms_key_id = \"alias/k\"\n")
+          .pipelines[0]
+          .emitter;
+  EXPECT_EQ(e.type, "s3");
+  EXPECT_EQ(e.bucket, "my-bucket");
+  EXPECT_EQ(e.prefix, "raw/");
+  EXPECT_EQ(e.key, "{shard}/{first}-{last}.{ext}");
+  EXPECT_EQ(e.format, FileFormat::kEnvelope);
+  EXPECT_EQ(e.compression, Compression::kGzip);
+  EXPECT_EQ(e.part_size, 16u << 20);
+  EXPECT_EQ(e.server_side_encryption, "aws:kms");
+  EXPECT_EQ(e.kms_key_id, "alias/k");
+  const EmitterConfig d = ParseOk(head + "bucket = \"b-1\"\n").pipelines[0].emitter;
+  EXPECT_EQ(d.key, "");
+  EXPECT_EQ(d.part_size, 8u << 20);
+}
+
+TEST(ParseConfigErrorTest, S3EmitterProblems) {
+  const std::string head =
+      "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n[pipeline.emitter]\ntype = \"s3\"\n";
+  EXPECT_EQ(ProblemsOf(head), One(4, "pipeline[0].emitter.bucket",
+                                  "missing required key 'bucket' in [pipeline.emitter]"));
+  EXPECT_EQ(ProblemsOf(head + "bucket = \"My_Bucket\"\n"),
+            One(6, "pipeline[0].emitter.bucket",
+                "must be an S3 bucket name: 3 to 63 lowercase letters, digits, '.' and '-'"));
+  EXPECT_EQ(ProblemsOf(head + "bucket = \"bkt\"\nkey = \"{yyyy}/{first}\"\n"),
+            One(7, "pipeline[0].emitter.key",
+                "must contain {first} and {last}, so that every batch gets its own name and a "
+                "replay rewrites the same object"));
+  EXPECT_EQ(ProblemsOf(head + "bucket = \"bkt\"\nkey = \"{year}/{first}-{last}\"\n"),
+            One(7, "pipeline[0].emitter.key",
+                "unknown placeholder {year}; known: {stream} {shard} {first} {last} {yyyy} {MM} "
+                "{dd} {HH} {ext}"));
+  EXPECT_EQ(ProblemsOf(head + "bucket = \"bkt\"\npart_size = \"1MiB\"\n"),
+            One(7, "pipeline[0].emitter.part_size", "must be at least 5MiB (S3's smallest part)"));
+  EXPECT_EQ(ProblemsOf(head + "bucket = \"bkt\"\nkms_key_id = \"k\"\n"),
+            One(7, "pipeline[0].emitter.kms_key_id", "needs server_side_encryption = \"aws:kms\""));
+}
+
 TEST(ParseConfigErrorTest, EmitterTypes) {
   const std::string head = "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n[pipeline.emitter]\n";
   EXPECT_EQ(ProblemsOf(head + "type = \"fiel\"\ndirectory = \"d\"\n"),
             One(5, "pipeline[0].emitter.type",
-                "unknown emitter type 'fiel' (known: file, stdout); did you mean 'file'?"));
+                "unknown emitter type 'fiel' (known: file, stdout, s3); did you mean 'file'?"));
   // Keys of a type that does not exist are not judged.
-  EXPECT_EQ(ProblemsOf(head + "type = \"s3\"\nbucket = \"b\"\n"),
+  EXPECT_EQ(ProblemsOf(head + "type = \"redshift\"\nbucket = \"b\"\n"),
             One(5, "pipeline[0].emitter.type",
-                "emitter type 's3' is not available yet (available: file, stdout)"));
+                "emitter type 'redshift' is not available yet (available: file, stdout, s3)"));
   EXPECT_EQ(
       ProblemsOf(head + "type = \"stdout\"\ndirectory = \"d\"\n"),
       One(6, "pipeline[0].emitter.directory", "'directory' is not used by emitter type 'stdout'"));
@@ -602,7 +648,8 @@ type = "kafka"
            "missing required key 'directory' in [pipeline.emitter]"},
           {18, "pipeline[1].stream", "missing required key 'stream' in [[pipeline]]"},
           {19, "pipeline[1].name", "pipeline name 'first' is already used by pipeline[0] (line 8)"},
-          {21, "pipeline[1].emitter.type", "unknown emitter type 'kafka' (known: file, stdout)"},
+          {21, "pipeline[1].emitter.type",
+           "unknown emitter type 'kafka' (known: file, stdout, s3)"},
       }));
 }
 

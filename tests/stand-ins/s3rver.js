@@ -1,0 +1,215 @@
+#!/usr/bin/env node
+// Local S3 stand-in for the tests and the demo: s3rver, bound to the loopback
+// interface only, path-style addressing, with every request's AWS Signature
+// Version 4 checked before s3rver sees it.
+//
+// s3rver itself only checks that the access key id is S3RVER; it does not
+// verify SigV4 signatures. Each request is signed again here with an
+// independent implementation and the configured secret key, with S3's rules
+// (the path signed exactly as sent, x-amz-content-sha256 required and equal
+// to the body's SHA-256 or UNSIGNED-PAYLOAD, signing name "s3"), and the two
+// signatures are compared: see sigv4-verify.js, shared with the Kinesis
+// stand-in.
+//
+// Usage:
+//   node --openssl-legacy-provider s3rver.js --port P --directory DIR
+//        [--bucket NAME]... [--secret S] [--no-verify] [--verbose]
+//
+//   --port P        TCP port on 127.0.0.1 (0 picks a free one; the port is
+//                   then written to stderr)
+//   --directory DIR where s3rver keeps buckets and objects
+//   --bucket NAME   create this bucket at start (repeatable); an existing
+//                   bucket in DIR keeps its objects
+//   --secret S      secret access key requests must be signed with
+//                   (default: $KC_STANDIN_SECRET, else "kc-test-secret");
+//                   the access key id must be S3RVER, as s3rver requires
+//   --no-verify     accept any request s3rver accepts
+//                   (also: KC_STANDIN_VERIFY=0)
+//   --verbose       let s3rver log every request
+//
+// The legacy OpenSSL provider is needed because s3rver encrypts its
+// ListObjectsV2 continuation tokens with DES; without it this script refuses
+// to start rather than fail on the first paged listing.
+//
+// Prints "ready" on stdout once it accepts connections. SIGTERM/SIGINT exit 0.
+//
+// Rejections use S3's XML error document and the codes S3 uses:
+//   403 AccessDenied                no Authorization header (buckets here are
+//                                   private), or a header left unsigned, a
+//                                   wrong scope, algorithm or date
+//   400 AuthorizationHeaderMalformed  Authorization header not parseable
+//   400 XAmzContentSHA256Mismatch   x-amz-content-sha256 missing, refused or
+//                                   not the body's hash
+//   403 SignatureDoesNotMatch       the signature differs from the one
+//                                   computed here
+// Each rejection is also logged as one line on stderr.
+//
+// What s3rver 3.7.1 lacks (ListParts, AbortMultipartUpload, throttling,
+// server errors) is not added here; tests of those use an injected
+// transport.
+'use strict'
+
+const crypto = require('node:crypto')
+const http = require('node:http')
+const { parseArgs } = require('node:util')
+const S3rver = require('s3rver')
+const { DEFAULT_SECRET, createVerifyingListener, verifyOffByEnv } = require('./sigv4-verify')
+
+// Requests are read whole before they are verified; multipart parts of a
+// few MiB and test objects stay far below this.
+const MAX_BODY_BYTES = 256 * 1024 * 1024
+
+// ---------------------------------------------------------------- options
+
+function usage(message) {
+  if (message) process.stderr.write(`s3rver.js: ${message}\n`)
+  process.stderr.write('usage: node --openssl-legacy-provider s3rver.js --port P --directory DIR ' +
+    '[--bucket NAME]... [--secret S] [--no-verify] [--verbose]\n')
+  process.exit(2)
+}
+
+function readOptions() {
+  let parsed
+  try {
+    parsed = parseArgs({
+      options: {
+        port: { type: 'string' },
+        directory: { type: 'string' },
+        bucket: { type: 'string', multiple: true },
+        secret: { type: 'string' },
+        'no-verify': { type: 'boolean' },
+        verbose: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values
+  } catch (err) {
+    usage(err.message)
+  }
+  if (parsed.help) usage()
+  if (parsed.port === undefined) usage('--port is required')
+  if (!/^\d+$/.test(parsed.port) || Number(parsed.port) > 65535) usage(`bad --port ${parsed.port}`)
+  if (!parsed.directory) usage('--directory is required')
+  const buckets = parsed.bucket || []
+  for (const name of buckets) {
+    // S3's rules for new bucket names, so a test cannot rely on a name that
+    // real S3 would refuse.
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name)) usage(`bad bucket name "${name}"`)
+  }
+
+  const secret = parsed.secret ?? process.env.KC_STANDIN_SECRET ?? DEFAULT_SECRET
+  if (secret === '') usage('the secret key must not be empty')
+
+  return {
+    port: Number(parsed.port),
+    directory: parsed.directory,
+    buckets,
+    secret,
+    verify: !(parsed['no-verify'] || verifyOffByEnv()),
+    verbose: Boolean(parsed.verbose),
+  }
+}
+
+function checkLegacyProvider() {
+  try {
+    crypto.createCipheriv('des', Buffer.alloc(8), Buffer.alloc(8))
+  } catch {
+    process.stderr.write('s3rver.js: DES is unavailable, so s3rver cannot page ListObjectsV2; ' +
+      'run node with --openssl-legacy-provider (or NODE_OPTIONS=--openssl-legacy-provider)\n')
+    process.exit(2)
+  }
+}
+
+// --------------------------------------------------------------- server
+
+// The S3 error (status, code) for each kind of verification failure.
+const ERRORS = {
+  missing: [403, 'AccessDenied'],
+  incomplete: [400, 'AuthorizationHeaderMalformed'],
+  payload: [400, 'XAmzContentSHA256Mismatch'],
+  mismatch: [403, 'SignatureDoesNotMatch'],
+  invalid: [403, 'AccessDenied'],
+}
+
+function escapeXml(text) {
+  return text.replace(/[&<>"']/g, (c) =>
+    ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c])
+}
+
+function sendAuthError(req, res, err) {
+  const [status, code] = ERRORS[err.kind] || ERRORS.invalid
+  const requestId = crypto.randomBytes(8).toString('hex').toUpperCase()
+  const payload = '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    `<Error><Code>${code}</Code><Message>${escapeXml(err.message)}</Message>` +
+    `<RequestId>${requestId}</RequestId></Error>`
+  res.statusCode = status
+  res.setHeader('Content-Type', 'application/xml')
+  res.setHeader('x-amz-request-id', requestId)
+  if (req.method === 'HEAD') {
+    res.end()
+  } else {
+    res.setHeader('Content-Length', Buffer.byteLength(payload))
+    res.end(payload)
+  }
+  process.stderr.write(`s3rver: ${new Date().toISOString()} rejected ${req.method} ${req.url} from ` +
+    `${req.socket.remoteAddress}: ${code}: ${err.detail.replace(/\s+/g, ' ')}\n`)
+}
+
+async function main() {
+  const options = readOptions()
+  checkLegacyProvider()
+
+  const app = new S3rver({
+    directory: options.directory,
+    silent: !options.verbose,
+    vhostBuckets: false,
+    configureBuckets: options.buckets.map((name) => ({ name, configs: [] })),
+  })
+  await app.configureBuckets()
+
+  const server = http.createServer()
+  server.on('request', createVerifyingListener({
+    backend: app.callback(),
+    verify: options.verify,
+    verifyOptions: {
+      secret: options.secret,
+      service: 's3',
+      uriEscapePath: false,
+      allowUnsignedPayload: true,
+      requirePayloadHash: true,
+    },
+    maxBodyBytes: MAX_BODY_BYTES,
+    reject: sendAuthError,
+  }))
+
+  server.on('error', (err) => {
+    process.stderr.write(`s3rver: ${err.message}\n`)
+    process.exit(1)
+  })
+
+  server.listen(options.port, '127.0.0.1', () => {
+    const { port } = server.address()
+    process.stderr.write(`s3rver: listening on http://127.0.0.1:${port}, data in ` +
+      `${options.directory}, buckets ${options.buckets.join(', ') || '(none created)'}, ` +
+      `signature verification ${options.verify ? 'on' : 'off'}\n`)
+    process.stdout.write('ready\n')
+  })
+
+  let stopping = false
+  const stop = (signal) => {
+    if (stopping) return
+    stopping = true
+    process.stderr.write(`s3rver: ${signal}, stopping\n`)
+    setTimeout(() => process.exit(0), 3000).unref()
+    server.closeAllConnections()
+    server.close(() => process.exit(0))
+  }
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
+}
+
+main().catch((err) => {
+  process.stderr.write(`s3rver: ${err.stack || err.message}\n`)
+  process.exit(1)
+})
