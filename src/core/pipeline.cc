@@ -133,9 +133,16 @@ Status PipelineImpl::Run(std::stop_token user_stop, std::stop_token abort) {
     std::set<std::string> listed;
     for (const auto& s : *shards) listed.insert(s.shard_id);
 
-    // A closed shard may have been finished by an earlier run.
+    // A closed shard may have been finished by an earlier run. A shard with a
+    // reader is left to that reader: its outcome says when it is finished,
+    // after everything it does at the end (its state may already say
+    // shard_end a moment before).
     for (const auto& s : *shards) {
       if (!s.closed() || checked.contains(s.shard_id) || finished.contains(s.shard_id)) continue;
+      {
+        std::lock_guard lock(mu_);
+        if (workers_.contains(s.shard_id)) continue;
+      }
       auto state = parts_.checkpoints->Load(ShardKey{config_.name, config_.stream, s.shard_id});
       if (!state) {
         failure = state.error();
