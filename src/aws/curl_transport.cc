@@ -3,6 +3,7 @@
 // (and TLS) connection instead of opening one per call.
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <mutex>
 #include <vector>
 
@@ -95,7 +96,15 @@ class CurlTransport final : public HttpTransport {
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                      static_cast<long>(options_.connect_timeout.count()));
+    // Paths go out exactly as signed: no folding of "." and ".." segments.
+    curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout.count()));
+    // A transfer that moves less than a byte a second for stall_timeout is
+    // dead; a slow but moving upload of a large object is not.
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(
+        h, CURLOPT_LOW_SPEED_TIME,
+        static_cast<long>(std::max<int64_t>(1, options_.stall_timeout.count() / 1000)));
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, OnBody);

@@ -38,7 +38,10 @@ struct HttpResponse {
 
 struct HttpOptions {
   std::chrono::milliseconds connect_timeout{5'000};
-  std::chrono::milliseconds request_timeout{30'000};
+  // No limit on a whole request by default: an upload of a large object may
+  // take minutes. A stalled transfer is caught by stall_timeout instead.
+  std::chrono::milliseconds request_timeout{0};
+  std::chrono::milliseconds stall_timeout{30'000};
   bool verify_tls = true;
 };
 

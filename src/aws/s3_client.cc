@@ -134,7 +134,10 @@ Error ClassifyS3Error(long status, std::string_view body, const std::string& ope
     return Error(ErrorCode::kThrottled, text);
   }
   // RequestTimeout: S3 gave up reading a slow upload; sending it again works.
-  if (OneOf(code, {"InternalError", "ServiceUnavailable", "RequestTimeout"})) {
+  // Also answers that mean the body did not arrive whole, or a conflicting
+  // operation on the same object was under way: the same request may work.
+  if (OneOf(code, {"InternalError", "ServiceUnavailable", "RequestTimeout", "OperationAborted",
+                   "IncompleteBody", "XAmzContentSHA256Mismatch", "BadDigest"})) {
     return Error(ErrorCode::kUnavailable, text);
   }
   if (OneOf(code, {"NoSuchBucket", "NoSuchKey", "NoSuchUpload"})) {
@@ -243,14 +246,14 @@ Result<HttpResponse> S3Client::Execute(const std::string& what, HttpRequest requ
   return retry_.Run(what, stop, [&] { return ExecuteOnce(what, request, expect); });
 }
 
-Status S3Client::PutObject(const std::string& bucket, const std::string& key, std::string_view body,
+Status S3Client::PutObject(const std::string& bucket, const std::string& key, std::string body,
                            const PutObjectOptions& options, std::stop_token stop) const {
   const std::string what = "PutObject " + ObjectName(bucket, key);
   if (key.empty()) return Fail(ErrorCode::kInvalidArgument, what + ": the object key is empty");
   if (auto s = CheckPutOptions(options); !s) return Fail(s.error().With(what));
   auto request = NewRequest("PUT", bucket, key, "");
   if (!request) return Fail(request.error().With(what));
-  request->body.assign(body);
+  request->body = std::move(body);
   AddObjectHeaders(*request, options);
   auto response = Execute(what, std::move(*request), stop, {});
   if (!response) return Fail(response.error());

@@ -91,8 +91,17 @@ class S3Client {
            Clock* clock = &Clock::Real());
 
   // Writes the whole object in one request (S3 allows up to 5 GiB).
-  Status PutObject(const std::string& bucket, const std::string& key, std::string_view body,
+  // Takes the body by value: callers that are done with it move it in, so
+  // a body of up to 5 GiB is not copied.
+  Status PutObject(const std::string& bucket, const std::string& key, std::string body,
                    const PutObjectOptions& options, std::stop_token stop = {}) const;
+  // A copy of this client that retries with `retry` instead, e.g. a short
+  // budget for clean-up calls made while shutting down.
+  S3Client WithRetry(RetryPolicy retry) const {
+    S3Client copy = *this;
+    copy.retry_ = retry;
+    return copy;
+  }
 
   // Starts a multipart upload; returns its upload id. The object's headers
   // (content type, encoding, encryption) are given here, not per part.

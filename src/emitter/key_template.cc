@@ -59,6 +59,7 @@ Result<KeyTemplate> KeyTemplate::Parse(const std::string& text) {
       t.pieces_.push_back({part, {}});
       t.has_first_ |= part == Part::kFirst;
       t.has_last_ |= part == Part::kLast;
+      t.has_ext_ |= part == Part::kExt;
       found = true;
     }
     if (!found) {

@@ -29,6 +29,7 @@ class KeyTemplate {
   // True if the template names the batch's range, which deterministic,
   // collision-free names need.
   bool NamesTheRange() const { return has_first_ && has_last_; }
+  bool HasExt() const { return has_ext_; }
   const std::string& text() const { return text_; }
 
  private:
@@ -41,6 +42,7 @@ class KeyTemplate {
   std::vector<Piece> pieces_;
   bool has_first_ = false;
   bool has_last_ = false;
+  bool has_ext_ = false;
 };
 
 }  // namespace kc::emitter

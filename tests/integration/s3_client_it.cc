@@ -259,5 +259,17 @@ TEST_F(S3ClientIT, AWrongSecretIsRefusedAsAnAuthError) {
   EXPECT_FALSE(head->has_value()) << "a refused PutObject stored the object";
 }
 
+// "." and ".." segments are legal in S3 keys and are signed as they are; an
+// HTTP client that folds them after signing breaks the signature. The
+// signature-checking front must accept the request (s3rver itself cannot
+// route such paths and answers 404, which real S3 would not).
+TEST_F(S3ClientIT, DotSegmentsGoOutExactlyAsSigned) {
+  S3Client s3 = Client();
+  auto put = s3.PutObject(bucket_, prefix_ + "dots/./in/../the//path", "x", {});
+  if (!put) {
+    EXPECT_EQ(put.error().code(), ErrorCode::kNotFound) << put.error().ToString();
+  }
+}
+
 }  // namespace
 }  // namespace kc::aws

@@ -33,6 +33,11 @@ TEST(KeyTemplate, LiteralBracesAndPlainText) {
             "a{b}c/49590338271490256608559692538361571095921575989136588898");
 }
 
+TEST(KeyTemplate, KnowsWhetherItNamesTheExtension) {
+  EXPECT_TRUE(KeyTemplate::Parse("{first}-{last}.{ext}")->HasExt());
+  EXPECT_FALSE(KeyTemplate::Parse("{{ext}}/{first}-{last}")->HasExt());
+}
+
 TEST(KeyTemplate, RejectsUnknownAndUnclosedPlaceholders) {
   auto unknown = KeyTemplate::Parse("{year}/{first}");
   ASSERT_FALSE(unknown);

@@ -3,6 +3,7 @@
 // aborting an unfinished upload (which the local stand-in cannot do).
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <mutex>
 
@@ -31,6 +32,7 @@ class FakeS3 final : public aws::HttpTransport {
     std::string q = query == std::string::npos ? "" : url.substr(query + 1);
     if (request.method == "PUT" && q.find("partNumber=") != std::string::npos) {
       int number = std::stoi(q.substr(q.find("partNumber=") + 11));
+      if (on_part) on_part(number);
       if (fail_part[number] > 0) {
         --fail_part[number];
         r.status = 500;
@@ -51,6 +53,28 @@ class FakeS3 final : public aws::HttpTransport {
       r.body =
           "<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key>"
           "<UploadId>up-1</UploadId></InitiateMultipartUploadResult>";
+      return r;
+    }
+    if (request.method == "HEAD") {
+      if (!objects.contains(path)) r.status = 404;
+      r.headers.push_back({"Content-Length", "0"});
+      return r;
+    }
+    if (request.method == "POST" && q.starts_with("uploadId=") && complete_answers_lost > 0) {
+      // The upload completes, but the answer never arrives; a retry then
+      // finds the upload gone.
+      --complete_answers_lost;
+      std::string whole;
+      for (auto& [n, body] : parts) whole += body;
+      objects[path] = whole;
+      upload_gone = true;
+      r.status = 500;
+      r.body = "<Error><Code>InternalError</Code><Message>lost</Message></Error>";
+      return r;
+    }
+    if (request.method == "POST" && q.starts_with("uploadId=") && upload_gone) {
+      r.status = 404;
+      r.body = "<Error><Code>NoSuchUpload</Code><Message>gone</Message></Error>";
       return r;
     }
     if (request.method == "POST" && q.starts_with("uploadId=")) {
@@ -84,6 +108,9 @@ class FakeS3 final : public aws::HttpTransport {
   std::map<std::string, std::vector<aws::HttpHeader>> headers;
   std::map<int, std::string> parts;
   std::map<int, int> fail_part;  // part number → failures left
+  std::function<void(int)> on_part;
+  int complete_answers_lost = 0;
+  bool upload_gone = false;
   bool aborted = false;
 };
 
@@ -208,6 +235,37 @@ TEST_F(S3EmitterTest, AFailedUploadIsAbortedAndReported) {
   EXPECT_EQ(fake_->Count("PUT", "partNumber=3&"), 0);  // stopped at the failed part
   EXPECT_EQ(fake_->Count("POST", "?uploadId="), 0);    // never completed
   EXPECT_TRUE(fake_->objects.empty());
+}
+
+TEST_F(S3EmitterTest, ShutdownDuringAnUploadAbortsIt) {
+  EmitterConfig c;
+  c.part_size = 5u << 20;
+  c.format = FileFormat::kRaw;
+  auto e = Make(c);
+  std::stop_source stop;
+  fake_->fail_part[2] = 100;
+  fake_->on_part = [&](int number) {
+    if (number == 2) stop.request_stop();
+  };
+  auto s = e->Emit(MakeBatch(12, 1u << 20), stop.get_token());
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code(), ErrorCode::kCancelled);
+  EXPECT_TRUE(fake_->aborted);  // sent although the stop was requested
+  EXPECT_TRUE(fake_->objects.empty());
+}
+
+TEST_F(S3EmitterTest, ACompleteWhoseAnswerWasLostIsNotAFailure) {
+  EmitterConfig c;
+  c.part_size = 5u << 20;
+  c.format = FileFormat::kRaw;
+  auto e = Make(c);
+  fake_->complete_answers_lost = 1;
+  auto s = e->Emit(MakeBatch(12, 1u << 20), {});
+  ASSERT_TRUE(s) << s.error().ToString();
+  EXPECT_EQ(fake_->Count("POST", "?uploadId="), 2);
+  EXPECT_EQ(fake_->Count("HEAD", "/bkt/"), 1);
+  EXPECT_FALSE(fake_->aborted);
+  EXPECT_EQ(fake_->objects.size(), 1u);
 }
 
 TEST_F(S3EmitterTest, ReplayWritesTheSameKey) {

@@ -37,7 +37,13 @@ Result<std::unique_ptr<S3Emitter>> S3Emitter::Create(std::shared_ptr<aws::S3Clie
 
 S3Emitter::S3Emitter(std::shared_ptr<aws::S3Client> client, const EmitterConfig& config,
                      KeyTemplate key)
-    : client_(std::move(client)), config_(config), key_(std::move(key)) {
+    : client_(std::move(client)),
+      abort_client_(
+          client_->WithRetry(RetryPolicy(RetryOptions{.max_attempts = 3,
+                                                      .base = std::chrono::milliseconds(100),
+                                                      .cap = std::chrono::seconds(1)}))),
+      config_(config),
+      key_(std::move(key)) {
   // The original library joined prefix and date with a '/'.
   prefix_ = config_.prefix;
   if (!prefix_.empty() && !prefix_.ends_with('/')) prefix_ += '/';
@@ -52,7 +58,7 @@ std::string S3Emitter::KeyFor(const Batch& batch) const {
   std::string key = prefix_ + key_.Render(batch, ext_);
   // A template without {ext} still gets the compression's extension, so a
   // compressed object never passes for plain text.
-  if (key_.text().find("{ext}") == std::string::npos) {
+  if (!key_.HasExt()) {
     key += util::CompressionExtension(config_.compression);
   }
   return key;
@@ -69,7 +75,7 @@ Status S3Emitter::Emit(const Batch& batch, std::stop_token stop) {
   }
   const std::string key = KeyFor(batch);
   if (body.size() <= config_.part_size) {
-    return client_->PutObject(config_.bucket, key, body, put_, stop);
+    return client_->PutObject(config_.bucket, key, std::move(body), put_, stop);
   }
   return Multipart(key, body, stop);
 }
@@ -92,11 +98,20 @@ Status S3Emitter::Multipart(const std::string& key, std::string_view body, std::
     }
     parts.push_back({number, std::move(*etag)});
   }
-  if (result) result = client_->CompleteMultipartUpload(config_.bucket, key, *upload, parts, stop);
+  if (result) {
+    result = client_->CompleteMultipartUpload(config_.bucket, key, *upload, parts, stop);
+    if (!result && result.error().code() == ErrorCode::kNotFound) {
+      // A retry after a lost answer finds the upload gone: an earlier attempt
+      // may have completed it. The object says so.
+      auto head = client_->HeadObject(config_.bucket, key, stop);
+      if (head && head->has_value()) return Ok();
+    }
+  }
   if (!result) {
     // Parts of an unfinished upload are stored (and billed) until aborted.
-    // Abort even when shutting down: it is one quick request.
-    auto aborted = client_->AbortMultipartUpload(config_.bucket, key, *upload, {});
+    // Abort even when shutting down, with a short budget of its own so an
+    // unreachable S3 cannot hold up the shutdown.
+    auto aborted = abort_client_.AbortMultipartUpload(config_.bucket, key, *upload, {});
     if (!aborted) {
       spdlog::warn(
           "could not abort the multipart upload of s3://{}/{} ({}); a bucket lifecycle "

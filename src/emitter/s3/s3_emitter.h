@@ -41,6 +41,7 @@ class S3Emitter final : public Emitter {
   Status Multipart(const std::string& key, std::string_view body, std::stop_token stop);
 
   std::shared_ptr<aws::S3Client> client_;
+  aws::S3Client abort_client_;  // the same client with a short retry budget
   EmitterConfig config_;
   KeyTemplate key_;
   std::string prefix_;
