@@ -2,20 +2,10 @@
 
 #include <simdjson.h>
 
+#include "aws/errors.h"
 #include "aws/sigv4.h"
 
 namespace kc::aws {
-namespace {
-
-bool OneOf(std::string_view type, std::initializer_list<std::string_view> names) {
-  for (auto n : names) {
-    if (type == n) return true;
-  }
-  return false;
-}
-
-}  // namespace
-
 Error ClassifyAwsError(long http_status, std::string_view body, const std::string& operation) {
   std::string type;
   std::string message;
@@ -35,30 +25,25 @@ Error ClassifyAwsError(long http_status, std::string_view body, const std::strin
       operation + ": " + (type.empty() ? "HTTP " + std::to_string(http_status) : type);
   if (!message.empty()) text += ": " + message;
 
-  if (OneOf(type, {"ProvisionedThroughputExceededException", "LimitExceededException",
-                   "ThrottlingException", "Throttling", "RequestLimitExceeded",
-                   "KMSThrottlingException", "TooManyRequestsException"})) {
+  if (IsOneOf(type, {"ProvisionedThroughputExceededException", "LimitExceededException",
+                     "ThrottlingException", "Throttling", "RequestLimitExceeded",
+                     "KMSThrottlingException", "TooManyRequestsException"})) {
     return Error(ErrorCode::kThrottled, text);
   }
   if (type == "ExpiredIteratorException") return Error(ErrorCode::kExpiredIterator, text);
   if (type == "ResourceNotFoundException") return Error(ErrorCode::kNotFound, text);
-  if (OneOf(type, {"InternalFailure", "InternalFailureException", "ServiceUnavailable",
-                   "ServiceUnavailableException", "InternalServerError"})) {
+  if (IsOneOf(type, {"InternalFailure", "InternalFailureException", "ServiceUnavailable",
+                     "ServiceUnavailableException", "InternalServerError"})) {
     return Error(ErrorCode::kUnavailable, text);
   }
-  if (OneOf(type,
-            {"UnrecognizedClientException", "InvalidSignatureException", "IncompleteSignature",
-             "MissingAuthenticationToken", "AccessDeniedException", "ExpiredTokenException",
-             "InvalidClientTokenId", "SignatureDoesNotMatch", "KMSAccessDeniedException"})) {
-    return Error(ErrorCode::kAuth,
-                 text +
-                     " (check the credentials and the region; see the credential chain in the "
-                     "README)");
+  if (IsOneOf(type,
+              {"UnrecognizedClientException", "InvalidSignatureException", "IncompleteSignature",
+               "MissingAuthenticationToken", "AccessDeniedException", "ExpiredTokenException",
+               "InvalidClientTokenId", "SignatureDoesNotMatch", "KMSAccessDeniedException"})) {
+    return Error(ErrorCode::kAuth, text + std::string(kCredentialsHint));
   }
-  if (http_status == 429) return Error(ErrorCode::kThrottled, text);
-  if (http_status >= 500) return Error(ErrorCode::kUnavailable, text);
-  if (http_status == 401 || http_status == 403) return Error(ErrorCode::kAuth, text);
-  return Error(ErrorCode::kInvalidArgument, text);
+  // Unknown or missing names: a 5xx is still worth retrying.
+  return ClassifyByStatus(http_status, std::move(text));
 }
 
 AwsJsonClient::AwsJsonClient(AwsJsonClientOptions options, std::shared_ptr<HttpTransport> transport,

@@ -7,17 +7,11 @@
 #include <utility>
 
 #include "aws/endpoint.h"
+#include "aws/errors.h"
 #include "aws/sigv4.h"
 
 namespace kc::aws {
 namespace {
-
-bool OneOf(std::string_view code, std::initializer_list<std::string_view> names) {
-  for (auto n : names) {
-    if (code == n) return true;
-  }
-  return false;
-}
 
 // Parses `body` as XML. pugixml reports problems through its result and
 // never throws while parsing.
@@ -129,37 +123,27 @@ Error ClassifyS3Error(long status, std::string_view body, const std::string& ope
                        : code + " (HTTP " + std::to_string(status) + ")";
   if (!message.empty()) text += ": " + message;
 
-  if (OneOf(code, {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded",
-                   "TooManyRequestsException"})) {
+  if (IsOneOf(code, {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded",
+                     "TooManyRequestsException"})) {
     return Error(ErrorCode::kThrottled, text);
   }
   // RequestTimeout: S3 gave up reading a slow upload; sending it again works.
   // Also answers that mean the body did not arrive whole, or a conflicting
   // operation on the same object was under way: the same request may work.
-  if (OneOf(code, {"InternalError", "ServiceUnavailable", "RequestTimeout", "OperationAborted",
-                   "IncompleteBody", "XAmzContentSHA256Mismatch", "BadDigest"})) {
+  if (IsOneOf(code, {"InternalError", "ServiceUnavailable", "RequestTimeout", "OperationAborted",
+                     "IncompleteBody", "XAmzContentSHA256Mismatch", "BadDigest"})) {
     return Error(ErrorCode::kUnavailable, text);
   }
-  if (OneOf(code, {"NoSuchBucket", "NoSuchKey", "NoSuchUpload"})) {
+  if (IsOneOf(code, {"NoSuchBucket", "NoSuchKey", "NoSuchUpload"})) {
     return Error(ErrorCode::kNotFound, text);
   }
-  if (OneOf(code, {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken",
-                   "InvalidToken", "TokenRefreshRequired"})) {
-    return Error(ErrorCode::kAuth,
-                 text +
-                     " (check the credentials and the region; see the credential chain in the "
-                     "README)");
+  if (IsOneOf(code, {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken",
+                     "InvalidToken", "TokenRefreshRequired"})) {
+    return Error(ErrorCode::kAuth, text + std::string(kCredentialsHint));
   }
   if (!code.empty()) return Error(ErrorCode::kInvalidArgument, text);
-
   // No error document (a HEAD, a proxy, a load balancer): the status decides.
-  if (status == 503 || status == 429) return Error(ErrorCode::kThrottled, text);
-  if (status >= 500) return Error(ErrorCode::kUnavailable, text);
-  if (status == 404) return Error(ErrorCode::kNotFound, text);
-  if (status == 401 || status == 403) {
-    return Error(ErrorCode::kAuth, text + " (check the credentials and the region)");
-  }
-  return Error(ErrorCode::kInvalidArgument, text);
+  return ClassifyByStatus(status, std::move(text));
 }
 
 S3Client::S3Client(S3Options options, std::shared_ptr<HttpTransport> transport,
