@@ -2,6 +2,7 @@
 bad input from the outside world, status, and the example program."""
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -83,6 +84,36 @@ class CliTest(unittest.TestCase):
         log = c.log_text()
         self.assertIn("InvalidSignatureException", log)
         self.assertNotIn("definitely-wrong-secret-1234", log)
+
+    def test_second_signal_exits_at_once_while_an_emit_is_stuck(self):
+        # The sink is unreachable (nothing listens on port 1), so the first
+        # batch's emit keeps retrying. The first SIGTERM waits for it; the
+        # second ends the process at once, with exit code 1.
+        harness.create_stream(self.stream, 1)
+        Producer(self.stream).put([(f"k{i}", b"x") for i in range(5)])
+        c = Connector(self.tmp.name, self.stream, buffer_records=5,
+                      emitter='type = "s3"\nbucket = "kc-test-bucket"')
+        with open(c.config) as f:
+            lines = [line for line in f.read().split("\n") if not line.startswith("s3 = ")]
+        config = "\n".join(lines)
+        if "[aws.endpoints]" in config:
+            config = config.replace("[aws.endpoints]", '[aws.endpoints]\ns3 = "http://127.0.0.1:1"', 1)
+        else:
+            config = config.replace("[checkpoint]",
+                                    '[aws.endpoints]\ns3 = "http://127.0.0.1:1"\n\n[checkpoint]', 1)
+        with open(c.config, "w") as f:
+            f.write(config)
+        proc = c.start()
+        harness.wait_until(lambda: "retrying in" in c.log_text() or proc.poll() is not None,
+                           60, "the emit to retry")
+        self.assertIsNone(proc.poll(), c.log_text())
+        proc.send_signal(signal.SIGTERM)
+        harness.wait_until(lambda: "stopping; emitting and checkpointing" in c.log_text(), 30,
+                           "the first signal to be seen")
+        self.assertIsNone(proc.poll(), "the first signal must wait for the stuck emit")
+        proc.send_signal(signal.SIGTERM)
+        self.assertEqual(proc.wait(timeout=30), 1, c.log_text())
+        self.assertIn("second signal: exiting now", c.log_text())
 
     def test_status_shows_shards_and_checkpoints(self):
         harness.create_stream(self.stream, 2)
