@@ -1,0 +1,37 @@
+// The checkpoint conformance suite for the embedded file store.
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "checkpoint/file/file_checkpoint_store.h"
+#include "support/checkpoint_conformance.h"
+
+namespace kc::testing {
+namespace {
+
+const std::string& Directory() {
+  static const std::string dir = [] {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "kc-conformance-XXXXXX").string();
+    return std::string(::mkdtemp(tmpl.data()));
+  }();
+  return dir;
+}
+
+class RemoveDirectory : public ::testing::Environment {
+ public:
+  void TearDown() override { std::filesystem::remove_all(Directory()); }
+};
+const auto* const kCleanup = ::testing::AddGlobalTestEnvironment(new RemoveDirectory);
+
+INSTANTIATE_TEST_SUITE_P(Stores, CheckpointConformance,
+                         ::testing::Values(StoreFactory{
+                             "file",
+                             [] {
+                               return std::unique_ptr<CheckpointStore>(
+                                   std::make_unique<checkpoint::FileCheckpointStore>(Directory(),
+                                                                                     "app"));
+                             }}),
+                         PrintStoreName);
+
+}  // namespace
+}  // namespace kc::testing
