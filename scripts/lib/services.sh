@@ -67,25 +67,29 @@ _kc_now_ms() {
   echo $((t / 1000000))
 }
 
-# Starts kinesalite (tests/stand-ins/kinesalite.js) in the background.
-kc_start_kinesalite() {
-  if (($# < 1 || $# > 2)); then
-    echo "usage: kc_start_kinesalite DIR [PORT]" >&2
-    return 2
-  fi
-  local dir=$1 want_port=${2:-} port pid log pidfile attempt code offset
+# _kc_start_node_service NAME DIR WANT_PORT NODE_ARGS...
+# Starts one of the Node stand-ins in the background: log in DIR/NAME.log,
+# pid in DIR/NAME.pid. In NODE_ARGS the word @PORT@ becomes the port (a free
+# one unless WANT_PORT is set). The service is up when its own process has
+# printed "ready" (it bound the port; something else answering there does
+# not count) and the port answers HTTP. When a port picked here is taken by
+# another process before the service binds it, it tries again, up to three
+# times. On success sets _kc_service_port, _kc_service_pid and
+# _kc_service_started (ms).
+_kc_start_node_service() {
+  local name=$1 dir=$2 want_port=$3
+  shift 3
+  local port pid log pidfile attempt code offset deadline arg
   local timeout=${KC_SERVICE_START_TIMEOUT:-30}
-  local deadline started
+  local -a args
 
   mkdir -p "$dir" || return 1
-  dir=$(cd "$dir" && pwd) || return 1
-  log=$dir/kinesalite.log
-  pidfile=$dir/kinesalite.pid
-
+  log=$dir/$name.log
+  pidfile=$dir/$name.pid
   if [[ -f $pidfile ]]; then
     pid=$(<"$pidfile")
     if [[ $pid =~ ^[0-9]+$ ]] && _kc_pid_alive "$pid"; then
-      echo "kc_start_kinesalite: already running in $dir (pid $pid)" >&2
+      echo "kc_start_$name: already running in $dir (pid $pid)" >&2
       return 1
     fi
     rm -f "$pidfile"
@@ -93,21 +97,18 @@ kc_start_kinesalite() {
 
   "$_kc_services_root/scripts/install-stand-ins" || return 1
 
-  started=$(_kc_now_ms)
-  # Up to three tries when the port was picked here and someone else took
-  # it in the meantime; a port given by the caller is tried once.
+  _kc_service_started=$(_kc_now_ms)
   for attempt in 1 2 3; do
     if [[ -n $want_port ]]; then
       port=$want_port
     else
       port=$(kc_free_port) || return 1
     fi
+    args=()
+    for arg in "$@"; do args+=("${arg//@PORT@/$port}"); done
     echo "--- start $(date -u +%Y-%m-%dT%H:%M:%SZ) port $port" >>"$log"
     offset=$(stat -c %s "$log")
-    node "$_kc_services_root/tests/stand-ins/kinesalite.js" \
-      --port "$port" --path "$dir/kinesalite-data" \
-      --secret "${KC_STANDIN_SECRET:-kc-test-secret}" \
-      </dev/null >>"$log" 2>&1 &
+    node "${args[@]}" </dev/null >>"$log" 2>&1 &
     pid=$!
     echo "$pid" >"$pidfile"
 
@@ -120,21 +121,20 @@ kc_start_kinesalite() {
         if [[ -z $want_port && $attempt -lt 3 ]] && grep -q EADDRINUSE < <(tail -n 5 "$log"); then
           continue 2
         fi
-        echo "kc_start_kinesalite: kinesalite exited (status $code) before answering; end of $log:" >&2
+        echo "kc_start_$name: $name exited (status $code) before answering; end of $log:" >&2
         tail -n 20 "$log" >&2
         return 1
       fi
-      # Up when this process has said "ready" (it bound the port; something
-      # else answering on the port does not count) and the port answers
-      # HTTP (a GET gets kinesalite's 403).
       # (grep reads from a process substitution, not a pipe, so an early
-      # exit of grep cannot fail the test under pipefail.)
+      # exit of grep cannot fail the caller under pipefail.)
       if grep -qx ready < <(tail -c "+$((offset + 1))" "$log") &&
         curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port/"; then
-        break 2
+        _kc_service_port=$port
+        _kc_service_pid=$pid
+        return 0
       fi
       if ((SECONDS >= deadline)); then
-        echo "kc_start_kinesalite: no answer on 127.0.0.1:$port within ${timeout}s; end of $log:" >&2
+        echo "kc_start_$name: no answer on 127.0.0.1:$port within ${timeout}s; end of $log:" >&2
         tail -n 20 "$log" >&2
         kill -9 "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
@@ -144,10 +144,26 @@ kc_start_kinesalite() {
       sleep 0.05
     done
   done
+  return 1
+}
 
-  export KC_KINESIS_ENDPOINT="http://127.0.0.1:$port"
+# Starts kinesalite (tests/stand-ins/kinesalite.js) in the background.
+kc_start_kinesalite() {
+  if (($# < 1 || $# > 2)); then
+    echo "usage: kc_start_kinesalite DIR [PORT]" >&2
+    return 2
+  fi
+  local dir=$1
+  mkdir -p "$dir" || return 1
+  dir=$(cd "$dir" && pwd) || return 1
+  _kc_start_node_service kinesalite "$dir" "${2:-}" \
+    "$_kc_services_root/tests/stand-ins/kinesalite.js" \
+    --port @PORT@ --path "$dir/kinesalite-data" \
+    --secret "${KC_STANDIN_SECRET:-kc-test-secret}" || return 1
+  export KC_KINESIS_ENDPOINT="http://127.0.0.1:$_kc_service_port"
   echo "$KC_KINESIS_ENDPOINT" >"$dir/kinesalite.endpoint"
-  echo "kc_start_kinesalite: $KC_KINESIS_ENDPOINT (pid $pid) up in $(($(_kc_now_ms) - started)) ms" >&2
+  echo "kc_start_kinesalite: $KC_KINESIS_ENDPOINT (pid $_kc_service_pid) up in" \
+    "$(($(_kc_now_ms) - _kc_service_started)) ms" >&2
 }
 
 # Starts s3rver (tests/stand-ins/s3rver.js) in the background with the
@@ -158,86 +174,24 @@ kc_start_s3rver() {
     echo "usage: kc_start_s3rver DIR [BUCKET...]" >&2
     return 2
   fi
-  local dir=$1 want_port=${KC_S3RVER_PORT:-} port pid log pidfile attempt code offset bucket
-  local timeout=${KC_SERVICE_START_TIMEOUT:-30}
-  local deadline started
+  local dir=$1 bucket
   shift
   local -a bucket_args=()
   for bucket in "$@"; do bucket_args+=(--bucket "$bucket"); done
-
   mkdir -p "$dir" || return 1
   dir=$(cd "$dir" && pwd) || return 1
-  log=$dir/s3rver.log
-  pidfile=$dir/s3rver.pid
-
-  if [[ -f $pidfile ]]; then
-    pid=$(<"$pidfile")
-    if [[ $pid =~ ^[0-9]+$ ]] && _kc_pid_alive "$pid"; then
-      echo "kc_start_s3rver: already running in $dir (pid $pid)" >&2
-      return 1
-    fi
-    rm -f "$pidfile"
-  fi
-
-  "$_kc_services_root/scripts/install-stand-ins" || return 1
-
-  started=$(_kc_now_ms)
-  # As for kinesalite: up to three tries when another process takes the
-  # port picked here before s3rver binds it.
-  for attempt in 1 2 3; do
-    if [[ -n $want_port ]]; then
-      port=$want_port
-    else
-      port=$(kc_free_port) || return 1
-    fi
-    echo "--- start $(date -u +%Y-%m-%dT%H:%M:%SZ) port $port" >>"$log"
-    offset=$(stat -c %s "$log")
-    # s3rver pages ListObjectsV2 with DES tokens: it needs OpenSSL's legacy
-    # provider.
-    node --openssl-legacy-provider "$_kc_services_root/tests/stand-ins/s3rver.js" \
-      --port "$port" --directory "$dir/s3rver-data" \
-      --secret "${KC_STANDIN_SECRET:-kc-test-secret}" \
-      "${bucket_args[@]+"${bucket_args[@]}"}" \
-      </dev/null >>"$log" 2>&1 &
-    pid=$!
-    echo "$pid" >"$pidfile"
-
-    deadline=$((SECONDS + timeout))
-    while :; do
-      if ! _kc_pid_alive "$pid"; then
-        code=0
-        wait "$pid" 2>/dev/null || code=$?
-        rm -f "$pidfile"
-        if [[ -z $want_port && $attempt -lt 3 ]] && grep -q EADDRINUSE < <(tail -n 5 "$log"); then
-          continue 2
-        fi
-        echo "kc_start_s3rver: s3rver exited (status $code) before answering; end of $log:" >&2
-        tail -n 20 "$log" >&2
-        return 1
-      fi
-      # Up when this process has said "ready" (its buckets exist by then)
-      # and the port answers HTTP (an unsigned GET gets AccessDenied).
-      if grep -qx ready < <(tail -c "+$((offset + 1))" "$log") &&
-        curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port/"; then
-        break 2
-      fi
-      if ((SECONDS >= deadline)); then
-        echo "kc_start_s3rver: no answer on 127.0.0.1:$port within ${timeout}s; end of $log:" >&2
-        tail -n 20 "$log" >&2
-        kill -9 "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-        rm -f "$pidfile"
-        return 1
-      fi
-      sleep 0.05
-    done
-  done
-
-  export KC_S3_ENDPOINT="http://127.0.0.1:$port"
+  # s3rver pages ListObjectsV2 with DES tokens: it needs OpenSSL's legacy
+  # provider.
+  _kc_start_node_service s3rver "$dir" "${KC_S3RVER_PORT:-}" \
+    --openssl-legacy-provider "$_kc_services_root/tests/stand-ins/s3rver.js" \
+    --port @PORT@ --directory "$dir/s3rver-data" \
+    --secret "${KC_STANDIN_SECRET:-kc-test-secret}" \
+    "${bucket_args[@]+"${bucket_args[@]}"}" || return 1
+  export KC_S3_ENDPOINT="http://127.0.0.1:$_kc_service_port"
   export KC_S3_ACCESS_KEY_ID=${KC_S3_ACCESS_KEY_ID:-S3RVER}
   echo "$KC_S3_ENDPOINT" >"$dir/s3rver.endpoint"
-  echo "kc_start_s3rver: $KC_S3_ENDPOINT (pid $pid, buckets: ${*:-none}) up in" \
-    "$(($(_kc_now_ms) - started)) ms" >&2
+  echo "kc_start_s3rver: $KC_S3_ENDPOINT (pid $_kc_service_pid, buckets: ${*:-none}) up in" \
+    "$(($(_kc_now_ms) - _kc_service_started)) ms" >&2
 }
 
 # Stops every service whose pid file is in DIR.
