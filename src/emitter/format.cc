@@ -1,6 +1,7 @@
 #include "emitter/format.h"
 
 #include "util/base64.h"
+#include "util/compression.h"
 #include "util/json_writer.h"
 
 namespace kc::emitter {
@@ -38,6 +39,25 @@ void AppendFormatted(std::string& out, const Batch& batch, FileFormat format) {
       return;
     }
   }
+}
+
+Result<std::string> EncodeBatch(const Batch& batch, FileFormat format, Compression compression) {
+  std::string body;
+  body.reserve(batch.bytes + batch.records.size() * (format == FileFormat::kEnvelope ? 200 : 1));
+  AppendFormatted(body, batch, format);
+  if (compression == Compression::kNone) return body;
+  return util::Compress(body, compression);
+}
+
+std::string EncodedExtension(FileFormat format, Compression compression) {
+  return std::string(FormatExtension(format)) + util::CompressionExtension(compression);
+}
+
+std::string EncodingName(FileFormat format, Compression compression) {
+  std::string name = FormatName(format);
+  if (compression != Compression::kNone)
+    name += std::string(", ") + util::CompressionName(compression);
+  return name;
 }
 
 const char* FormatExtension(FileFormat format) {

@@ -13,10 +13,17 @@
 
 #include "kc/config.h"
 #include "kc/record.h"
+#include "kc/status.h"
 
 namespace kc::emitter {
 
 void AppendFormatted(std::string& out, const Batch& batch, FileFormat format);
+// The batch as a sink stores it: formatted, then compressed whole.
+Result<std::string> EncodeBatch(const Batch& batch, FileFormat format, Compression compression);
+// The extension of an encoded batch, without the dot: "txt", "jsonl.gz", "bin.zst".
+std::string EncodedExtension(FileFormat format, Compression compression);
+// For logs: "envelope", "lines, gzip".
+std::string EncodingName(FileFormat format, Compression compression);
 // The file name extension for `format`, without the dot: "txt", "bin", "jsonl".
 const char* FormatExtension(FileFormat format);
 const char* FormatName(FileFormat format);

@@ -47,8 +47,7 @@ S3Emitter::S3Emitter(std::shared_ptr<aws::S3Client> client, const EmitterConfig&
   // The original library joined prefix and date with a '/'.
   prefix_ = config_.prefix;
   if (!prefix_.empty() && !prefix_.ends_with('/')) prefix_ += '/';
-  ext_ = std::string(FormatExtension(config_.format)) +
-         util::CompressionExtension(config_.compression);
+  ext_ = EncodedExtension(config_.format, config_.compression);
   put_.content_type = ContentType(config_.format);
   put_.server_side_encryption = config_.server_side_encryption;
   put_.kms_key_id = config_.kms_key_id;
@@ -65,14 +64,9 @@ std::string S3Emitter::KeyFor(const Batch& batch) const {
 }
 
 Status S3Emitter::Emit(const Batch& batch, std::stop_token stop) {
-  std::string body;
-  body.reserve(batch.bytes + batch.records.size() * 8);
-  AppendFormatted(body, batch, config_.format);
-  if (config_.compression != Compression::kNone) {
-    auto compressed = util::Compress(body, config_.compression);
-    if (!compressed) return Fail(compressed.error());
-    body = std::move(*compressed);
-  }
+  auto encoded = EncodeBatch(batch, config_.format, config_.compression);
+  if (!encoded) return Fail(encoded.error());
+  std::string body = std::move(*encoded);
   const std::string key = KeyFor(batch);
   if (body.size() <= config_.part_size) {
     return client_->PutObject(config_.bucket, key, std::move(body), put_, stop);
@@ -123,11 +117,8 @@ Status S3Emitter::Multipart(const std::string& key, std::string_view body, std::
 }
 
 std::string S3Emitter::Describe() const {
-  std::string what = FormatName(config_.format);
-  if (config_.compression != Compression::kNone) {
-    what += std::string(", ") + util::CompressionName(config_.compression);
-  }
-  return what + " objects in s3://" + config_.bucket + "/" + prefix_;
+  return EncodingName(config_.format, config_.compression) + " objects in s3://" + config_.bucket +
+         "/" + prefix_;
 }
 
 }  // namespace kc::emitter
