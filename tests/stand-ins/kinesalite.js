@@ -47,6 +47,7 @@
 const crypto = require('node:crypto')
 const { parseArgs } = require('node:util')
 const kinesalite = require('kinesalite')
+const { serveOnLoopback } = require('./serve')
 const { DEFAULT_SECRET, createVerifyingListener, verifyOffByEnv } = require('./sigv4-verify')
 
 // kinesalite refuses bodies above 7 MiB; stop buffering a little after that.
@@ -144,30 +145,13 @@ function main() {
     reject: sendAuthError,
   }))
 
-  server.on('error', (err) => {
-    process.stderr.write(`kinesalite: ${err.message}\n`)
-    process.exit(1)
-  })
-
-  server.listen(options.port, '127.0.0.1', () => {
-    const { port } = server.address()
-    process.stderr.write(`kinesalite: listening on http://127.0.0.1:${port}, ` +
+  serveOnLoopback(server, {
+    name: 'kinesalite',
+    port: options.port,
+    describe: () =>
       `${options.path ? `data in ${options.path}` : 'data in memory'}, ` +
-      `signature verification ${options.verify ? 'on' : 'off'}\n`)
-    process.stdout.write('ready\n')
+      `signature verification ${options.verify ? 'on' : 'off'}`,
   })
-
-  let stopping = false
-  const stop = (signal) => {
-    if (stopping) return
-    stopping = true
-    process.stderr.write(`kinesalite: ${signal}, stopping\n`)
-    setTimeout(() => process.exit(0), 3000).unref()
-    server.closeAllConnections()
-    server.close(() => process.exit(0))
-  }
-  process.on('SIGTERM', () => stop('SIGTERM'))
-  process.on('SIGINT', () => stop('SIGINT'))
 }
 
 main()

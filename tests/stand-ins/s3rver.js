@@ -53,6 +53,7 @@ const crypto = require('node:crypto')
 const http = require('node:http')
 const { parseArgs } = require('node:util')
 const S3rver = require('s3rver')
+const { serveOnLoopback } = require('./serve')
 const { DEFAULT_SECRET, createVerifyingListener, verifyOffByEnv } = require('./sigv4-verify')
 
 // Requests are read whole before they are verified; multipart parts of a
@@ -183,30 +184,14 @@ async function main() {
     reject: sendAuthError,
   }))
 
-  server.on('error', (err) => {
-    process.stderr.write(`s3rver: ${err.message}\n`)
-    process.exit(1)
+  serveOnLoopback(server, {
+    name: 's3rver',
+    port: options.port,
+    describe: () =>
+      `data in ${options.directory}, ` +
+      `buckets ${options.buckets.join(', ') || '(none created)'}, ` +
+      `signature verification ${options.verify ? 'on' : 'off'}`,
   })
-
-  server.listen(options.port, '127.0.0.1', () => {
-    const { port } = server.address()
-    process.stderr.write(`s3rver: listening on http://127.0.0.1:${port}, data in ` +
-      `${options.directory}, buckets ${options.buckets.join(', ') || '(none created)'}, ` +
-      `signature verification ${options.verify ? 'on' : 'off'}\n`)
-    process.stdout.write('ready\n')
-  })
-
-  let stopping = false
-  const stop = (signal) => {
-    if (stopping) return
-    stopping = true
-    process.stderr.write(`s3rver: ${signal}, stopping\n`)
-    setTimeout(() => process.exit(0), 3000).unref()
-    server.closeAllConnections()
-    server.close(() => process.exit(0))
-  }
-  process.on('SIGTERM', () => stop('SIGTERM'))
-  process.on('SIGINT', () => stop('SIGINT'))
 }
 
 main().catch((err) => {

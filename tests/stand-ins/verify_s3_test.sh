@@ -20,37 +20,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # shellcheck source=scripts/lib/services.sh
 source "$root/scripts/lib/services.sh"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kc-stand-in-verify-s3.XXXXXX")
-cleanup() {
-  local status=$?
-  kc_stop_services "$tmp" || true
-  if ((status != 0)) && [[ -f $tmp/s3rver.log ]]; then
-    echo "--- s3rver.log" >&2
-    tail -n 30 "$tmp/s3rver.log" >&2 || true
-  fi
-  rm -rf "$tmp"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-checks=0
-pass() {
-  checks=$((checks + 1))
-  echo "ok $checks - $*"
-}
-fail() {
-  echo "not ok - $*" >&2
-  exit 1
-}
-
-# Expects a refused call: its combined output must name the error code.
-expect_refused() {
-  local what=$1 code=$2 output=$3
-  [[ $output == *"$code"* ]] || fail "$what: expected $code, got: $output"
-  pass "$what is refused with $code"
-}
+# shellcheck source=tests/stand-ins/verify_lib.sh
+source "$root/tests/stand-ins/verify_lib.sh"
+kc_verify_begin s3rver
 
 bucket=kc-verify
 # This test's own settings, whatever the caller's environment says.
