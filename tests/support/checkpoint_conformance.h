@@ -6,6 +6,10 @@
 //   INSTANTIATE_TEST_SUITE_P(File, CheckpointConformance,
 //                            ::testing::Values(StoreFactory{"file", [] {...}}));
 //
+// Stores that talk to a server also give `stop_server` and `start_server`,
+// which stop and restart the server the factory's stores reach (keeping its
+// data, as a real outage would); the outage test is skipped without them.
+//
 // What the pipeline adds on top (never backwards, only after an emit) is
 // tested with the pipeline; here: what a store itself promises.
 #pragma once
@@ -28,6 +32,12 @@ struct StoreFactory {
   std::string name;
   // Opens a store on the suite's shared state; called once per "process".
   std::function<std::unique_ptr<CheckpointStore>()> open;
+  // For stores with a server: stop it (data kept) and start it again.
+  std::function<void()> stop_server;
+  std::function<void()> start_server;
+  // A word the outage error must contain so the user knows which server
+  // failed, e.g. "127.0.0.1:6379" (empty: not checked).
+  std::string server_name;
 };
 
 inline void PrintTo(const StoreFactory& factory, std::ostream* os) { *os << factory.name; }
@@ -120,6 +130,46 @@ TEST_P(CheckpointConformance, ConcurrentSavesOfDifferentShards) {
     ASSERT_TRUE(s->position);
     EXPECT_EQ(s->position->sequence_number, std::to_string(1000 * t + 20));
   }
+}
+
+// A server outage is an error the user can act on (retryable, naming the
+// server), never a crash or an empty state mistaken for "never saved"; the
+// same store object works again once the server is back, without a restart
+// of the process.
+TEST_P(CheckpointConformance, ServerDownGivesAClearErrorAndResumes) {
+  if (!GetParam().stop_server) GTEST_SKIP() << "this store has no server";
+  auto store = Open();
+  ASSERT_TRUE(store->Save(Key(), Full()));
+  GetParam().stop_server();
+  struct Restart {
+    const StoreFactory& f;
+    bool done = false;
+    void Now() {
+      if (!done) f.start_server();
+      done = true;
+    }
+    ~Restart() { Now(); }
+  } restart{GetParam()};
+
+  auto loaded = store->Load(Key());
+  ASSERT_FALSE(loaded) << "Load succeeded with the server down";
+  EXPECT_TRUE(loaded.error().retriable()) << loaded.error().ToString();
+  if (!GetParam().server_name.empty()) {
+    EXPECT_NE(loaded.error().ToString().find(GetParam().server_name), std::string::npos)
+        << loaded.error().ToString();
+  }
+  ShardCheckpoint next;
+  next.position = ShardPosition{"49590338271490256608559692538361571095921575989136599999", 0};
+  auto saved = store->Save(Key(), next);
+  ASSERT_FALSE(saved) << "Save succeeded with the server down";
+  EXPECT_TRUE(saved.error().retriable()) << saved.error().ToString();
+
+  restart.Now();
+  auto back = store->Load(Key());
+  ASSERT_TRUE(back) << back.error().ToString();
+  EXPECT_EQ(*back, Full());  // the failed save changed nothing
+  ASSERT_TRUE(store->Save(Key(), next));
+  EXPECT_EQ(*Open()->Load(Key()), next);
 }
 
 }  // namespace kc::testing

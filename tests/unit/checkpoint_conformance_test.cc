@@ -25,12 +25,16 @@ const auto* const kCleanup = ::testing::AddGlobalTestEnvironment(new RemoveDirec
 
 INSTANTIATE_TEST_SUITE_P(Stores, CheckpointConformance,
                          ::testing::Values(StoreFactory{
-                             "file",
-                             [] {
-                               return std::unique_ptr<CheckpointStore>(
-                                   std::make_unique<checkpoint::FileCheckpointStore>(Directory(),
-                                                                                     "app"));
-                             }}),
+                             .name = "file",
+                             .open =
+                                 [] {
+                                   return std::unique_ptr<CheckpointStore>(
+                                       std::make_unique<checkpoint::FileCheckpointStore>(
+                                           Directory(), "app"));
+                                 },
+                             .stop_server = {},
+                             .start_server = {},
+                             .server_name = {}}),
                          PrintStoreName);
 
 }  // namespace
