@@ -21,7 +21,8 @@ namespace {
 const std::vector<kc::util::JsonPath>& Columns() {
   static const std::vector<kc::util::JsonPath> columns = [] {
     std::vector<kc::util::JsonPath> paths;
-    for (const char* text : {"a", "b.c", "d", "a\\.b"}) paths.push_back(*kc::util::JsonPath::Parse(text));
+    for (const char* text : {"a", "b.c", "d", "a\\.b"})
+      paths.push_back(*kc::util::JsonPath::Parse(text));
     return paths;
   }();
   return columns;

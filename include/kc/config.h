@@ -45,7 +45,7 @@ struct BufferConfig {
   std::chrono::milliseconds max_age{30'000};
 };
 
-enum class FileFormat { kLines, kRaw, kEnvelope };
+enum class FileFormat { kLines, kRaw, kEnvelope, kCsv };
 enum class Compression { kNone, kGzip, kZstd };
 
 struct EmitterConfig {
@@ -53,6 +53,10 @@ struct EmitterConfig {
   // file, stdout, s3
   FileFormat format = FileFormat::kLines;
   Compression compression = Compression::kNone;  // file, s3: "none" | "gzip" | "zstd"
+  // format = "csv" (file, stdout, s3): one column per field path ("user.id",
+  // see the README); required with csv. One-character delimiter.
+  std::vector<std::string> fields;
+  char delimiter = ',';
   // file
   std::string directory;
   // s3: objects <prefix><key> in <bucket>; the key is a template (see the

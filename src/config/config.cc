@@ -31,6 +31,7 @@
 #include "config/units.h"
 #include "emitter/key_template.h"
 #include "kc/config.h"
+#include "util/json_fields.h"
 
 namespace kc {
 namespace {
@@ -65,7 +66,7 @@ constexpr std::array<std::string_view, 2> kServerSideEncryptions = {"AES256", "a
 // in at most 10,000 parts; a part is held in memory, so at most 5 GiB.
 constexpr uint64_t kMinPartSize = 5ull << 20;
 constexpr uint64_t kMaxPartSize = 5ull << 30;
-constexpr std::array<std::string_view, 3> kFileFormats = {"lines", "raw", "envelope"};
+constexpr std::array<std::string_view, 4> kFileFormats = {"lines", "raw", "envelope", "csv"};
 constexpr std::array<std::string_view, 3> kCompressions = {"none", "gzip", "zstd"};
 constexpr std::array<std::string_view, 1> kCheckpointStores = {"file"};
 constexpr std::array<std::string_view, 3> kPlannedCheckpointStores = {"redis", "dynamodb",
@@ -640,6 +641,60 @@ void ReadFormat(TableReader& reader, FileFormat* format) {
   if (*value == "lines") *format = FileFormat::kLines;
   if (*value == "raw") *format = FileFormat::kRaw;
   if (*value == "envelope") *format = FileFormat::kEnvelope;
+  if (*value == "csv") *format = FileFormat::kCsv;
+}
+
+// fields and delimiter, which belong to format = "csv". Call after ReadFormat.
+void ReadCsv(TableReader& reader, EmitterConfig* emitter) {
+  const bool csv = emitter->format == FileFormat::kCsv;
+  if (!csv) {
+    for (std::string_view key : {"fields", "delimiter"}) {
+      if (reader.Get(key, Need::kOptional) != nullptr) {
+        reader.Report(key, "'" + std::string(key) + "' is only used with format = \"csv\"");
+      }
+    }
+    return;
+  }
+  if (const toml::node* node = reader.Get("fields", Need::kOptional)) {
+    const toml::array* array = node->as_array();
+    if (array == nullptr) {
+      reader.ReportWrongType("fields", *node,
+                             "an array of field paths, e.g. [\"id\", \"user.name\"]");
+    } else if (array->empty()) {
+      reader.Report("fields", "must name at least one field, e.g. [\"id\", \"user.name\"]");
+    } else {
+      for (const toml::node& element : *array) {
+        const toml::value<std::string>* text = element.as_string();
+        if (text == nullptr) {
+          reader.Report("fields", "expected field paths as strings, got " +
+                                      std::string(TypeName(element.type())));
+          emitter->fields.clear();
+          break;
+        }
+        Result<util::JsonPath> path = util::JsonPath::Parse(text->get());
+        if (!path) {
+          reader.Report("fields", path.error().message());
+          emitter->fields.clear();
+          break;
+        }
+        emitter->fields.push_back(text->get());
+      }
+    }
+  } else {
+    reader.Report("fields",
+                  "format = \"csv\" needs the columns to write: add fields = [\"id\", "
+                  "\"user.name\"] (dotted paths into each JSON record)");
+  }
+  if (std::optional<std::string> delimiter = reader.String("delimiter", Need::kOptional)) {
+    if (delimiter->size() != 1 || *delimiter == "\"" || *delimiter == "\r" || *delimiter == "\n" ||
+        static_cast<unsigned char>(delimiter->front()) >= 0x80) {
+      reader.Report("delimiter",
+                    "must be one ASCII character other than a double quote, CR or LF, e.g. "
+                    "\",\", \";\", \"|\" or \"\\t\"");
+    } else {
+      emitter->delimiter = delimiter->front();
+    }
+  }
 }
 
 void ReadCompression(TableReader& reader, Compression* compression) {
@@ -682,6 +737,7 @@ void ReadS3Emitter(TableReader& reader, EmitterConfig* emitter) {
     }
   }
   ReadFormat(reader, &emitter->format);
+  ReadCsv(reader, emitter);
   ReadCompression(reader, &emitter->compression);
   if (std::optional<uint64_t> part = ReadByteSize(reader, "part_size", kMaxPartSize,
                                                   "must be at most 5GiB (S3's part limit)")) {
@@ -717,10 +773,12 @@ void ReadEmitter(TableReader reader, EmitterConfig* emitter) {
       emitter->directory = *directory;
     }
     ReadFormat(reader, &emitter->format);
+    ReadCsv(reader, emitter);
     ReadCompression(reader, &emitter->compression);
   } else if (*type == "stdout") {
     emitter->type = *type;
     ReadFormat(reader, &emitter->format);
+    ReadCsv(reader, emitter);
     if (reader.Has("directory")) {
       reader.Get("directory", Need::kOptional);
       reader.Report("directory", "'directory' is not used by emitter type 'stdout'");

@@ -2,7 +2,10 @@
 
 #include "aws/aws_context.h"
 #include "aws/s3_client.h"
+#include "emitter/file/file_emitter.h"
+#include "emitter/format.h"
 #include "emitter/s3/s3_emitter.h"
+#include "emitter/stdout/stdout_emitter.h"
 #include "kc/builtins.h"
 
 namespace kc::core {
@@ -32,10 +35,13 @@ Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConf
                                         pipeline.filter + "'; known: all_pass");
   }
   const EmitterConfig& e = pipeline.emitter;
+  auto csv = emitter::CsvColumns::Parse(e.fields, e.delimiter);
+  if (!csv) return Fail(csv.error().With("pipeline '" + pipeline.name + "'"));
   if (e.type == "file") {
-    parts.emitter = MakeFileEmitter(e.directory, e.format, e.compression);
+    parts.emitter = std::make_shared<emitter::FileEmitter>(e.directory, e.format, e.compression,
+                                                           RetryPolicy(), *csv);
   } else if (e.type == "stdout") {
-    parts.emitter = MakeStdoutEmitter(e.format);
+    parts.emitter = std::make_shared<emitter::StdoutEmitter>(e.format, 1, *csv);
   } else if (e.type == "s3") {
     auto context = aws::MakeAwsContext(aws);
     if (!context) return Fail(context.error());

@@ -1,5 +1,6 @@
 #include "emitter/format.h"
 
+#include "emitter/csv.h"
 #include "util/base64.h"
 #include "util/compression.h"
 #include "util/json_writer.h"
@@ -10,17 +11,39 @@ std::string PositionName(const ShardPosition& p) {
   return p.sequence_number + "." + std::to_string(p.sub_sequence_number);
 }
 
-void AppendFormatted(std::string& out, const Batch& batch, FileFormat format) {
+Result<CsvColumns> CsvColumns::Parse(const std::vector<std::string>& fields, char delimiter) {
+  CsvColumns columns;
+  columns.delimiter = delimiter;
+  for (const std::string& field : fields) {
+    auto path = util::JsonPath::Parse(field);
+    if (!path) return Fail(ErrorCode::kConfig, "csv fields: " + path.error().message());
+    columns.paths.push_back(std::move(*path));
+  }
+  return columns;
+}
+
+Status AppendFormatted(std::string& out, const Batch& batch, FileFormat format,
+                       const CsvColumns& csv) {
   switch (format) {
     case FileFormat::kLines:
       for (const auto& r : batch.records) {
         out += r.data;
         out.push_back('\n');
       }
-      return;
+      return Ok();
     case FileFormat::kRaw:
       for (const auto& r : batch.records) out += r.data;
-      return;
+      return Ok();
+    case FileFormat::kCsv:
+      for (const auto& r : batch.records) {
+        if (auto s = AppendCsvRow(out, r.data, csv.paths, csv.delimiter); !s) {
+          return Fail(ErrorCode::kParse, "bad record in shard " + batch.shard_id +
+                                             " at sequence number " + PositionName(r.position()) +
+                                             ": " + s.error().message() +
+                                             " (the csv format needs JSON objects)");
+        }
+      }
+      return Ok();
     case FileFormat::kEnvelope: {
       util::JsonWriter w;
       for (const auto& r : batch.records) {
@@ -36,15 +59,17 @@ void AppendFormatted(std::string& out, const Batch& batch, FileFormat format) {
         out += w.str();
         out.push_back('\n');
       }
-      return;
+      return Ok();
     }
   }
+  return Ok();
 }
 
-Result<std::string> EncodeBatch(const Batch& batch, FileFormat format, Compression compression) {
+Result<std::string> EncodeBatch(const Batch& batch, FileFormat format, Compression compression,
+                                const CsvColumns& csv) {
   std::string body;
   body.reserve(batch.bytes + batch.records.size() * (format == FileFormat::kEnvelope ? 200 : 1));
-  AppendFormatted(body, batch, format);
+  if (auto s = AppendFormatted(body, batch, format, csv); !s) return Fail(s.error());
   if (compression == Compression::kNone) return body;
   return util::Compress(body, compression);
 }
@@ -68,6 +93,8 @@ const char* FormatExtension(FileFormat format) {
       return "bin";
     case FileFormat::kEnvelope:
       return "jsonl";
+    case FileFormat::kCsv:
+      return "csv";
   }
   return "txt";
 }
@@ -80,6 +107,8 @@ const char* FormatName(FileFormat format) {
       return "raw";
     case FileFormat::kEnvelope:
       return "envelope";
+    case FileFormat::kCsv:
+      return "csv";
   }
   return "lines";
 }

@@ -6,20 +6,36 @@
 // - envelope: one JSON object per line with exactly the keys shard_id,
 //             sequence_number, sub_sequence_number, partition_key,
 //             approximate_arrival_timestamp (ms since the epoch) and data
-//             (base64), so binary records survive and nothing is lost.
+//             (base64), so binary records survive and nothing is lost;
+// - csv:      one RFC 4180 row per record, which must be a JSON object (see
+//             emitter/csv.h); a record that is not is a bad record.
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "kc/config.h"
 #include "kc/record.h"
 #include "kc/status.h"
+#include "util/json_fields.h"
 
 namespace kc::emitter {
 
-void AppendFormatted(std::string& out, const Batch& batch, FileFormat format);
+// The csv format's columns, parsed once from the emitter's configuration.
+struct CsvColumns {
+  std::vector<util::JsonPath> paths;
+  char delimiter = ',';
+  // kConfig naming the path that does not parse.
+  static Result<CsvColumns> Parse(const std::vector<std::string>& fields, char delimiter);
+};
+
+// Fails only for csv, with kParse naming the record that is not a JSON
+// object; `out` then holds the rows of the records before it.
+Status AppendFormatted(std::string& out, const Batch& batch, FileFormat format,
+                       const CsvColumns& csv = {});
 // The batch as a sink stores it: formatted, then compressed whole.
-Result<std::string> EncodeBatch(const Batch& batch, FileFormat format, Compression compression);
+Result<std::string> EncodeBatch(const Batch& batch, FileFormat format, Compression compression,
+                                const CsvColumns& csv = {});
 // The extension of an encoded batch, without the dot: "txt", "jsonl.gz", "bin.zst".
 std::string EncodedExtension(FileFormat format, Compression compression);
 // For logs: "envelope", "lines, gzip".

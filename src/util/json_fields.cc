@@ -253,15 +253,16 @@ Status Check(std::string_view json, std::span<const JsonPath> paths, std::vector
   tp.buffer.assign(json);
   tp.buffer.reserve(json.size() + simdjson::SIMDJSON_PADDING);
   od::document document;
-  auto error = tp.parser.iterate(tp.buffer.data(), tp.buffer.size(), tp.buffer.capacity())
-                   .get(document);
+  auto error =
+      tp.parser.iterate(tp.buffer.data(), tp.buffer.size(), tp.buffer.capacity()).get(document);
   od::json_type type = od::json_type::null;
   if (!error) error = document.type().get(type);
   if (error) {
     if (json.find_first_not_of(" \t\r\n") == std::string_view::npos) {
       return Fail(ErrorCode::kParse, "not valid JSON: the record is empty");
     }
-    return Fail(ErrorCode::kParse, std::string("not valid JSON: ") + simdjson::error_message(error));
+    return Fail(ErrorCode::kParse,
+                std::string("not valid JSON: ") + simdjson::error_message(error));
   }
   if (object_only && type != od::json_type::object) {
     return Fail(ErrorCode::kParse,
@@ -287,7 +288,8 @@ Status Check(std::string_view json, std::span<const JsonPath> paths, std::vector
     }
   }
   if (error) {
-    return Fail(ErrorCode::kParse, std::string("not valid JSON: ") + simdjson::error_message(error));
+    return Fail(ErrorCode::kParse,
+                std::string("not valid JSON: ") + simdjson::error_message(error));
   }
   return Ok();
 }
@@ -308,15 +310,17 @@ Result<JsonPath> JsonPath::Parse(std::string_view text) {
     if (c == '\\') {
       if (i + 1 == text.size() || (text[i + 1] != '.' && text[i + 1] != '\\')) {
         return Fail(ErrorCode::kInvalidArgument,
-                    shown + ": a backslash must be followed by '.' or '\\' (write \"a\\\\.b\" "
-                            "in TOML for a field named \"a.b\")");
+                    shown +
+                        ": a backslash must be followed by '.' or '\\' (write \"a\\\\.b\" "
+                        "in TOML for a field named \"a.b\")");
       }
       name.push_back(text[++i]);
     } else if (c == '.') {
       if (name.empty()) {
         return Fail(ErrorCode::kInvalidArgument,
-                    shown + ": has an empty field name; separate names with single dots, "
-                            "e.g. \"user.id\"");
+                    shown +
+                        ": has an empty field name; separate names with single dots, "
+                        "e.g. \"user.id\"");
       }
       path.names_.push_back(std::move(name));
       name.clear();
@@ -326,8 +330,9 @@ Result<JsonPath> JsonPath::Parse(std::string_view text) {
   }
   if (name.empty()) {
     return Fail(ErrorCode::kInvalidArgument,
-                shown + ": has an empty field name; separate names with single dots, "
-                        "e.g. \"user.id\"");
+                shown +
+                    ": has an empty field name; separate names with single dots, "
+                    "e.g. \"user.id\"");
   }
   path.names_.push_back(std::move(name));
   return path;

@@ -354,6 +354,56 @@ TEST(ParseConfigTest, FileCompression) {
                 "unknown compression 'lz4' (known: none, gzip, zstd)"));
 }
 
+TEST(ParseConfigTest, CsvFormat) {
+  const std::string head =
+      "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n[pipeline.emitter]\ntype = \"file\"\n"
+      "directory = \"d\"\nformat = \"csv\"\n";
+  const EmitterConfig e =
+      ParseOk(head + "fields = [\"id\", \"user.name\", \"a\\\\.b\"]\n").pipelines[0].emitter;
+  EXPECT_EQ(e.format, FileFormat::kCsv);
+  EXPECT_EQ(e.fields, (std::vector<std::string>{"id", "user.name", "a\\.b"}));
+  EXPECT_EQ(e.delimiter, ',');
+  EXPECT_EQ(
+      ParseOk(head + "fields = [\"id\"]\ndelimiter = \"\\t\"\n").pipelines[0].emitter.delimiter,
+      '\t');
+  const std::string s3 =
+      "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n[pipeline.emitter]\ntype = \"s3\"\n"
+      "bucket = \"b-1\"\nformat = \"csv\"\nfields = [\"x\"]\ndelimiter = \"|\"\n";
+  EXPECT_EQ(ParseOk(s3).pipelines[0].emitter.delimiter, '|');
+}
+
+TEST(ParseConfigErrorTest, CsvFormatProblems) {
+  const std::string head =
+      "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n[pipeline.emitter]\ntype = \"file\"\n"
+      "directory = \"d\"\n";
+  EXPECT_EQ(ProblemsOf(head + "format = \"csv\"\n"),
+            One(4, "pipeline[0].emitter.fields",
+                "format = \"csv\" needs the columns to write: add fields = [\"id\", "
+                "\"user.name\"] (dotted paths into each JSON record)"));
+  EXPECT_EQ(ProblemsOf(head + "format = \"csv\"\nfields = []\n"),
+            One(8, "pipeline[0].emitter.fields",
+                "must name at least one field, e.g. [\"id\", \"user.name\"]"));
+  EXPECT_EQ(
+      ProblemsOf(head + "format = \"csv\"\nfields = [\"a\", 3]\n"),
+      One(8, "pipeline[0].emitter.fields", "expected field paths as strings, got an integer"));
+  EXPECT_EQ(ProblemsOf(head + "format = \"csv\"\nfields = [\"user..id\"]\n"),
+            One(8, "pipeline[0].emitter.fields",
+                "field path \"user..id\": has an empty field name; separate names with single "
+                "dots, e.g. \"user.id\""));
+  for (const char* bad : {"\"\"", "\",,\"", "\"\\\"\"", "\"\\n\"", "\"é\""}) {
+    SCOPED_TRACE(bad);
+    EXPECT_EQ(ProblemsOf(head + "format = \"csv\"\nfields = [\"a\"]\ndelimiter = " + bad + "\n"),
+              One(9, "pipeline[0].emitter.delimiter",
+                  "must be one ASCII character other than a double quote, CR or LF, e.g. "
+                  "\",\", \";\", \"|\" or \"\\t\""));
+  }
+  EXPECT_EQ(ProblemsOf(head + "fields = [\"a\"]\n"),
+            One(7, "pipeline[0].emitter.fields", "'fields' is only used with format = \"csv\""));
+  EXPECT_EQ(
+      ProblemsOf(head + "format = \"lines\"\ndelimiter = \";\"\n"),
+      One(8, "pipeline[0].emitter.delimiter", "'delimiter' is only used with format = \"csv\""));
+}
+
 TEST(ParseConfigTest, S3Emitter) {
   const std::string head =
       "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n[pipeline.emitter]\ntype = \"s3\"\n";
@@ -414,7 +464,7 @@ TEST(ParseConfigErrorTest, EmitterTypes) {
       One(6, "pipeline[0].emitter.directory", "'directory' is not used by emitter type 'stdout'"));
   EXPECT_EQ(ProblemsOf(head + "type = \"stdout\"\nformat = \"line\"\n"),
             One(6, "pipeline[0].emitter.format",
-                "unknown format 'line' (known: lines, raw, envelope); did you mean 'lines'?"));
+                "unknown format 'line' (known: lines, raw, envelope, csv); did you mean 'lines'?"));
 }
 
 TEST(ParseConfigErrorTest, TransformerAndFilterTypes) {

@@ -85,11 +85,28 @@ TEST(JsonFields, FirstOfDuplicateNamesCounts) {
 TEST(JsonFields, RefusesWhatIsNotAJsonObject) {
   std::vector<JsonField> out;
   const auto paths = Paths({"a"});
-  for (const char* bad :
-       {"", "   ", "not json", "[1,2]", "\"text\"", "42", "null", "{\"a\":1", "{\"a\":1} x",
-        "{\"a\":1}{}", "{\"a\":01}", "{\"a\":1.}", "{\"a\":-}", "{\"a\":tru}", "{\"a\":nul}",
-        "{\"a\":truex}", "{\"a\":\"\\x\"}", "{\"a\":[1,]}", "{\"a\" 1}", "{\"a\":1,}",
-        "{\"a\":\"\xff\"}", "{a:1}"}) {
+  for (const char* bad : {"",
+                          "   ",
+                          "not json",
+                          "[1,2]",
+                          "\"text\"",
+                          "42",
+                          "null",
+                          "{\"a\":1",
+                          "{\"a\":1} x",
+                          "{\"a\":1}{}",
+                          "{\"a\":01}",
+                          "{\"a\":1.}",
+                          "{\"a\":-}",
+                          "{\"a\":tru}",
+                          "{\"a\":nul}",
+                          "{\"a\":truex}",
+                          "{\"a\":\"\\x\"}",
+                          "{\"a\":[1,]}",
+                          "{\"a\" 1}",
+                          "{\"a\":1,}",
+                          "{\"a\":\"\xff\"}",
+                          "{a:1}"}) {
     auto s = util::ReadJsonFields(bad, paths, out);
     ASSERT_FALSE(s) << bad;
     EXPECT_EQ(s.error().code(), ErrorCode::kParse);
@@ -113,8 +130,9 @@ TEST(JsonFields, ValidateAcceptsEveryKindOfDocument) {
 
 TEST(Csv, WritesEachKindOfValue) {
   const auto columns = Paths({"s", "n", "b", "z", "missing", "o", "user.id"});
-  EXPECT_EQ(Row(R"({"s":"plain","n":-1.50,"b":true,"z":null,"o":[1,"x"],"user":{"id":7}})", columns),
-            "plain,-1.50,true,,,\"[1,\"\"x\"\"]\",7\n");
+  EXPECT_EQ(
+      Row(R"({"s":"plain","n":-1.50,"b":true,"z":null,"o":[1,"x"],"user":{"id":7}})", columns),
+      "plain,-1.50,true,,,\"[1,\"\"x\"\"]\",7\n");
 }
 
 TEST(Csv, QuotesOnlyWhatNeedsQuoting) {

@@ -121,6 +121,42 @@ TEST(FileEmitter, CompressedFilesReadBackWithTheirExtension) {
   }
 }
 
+TEST(FileEmitter, CsvRowsFromJsonRecords) {
+  TempDir dir;
+  Batch b = MakeBatch();
+  b.records[0].data = R"({"id":1,"user":{"name":"Ann, \"A\""},"n":null})";
+  b.records[1].data = R"({"id":2.50,"user":{"name":""}})";
+  b.records[2].data = R"({"id":3,"extra":[1]})";
+  auto csv = emitter::CsvColumns::Parse({"id", "user.name", "n"}, ',');
+  ASSERT_TRUE(csv);
+  for (Compression c : {Compression::kNone, Compression::kGzip}) {
+    emitter::FileEmitter e(dir.path(), FileFormat::kCsv, c, RetryPolicy(), *csv);
+    ASSERT_TRUE(e.Emit(b, {}));
+    const std::string path = e.PathFor(b);
+    EXPECT_TRUE(path.ends_with(c == Compression::kNone ? ".csv" : ".csv.gz")) << path;
+    auto plain = util::Decompress(*util::ReadFile(path), c);
+    ASSERT_TRUE(plain);
+    EXPECT_EQ(*plain, "1,\"Ann, \"\"A\"\"\",\n2.50,\"\",\n3,,\n");
+  }
+}
+
+TEST(FileEmitter, CsvRefusesABadRecordNamingIt) {
+  TempDir dir;
+  Batch b = MakeBatch();
+  b.records[0].data = R"({"id":1})";
+  b.records[1].data = "not json";
+  b.records[2].data = R"({"id":3})";
+  auto csv = emitter::CsvColumns::Parse({"id"}, ',');
+  ASSERT_TRUE(csv);
+  emitter::FileEmitter e(dir.path(), FileFormat::kCsv, Compression::kNone, RetryPolicy(), *csv);
+  auto s = e.Emit(b, {});
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code(), ErrorCode::kParse);
+  EXPECT_NE(s.error().message().find(b.records[1].sequence_number), std::string::npos)
+      << s.error().message();
+  EXPECT_FALSE(fs::exists(e.PathFor(b)));
+}
+
 TEST(Compression, RoundTripsAndRejectsDamage) {
   std::string text;
   for (int i = 0; i < 20000; ++i) text += "record " + std::to_string(i % 97) + "\n";

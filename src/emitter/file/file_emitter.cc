@@ -6,11 +6,12 @@
 namespace kc::emitter {
 
 FileEmitter::FileEmitter(std::string directory, FileFormat format, Compression compression,
-                         RetryPolicy retry)
+                         RetryPolicy retry, CsvColumns csv)
     : directory_(std::move(directory)),
       format_(format),
       compression_(compression),
       retry_(retry),
+      csv_(std::move(csv)),
       name_(*KeyTemplate::Parse("{stream}/{shard}/{yyyy}/{MM}/{dd}/{first}-{last}.{ext}")) {
   while (directory_.size() > 1 && directory_.ends_with('/')) directory_.pop_back();
 }
@@ -20,7 +21,7 @@ std::string FileEmitter::PathFor(const Batch& batch) const {
 }
 
 Status FileEmitter::Emit(const Batch& batch, std::stop_token stop) {
-  auto body = EncodeBatch(batch, format_, compression_);
+  auto body = EncodeBatch(batch, format_, compression_, csv_);
   if (!body) return Fail(body.error());
   const std::string path = PathFor(batch);
   return retry_.Run("write " + path, stop, [&] { return util::WriteFileAtomically(path, *body); });

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "core/retry.h"
+#include "emitter/format.h"
 #include "emitter/key_template.h"
 #include "kc/config.h"
 #include "kc/emitter.h"
@@ -21,8 +22,10 @@ namespace kc::emitter {
 
 class FileEmitter final : public Emitter {
  public:
+  // `csv`: the columns when `format` is kCsv.
   FileEmitter(std::string directory, FileFormat format,
-              Compression compression = Compression::kNone, RetryPolicy retry = RetryPolicy());
+              Compression compression = Compression::kNone, RetryPolicy retry = RetryPolicy(),
+              CsvColumns csv = {});
 
   Status Emit(const Batch& batch, std::stop_token stop) override;
   std::string Describe() const override;
@@ -35,6 +38,7 @@ class FileEmitter final : public Emitter {
   FileFormat format_;
   Compression compression_;
   RetryPolicy retry_;
+  CsvColumns csv_;
   KeyTemplate name_;
 };
 

@@ -18,6 +18,8 @@ const char* ContentType(FileFormat format) {
       return "application/octet-stream";
     case FileFormat::kEnvelope:
       return "application/x-ndjson";
+    case FileFormat::kCsv:
+      return "text/csv; charset=utf-8";
   }
   return "application/octet-stream";
 }
@@ -32,18 +34,22 @@ Result<std::unique_ptr<S3Emitter>> S3Emitter::Create(std::shared_ptr<aws::S3Clie
   if (!key->NamesTheRange()) {
     return Fail(ErrorCode::kConfig, "emitter key '" + text + "' must contain {first} and {last}");
   }
-  return std::unique_ptr<S3Emitter>(new S3Emitter(std::move(client), config, std::move(*key)));
+  auto csv = CsvColumns::Parse(config.fields, config.delimiter);
+  if (!csv) return Fail(csv.error());
+  return std::unique_ptr<S3Emitter>(
+      new S3Emitter(std::move(client), config, std::move(*key), std::move(*csv)));
 }
 
 S3Emitter::S3Emitter(std::shared_ptr<aws::S3Client> client, const EmitterConfig& config,
-                     KeyTemplate key)
+                     KeyTemplate key, CsvColumns csv)
     : client_(std::move(client)),
       abort_client_(
           client_->WithRetry(RetryPolicy(RetryOptions{.max_attempts = 3,
                                                       .base = std::chrono::milliseconds(100),
                                                       .cap = std::chrono::seconds(1)}))),
       config_(config),
-      key_(std::move(key)) {
+      key_(std::move(key)),
+      csv_(std::move(csv)) {
   // The original library joined prefix and date with a '/'.
   prefix_ = config_.prefix;
   if (!prefix_.empty() && !prefix_.ends_with('/')) prefix_ += '/';
@@ -64,7 +70,7 @@ std::string S3Emitter::KeyFor(const Batch& batch) const {
 }
 
 Status S3Emitter::Emit(const Batch& batch, std::stop_token stop) {
-  auto encoded = EncodeBatch(batch, config_.format, config_.compression);
+  auto encoded = EncodeBatch(batch, config_.format, config_.compression, csv_);
   if (!encoded) return Fail(encoded.error());
   std::string body = std::move(*encoded);
   const std::string key = KeyFor(batch);

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "aws/s3_client.h"
+#include "emitter/format.h"
 #include "emitter/key_template.h"
 #include "kc/config.h"
 #include "kc/emitter.h"
@@ -37,13 +38,15 @@ class S3Emitter final : public Emitter {
   std::string KeyFor(const Batch& batch) const;
 
  private:
-  S3Emitter(std::shared_ptr<aws::S3Client> client, const EmitterConfig& config, KeyTemplate key);
+  S3Emitter(std::shared_ptr<aws::S3Client> client, const EmitterConfig& config, KeyTemplate key,
+            CsvColumns csv);
   Status Multipart(const std::string& key, std::string_view body, std::stop_token stop);
 
   std::shared_ptr<aws::S3Client> client_;
   aws::S3Client abort_client_;  // the same client with a short retry budget
   EmitterConfig config_;
   KeyTemplate key_;
+  CsvColumns csv_;
   std::string prefix_;
   std::string ext_;
   aws::PutObjectOptions put_;

@@ -7,7 +7,7 @@ namespace kc::emitter {
 
 Status StdoutEmitter::Emit(const Batch& batch, std::stop_token) {
   std::string body;
-  AppendFormatted(body, batch, format_);
+  if (auto s = AppendFormatted(body, batch, format_, csv_); !s) return s;
   std::lock_guard lock(mu_);
   return util::WriteAll(fd_, body, "standard output");
 }

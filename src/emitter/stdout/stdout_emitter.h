@@ -6,7 +6,9 @@
 #pragma once
 
 #include <mutex>
+#include <utility>
 
+#include "emitter/format.h"
 #include "kc/config.h"
 #include "kc/emitter.h"
 
@@ -14,13 +16,16 @@ namespace kc::emitter {
 
 class StdoutEmitter final : public Emitter {
  public:
-  explicit StdoutEmitter(FileFormat format, int fd = 1) : format_(format), fd_(fd) {}
+  // `csv`: the columns when `format` is kCsv.
+  explicit StdoutEmitter(FileFormat format, int fd = 1, CsvColumns csv = {})
+      : format_(format), fd_(fd), csv_(std::move(csv)) {}
   Status Emit(const Batch& batch, std::stop_token stop) override;
   std::string Describe() const override;
 
  private:
   FileFormat format_;
   int fd_;
+  CsvColumns csv_;
   std::mutex mu_;
 };
 
