@@ -54,7 +54,7 @@ constexpr size_t kMaxStreamNameLength = 128;
 // Text the user wrote (keys, choices) is cut to this length in messages.
 constexpr size_t kMaxEchoLength = 64;
 
-constexpr std::array<std::string_view, 1> kTransformerTypes = {"string"};
+constexpr std::array<std::string_view, 2> kTransformerTypes = {"string", "json"};
 constexpr std::array<std::string_view, 1> kFilterTypes = {"all_pass"};
 constexpr std::array<std::string_view, 3> kEmitterTypes = {"file", "stdout", "s3"};
 // Emitters in the design that are not built yet: named so that users get
@@ -622,9 +622,17 @@ void ReadBuffer(TableReader reader, BufferConfig* buffer) {
   reader.ReportUnknownKeys();
 }
 
-// [pipeline.transformer] and [pipeline.filter]: a type from `known`.
+// [pipeline.transformer] and [pipeline.filter]: a type from `known`, given
+// as the table's `type` or, for a type without settings, as the key's value
+// (transformer = "json").
 void ReadComponent(TableReader& pipeline, std::string_view key, std::string_view what,
                    std::span<const std::string_view> known, std::string* type) {
+  if (const toml::node* node = pipeline.Get(key, Need::kOptional); node && node->is_string()) {
+    if (std::optional<std::string> value = pipeline.Choice(key, Need::kOptional, what, known)) {
+      *type = *value;
+    }
+    return;
+  }
   const toml::table* table = pipeline.Table(key, Need::kOptional);
   if (table == nullptr) return;
   TableReader reader = pipeline.Child(*table, key);

@@ -7,6 +7,7 @@
 #include "emitter/s3/s3_emitter.h"
 #include "emitter/stdout/stdout_emitter.h"
 #include "kc/builtins.h"
+#include "transform/json_transformer.h"
 
 namespace kc::core {
 
@@ -24,9 +25,11 @@ Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConf
   parts.checkpoints = std::move(checkpoints);
   if (pipeline.transformer == "string") {
     parts.transformer = std::make_shared<StringTransformer>();
+  } else if (pipeline.transformer == "json") {
+    parts.transformer = std::make_shared<transform::JsonTransformer>();
   } else {
     return Fail(ErrorCode::kConfig, "pipeline '" + pipeline.name + "': unknown transformer '" +
-                                        pipeline.transformer + "'; known: string");
+                                        pipeline.transformer + "'; known: string, json");
   }
   if (pipeline.filter == "all_pass") {
     parts.filter = std::make_shared<AllPassFilter>();

@@ -468,15 +468,28 @@ TEST(ParseConfigErrorTest, EmitterTypes) {
 }
 
 TEST(ParseConfigErrorTest, TransformerAndFilterTypes) {
-  EXPECT_EQ(
-      ProblemsOf(WithPipeline("[pipeline.transformer]\ntype = \"json\"\n"
-                              "[pipeline.filter]\ntype = \"allpass\"\nwhere = 1\n")),
-      (std::vector<Problem>{
-          {7, "pipeline[0].transformer.type", "unknown transformer type 'json' (known: string)"},
-          {9, "pipeline[0].filter.type",
-           "unknown filter type 'allpass' (known: all_pass); did you mean 'all_pass'?"},
-          {10, "pipeline[0].filter.where", "unknown key 'where' in [pipeline.filter]"},
-      }));
+  EXPECT_EQ(ProblemsOf(WithPipeline("[pipeline.transformer]\ntype = \"xml\"\n"
+                                    "[pipeline.filter]\ntype = \"allpass\"\nwhere = 1\n")),
+            (std::vector<Problem>{
+                {7, "pipeline[0].transformer.type",
+                 "unknown transformer type 'xml' (known: string, json)"},
+                {9, "pipeline[0].filter.type",
+                 "unknown filter type 'allpass' (known: all_pass); did you mean 'all_pass'?"},
+                {10, "pipeline[0].filter.where", "unknown key 'where' in [pipeline.filter]"},
+            }));
+}
+
+TEST(ParseConfigTest, TransformerAsTableOrAsString) {
+  const std::string head = "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n";
+  const std::string emitter = "[pipeline.emitter]\ntype = \"stdout\"\n";
+  EXPECT_EQ(ParseOk(head + "transformer = \"json\"\n" + emitter).pipelines[0].transformer, "json");
+  EXPECT_EQ(ParseOk(head + emitter + "[pipeline.transformer]\ntype = \"json\"\n")
+                .pipelines[0]
+                .transformer,
+            "json");
+  EXPECT_EQ(ProblemsOf(head + "transformer = \"jsn\"\n" + emitter),
+            One(4, "pipeline[0].transformer",
+                "unknown transformer type 'jsn' (known: string, json); did you mean 'json'?"));
 }
 
 TEST(ParseConfigErrorTest, CheckpointStores) {
