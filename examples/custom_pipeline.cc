@@ -33,7 +33,7 @@ class KeyedJsonTransformer final : public kc::Transformer {
 // looks at the body the transformer wrapped.
 class NoHeartbeats final : public kc::Filter {
  public:
-  bool Keep(const kc::Record& record) override {
+  kc::Result<bool> Keep(const kc::Record& record) override {
     return record.data.find(",\"body\":\"heartbeat") == std::string::npos;
   }
 };

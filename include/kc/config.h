@@ -76,6 +76,11 @@ struct PipelineConfig {
   StartAt start_at;
   std::string transformer = "string";
   std::string filter = "all_pass";
+  // filter "json_field": records whose field (a dotted path) equals one of
+  // the values are kept (equals) or dropped (not_equals).
+  std::string filter_field;
+  std::vector<std::string> filter_values;
+  bool filter_keeps_matches = true;
   BufferConfig buffer;
   EmitterConfig emitter;
   // GetRecords tuning. Kinesis allows 5 calls/s per shard, shared by all

@@ -6,19 +6,22 @@
 #pragma once
 
 #include "kc/record.h"
+#include "kc/status.h"
 
 namespace kc {
 
 class Filter {
  public:
   virtual ~Filter() = default;
-  virtual bool Keep(const Record& record) = 0;
+  // True to keep the record. An error marks a bad record (one the filter
+  // cannot judge): as for a Transformer error, the pipeline stops there.
+  virtual Result<bool> Keep(const Record& record) = 0;
 };
 
 // Keeps every record.
 class AllPassFilter final : public Filter {
  public:
-  bool Keep(const Record&) override { return true; }
+  Result<bool> Keep(const Record&) override { return true; }
 };
 
 }  // namespace kc

@@ -55,7 +55,7 @@ constexpr size_t kMaxStreamNameLength = 128;
 constexpr size_t kMaxEchoLength = 64;
 
 constexpr std::array<std::string_view, 2> kTransformerTypes = {"string", "json"};
-constexpr std::array<std::string_view, 1> kFilterTypes = {"all_pass"};
+constexpr std::array<std::string_view, 2> kFilterTypes = {"all_pass", "json_field"};
 constexpr std::array<std::string_view, 3> kEmitterTypes = {"file", "stdout", "s3"};
 // Emitters in the design that are not built yet: named so that users get
 // "not available yet" rather than "unknown".
@@ -622,14 +622,70 @@ void ReadBuffer(TableReader reader, BufferConfig* buffer) {
   reader.ReportUnknownKeys();
 }
 
+// [pipeline.filter] type = "json_field": field, and equals or not_equals.
+void ReadJsonFieldFilter(TableReader& reader, PipelineConfig* pipeline) {
+  if (std::optional<std::string> field = reader.String("field", Need::kRequired)) {
+    if (Result<util::JsonPath> path = util::JsonPath::Parse(*field); !path) {
+      reader.Report("field", path.error().message());
+    } else {
+      pipeline->filter_field = *field;
+    }
+  }
+  const toml::node* equals = reader.Get("equals", Need::kOptional);
+  const toml::node* not_equals = reader.Get("not_equals", Need::kOptional);
+  if ((equals == nullptr) == (not_equals == nullptr)) {
+    reader.Report(equals != nullptr ? "not_equals" : "equals",
+                  "filter type 'json_field' needs exactly one of equals = [...] (keep the "
+                  "records whose field has one of the values) and not_equals = [...] (drop "
+                  "them)");
+    return;
+  }
+  const std::string_view key = equals != nullptr ? "equals" : "not_equals";
+  pipeline->filter_keeps_matches = equals != nullptr;
+  const toml::node& node = equals != nullptr ? *equals : *not_equals;
+  const toml::array* array = node.as_array();
+  if (array == nullptr) {
+    reader.ReportWrongType(key, node, "an array of values, e.g. [\"click\", \"view\"]");
+    return;
+  }
+  if (array->empty()) {
+    reader.Report(key, "must list at least one value, e.g. [\"click\", \"view\"]");
+    return;
+  }
+  std::vector<std::string> values;
+  for (const toml::node& element : *array) {
+    if (const toml::value<std::string>* s = element.as_string()) {
+      values.push_back(s->get());
+    } else if (const toml::value<int64_t>* i = element.as_integer()) {
+      values.push_back(std::to_string(i->get()));
+    } else if (const toml::value<bool>* b = element.as_boolean()) {
+      values.push_back(b->get() ? "true" : "false");
+    } else {
+      reader.Report(key, "expected strings, integers or booleans, got " +
+                             std::string(TypeName(element.type())) +
+                             "; numbers are compared by their JSON text, so write other "
+                             "numbers as strings, e.g. \"1.5\"");
+      return;
+    }
+  }
+  pipeline->filter_values = std::move(values);
+}
+
 // [pipeline.transformer] and [pipeline.filter]: a type from `known`, given
 // as the table's `type` or, for a type without settings, as the key's value
 // (transformer = "json").
 void ReadComponent(TableReader& pipeline, std::string_view key, std::string_view what,
-                   std::span<const std::string_view> known, std::string* type) {
+                   std::span<const std::string_view> known, std::string* type,
+                   PipelineConfig* settings = nullptr) {
   if (const toml::node* node = pipeline.Get(key, Need::kOptional); node && node->is_string()) {
     if (std::optional<std::string> value = pipeline.Choice(key, Need::kOptional, what, known)) {
-      *type = *value;
+      if (*value == "json_field") {
+        pipeline.Report(key,
+                        "filter type 'json_field' needs settings: write a [pipeline.filter] "
+                        "table with type = \"json_field\", field and equals or not_equals");
+      } else {
+        *type = *value;
+      }
     }
     return;
   }
@@ -638,6 +694,7 @@ void ReadComponent(TableReader& pipeline, std::string_view key, std::string_view
   TableReader reader = pipeline.Child(*table, key);
   if (std::optional<std::string> value = reader.Choice("type", Need::kOptional, what, known)) {
     *type = *value;
+    if (*value == "json_field" && settings != nullptr) ReadJsonFieldFilter(reader, settings);
   }
   reader.ReportUnknownKeys();
 }
@@ -859,7 +916,7 @@ void ReadPipeline(TableReader reader, size_t index, std::map<std::string, NameUs
   }
   ReadComponent(reader, "transformer", "transformer type", kTransformerTypes,
                 &pipeline->transformer);
-  ReadComponent(reader, "filter", "filter type", kFilterTypes, &pipeline->filter);
+  ReadComponent(reader, "filter", "filter type", kFilterTypes, &pipeline->filter, pipeline);
   if (const toml::table* buffer = reader.Table("buffer", Need::kOptional)) {
     ReadBuffer(reader.Child(*buffer, "buffer"), &pipeline->buffer);
   }

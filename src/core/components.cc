@@ -7,6 +7,7 @@
 #include "emitter/s3/s3_emitter.h"
 #include "emitter/stdout/stdout_emitter.h"
 #include "kc/builtins.h"
+#include "transform/json_field_filter.h"
 #include "transform/json_transformer.h"
 
 namespace kc::core {
@@ -33,9 +34,16 @@ Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConf
   }
   if (pipeline.filter == "all_pass") {
     parts.filter = std::make_shared<AllPassFilter>();
+  } else if (pipeline.filter == "json_field") {
+    auto filter = transform::JsonFieldFilter::Create(
+        pipeline.filter_field, pipeline.filter_values,
+        pipeline.filter_keeps_matches ? transform::JsonFieldFilter::Mode::kKeepMatches
+                                      : transform::JsonFieldFilter::Mode::kDropMatches);
+    if (!filter) return Fail(filter.error().With("pipeline '" + pipeline.name + "'"));
+    parts.filter = std::move(*filter);
   } else {
     return Fail(ErrorCode::kConfig, "pipeline '" + pipeline.name + "': unknown filter '" +
-                                        pipeline.filter + "'; known: all_pass");
+                                        pipeline.filter + "'; known: all_pass, json_field");
   }
   const EmitterConfig& e = pipeline.emitter;
   auto csv = emitter::CsvColumns::Parse(e.fields, e.delimiter);

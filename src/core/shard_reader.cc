@@ -225,7 +225,14 @@ Result<ShardOutcome> ShardReader::Run(std::stop_token stop, std::stop_token abor
                                            Describe(pos) + ": " + t.error().message() +
                                            "; the pipeline stopped so that no record is skipped");
       }
-      bool keep = ctx_.parts->filter->Keep(rec);
+      auto kept = ctx_.parts->filter->Keep(rec);
+      if (!kept) {
+        return Fail(ErrorCode::kParse, "bad record in stream " + ctx_.config->stream + " shard " +
+                                           shard_.shard_id + " at sequence number " +
+                                           Describe(pos) + ": " + kept.error().message() +
+                                           "; the pipeline stopped so that no record is skipped");
+      }
+      const bool keep = *kept;
       if (!keep) ctx_.counters->records_filtered += 1;
       buffer_->Add(std::move(rec), keep, ctx_.clock->Now());
       last_read_ = pos;

@@ -468,15 +468,16 @@ TEST(ParseConfigErrorTest, EmitterTypes) {
 }
 
 TEST(ParseConfigErrorTest, TransformerAndFilterTypes) {
-  EXPECT_EQ(ProblemsOf(WithPipeline("[pipeline.transformer]\ntype = \"xml\"\n"
-                                    "[pipeline.filter]\ntype = \"allpass\"\nwhere = 1\n")),
-            (std::vector<Problem>{
-                {7, "pipeline[0].transformer.type",
-                 "unknown transformer type 'xml' (known: string, json)"},
-                {9, "pipeline[0].filter.type",
-                 "unknown filter type 'allpass' (known: all_pass); did you mean 'all_pass'?"},
-                {10, "pipeline[0].filter.where", "unknown key 'where' in [pipeline.filter]"},
-            }));
+  EXPECT_EQ(
+      ProblemsOf(WithPipeline("[pipeline.transformer]\ntype = \"xml\"\n"
+                              "[pipeline.filter]\ntype = \"allpass\"\nwhere = 1\n")),
+      (std::vector<Problem>{
+          {7, "pipeline[0].transformer.type",
+           "unknown transformer type 'xml' (known: string, json)"},
+          {9, "pipeline[0].filter.type",
+           "unknown filter type 'allpass' (known: all_pass, json_field); did you mean 'all_pass'?"},
+          {10, "pipeline[0].filter.where", "unknown key 'where' in [pipeline.filter]"},
+      }));
 }
 
 TEST(ParseConfigTest, TransformerAsTableOrAsString) {
@@ -490,6 +491,60 @@ TEST(ParseConfigTest, TransformerAsTableOrAsString) {
   EXPECT_EQ(ProblemsOf(head + "transformer = \"jsn\"\n" + emitter),
             One(4, "pipeline[0].transformer",
                 "unknown transformer type 'jsn' (known: string, json); did you mean 'json'?"));
+}
+
+TEST(ParseConfigTest, JsonFieldFilter) {
+  PipelineConfig p =
+      ParseOk(WithPipeline("[pipeline.filter]\ntype = \"json_field\"\nfield = \"event.type\"\n"
+                           "equals = [\"click\", 3, true]\n"))
+          .pipelines[0];
+  EXPECT_EQ(p.filter, "json_field");
+  EXPECT_EQ(p.filter_field, "event.type");
+  EXPECT_EQ(p.filter_values, (std::vector<std::string>{"click", "3", "true"}));
+  EXPECT_TRUE(p.filter_keeps_matches);
+  p = ParseOk(WithPipeline("[pipeline.filter]\ntype = \"json_field\"\nfield = \"t\"\n"
+                           "not_equals = [\"heartbeat\"]\n"))
+          .pipelines[0];
+  EXPECT_EQ(p.filter_values, (std::vector<std::string>{"heartbeat"}));
+  EXPECT_FALSE(p.filter_keeps_matches);
+}
+
+TEST(ParseConfigErrorTest, JsonFieldFilterProblems) {
+  const std::string table = "[pipeline.filter]\ntype = \"json_field\"\n";
+  const std::string need_one =
+      "filter type 'json_field' needs exactly one of equals = [...] (keep the records whose "
+      "field has one of the values) and not_equals = [...] (drop them)";
+  EXPECT_EQ(ProblemsOf(WithPipeline(table + "field = \"t\"\n")),
+            One(6, "pipeline[0].filter.equals", need_one));
+  EXPECT_EQ(
+      ProblemsOf(WithPipeline(table + "field = \"t\"\nequals = [\"a\"]\nnot_equals = [\"b\"]\n")),
+      One(10, "pipeline[0].filter.not_equals", need_one));
+  EXPECT_EQ(
+      ProblemsOf(WithPipeline(table + "equals = [\"a\"]\n")),
+      One(6, "pipeline[0].filter.field", "missing required key 'field' in [pipeline.filter]"));
+  EXPECT_EQ(ProblemsOf(WithPipeline(table + "field = \"a.\"\nequals = [\"a\"]\n")),
+            One(8, "pipeline[0].filter.field",
+                "field path \"a.\": has an empty field name; separate names with single dots, "
+                "e.g. \"user.id\""));
+  EXPECT_EQ(ProblemsOf(WithPipeline(table + "field = \"t\"\nequals = []\n")),
+            One(9, "pipeline[0].filter.equals",
+                "must list at least one value, e.g. [\"click\", \"view\"]"));
+  EXPECT_EQ(ProblemsOf(WithPipeline(table + "field = \"t\"\nequals = \"click\"\n")),
+            One(9, "pipeline[0].filter.equals",
+                "expected an array of values, e.g. [\"click\", \"view\"], got a string"));
+  EXPECT_EQ(ProblemsOf(WithPipeline(table + "field = \"t\"\nequals = [1.5]\n")),
+            One(9, "pipeline[0].filter.equals",
+                "expected strings, integers or booleans, got a floating-point number; numbers "
+                "are compared by their JSON text, so write other numbers as strings, e.g. "
+                "\"1.5\""));
+  // Settings of json_field belong to that type only.
+  EXPECT_EQ(ProblemsOf(WithPipeline("[pipeline.filter]\ntype = \"all_pass\"\nfield = \"t\"\n")),
+            One(8, "pipeline[0].filter.field", "unknown key 'field' in [pipeline.filter]"));
+  EXPECT_EQ(ProblemsOf("[[pipeline]]\nname = \"p\"\nstream = \"s\"\nfilter = \"json_field\"\n"
+                       "[pipeline.emitter]\ntype = \"stdout\"\n"),
+            One(4, "pipeline[0].filter",
+                "filter type 'json_field' needs settings: write a [pipeline.filter] table with "
+                "type = \"json_field\", field and equals or not_equals"));
 }
 
 TEST(ParseConfigErrorTest, CheckpointStores) {
