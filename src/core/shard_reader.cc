@@ -139,6 +139,35 @@ Status ShardReader::FlushBatch(std::stop_token abort) {
   return Save(abort);
 }
 
+Error ShardReader::StopAtBadRecord(const ShardPosition& pos, const Error& error,
+                                   std::stop_token abort) {
+  std::string delivered;
+  if (buffer_->Empty()) {
+    delivered = "the records before it were already emitted and checkpointed";
+  } else if (state_.pending.empty()) {
+    // The records before the bad one form a batch of their own; the next
+    // run starts right at the bad record, so it cuts no other batch.
+    if (auto s = FlushBatch(abort); !s) {
+      return s.error().With("bad record in stream " + ctx_.config->stream + " shard " +
+                            shard_.shard_id + " at sequence number " + Describe(pos) + " (" +
+                            error.message() + "); emitting the records before it failed");
+    }
+    delivered = "the records before it were emitted and checkpointed";
+  } else {
+    // Inside a batch recorded before a restart: emitting part of it would
+    // name a different batch, so it is left to be cut whole once the record
+    // is fixed, as after a stop.
+    buffer_->Take();
+    delivered = "the batch it belongs to was left unemitted, as recorded before the restart";
+  }
+  return Error(ErrorCode::kParse,
+               "bad record in stream " + ctx_.config->stream + " shard " + shard_.shard_id +
+                   " at sequence number " + Describe(pos) + ": " + error.message() + "; " +
+                   delivered +
+                   ", and the pipeline stopped so that no record is skipped: the "
+                   "next run stops at this record again");
+}
+
 bool ShardReader::PaceCall(std::stop_token stop) {
   auto now = ctx_.clock->Now();
   if (last_call_ && now - *last_call_ < kMinCallInterval) {
@@ -220,18 +249,10 @@ Result<ShardOutcome> ShardReader::Run(std::stop_token stop, std::stop_token abor
       }
       ctx_.counters->records_read += 1;
       if (auto t = ctx_.parts->transformer->Transform(rec); !t) {
-        return Fail(ErrorCode::kParse, "bad record in stream " + ctx_.config->stream + " shard " +
-                                           shard_.shard_id + " at sequence number " +
-                                           Describe(pos) + ": " + t.error().message() +
-                                           "; the pipeline stopped so that no record is skipped");
+        return Fail(StopAtBadRecord(pos, t.error(), abort));
       }
       auto kept = ctx_.parts->filter->Keep(rec);
-      if (!kept) {
-        return Fail(ErrorCode::kParse, "bad record in stream " + ctx_.config->stream + " shard " +
-                                           shard_.shard_id + " at sequence number " +
-                                           Describe(pos) + ": " + kept.error().message() +
-                                           "; the pipeline stopped so that no record is skipped");
-      }
+      if (!kept) return Fail(StopAtBadRecord(pos, kept.error(), abort));
       const bool keep = *kept;
       if (!keep) ctx_.counters->records_filtered += 1;
       buffer_->Add(std::move(rec), keep, ctx_.clock->Now());

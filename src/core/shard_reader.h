@@ -68,6 +68,11 @@ class ShardReader {
   // A shard that answers "no more iterators" must be closed; asks the
   // stream's shard list to be sure, so a bad answer never ends an open shard.
   Status ConfirmClosed(std::stop_token abort);
+  // A transformer or filter refused the record at `pos`: emits and
+  // checkpoints the records read before it when they make a batch of their
+  // own, and returns the error that stops the pipeline. Nothing from `pos`
+  // on is checkpointed.
+  Error StopAtBadRecord(const ShardPosition& pos, const Error& error, std::stop_token abort);
   // Paces GetRecords to the per-shard limit of five calls a second.
   bool PaceCall(std::stop_token stop);
 

@@ -9,6 +9,8 @@
 #include "core/pipeline_internal.h"
 #include "support/fake_clock.h"
 #include "support/fake_kinesis.h"
+#include "transform/json_field_filter.h"
+#include "transform/json_transformer.h"
 
 namespace kc {
 namespace {
@@ -85,6 +87,7 @@ class PipelineTest : public ::testing::Test {
     parts.emitter = emitter_;
     parts.checkpoints = store_;
     if (transformer_) parts.transformer = transformer_;
+    if (filter_) parts.filter = filter_;
     return core::MakePipeline(config_, parts, kinesis_->Client(kinesis_, &clock_), once, &clock_);
   }
 
@@ -103,6 +106,7 @@ class PipelineTest : public ::testing::Test {
   std::shared_ptr<MemoryStore> store_ = std::make_shared<MemoryStore>();
   std::shared_ptr<CollectingEmitter> emitter_ = std::make_shared<CollectingEmitter>();
   std::shared_ptr<Transformer> transformer_;
+  std::shared_ptr<Filter> filter_;
 };
 
 TEST_F(PipelineTest, OnceDeliversEveryRecordInOrderAndCheckpointsTheLast) {
@@ -350,6 +354,93 @@ TEST_F(PipelineTest, BadRecordStopsThePipelineNamingShardAndSequenceNumber) {
   ASSERT_TRUE(state.position);
   EXPECT_EQ(CompareSequenceNumbers(state.position->sequence_number, bad_seq),
             std::strong_ordering::less);
+}
+
+TEST_F(PipelineTest, BadRecordMidBatchDeliversTheRecordsBeforeItAndStopsThereAgain) {
+  kinesis_->AddShard("a");
+  std::vector<std::string> before;
+  std::string last_good;
+  for (int i = 0; i < 4; ++i) {
+    before.push_back("{\"n\":" + std::to_string(i) + "}");
+    last_good = kinesis_->Put("a", before.back());
+  }
+  const std::string bad_seq = kinesis_->Put("a", "{\"n\":");
+  kinesis_->Put("a", "{\"n\":5}");
+  transformer_ = std::make_shared<transform::JsonTransformer>();
+  config_.buffer.max_records = 100;  // the bad record comes in the middle of a batch
+
+  for (int run = 0; run < 2; ++run) {
+    SCOPED_TRACE(run);
+    auto s = Make(true)->Run({}, {});
+    ASSERT_FALSE(s);
+    EXPECT_EQ(s.error().code(), ErrorCode::kParse);
+    const std::string& m = s.error().message();
+    EXPECT_NE(m.find("pipeline t"), std::string::npos) << m;
+    EXPECT_NE(m.find("shard a at sequence number " + bad_seq + ": not valid JSON"),
+              std::string::npos)
+        << m;
+    // Every record before the bad one, once, in order; nothing after it.
+    EXPECT_EQ(emitter_->Data("a"), before);
+    auto state = store_->Get("a");
+    ASSERT_TRUE(state.position);
+    EXPECT_EQ(state.position->sequence_number, last_good);
+    EXPECT_TRUE(state.pending.empty());
+  }
+}
+
+TEST_F(PipelineTest, AFilterErrorIsABadRecordToo) {
+  kinesis_->AddShard("a");
+  kinesis_->Put("a", R"({"type":"click","n":1})");
+  kinesis_->Put("a", R"({"type":"view","n":2})");
+  const std::string dropped_seq = kinesis_->Put("a", R"({"type":"view","n":3})");
+  const std::string bad_seq = kinesis_->Put("a", R"(["click"])");
+  kinesis_->Put("a", R"({"type":"click","n":5})");
+  auto filter = transform::JsonFieldFilter::Create("type", {"click"},
+                                                   transform::JsonFieldFilter::Mode::kKeepMatches);
+  ASSERT_TRUE(filter);
+  filter_ = std::move(*filter);
+  auto s = Make(true)->Run({}, {});
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message().find("shard a at sequence number " + bad_seq +
+                                     ": filter on field \"type\": not a JSON object"),
+            std::string::npos)
+      << s.error().message();
+  EXPECT_EQ(emitter_->Data("a"), (std::vector<std::string>{R"({"type":"click","n":1})"}));
+  // The checkpoint covers the dropped records before the bad one, not the bad one.
+  auto state = store_->Get("a");
+  ASSERT_TRUE(state.position);
+  EXPECT_EQ(state.position->sequence_number, dropped_seq);
+}
+
+TEST_F(PipelineTest, BadRecordInsideABatchRecordedBeforeARestartLeavesThatBatchWhole) {
+  kinesis_->AddShard("a");
+  PutMany("a", 2, "ok");
+  const std::string bad_seq = kinesis_->Put("a", "BAD");
+  PutMany("a", 2, "after");
+  // First run: the batch of all five is cut and recorded, but the sink fails.
+  emitter_->fail = [](const Batch&) { return true; };
+  ASSERT_FALSE(Make(true)->Run({}, {}));
+  ASSERT_EQ(store_->Get("a").pending.size(), 1u);
+  const BatchRange recorded = store_->Get("a").pending.front();
+  // Second run: the record in the middle is now refused.
+  emitter_->fail = nullptr;
+  struct Strict : Transformer {
+    Status Transform(Record& r) override {
+      if (r.data == "BAD") return Fail(ErrorCode::kParse, "not valid");
+      return Ok();
+    }
+  };
+  transformer_ = std::make_shared<Strict>();
+  auto s = Make(true)->Run({}, {});
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message().find(bad_seq), std::string::npos);
+  // Emitting the two records before it would name another batch than the
+  // recorded one: nothing is emitted and the record stays pending.
+  EXPECT_TRUE(emitter_->batches.empty());
+  auto state = store_->Get("a");
+  EXPECT_FALSE(state.position);
+  ASSERT_EQ(state.pending.size(), 1u);
+  EXPECT_EQ(state.pending.front(), recorded);
 }
 
 TEST_F(PipelineTest, StopEmitsAndCheckpointsWhatWasReadAndTheRestComesNextTime) {
