@@ -26,11 +26,15 @@ struct AwsConfig {
 };
 
 struct CheckpointConfig {
-  // Only "file" is available now; "redis", "dynamodb" and "postgres" are
-  // planned and rejected by ParseConfig as "not available yet".
+  // "file" or "postgres"; "redis" and "dynamodb" are planned and rejected by
+  // ParseConfig as "not available yet".
   std::string store = "file";
   std::string path = "state/checkpoints";
   std::string app = "kinesis-connect";
+  // postgres: a libpq connection string (URL or key=value pairs; the
+  // password there or in PGPASSWORD) and the table, created if missing.
+  std::string postgres_url;
+  std::string postgres_table = "kc_checkpoints";
 };
 
 struct StartAt {

@@ -31,6 +31,7 @@
 #include "config/units.h"
 #include "emitter/key_template.h"
 #include "kc/config.h"
+#include "pg/connection.h"
 
 namespace kc {
 namespace {
@@ -67,9 +68,8 @@ constexpr uint64_t kMinPartSize = 5ull << 20;
 constexpr uint64_t kMaxPartSize = 5ull << 30;
 constexpr std::array<std::string_view, 3> kFileFormats = {"lines", "raw", "envelope"};
 constexpr std::array<std::string_view, 3> kCompressions = {"none", "gzip", "zstd"};
-constexpr std::array<std::string_view, 1> kCheckpointStores = {"file"};
-constexpr std::array<std::string_view, 3> kPlannedCheckpointStores = {"redis", "dynamodb",
-                                                                      "postgres"};
+constexpr std::array<std::string_view, 2> kCheckpointStores = {"file", "postgres"};
+constexpr std::array<std::string_view, 2> kPlannedCheckpointStores = {"redis", "dynamodb"};
 constexpr std::array<std::string_view, 4> kEndpointServices = {"kinesis", "s3", "dynamodb", "sts"};
 constexpr std::array<std::string_view, 2> kStartAtWords = {"trim_horizon", "latest"};
 
@@ -453,21 +453,50 @@ void ReadAws(TableReader reader, AwsConfig* aws) {
   reader.ReportUnknownKeys();
 }
 
+// A libpq connection string; the message never repeats it (it may hold a password).
+std::optional<std::string> ReadConninfo(TableReader& reader, std::string_view key) {
+  std::optional<std::string> url = reader.String(key, Need::kRequired);
+  if (!url) return std::nullopt;
+  if (std::optional<std::string> problem = pg::ConninfoProblem(*url)) {
+    reader.Report(key, *problem);
+    return std::nullopt;
+  }
+  return url;
+}
+
+std::optional<std::string> ReadSqlName(TableReader& reader, std::string_view key, Need need,
+                                       bool table) {
+  std::optional<std::string> name = reader.String(key, need);
+  if (!name) return std::nullopt;
+  if (std::optional<std::string> problem = pg::IdentifierProblem(*name, table)) {
+    reader.Report(key, *problem);
+    return std::nullopt;
+  }
+  return name;
+}
+
+void ReadPostgresCheckpoint(TableReader& reader, CheckpointConfig* checkpoint) {
+  if (auto url = ReadConninfo(reader, "url")) checkpoint->postgres_url = *url;
+  if (auto table = ReadSqlName(reader, "table", Need::kOptional, true)) {
+    checkpoint->postgres_table = *table;
+  }
+}
+
 void ReadCheckpoint(TableReader reader, CheckpointConfig* checkpoint) {
   if (std::optional<std::string> store = reader.String("store", Need::kOptional)) {
     if (Contains(kCheckpointStores, *store)) {
       checkpoint->store = *store;
     } else if (Contains(kPlannedCheckpointStores, *store)) {
-      reader.Report("store", "checkpoint store '" + *store +
-                                 "' is not available yet; the only store available now is "
-                                 "'file'");
+      reader.Report("store", "checkpoint store '" + *store + "' is not available yet (available: " +
+                                 Join(kCheckpointStores) + ")");
     } else {
       reader.Report("store",
                     UnknownChoice("checkpoint store", *store, kCheckpointStores,
-                                  "file; redis, dynamodb and postgres are planned, not available "
-                                  "yet"));
+                                  Join(kCheckpointStores) +
+                                      "; redis and dynamodb are planned, not available yet"));
     }
   }
+  if (checkpoint->store == "postgres") ReadPostgresCheckpoint(reader, checkpoint);
   if (std::optional<std::string> path = reader.NonEmptyString("path", Need::kOptional)) {
     checkpoint->path = *path;
   }

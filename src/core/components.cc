@@ -2,6 +2,7 @@
 
 #include "aws/aws_context.h"
 #include "aws/s3_client.h"
+#include "checkpoint/postgres/postgres_checkpoint_store.h"
 #include "emitter/s3/s3_emitter.h"
 #include "kc/builtins.h"
 
@@ -11,8 +12,12 @@ Result<std::shared_ptr<CheckpointStore>> MakeCheckpointStore(const CheckpointCon
   if (config.store == "file") {
     return MakeFileCheckpointStore(config.path, config.app);
   }
-  return Fail(ErrorCode::kConfig,
-              "checkpoint.store: unknown store '" + config.store + "'; this build knows: file");
+  if (config.store == "postgres") {
+    return std::make_shared<checkpoint::PostgresCheckpointStore>(config.postgres_url,
+                                                                 config.postgres_table, config.app);
+  }
+  return Fail(ErrorCode::kConfig, "checkpoint.store: unknown store '" + config.store +
+                                      "'; this build knows: file, postgres");
 }
 
 Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConfig& pipeline,

@@ -221,7 +221,13 @@ Status Connection::Connect() {
   if (host != nullptr && db != nullptr) {
     server_ = std::string(host) + ":" + (port != nullptr && *port ? port : "5432") + "/" + db;
   }
-  if (PQstatus(conn_) == CONNECTION_OK) return Ok();
+  if (PQstatus(conn_) == CONNECTION_OK) {
+    // Notices ("relation ... already exists, skipping") are not errors and
+    // would otherwise go to stderr.
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
+    return Ok();
+  }
   const std::string message = Scrub(OneLine(PQerrorMessage(conn_)));
   PQfinish(conn_);
   conn_ = nullptr;

@@ -429,14 +429,45 @@ TEST(ParseConfigErrorTest, TransformerAndFilterTypes) {
       }));
 }
 
+TEST(ParseConfigTest, PostgresCheckpointStore) {
+  auto config = ParseConfig(WithPipeline("[checkpoint]\nstore = \"postgres\"\n"
+                                         "url = \"postgresql://loader:pw@db:5432/events\"\n"
+                                         "table = \"state.checkpoints\"\n"),
+                            "test.toml");
+  ASSERT_TRUE(config.has_value());
+  EXPECT_EQ(config->checkpoint.store, "postgres");
+  EXPECT_EQ(config->checkpoint.postgres_url, "postgresql://loader:pw@db:5432/events");
+  EXPECT_EQ(config->checkpoint.postgres_table, "state.checkpoints");
+  auto defaults = ParseConfig(
+      WithPipeline("[checkpoint]\nstore = \"postgres\"\nurl = \"host=db dbname=events\"\n"),
+      "test.toml");
+  ASSERT_TRUE(defaults.has_value());
+  EXPECT_EQ(defaults->checkpoint.postgres_table, "kc_checkpoints");
+}
+
+TEST(ParseConfigErrorTest, PostgresCheckpointStoreProblems) {
+  EXPECT_EQ(ProblemsOf(WithPipeline("[checkpoint]\nstore = \"postgres\"\n")),
+            One(6, "checkpoint.url", "missing required key 'url' in [checkpoint]"));
+  const auto problems = ProblemsOf(
+      WithPipeline("[checkpoint]\nstore = \"postgres\"\nurl = \"host=db password='top-secret\"\n"
+                   "table = \"drop table x;\"\n"));
+  ASSERT_EQ(problems.size(), 2u);
+  const auto& [url_line, url_key, url_message] = problems[0];
+  EXPECT_EQ(url_line, 8);
+  EXPECT_EQ(url_key, "checkpoint.url");
+  EXPECT_NE(url_message.find("postgresql://user@host:5432/db"), std::string::npos) << url_message;
+  EXPECT_EQ(url_message.find("top-secret"), std::string::npos) << url_message;
+  EXPECT_EQ(std::get<1>(problems[1]), "checkpoint.table");
+  EXPECT_NE(std::get<2>(problems[1]).find("letters, digits and '_'"), std::string::npos);
+}
+
 TEST(ParseConfigErrorTest, CheckpointStores) {
   EXPECT_EQ(ProblemsOf(WithPipeline("[checkpoint]\nstore = \"redis\"\n")),
             One(7, "checkpoint.store",
-                "checkpoint store 'redis' is not available yet; the only store "
-                "available now is 'file'"));
+                "checkpoint store 'redis' is not available yet (available: file, postgres)"));
   EXPECT_EQ(ProblemsOf(WithPipeline("[checkpoint]\nstore = \"fil\"\n")),
             One(7, "checkpoint.store",
-                "unknown checkpoint store 'fil' (known: file; redis, dynamodb and postgres are "
+                "unknown checkpoint store 'fil' (known: file, postgres; redis and dynamodb are "
                 "planned, not available yet); did you mean 'file'?"));
   EXPECT_EQ(ProblemsOf(WithPipeline("[checkpoint]\napp = \"a:b\"\npath = \"\"\n")),
             (std::vector<Problem>{
@@ -633,9 +664,7 @@ type = "kafka"
 )toml"),
       (std::vector<Problem>{
           {3, "aws.verify_tls", "expected a boolean (true or false), got an integer"},
-          {6, "checkpoint.store",
-           "checkpoint store 'postgres' is not available yet; the only store available now "
-           "is 'file'"},
+          {5, "checkpoint.url", "missing required key 'url' in [checkpoint]"},
           {11, "pipeline[0].poll_interval",
            "must be at least 200ms: Kinesis allows 5 GetRecords calls per second per shard"},
           {13, "pipeline[0].buffer.max_recrods",
