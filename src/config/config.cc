@@ -56,11 +56,11 @@ constexpr size_t kMaxEchoLength = 64;
 
 constexpr std::array<std::string_view, 1> kTransformerTypes = {"string"};
 constexpr std::array<std::string_view, 1> kFilterTypes = {"all_pass"};
-constexpr std::array<std::string_view, 3> kEmitterTypes = {"file", "stdout", "s3"};
+constexpr std::array<std::string_view, 4> kEmitterTypes = {"file", "stdout", "s3", "postgres"};
 // Emitters in the design that are not built yet: named so that users get
 // "not available yet" rather than "unknown".
-constexpr std::array<std::string_view, 5> kPlannedEmitterTypes = {
-    "s3_manifest", "redshift", "postgres", "dynamodb", "kinesis"};
+constexpr std::array<std::string_view, 4> kPlannedEmitterTypes = {"s3_manifest", "redshift",
+                                                                  "dynamodb", "kinesis"};
 constexpr std::array<std::string_view, 2> kServerSideEncryptions = {"AES256", "aws:kms"};
 // S3's limits: parts of at least 5 MiB (but the last), objects of at most 5 TiB
 // in at most 10,000 parts; a part is held in memory, so at most 5 GiB.
@@ -757,6 +757,13 @@ void ReadEmitter(TableReader reader, EmitterConfig* emitter) {
   } else if (*type == "s3") {
     emitter->type = *type;
     ReadS3Emitter(reader, emitter);
+  } else if (*type == "postgres") {
+    emitter->type = *type;
+    if (auto url = ReadConninfo(reader, "url")) emitter->url = *url;
+    if (auto table = ReadSqlName(reader, "table", Need::kRequired, true)) emitter->table = *table;
+    if (auto column = ReadSqlName(reader, "column", Need::kRequired, false)) {
+      emitter->column = *column;
+    }
   } else if (Contains(kPlannedEmitterTypes, *type)) {
     reader.Report("type", "emitter type '" + *type +
                               "' is not available yet (available: " + Join(kEmitterTypes) + ")");

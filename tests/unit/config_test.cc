@@ -402,13 +402,15 @@ TEST(ParseConfigErrorTest, S3EmitterProblems) {
 
 TEST(ParseConfigErrorTest, EmitterTypes) {
   const std::string head = "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n[pipeline.emitter]\n";
-  EXPECT_EQ(ProblemsOf(head + "type = \"fiel\"\ndirectory = \"d\"\n"),
-            One(5, "pipeline[0].emitter.type",
-                "unknown emitter type 'fiel' (known: file, stdout, s3); did you mean 'file'?"));
+  EXPECT_EQ(
+      ProblemsOf(head + "type = \"fiel\"\ndirectory = \"d\"\n"),
+      One(5, "pipeline[0].emitter.type",
+          "unknown emitter type 'fiel' (known: file, stdout, s3, postgres); did you mean 'file'?"));
   // Keys of a type that does not exist are not judged.
-  EXPECT_EQ(ProblemsOf(head + "type = \"redshift\"\nbucket = \"b\"\n"),
-            One(5, "pipeline[0].emitter.type",
-                "emitter type 'redshift' is not available yet (available: file, stdout, s3)"));
+  EXPECT_EQ(
+      ProblemsOf(head + "type = \"redshift\"\nbucket = \"b\"\n"),
+      One(5, "pipeline[0].emitter.type",
+          "emitter type 'redshift' is not available yet (available: file, stdout, s3, postgres)"));
   EXPECT_EQ(
       ProblemsOf(head + "type = \"stdout\"\ndirectory = \"d\"\n"),
       One(6, "pipeline[0].emitter.directory", "'directory' is not used by emitter type 'stdout'"));
@@ -443,6 +445,43 @@ TEST(ParseConfigTest, PostgresCheckpointStore) {
       "test.toml");
   ASSERT_TRUE(defaults.has_value());
   EXPECT_EQ(defaults->checkpoint.postgres_table, "kc_checkpoints");
+}
+
+TEST(ParseConfigTest, PostgresEmitter) {
+  Config c = ParseOk(R"toml([[pipeline]]
+name = "p"
+stream = "s"
+[pipeline.emitter]
+type = "postgres"
+url = "postgresql://loader@db/events"
+table = "raw.events"
+column = "payload"
+)toml");
+  ASSERT_EQ(c.pipelines.size(), 1u);
+  EXPECT_EQ(c.pipelines[0].emitter.type, "postgres");
+  EXPECT_EQ(c.pipelines[0].emitter.url, "postgresql://loader@db/events");
+  EXPECT_EQ(c.pipelines[0].emitter.table, "raw.events");
+  EXPECT_EQ(c.pipelines[0].emitter.column, "payload");
+}
+
+TEST(ParseConfigErrorTest, PostgresEmitterProblems) {
+  EXPECT_EQ(
+      ProblemsOf(R"toml([[pipeline]]
+name = "p"
+stream = "s"
+[pipeline.emitter]
+type = "postgres"
+column = "a.b"
+directory = "x"
+)toml"),
+      (std::vector<Problem>{
+          {4, "pipeline[0].emitter.url", "missing required key 'url' in [pipeline.emitter]"},
+          {4, "pipeline[0].emitter.table", "missing required key 'table' in [pipeline.emitter]"},
+          {6, "pipeline[0].emitter.column",
+           "must be a column name: letters, digits and '_', not starting with a digit, at "
+           "most 63 characters"},
+          {7, "pipeline[0].emitter.directory", "unknown key 'directory' in [pipeline.emitter]"},
+      }));
 }
 
 TEST(ParseConfigErrorTest, PostgresCheckpointStoreProblems) {
@@ -678,7 +717,7 @@ type = "kafka"
           {18, "pipeline[1].stream", "missing required key 'stream' in [[pipeline]]"},
           {19, "pipeline[1].name", "pipeline name 'first' is already used by pipeline[0] (line 8)"},
           {21, "pipeline[1].emitter.type",
-           "unknown emitter type 'kafka' (known: file, stdout, s3)"},
+           "unknown emitter type 'kafka' (known: file, stdout, s3, postgres)"},
       }));
 }
 
