@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -111,6 +112,25 @@ class OwnServer : public ::testing::Environment {
   std::string port_;
 };
 
+// A table of this run's own on the shared server (so that a state saved by
+// an earlier run is never mistaken for this one's), dropped at exit.
+const std::string& SharedTable() {
+  static const std::string table = [] {
+    std::string name = "kc_conformance_" + std::to_string(::getpid()) + "_" +
+                       std::to_string(std::random_device{}() % 1'000'000);
+    struct Drop : ::testing::Environment {
+      explicit Drop(std::string t) : table(std::move(t)) {}
+      void TearDown() override {
+        (void)pg::Connection(Env("KC_POSTGRES_URL")).Exec("DROP TABLE IF EXISTS " + table);
+      }
+      std::string table;
+    };
+    ::testing::AddGlobalTestEnvironment(new Drop(name));
+    return name;
+  }();
+  return table;
+}
+
 std::vector<StoreFactory> Factories() {
   std::vector<StoreFactory> out;
   if (!Env("KC_POSTGRES_URL").empty()) {
@@ -119,7 +139,7 @@ std::vector<StoreFactory> Factories() {
                                    [] {
                                      return std::unique_ptr<CheckpointStore>(
                                          std::make_unique<checkpoint::PostgresCheckpointStore>(
-                                             Env("KC_POSTGRES_URL"), "kc_conformance", "app"));
+                                             Env("KC_POSTGRES_URL"), SharedTable(), "app"));
                                    },
                                .stop_server = {},
                                .start_server = {},

@@ -44,6 +44,9 @@ class PostgresCheckpointStore final : public CheckpointStore {
   Status SaveOn(pg::Connection& conn, const ShardKey& key, const ShardCheckpoint& state);
 
   const std::string& url() const { return url_; }
+  // The store's connections, for an emitter on the same database: a shard
+  // then holds one connection at a time for both.
+  pg::Pool& pool() { return pool_; }
 
  private:
   Status EnsureTable(pg::Connection& conn);

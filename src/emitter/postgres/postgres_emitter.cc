@@ -12,7 +12,8 @@ PostgresEmitter::PostgresEmitter(const EmitterConfig& config,
     : config_(config),
       store_(std::move(store)),
       retry_(retry),
-      pool_(config.url),
+      own_pool_(config.url),
+      pool_(store_ ? &store_->pool() : &own_pool_),
       copy_sql_("COPY " + pg::QuoteIdentifier(config.table) + " (" +
                 pg::QuoteIdentifier(config.column) + ") FROM STDIN") {}
 
@@ -62,7 +63,7 @@ Result<std::string> PostgresEmitter::CopyText(const Batch& batch) {
 
 Status PostgresEmitter::Attempt(const std::string& rows, const Batch& batch, const ShardKey* key,
                                 const ShardCheckpoint* after) {
-  auto conn = pool_.Acquire();
+  auto conn = pool_->Acquire();
   auto tx = pg::Transaction::Begin(*conn);
   if (!tx) return Fail(tx.error());
   if (key != nullptr) {
@@ -100,7 +101,7 @@ Status PostgresEmitter::EmitAndCheckpoint(const Batch& batch, const ShardKey& ke
 
 std::string PostgresEmitter::Describe() const {
   return "rows of table " + config_.table + " (column " + config_.column + ") at " +
-         pool_.redacted() +
+         pool_->redacted() +
          (store_ ? ", exactly once (checkpoints commit with the rows)"
                  : ", at least once (the checkpoint store is not this database)");
 }

@@ -19,7 +19,7 @@
 // rolls back.
 //
 // Thread-safety: Emit may be called concurrently for different shards (a
-// pool of connections).
+// pool of connections, the store's when they share the database).
 #pragma once
 
 #include <memory>
@@ -60,7 +60,8 @@ class PostgresEmitter final : public Emitter {
   EmitterConfig config_;
   std::shared_ptr<checkpoint::PostgresCheckpointStore> store_;
   RetryPolicy retry_;
-  pg::Pool pool_;
+  pg::Pool own_pool_;
+  pg::Pool* pool_;  // the store's when they share a database, else own_pool_
   std::string copy_sql_;
 };
 
