@@ -353,7 +353,7 @@ Status Connection::Commit() {
   // The server ends the transaction whatever COMMIT answers.
   in_transaction_ = false;
   if (r == nullptr || PQresultStatus(r) != PGRES_COMMAND_OK) {
-    return Fail(ResultError(r, "COMMIT failed; the transaction's outcome is unknown"));
+    return Fail(ResultError(r, "COMMIT failed"));
   }
   if (std::string_view(PQcmdStatus(r)) == "ROLLBACK") {
     return Fail(ErrorCode::kInternal, "PostgreSQL at " + server_ +

@@ -7,6 +7,8 @@ exactly once, in per-shard order, however often the process is killed.
 Environment: KC_POSTGRES_URL (set by scripts/test), besides harness.py's.
 """
 
+import csv
+import io
 import os
 import random
 import subprocess
@@ -97,8 +99,6 @@ class PostgresPipelineTest(unittest.TestCase):
              f"COPY (SELECT data FROM {self.table} ORDER BY id) TO STDOUT WITH (FORMAT csv)"],
             capture_output=True, timeout=60)
         self.assertEqual(out.returncode, 0, out.stderr)
-        import csv
-        import io
         return [r[0] for r in csv.reader(io.StringIO(out.stdout.decode(), newline=""))]
 
     def count(self):
@@ -150,6 +150,22 @@ class PostgresPipelineTest(unittest.TestCase):
         for line in states:
             pipeline, _, pending = line.split("|")
             self.assertEqual((pipeline, pending), ("files", "[]"))
+
+    def test_with_another_store_every_record_lands_and_the_log_says_at_least_once(self):
+        harness.create_stream(self.stream, 2)
+        producer = Producer(self.stream)
+        producer.put(text_records(300, self.rng, "file-store"))
+        c = Connector(
+            self.workdir, self.stream, buffer_records=40,
+            emitter=f'type = "postgres"\nurl = "{url_with_password()}"\n'
+                    f'table = "{self.table}"\ncolumn = "data"',
+        )
+        self.assertEqual(c.run_once(), 0, c.log_text())
+        self.assertExactlyOnceInShardOrder(producer)
+        self.assertIn("at least once", c.log_text())
+        producer.put(text_records(50, self.rng, "second"))
+        self.assertEqual(c.run_once(), 0, c.log_text())
+        self.assertExactlyOnceInShardOrder(producer)
 
     def test_a_record_that_is_not_text_stops_the_pipeline_naming_it(self):
         harness.create_stream(self.stream, 1)
