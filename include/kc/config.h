@@ -26,11 +26,15 @@ struct AwsConfig {
 };
 
 struct CheckpointConfig {
-  // Only "file" is available now; "redis", "dynamodb" and "postgres" are
-  // planned and rejected by ParseConfig as "not available yet".
+  // "file" or "postgres"; "redis" and "dynamodb" are planned and rejected by
+  // ParseConfig as "not available yet".
   std::string store = "file";
   std::string path = "state/checkpoints";
   std::string app = "kinesis-connect";
+  // postgres: a libpq connection string (URL or key=value pairs; the
+  // password there or in PGPASSWORD) and the table, created if missing.
+  std::string postgres_url;
+  std::string postgres_table = "kc_checkpoints";
 };
 
 struct StartAt {
@@ -49,7 +53,7 @@ enum class FileFormat { kLines, kRaw, kEnvelope, kCsv };
 enum class Compression { kNone, kGzip, kZstd };
 
 struct EmitterConfig {
-  std::string type;  // "file" | "stdout" | "s3"
+  std::string type;  // "file" | "stdout" | "s3" | "postgres"
   // file, stdout, s3
   FileFormat format = FileFormat::kLines;
   Compression compression = Compression::kNone;  // file, s3: "none" | "gzip" | "zstd"
@@ -68,6 +72,11 @@ struct EmitterConfig {
   uint64_t part_size = 8ull << 20;     // multipart upload above this size
   std::string server_side_encryption;  // "" | "AES256" | "aws:kms"
   std::string kms_key_id;              // with "aws:kms"
+  // postgres: rows of `table` in the database at `url` (a libpq connection
+  // string), each record's data as text in `column`.
+  std::string url;
+  std::string table;
+  std::string column;
 };
 
 struct PipelineConfig {

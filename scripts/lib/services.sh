@@ -16,6 +16,17 @@
 #                                export KC_S3_ENDPOINT and, unless set,
 #                                KC_S3_ACCESS_KEY_ID=S3RVER (the only key id
 #                                s3rver knows). Same rule about $(...).
+#   kc_start_postgres DIR [PORT] start a PostgreSQL server of its own (data in
+#                                DIR/postgres-data, kept across restarts;
+#                                socket in DIR/postgres-run; log in
+#                                DIR/postgres.log, pid in DIR/postgres.pid),
+#                                trusting every login from 127.0.0.1, and
+#                                export KC_POSTGRES_URL
+#                                (postgresql://postgres@127.0.0.1:PORT/postgres).
+#                                As root the server runs as user postgres, so
+#                                DIR must be reachable by that user (a mktemp
+#                                -d directory is: it is opened for search).
+#                                Same rule about $(...).
 #   kc_stop_services DIR         stop every service started with DIR
 #   kc_aws SERVICE ARGS...       the AWS CLI with test credentials, pointed at
 #                                the stand-in for SERVICE, e.g.
@@ -192,6 +203,142 @@ kc_start_s3rver() {
   echo "$KC_S3_ENDPOINT" >"$dir/s3rver.endpoint"
   echo "kc_start_s3rver: $KC_S3_ENDPOINT (pid $_kc_service_pid, buckets: ${*:-none}) up in" \
     "$(($(_kc_now_ms) - _kc_service_started)) ms" >&2
+}
+
+# The directory of PostgreSQL's server programs (initdb, pg_ctl): pg_config's
+# when it has them, else the newest /usr/lib/postgresql/*/bin.
+_kc_postgres_bindir() {
+  local dir
+  if command -v pg_config >/dev/null 2>&1; then
+    dir=$(pg_config --bindir 2>/dev/null) || dir=
+    if [[ -n $dir && -x $dir/initdb && -x $dir/pg_ctl ]]; then
+      echo "$dir"
+      return 0
+    fi
+  fi
+  while read -r dir; do
+    if [[ -x $dir/initdb && -x $dir/pg_ctl ]]; then
+      echo "$dir"
+      return 0
+    fi
+  done < <(compgen -G '/usr/lib/postgresql/*/bin' | sort -t/ -k4,4nr)
+  echo "kc_start_postgres: initdb and pg_ctl not found; scripts/install-deps installs" \
+    "the postgresql package" >&2
+  return 1
+}
+
+# Runs a PostgreSQL program as the server's owner: user postgres when we are
+# root (the server refuses to run as root), ourselves otherwise.
+_kc_as_postgres() {
+  if [[ $(id -u) -eq 0 ]]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+# Starts PostgreSQL in the background; with an existing DIR/postgres-data it
+# restarts that server with its data (as after an outage).
+kc_start_postgres() {
+  if (($# < 1 || $# > 2)); then
+    echo "usage: kc_start_postgres DIR [PORT]" >&2
+    return 2
+  fi
+  local dir=$1 want_port=${2:-} bin data run log pidfile port pid attempt deadline
+  local timeout=${KC_SERVICE_START_TIMEOUT:-30}
+  bin=$(_kc_postgres_bindir) || return 1
+  mkdir -p "$dir" || return 1
+  dir=$(cd "$dir" && pwd) || return 1
+  data=$dir/postgres-data
+  run=$dir/postgres-run
+  log=$dir/postgres.log
+  pidfile=$dir/postgres.pid
+  if [[ -f $pidfile ]]; then
+    pid=$(<"$pidfile")
+    if [[ $pid =~ ^[0-9]+$ ]] && _kc_pid_alive "$pid"; then
+      echo "kc_start_postgres: already running in $dir (pid $pid)" >&2
+      return 1
+    fi
+    rm -f "$pidfile"
+  fi
+  mkdir -p "$run" || return 1
+  touch "$log" || return 1
+  if [[ $(id -u) -eq 0 ]]; then
+    # The server runs as postgres: it owns its directories and log, and must
+    # be able to enter DIR (search only; DIR stays unlistable).
+    chmod a+x "$dir" || return 1
+    mkdir -p "$data" && chown postgres: "$data" "$run" "$log" || return 1
+    chmod 700 "$data" || return 1
+    if ! runuser -u postgres -- test -x "$dir"; then
+      echo "kc_start_postgres: user postgres cannot reach $dir; use a directory under one" \
+        "every user can enter, such as one made by mktemp -d" >&2
+      return 1
+    fi
+  fi
+
+  _kc_service_started=$(_kc_now_ms)
+  if [[ ! -f $data/PG_VERSION ]]; then
+    echo "--- initdb $(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$log"
+    if ! _kc_as_postgres "$bin/initdb" -D "$data" -U postgres --auth=trust --no-sync \
+      --encoding=UTF8 --no-locale >>"$log" 2>&1; then
+      echo "kc_start_postgres: initdb failed; end of $log:" >&2
+      tail -n 20 "$log" >&2
+      return 1
+    fi
+  fi
+
+  for attempt in 1 2 3; do
+    if [[ -n $want_port ]]; then
+      port=$want_port
+    else
+      port=$(kc_free_port) || return 1
+    fi
+    echo "--- start $(date -u +%Y-%m-%dT%H:%M:%SZ) port $port" >>"$log"
+    # -w: pg_ctl returns once the server accepts connections, or fails when
+    # it exits first (a port taken since kc_free_port looked, say). Its own
+    # complaints join the server's in the log, which it only appends to.
+    # shellcheck disable=SC2094
+    if ! _kc_as_postgres "$bin/pg_ctl" start -w -t "$timeout" -D "$data" -l "$log" \
+      -o "-h 127.0.0.1 -p $port -k $run -c fsync=off" >/dev/null 2>>"$log"; then
+      if [[ -z $want_port && $attempt -lt 3 ]] &&
+        grep -q 'could not bind\|could not create any TCP/IP sockets' < <(tail -n 10 "$log"); then
+        continue
+      fi
+      echo "kc_start_postgres: the server did not start on 127.0.0.1:$port; end of $log:" >&2
+      tail -n 20 "$log" >&2
+      _kc_as_postgres "$bin/pg_ctl" stop -D "$data" -m immediate >/dev/null 2>&1 || true
+      return 1
+    fi
+    pid=$(head -n 1 "$data/postmaster.pid")
+    echo "$pid" >"$pidfile"
+    deadline=$((SECONDS + timeout))
+    until "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" -t 1; do
+      if ((SECONDS >= deadline)) || ! _kc_pid_alive "$pid"; then
+        echo "kc_start_postgres: no answer on 127.0.0.1:$port within ${timeout}s; end of $log:" >&2
+        tail -n 20 "$log" >&2
+        _kc_as_postgres "$bin/pg_ctl" stop -D "$data" -m immediate >/dev/null 2>&1 || true
+        rm -f "$pidfile"
+        return 1
+      fi
+      sleep 0.05
+    done
+    export KC_POSTGRES_URL="postgresql://postgres@127.0.0.1:$port/postgres"
+    echo "$KC_POSTGRES_URL" >"$dir/postgres.url"
+    echo "kc_start_postgres: $KC_POSTGRES_URL (pid $pid) up in" \
+      "$(($(_kc_now_ms) - _kc_service_started)) ms" >&2
+    return 0
+  done
+  return 1
+}
+
+# kc_stop_services' hook for PostgreSQL: a fast shutdown (sessions are ended,
+# the data is kept).
+_kc_stop_postgres() {
+  local dir=$1 bin
+  [[ -f $dir/postgres-data/postmaster.pid ]] || return 0
+  bin=$(_kc_postgres_bindir) || return 1
+  _kc_as_postgres "$bin/pg_ctl" stop -D "$dir/postgres-data" -m fast -w \
+    -t "${KC_SERVICE_STOP_TIMEOUT:-10}" >/dev/null
 }
 
 # Stops every service whose pid file is in DIR.

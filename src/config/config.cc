@@ -31,6 +31,7 @@
 #include "config/units.h"
 #include "emitter/key_template.h"
 #include "kc/config.h"
+#include "pg/connection.h"
 #include "util/json_fields.h"
 
 namespace kc {
@@ -56,11 +57,11 @@ constexpr size_t kMaxEchoLength = 64;
 
 constexpr std::array<std::string_view, 2> kTransformerTypes = {"string", "json"};
 constexpr std::array<std::string_view, 2> kFilterTypes = {"all_pass", "json_field"};
-constexpr std::array<std::string_view, 3> kEmitterTypes = {"file", "stdout", "s3"};
+constexpr std::array<std::string_view, 4> kEmitterTypes = {"file", "stdout", "s3", "postgres"};
 // Emitters in the design that are not built yet: named so that users get
 // "not available yet" rather than "unknown".
-constexpr std::array<std::string_view, 5> kPlannedEmitterTypes = {
-    "s3_manifest", "redshift", "postgres", "dynamodb", "kinesis"};
+constexpr std::array<std::string_view, 4> kPlannedEmitterTypes = {"s3_manifest", "redshift",
+                                                                  "dynamodb", "kinesis"};
 constexpr std::array<std::string_view, 2> kServerSideEncryptions = {"AES256", "aws:kms"};
 // S3's limits: parts of at least 5 MiB (but the last), objects of at most 5 TiB
 // in at most 10,000 parts; a part is held in memory, so at most 5 GiB.
@@ -68,9 +69,8 @@ constexpr uint64_t kMinPartSize = 5ull << 20;
 constexpr uint64_t kMaxPartSize = 5ull << 30;
 constexpr std::array<std::string_view, 4> kFileFormats = {"lines", "raw", "envelope", "csv"};
 constexpr std::array<std::string_view, 3> kCompressions = {"none", "gzip", "zstd"};
-constexpr std::array<std::string_view, 1> kCheckpointStores = {"file"};
-constexpr std::array<std::string_view, 3> kPlannedCheckpointStores = {"redis", "dynamodb",
-                                                                      "postgres"};
+constexpr std::array<std::string_view, 2> kCheckpointStores = {"file", "postgres"};
+constexpr std::array<std::string_view, 2> kPlannedCheckpointStores = {"redis", "dynamodb"};
 constexpr std::array<std::string_view, 4> kEndpointServices = {"kinesis", "s3", "dynamodb", "sts"};
 constexpr std::array<std::string_view, 2> kStartAtWords = {"trim_horizon", "latest"};
 
@@ -454,21 +454,50 @@ void ReadAws(TableReader reader, AwsConfig* aws) {
   reader.ReportUnknownKeys();
 }
 
+// A libpq connection string; the message never repeats it (it may hold a password).
+std::optional<std::string> ReadConninfo(TableReader& reader, std::string_view key) {
+  std::optional<std::string> url = reader.String(key, Need::kRequired);
+  if (!url) return std::nullopt;
+  if (std::optional<std::string> problem = pg::ConninfoProblem(*url)) {
+    reader.Report(key, *problem);
+    return std::nullopt;
+  }
+  return url;
+}
+
+std::optional<std::string> ReadSqlName(TableReader& reader, std::string_view key, Need need,
+                                       bool table) {
+  std::optional<std::string> name = reader.String(key, need);
+  if (!name) return std::nullopt;
+  if (std::optional<std::string> problem = pg::IdentifierProblem(*name, table)) {
+    reader.Report(key, *problem);
+    return std::nullopt;
+  }
+  return name;
+}
+
+void ReadPostgresCheckpoint(TableReader& reader, CheckpointConfig* checkpoint) {
+  if (auto url = ReadConninfo(reader, "url")) checkpoint->postgres_url = *url;
+  if (auto table = ReadSqlName(reader, "table", Need::kOptional, true)) {
+    checkpoint->postgres_table = *table;
+  }
+}
+
 void ReadCheckpoint(TableReader reader, CheckpointConfig* checkpoint) {
   if (std::optional<std::string> store = reader.String("store", Need::kOptional)) {
     if (Contains(kCheckpointStores, *store)) {
       checkpoint->store = *store;
     } else if (Contains(kPlannedCheckpointStores, *store)) {
-      reader.Report("store", "checkpoint store '" + *store +
-                                 "' is not available yet; the only store available now is "
-                                 "'file'");
+      reader.Report("store", "checkpoint store '" + *store + "' is not available yet (available: " +
+                                 Join(kCheckpointStores) + ")");
     } else {
       reader.Report("store",
                     UnknownChoice("checkpoint store", *store, kCheckpointStores,
-                                  "file; redis, dynamodb and postgres are planned, not available "
-                                  "yet"));
+                                  Join(kCheckpointStores) +
+                                      "; redis and dynamodb are planned, not available yet"));
     }
   }
+  if (checkpoint->store == "postgres") ReadPostgresCheckpoint(reader, checkpoint);
   if (std::optional<std::string> path = reader.NonEmptyString("path", Need::kOptional)) {
     checkpoint->path = *path;
   }
@@ -851,6 +880,13 @@ void ReadEmitter(TableReader reader, EmitterConfig* emitter) {
   } else if (*type == "s3") {
     emitter->type = *type;
     ReadS3Emitter(reader, emitter);
+  } else if (*type == "postgres") {
+    emitter->type = *type;
+    if (auto url = ReadConninfo(reader, "url")) emitter->url = *url;
+    if (auto table = ReadSqlName(reader, "table", Need::kRequired, true)) emitter->table = *table;
+    if (auto column = ReadSqlName(reader, "column", Need::kRequired, false)) {
+      emitter->column = *column;
+    }
   } else if (Contains(kPlannedEmitterTypes, *type)) {
     reader.Report("type", "emitter type '" + *type +
                               "' is not available yet (available: " + Join(kEmitterTypes) + ")");

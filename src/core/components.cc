@@ -2,8 +2,10 @@
 
 #include "aws/aws_context.h"
 #include "aws/s3_client.h"
+#include "checkpoint/postgres/postgres_checkpoint_store.h"
 #include "emitter/file/file_emitter.h"
 #include "emitter/format.h"
+#include "emitter/postgres/postgres_emitter.h"
 #include "emitter/s3/s3_emitter.h"
 #include "emitter/stdout/stdout_emitter.h"
 #include "kc/builtins.h"
@@ -16,8 +18,12 @@ Result<std::shared_ptr<CheckpointStore>> MakeCheckpointStore(const CheckpointCon
   if (config.store == "file") {
     return MakeFileCheckpointStore(config.path, config.app);
   }
-  return Fail(ErrorCode::kConfig,
-              "checkpoint.store: unknown store '" + config.store + "'; this build knows: file");
+  if (config.store == "postgres") {
+    return std::make_shared<checkpoint::PostgresCheckpointStore>(config.postgres_url,
+                                                                 config.postgres_table, config.app);
+  }
+  return Fail(ErrorCode::kConfig, "checkpoint.store: unknown store '" + config.store +
+                                      "'; this build knows: file, postgres");
 }
 
 Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConfig& pipeline,
@@ -60,9 +66,14 @@ Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConf
     auto s3 = emitter::S3Emitter::Create(std::move(client), e);
     if (!s3) return Fail(s3.error().With("pipeline '" + pipeline.name + "'"));
     parts.emitter = std::move(*s3);
+  } else if (e.type == "postgres") {
+    // Rows and checkpoints commit together when the store is this database.
+    auto store = std::dynamic_pointer_cast<checkpoint::PostgresCheckpointStore>(parts.checkpoints);
+    if (store && store->url() != e.url) store = nullptr;
+    parts.emitter = std::make_shared<emitter::PostgresEmitter>(e, std::move(store));
   } else {
     return Fail(ErrorCode::kConfig, "pipeline '" + pipeline.name + "': unknown emitter '" + e.type +
-                                        "'; known: file, stdout, s3");
+                                        "'; known: file, stdout, s3, postgres");
   }
   return parts;
 }

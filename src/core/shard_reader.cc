@@ -119,8 +119,20 @@ Status ShardReader::FlushBatch(std::stop_token abort) {
     state_.pending.assign(1, range);
     if (auto s = Save(abort); !s) return s;
   }
+  if (state_.position && range.last <= *state_.position) {
+    return Fail(ErrorCode::kInternal,
+                "checkpoint of shard " + shard_.shard_id + " would move backwards from " +
+                    Describe(*state_.position) + " to " + Describe(range.last));
+  }
+  ShardCheckpoint after = state_;
+  after.position = range.last;
+  after.pending.erase(after.pending.begin());
+  // An emitter that commits checkpoints stores the batch and `after` in one
+  // transaction; otherwise the checkpoint is saved once the emit succeeded.
+  const bool committed = !batch.records.empty() && ctx_.parts->emitter->CommitsCheckpoints();
   if (!batch.records.empty()) {
-    auto s = ctx_.parts->emitter->Emit(batch, abort);
+    auto s = committed ? ctx_.parts->emitter->EmitAndCheckpoint(batch, key_, after, abort)
+                       : ctx_.parts->emitter->Emit(batch, abort);
     if (!s) {
       return Fail(s.error().With("emitting shard " + shard_.shard_id + " records " +
                                  Describe(range.first) + ".." + Describe(range.last)));
@@ -129,13 +141,8 @@ Status ShardReader::FlushBatch(std::stop_token abort) {
     ctx_.counters->bytes_emitted += batch.bytes;
     ctx_.counters->batches_emitted += 1;
   }
-  if (state_.position && range.last <= *state_.position) {
-    return Fail(ErrorCode::kInternal,
-                "checkpoint of shard " + shard_.shard_id + " would move backwards from " +
-                    Describe(*state_.position) + " to " + Describe(range.last));
-  }
-  state_.position = range.last;
-  state_.pending.erase(state_.pending.begin());
+  state_ = std::move(after);
+  if (committed) return Ok();
   return Save(abort);
 }
 

@@ -62,7 +62,8 @@ class ShardReader {
  private:
   Result<std::string> InitialIterator(std::stop_token abort);
   Result<std::string> IteratorAfterLastRead(std::stop_token abort);
-  // Takes the buffer's batch, records it as pending, emits it, checkpoints it.
+  // Takes the buffer's batch, records it as pending, emits it, checkpoints it
+  // (the last two in one step when the emitter commits checkpoints).
   Status FlushBatch(std::stop_token abort);
   Status Save(std::stop_token abort);
   // A shard that answers "no more iterators" must be closed; asks the

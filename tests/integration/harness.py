@@ -270,7 +270,7 @@ class Connector:
     """kinesis-connect with a config file in a fresh work directory."""
 
     def __init__(self, workdir, stream, buffer_records=100, max_age="2s", extra_pipeline="",
-                 extra_emitter="", emitter=None, access_key=ACCESS_KEY):
+                 extra_emitter="", emitter=None, access_key=ACCESS_KEY, checkpoint=None):
         self.workdir = workdir
         self.out = os.path.join(workdir, "out")
         self.config = os.path.join(workdir, "connect.toml")
@@ -279,6 +279,8 @@ class Connector:
 directory = "{self.out}"
 format = "envelope"
 {extra_emitter}"""
+        state = os.path.join(workdir, "state")
+        checkpoint_toml = checkpoint or f'store = "file"\npath = "{state}"'
         aws_extra = ""
         if os.environ.get("KC_S3_ENDPOINT"):
             aws_extra = f'[aws.endpoints]\ns3 = "{os.environ["KC_S3_ENDPOINT"]}"\nkinesis = "{endpoint()}"'
@@ -291,8 +293,7 @@ endpoint = "{endpoint()}"
 {aws_extra}
 
 [checkpoint]
-store = "file"
-path = "{os.path.join(workdir, 'state')}"
+{checkpoint_toml}
 app = "it"
 
 [[pipeline]]

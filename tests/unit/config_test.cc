@@ -452,13 +452,15 @@ TEST(ParseConfigErrorTest, S3EmitterProblems) {
 
 TEST(ParseConfigErrorTest, EmitterTypes) {
   const std::string head = "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n[pipeline.emitter]\n";
-  EXPECT_EQ(ProblemsOf(head + "type = \"fiel\"\ndirectory = \"d\"\n"),
-            One(5, "pipeline[0].emitter.type",
-                "unknown emitter type 'fiel' (known: file, stdout, s3); did you mean 'file'?"));
+  EXPECT_EQ(
+      ProblemsOf(head + "type = \"fiel\"\ndirectory = \"d\"\n"),
+      One(5, "pipeline[0].emitter.type",
+          "unknown emitter type 'fiel' (known: file, stdout, s3, postgres); did you mean 'file'?"));
   // Keys of a type that does not exist are not judged.
-  EXPECT_EQ(ProblemsOf(head + "type = \"redshift\"\nbucket = \"b\"\n"),
-            One(5, "pipeline[0].emitter.type",
-                "emitter type 'redshift' is not available yet (available: file, stdout, s3)"));
+  EXPECT_EQ(
+      ProblemsOf(head + "type = \"redshift\"\nbucket = \"b\"\n"),
+      One(5, "pipeline[0].emitter.type",
+          "emitter type 'redshift' is not available yet (available: file, stdout, s3, postgres)"));
   EXPECT_EQ(
       ProblemsOf(head + "type = \"stdout\"\ndirectory = \"d\"\n"),
       One(6, "pipeline[0].emitter.directory", "'directory' is not used by emitter type 'stdout'"));
@@ -550,11 +552,10 @@ TEST(ParseConfigErrorTest, JsonFieldFilterProblems) {
 TEST(ParseConfigErrorTest, CheckpointStores) {
   EXPECT_EQ(ProblemsOf(WithPipeline("[checkpoint]\nstore = \"redis\"\n")),
             One(7, "checkpoint.store",
-                "checkpoint store 'redis' is not available yet; the only store "
-                "available now is 'file'"));
+                "checkpoint store 'redis' is not available yet (available: file, postgres)"));
   EXPECT_EQ(ProblemsOf(WithPipeline("[checkpoint]\nstore = \"fil\"\n")),
             One(7, "checkpoint.store",
-                "unknown checkpoint store 'fil' (known: file; redis, dynamodb and postgres are "
+                "unknown checkpoint store 'fil' (known: file, postgres; redis and dynamodb are "
                 "planned, not available yet); did you mean 'file'?"));
   EXPECT_EQ(ProblemsOf(WithPipeline("[checkpoint]\napp = \"a:b\"\npath = \"\"\n")),
             (std::vector<Problem>{
@@ -751,9 +752,7 @@ type = "kafka"
 )toml"),
       (std::vector<Problem>{
           {3, "aws.verify_tls", "expected a boolean (true or false), got an integer"},
-          {6, "checkpoint.store",
-           "checkpoint store 'postgres' is not available yet; the only store available now "
-           "is 'file'"},
+          {5, "checkpoint.url", "missing required key 'url' in [checkpoint]"},
           {11, "pipeline[0].poll_interval",
            "must be at least 200ms: Kinesis allows 5 GetRecords calls per second per shard"},
           {13, "pipeline[0].buffer.max_recrods",
@@ -767,7 +766,7 @@ type = "kafka"
           {18, "pipeline[1].stream", "missing required key 'stream' in [[pipeline]]"},
           {19, "pipeline[1].name", "pipeline name 'first' is already used by pipeline[0] (line 8)"},
           {21, "pipeline[1].emitter.type",
-           "unknown emitter type 'kafka' (known: file, stdout, s3)"},
+           "unknown emitter type 'kafka' (known: file, stdout, s3, postgres)"},
       }));
 }
 
@@ -1050,6 +1049,75 @@ TEST(ParseRfc3339Test, Invalid) {
     EXPECT_EQ(parsed.error().code(), ErrorCode::kInvalidArgument);
     EXPECT_EQ(parsed.error().message(), message);
   }
+}
+
+TEST(ParseConfigTest, PostgresCheckpointStore) {
+  auto config = ParseConfig(WithPipeline("[checkpoint]\nstore = \"postgres\"\n"
+                                         "url = \"postgresql://loader:pw@db:5432/events\"\n"
+                                         "table = \"state.checkpoints\"\n"),
+                            "test.toml");
+  ASSERT_TRUE(config.has_value());
+  EXPECT_EQ(config->checkpoint.store, "postgres");
+  EXPECT_EQ(config->checkpoint.postgres_url, "postgresql://loader:pw@db:5432/events");
+  EXPECT_EQ(config->checkpoint.postgres_table, "state.checkpoints");
+  auto defaults = ParseConfig(
+      WithPipeline("[checkpoint]\nstore = \"postgres\"\nurl = \"host=db dbname=events\"\n"),
+      "test.toml");
+  ASSERT_TRUE(defaults.has_value());
+  EXPECT_EQ(defaults->checkpoint.postgres_table, "kc_checkpoints");
+}
+
+TEST(ParseConfigTest, PostgresEmitter) {
+  Config c = ParseOk(R"toml([[pipeline]]
+name = "p"
+stream = "s"
+[pipeline.emitter]
+type = "postgres"
+url = "postgresql://loader@db/events"
+table = "raw.events"
+column = "payload"
+)toml");
+  ASSERT_EQ(c.pipelines.size(), 1u);
+  EXPECT_EQ(c.pipelines[0].emitter.type, "postgres");
+  EXPECT_EQ(c.pipelines[0].emitter.url, "postgresql://loader@db/events");
+  EXPECT_EQ(c.pipelines[0].emitter.table, "raw.events");
+  EXPECT_EQ(c.pipelines[0].emitter.column, "payload");
+}
+
+TEST(ParseConfigErrorTest, PostgresEmitterProblems) {
+  EXPECT_EQ(
+      ProblemsOf(R"toml([[pipeline]]
+name = "p"
+stream = "s"
+[pipeline.emitter]
+type = "postgres"
+column = "a.b"
+directory = "x"
+)toml"),
+      (std::vector<Problem>{
+          {4, "pipeline[0].emitter.url", "missing required key 'url' in [pipeline.emitter]"},
+          {4, "pipeline[0].emitter.table", "missing required key 'table' in [pipeline.emitter]"},
+          {6, "pipeline[0].emitter.column",
+           "must be a column name: letters, digits and '_', not starting with a digit, at "
+           "most 63 characters"},
+          {7, "pipeline[0].emitter.directory", "unknown key 'directory' in [pipeline.emitter]"},
+      }));
+}
+
+TEST(ParseConfigErrorTest, PostgresCheckpointStoreProblems) {
+  EXPECT_EQ(ProblemsOf(WithPipeline("[checkpoint]\nstore = \"postgres\"\n")),
+            One(6, "checkpoint.url", "missing required key 'url' in [checkpoint]"));
+  const auto problems = ProblemsOf(
+      WithPipeline("[checkpoint]\nstore = \"postgres\"\nurl = \"host=db password='top-secret\"\n"
+                   "table = \"drop table x;\"\n"));
+  ASSERT_EQ(problems.size(), 2u);
+  const auto& [url_line, url_key, url_message] = problems[0];
+  EXPECT_EQ(url_line, 8);
+  EXPECT_EQ(url_key, "checkpoint.url");
+  EXPECT_NE(url_message.find("postgresql://user@host:5432/db"), std::string::npos) << url_message;
+  EXPECT_EQ(url_message.find("top-secret"), std::string::npos) << url_message;
+  EXPECT_EQ(std::get<1>(problems[1]), "checkpoint.table");
+  EXPECT_NE(std::get<2>(problems[1]).find("letters, digits and '_'"), std::string::npos);
 }
 
 }  // namespace

@@ -27,7 +27,17 @@ class MemoryStore final : public CheckpointStore {
     std::lock_guard lock(mu_);
     states_[key.stream + "/" + key.shard] = state;
     ++saves_;
+    saved_.push_back(state);
     return Ok();
+  }
+  // What an emitter that commits checkpoints writes (not a Save call).
+  void Commit(const ShardKey& key, const ShardCheckpoint& state) {
+    std::lock_guard lock(mu_);
+    states_[key.stream + "/" + key.shard] = state;
+  }
+  std::vector<ShardCheckpoint> saved() {
+    std::lock_guard lock(mu_);
+    return saved_;
   }
   std::string Describe() const override { return "memory"; }
   ShardCheckpoint Get(const std::string& shard) {
@@ -39,6 +49,7 @@ class MemoryStore final : public CheckpointStore {
   std::mutex mu_;
   std::map<std::string, ShardCheckpoint> states_;
   int saves_ = 0;
+  std::vector<ShardCheckpoint> saved_;
 };
 
 // Keeps every batch; `fail` may refuse one (the batch is then not kept).
@@ -63,10 +74,25 @@ class CollectingEmitter final : public Emitter {
     return out;
   }
 
+  // With `commits_into`, the emitter commits checkpoints: each batch and the
+  // state after it go into that store together, as a transaction would.
+  bool CommitsCheckpoints() const override { return commits_into != nullptr; }
+  Status EmitAndCheckpoint(const Batch& batch, const ShardKey& key, const ShardCheckpoint& after,
+                           std::stop_token) override {
+    std::lock_guard lock(mu_);
+    if (fail && fail(batch)) return Fail(ErrorCode::kInvalidArgument, "sink refused the batch");
+    batches.push_back(batch);
+    commits.emplace_back(key, after);
+    commits_into->Commit(key, after);
+    return Ok();
+  }
+
   std::mutex mu_;
   std::vector<Batch> batches;
   std::function<bool(const Batch&)> fail;
   std::function<void(const Batch&)> on_emit;
+  MemoryStore* commits_into = nullptr;
+  std::vector<std::pair<ShardKey, ShardCheckpoint>> commits;
 };
 
 class PipelineTest : public ::testing::Test {
@@ -216,6 +242,58 @@ TEST_F(PipelineTest, ReplayAfterAFailedEmitCutsExactlyTheSameBatch) {
   std::vector<std::string> rest(data.begin() + 100, data.end());
   EXPECT_EQ(emitter_->Data("a"), rest);
   EXPECT_TRUE(store_->Get("a").pending.empty());
+}
+
+TEST_F(PipelineTest, AnEmitterThatCommitsCheckpointsGetsTheStateAfterEachBatch) {
+  kinesis_->AddShard("a");
+  auto data = PutMany("a", 250, "c");
+  emitter_->commits_into = store_.get();
+  ASSERT_TRUE(Make(true)->Run({}, {}));
+  EXPECT_EQ(emitter_->Data("a"), data);
+  ASSERT_EQ(emitter_->commits.size(), 3u);
+  for (size_t i = 0; i < emitter_->commits.size(); ++i) {
+    const auto& [key, after] = emitter_->commits[i];
+    EXPECT_EQ(key.pipeline, "t");
+    EXPECT_EQ(key.stream, "s");
+    EXPECT_EQ(key.shard, "a");
+    EXPECT_EQ(after.position, emitter_->batches[i].last);
+    EXPECT_TRUE(after.pending.empty()) << "the committed batch is no longer pending";
+    EXPECT_FALSE(after.shard_end);
+  }
+  // The reader saved each range as pending first and never the checkpoint
+  // after a batch: that is the emitter's to commit.
+  const auto saved = store_->saved();
+  ASSERT_EQ(saved.size(), 3u);
+  for (size_t i = 0; i < saved.size(); ++i) {
+    ASSERT_EQ(saved[i].pending.size(), 1u);
+    EXPECT_EQ(saved[i].pending[0].first, emitter_->batches[i].first);
+    EXPECT_EQ(saved[i].pending[0].last, emitter_->batches[i].last);
+  }
+  EXPECT_EQ(store_->Get("a").position, emitter_->batches.back().last);
+}
+
+TEST_F(PipelineTest, AFailedCommitLeavesTheCheckpointAndTheSameBatchIsCommittedNextTime) {
+  kinesis_->AddShard("a");
+  auto data = PutMany("a", 250, "f");
+  emitter_->commits_into = store_.get();
+  int emits = 0;
+  emitter_->fail = [&](const Batch&) { return ++emits == 2; };
+  ASSERT_FALSE(Make(true)->Run({}, {}));
+  ASSERT_EQ(emitter_->batches.size(), 1u);
+  auto state = store_->Get("a");
+  EXPECT_EQ(state.position, emitter_->batches[0].last);
+  ASSERT_EQ(state.pending.size(), 1u);
+  const BatchRange refused = state.pending[0];
+
+  emitter_->fail = nullptr;
+  config_.buffer.max_records = 1000;
+  ASSERT_TRUE(Make(true)->Run({}, {}));
+  ASSERT_EQ(emitter_->batches.size(), 3u);
+  EXPECT_EQ(emitter_->batches[1].first, refused.first);
+  EXPECT_EQ(emitter_->batches[1].last, refused.last);
+  EXPECT_EQ(emitter_->Data("a"), data);  // every record once, in order
+  EXPECT_TRUE(store_->Get("a").pending.empty());
+  EXPECT_EQ(store_->Get("a").position, emitter_->batches.back().last);
 }
 
 TEST_F(PipelineTest, ExpiredIteratorBeforeAnyRecordStartsOver) {

@@ -36,7 +36,51 @@ Result<ShardPosition> ReadPosition(simdjson::dom::object o, const char* seq_key,
   return ShardPosition{std::string(seq), sub};
 }
 
+void WritePending(util::JsonWriter& w, const std::vector<BatchRange>& pending) {
+  w.BeginArray();
+  for (const auto& r : pending) {
+    w.BeginObject();
+    WritePosition(w, "first", "first_sub", r.first);
+    WritePosition(w, "last", "last_sub", r.last);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+Result<std::vector<BatchRange>> ReadPending(simdjson::dom::array pending) {
+  std::vector<BatchRange> out;
+  for (simdjson::dom::element item : pending) {
+    simdjson::dom::object o;
+    if (item.get(o) != simdjson::SUCCESS) {
+      return Fail(ErrorCode::kParse, "a pending range is not an object");
+    }
+    auto first = ReadPosition(o, "first", "first_sub");
+    if (!first) return Fail(first.error());
+    auto last = ReadPosition(o, "last", "last_sub");
+    if (!last) return Fail(last.error());
+    out.push_back({std::move(*first), std::move(*last)});
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string EncodePendingRanges(const std::vector<BatchRange>& pending) {
+  util::JsonWriter w;
+  WritePending(w, pending);
+  return w.Take();
+}
+
+Result<std::vector<BatchRange>> DecodePendingRanges(std::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::array pending;
+  auto err = parser.parse(json.data(), json.size()).get(pending);
+  if (err != simdjson::SUCCESS) {
+    return Fail(ErrorCode::kParse, std::string("pending ranges are not a JSON array: ") +
+                                       simdjson::error_message(err));
+  }
+  return ReadPending(pending);
+}
 
 std::string EncodeShardCheckpoint(const ShardCheckpoint& state) {
   util::JsonWriter w;
@@ -45,14 +89,9 @@ std::string EncodeShardCheckpoint(const ShardCheckpoint& state) {
     WritePosition(w, "sequence_number", "sub_sequence_number", *state.position);
   }
   w.Field("shard_end", state.shard_end);
-  w.Key("pending").BeginArray();
-  for (const auto& r : state.pending) {
-    w.BeginObject();
-    WritePosition(w, "first", "first_sub", r.first);
-    WritePosition(w, "last", "last_sub", r.last);
-    w.EndObject();
-  }
-  w.EndArray().EndObject();
+  w.Key("pending");
+  WritePending(w, state.pending);
+  w.EndObject();
   std::string out = w.Take();
   out.push_back('\n');
   return out;
@@ -81,17 +120,9 @@ Result<ShardCheckpoint> DecodeShardCheckpoint(std::string_view json) {
   state.shard_end = end;
   simdjson::dom::array pending;
   if (root["pending"].get(pending) == simdjson::SUCCESS) {
-    for (simdjson::dom::element item : pending) {
-      simdjson::dom::object o;
-      if (item.get(o) != simdjson::SUCCESS) {
-        return Fail(ErrorCode::kParse, "a pending range is not an object");
-      }
-      auto first = ReadPosition(o, "first", "first_sub");
-      if (!first) return Fail(first.error());
-      auto last = ReadPosition(o, "last", "last_sub");
-      if (!last) return Fail(last.error());
-      state.pending.push_back({std::move(*first), std::move(*last)});
-    }
+    auto ranges = ReadPending(pending);
+    if (!ranges) return Fail(ranges.error());
+    state.pending = std::move(*ranges);
   }
   return state;
 }

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "kc/checkpoint.h"
 
@@ -30,5 +32,8 @@ class FileCheckpointStore final : public CheckpointStore {
 // The file's JSON, exposed for tests.
 std::string EncodeShardCheckpoint(const ShardCheckpoint& state);
 Result<ShardCheckpoint> DecodeShardCheckpoint(std::string_view json);
+// The "pending" array alone, for stores that keep the other fields in columns.
+std::string EncodePendingRanges(const std::vector<BatchRange>& pending);
+Result<std::vector<BatchRange>> DecodePendingRanges(std::string_view json);
 
 }  // namespace kc::checkpoint

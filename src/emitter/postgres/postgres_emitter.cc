@@ -1,0 +1,109 @@
+#include "emitter/postgres/postgres_emitter.h"
+
+#include <simdjson.h>
+
+#include "emitter/format.h"
+
+namespace kc::emitter {
+
+PostgresEmitter::PostgresEmitter(const EmitterConfig& config,
+                                 std::shared_ptr<checkpoint::PostgresCheckpointStore> store,
+                                 RetryPolicy retry)
+    : config_(config),
+      store_(std::move(store)),
+      retry_(retry),
+      own_pool_(config.url),
+      pool_(store_ ? &store_->pool() : &own_pool_),
+      copy_sql_("COPY " + pg::QuoteIdentifier(config.table) + " (" +
+                pg::QuoteIdentifier(config.column) + ") FROM STDIN") {}
+
+Result<std::string> PostgresEmitter::CopyText(const Batch& batch) {
+  std::string out;
+  out.reserve(batch.bytes + batch.records.size() * 2);
+  for (const Record& r : batch.records) {
+    const std::string_view data = r.data;
+    std::string problem;
+    if (data.find('\0') != std::string_view::npos) {
+      problem = "contains a NUL byte";
+    } else if (!simdjson::validate_utf8(data.data(), data.size())) {
+      problem = "is not valid UTF-8";
+    }
+    if (!problem.empty()) {
+      return Fail(ErrorCode::kParse,
+                  "bad record in stream " + batch.stream + " shard " + batch.shard_id +
+                      " at sequence number " + PositionName(r.position()) + ": its data " +
+                      problem +
+                      ", and the postgres emitter stores each record as text; send text "
+                      "records, or use a sink that keeps bytes (file or s3 with format = "
+                      "\"envelope\")");
+    }
+    // COPY's text format: backslash escapes for the characters it reserves.
+    for (char c : data) {
+      switch (c) {
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        default:
+          out += c;
+      }
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+Status PostgresEmitter::Attempt(const std::string& rows, const Batch& batch, const ShardKey* key,
+                                const ShardCheckpoint* after) {
+  auto conn = pool_->Acquire();
+  auto tx = pg::Transaction::Begin(*conn);
+  if (!tx) return Fail(tx.error());
+  if (key != nullptr) {
+    // Locks the shard's row until COMMIT, and tells whether an earlier
+    // attempt committed this batch after all.
+    auto current = store_->LoadOn(*conn, *key, /*for_update=*/true);
+    if (!current) return Fail(current.error());
+    if (current->position && *current->position >= batch.last) return Ok();
+  }
+  auto copied = conn->CopyIn(copy_sql_, rows);
+  if (!copied) return Fail(copied.error().With("loading into table " + config_.table));
+  if (key != nullptr) {
+    if (auto s = store_->SaveOn(*conn, *key, *after); !s) return s;
+  }
+  return tx->Commit();
+}
+
+Status PostgresEmitter::Load(const Batch& batch, const ShardKey* key, const ShardCheckpoint* after,
+                             std::stop_token stop) {
+  auto rows = CopyText(batch);
+  if (!rows) return Fail(rows.error());
+  return retry_.Run("loading a batch into table " + config_.table, stop,
+                    [&] { return Attempt(*rows, batch, key, after); });
+}
+
+Status PostgresEmitter::Emit(const Batch& batch, std::stop_token stop) {
+  return Load(batch, nullptr, nullptr, stop);
+}
+
+Status PostgresEmitter::EmitAndCheckpoint(const Batch& batch, const ShardKey& key,
+                                          const ShardCheckpoint& after, std::stop_token stop) {
+  if (store_ == nullptr) return Emitter::EmitAndCheckpoint(batch, key, after, stop);
+  return Load(batch, &key, &after, stop);
+}
+
+std::string PostgresEmitter::Describe() const {
+  return "rows of table " + config_.table + " (column " + config_.column + ") at " +
+         pool_->redacted() +
+         (store_ ? ", exactly once (checkpoints commit with the rows)"
+                 : ", at least once (the checkpoint store is not this database)");
+}
+
+}  // namespace kc::emitter

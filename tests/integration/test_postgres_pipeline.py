@@ -1,0 +1,196 @@
+"""Kinesis (the stand-in, fed by the real AWS CLI) → kinesis-connect → rows of a
+PostgreSQL table, with the checkpoints in the same database.
+
+The promise checked: every record written to the stream is in the table
+exactly once, in per-shard order, however often the process is killed.
+
+Environment: KC_POSTGRES_URL (set by scripts/test), besides harness.py's.
+"""
+
+import csv
+import io
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import unittest
+import uuid
+
+sys.path.insert(0, os.path.dirname(__file__))
+import harness  # noqa: E402
+from harness import Connector, Producer  # noqa: E402
+
+# The test server trusts local logins, so any password gets in: one that
+# must never show up in a log.
+PASSWORD = "pw-never-in-logs"
+
+
+def pg_url():
+    url = os.environ.get("KC_POSTGRES_URL")
+    if not url:
+        harness._missing("KC_POSTGRES_URL is not set; run the tests with scripts/test")
+    return url
+
+
+def url_with_password():
+    url = pg_url()
+    scheme, rest = url.split("://", 1)
+    user, host = rest.split("@", 1)
+    return f"{scheme}://{user}:{PASSWORD}@{host}"
+
+
+def psql(sql):
+    out = subprocess.run(["psql", pg_url(), "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1", "-c", sql],
+                         capture_output=True, text=True, timeout=60)
+    if out.returncode != 0:
+        raise AssertionError(f"psql failed: {out.stderr.strip()}")
+    return out.stdout
+
+
+def text_records(n, rng, prefix):
+    """Text that COPY must escape or keep as is: tabs, newlines, backslashes,
+    quotes, "\\N", non-ASCII. Each record starts with a unique tag."""
+    keys = ["alpha", "beta", "gamma", "délta", "ключ", "鍵"]
+    shapes = [
+        "plain text",
+        "tab\there\tand\tthere",
+        "two\nlines\r\nand a CR",
+        "back\\slash and \\N and \\t",
+        "'single' \"double\" ,commas,",
+        "ünïcödé ✓ 🙂 中文",
+        '{"json": [1, 2, {"k": "v"}]}',
+    ]
+    return [
+        (f"{rng.choice(keys)}-{i % 29}", f"{prefix}-{i}|{shapes[i % len(shapes)]}".encode())
+        for i in range(n)
+    ]
+
+
+class PostgresPipelineTest(unittest.TestCase):
+    def setUp(self):
+        pg_url()
+        self.tmp = tempfile.TemporaryDirectory(prefix="kc-it-pg-")
+        self.workdir = self.tmp.name
+        suffix = uuid.uuid4().hex[:10]
+        self.stream = "it-pg-" + suffix
+        self.table = "it_rows_" + suffix
+        self.checkpoints = "it_checkpoints_" + suffix
+        self.rng = random.Random(self.stream)
+        psql(f"CREATE TABLE {self.table} (id bigserial PRIMARY KEY, data text NOT NULL)")
+
+    def tearDown(self):
+        harness.delete_stream(self.stream)
+        psql(f"DROP TABLE IF EXISTS {self.table}; DROP TABLE IF EXISTS {self.checkpoints}")
+        self.tmp.cleanup()
+
+    def connector(self, emitter_url, buffer_records=15, max_age="300ms"):
+        return Connector(
+            self.workdir, self.stream, buffer_records=buffer_records, max_age=max_age,
+            checkpoint=f'store = "postgres"\nurl = "{url_with_password()}"\n'
+                       f'table = "{self.checkpoints}"',
+            emitter=f'type = "postgres"\nurl = "{emitter_url}"\ntable = "{self.table}"\n'
+                    f'column = "data"',
+        )
+
+    def rows(self):
+        out = subprocess.run(
+            ["psql", pg_url(), "-X", "-q", "-At", "-c",
+             f"COPY (SELECT data FROM {self.table} ORDER BY id) TO STDOUT WITH (FORMAT csv)"],
+            capture_output=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        return [r[0] for r in csv.reader(io.StringIO(out.stdout.decode(), newline=""))]
+
+    def count(self):
+        return int(psql(f"SELECT count(*) FROM {self.table}").strip())
+
+    def assertExactlyOnceInShardOrder(self, producer):
+        rows = self.rows()
+        self.assertEqual(len(rows), len(set(rows)), "duplicated rows")
+        where = {data.decode(): (shard, int(seq)) for shard, seq, _, data in producer.sent}
+        unknown = [r for r in rows if r not in where]
+        self.assertEqual(unknown[:3], [], "rows that were never put (or were altered)")
+        self.assertEqual(len(rows), len(producer.sent), "row count")
+        by_shard = {}
+        for r in rows:
+            shard, seq = where[r]
+            by_shard.setdefault(shard, []).append(seq)
+        for shard, seqs in by_shard.items():
+            self.assertEqual(seqs, sorted(seqs), f"{shard}: rows out of order")
+
+    def test_kill_9_while_records_arrive_loads_every_record_exactly_once(self):
+        harness.create_stream(self.stream, 4)
+        producer = Producer(self.stream)
+        producer.put(text_records(1500, self.rng, "start"))
+        # Same database for rows and checkpoints: they commit together.
+        c = self.connector(url_with_password())
+        for round_ in range(4):
+            proc = c.start()
+            target = self.count() + 150
+            # Records keep arriving while it loads.
+            producer.put(text_records(150, self.rng, f"during{round_}"))
+            harness.wait_until(
+                lambda: self.count() >= target or proc.poll() is not None,
+                120,
+                f"progress before kill {round_}",
+            )
+            self.assertIsNone(proc.poll(), c.log_text())
+            proc.kill()
+            proc.wait(timeout=30)
+            self.assertLess(self.count(), len(producer.sent) + 1)
+        producer.put(text_records(100, self.rng, "last"))
+        self.assertEqual(c.run_once(), 0, c.log_text())
+        self.assertExactlyOnceInShardOrder(producer)
+        self.assertIn("exactly once", c.log_text())
+        self.assertNotIn(PASSWORD, c.log_text())
+        # One checkpoint row per shard of this pipeline, none left pending.
+        states = psql(f"SELECT pipeline, shard, pending::text FROM {self.checkpoints} "
+                      "ORDER BY shard").split()
+        self.assertEqual(len(states), 4, states)
+        for line in states:
+            pipeline, _, pending = line.split("|")
+            self.assertEqual((pipeline, pending), ("files", "[]"))
+
+    def test_with_another_store_every_record_lands_and_the_log_says_at_least_once(self):
+        harness.create_stream(self.stream, 2)
+        producer = Producer(self.stream)
+        producer.put(text_records(300, self.rng, "file-store"))
+        c = Connector(
+            self.workdir, self.stream, buffer_records=40,
+            emitter=f'type = "postgres"\nurl = "{url_with_password()}"\n'
+                    f'table = "{self.table}"\ncolumn = "data"',
+        )
+        self.assertEqual(c.run_once(), 0, c.log_text())
+        self.assertExactlyOnceInShardOrder(producer)
+        self.assertIn("at least once", c.log_text())
+        producer.put(text_records(50, self.rng, "second"))
+        self.assertEqual(c.run_once(), 0, c.log_text())
+        self.assertExactlyOnceInShardOrder(producer)
+
+    def test_a_record_that_is_not_text_stops_the_pipeline_naming_it(self):
+        harness.create_stream(self.stream, 1)
+        producer = Producer(self.stream)
+        producer.put([("k", b"fine-1"), ("k", b"\xff\xfe not utf-8"), ("k", b"fine-2")])
+        bad_seq = producer.sent[1][1]
+        c = self.connector(url_with_password(), buffer_records=100, max_age="1s")
+        self.assertEqual(c.run_once(), 1, c.log_text())
+        log = c.log_text()
+        self.assertIn("bad record", log)
+        self.assertIn(bad_seq, log)
+        self.assertIn("not valid UTF-8", log)
+        self.assertNotIn(PASSWORD, log)
+        self.assertEqual(self.count(), 0, "nothing of the bad record's batch is loaded")
+
+
+class PostgresExampleTest(unittest.TestCase):
+    def test_validate_accepts_the_shipped_example(self):
+        example = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "configs",
+                               "postgres.toml")
+        out = subprocess.run([harness.binary(), "validate", "-c", example], capture_output=True,
+                             text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("ok, 1 pipeline", out.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
