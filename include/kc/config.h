@@ -26,10 +26,11 @@ struct AwsConfig {
 };
 
 struct CheckpointConfig {
-  // Only "file" is available now; "redis", "dynamodb" and "postgres" are
-  // planned and rejected by ParseConfig as "not available yet".
+  // "file" or "redis"; "dynamodb" and "postgres" are planned and rejected by
+  // ParseConfig as "not available yet".
   std::string store = "file";
-  std::string path = "state/checkpoints";
+  std::string path = "state/checkpoints";      // file
+  std::string url = "redis://127.0.0.1:6379";  // redis; may hold a password
   std::string app = "kinesis-connect";
 };
 
@@ -79,6 +80,8 @@ struct PipelineConfig {
   uint32_t records_per_call = 10'000;
   std::chrono::milliseconds poll_interval{1'000};
   std::chrono::milliseconds shard_discovery_interval{10'000};
+  // The {app} of this pipeline's Redis checkpoint keys; empty: checkpoint.app.
+  std::string checkpoint_app;
   int line = 0;  // where the [[pipeline]] table starts, for messages
 };
 

@@ -1,5 +1,8 @@
 #include "core/components.h"
 
+#include <map>
+#include <string>
+
 #include "aws/aws_context.h"
 #include "aws/s3_client.h"
 #include "emitter/s3/s3_emitter.h"
@@ -7,12 +10,20 @@
 
 namespace kc::core {
 
-Result<std::shared_ptr<CheckpointStore>> MakeCheckpointStore(const CheckpointConfig& config) {
+Result<std::shared_ptr<CheckpointStore>> MakeCheckpointStore(const Config& full) {
+  const CheckpointConfig& config = full.checkpoint;
   if (config.store == "file") {
     return MakeFileCheckpointStore(config.path, config.app);
   }
-  return Fail(ErrorCode::kConfig,
-              "checkpoint.store: unknown store '" + config.store + "'; this build knows: file");
+  if (config.store == "redis") {
+    std::map<std::string, std::string> apps;
+    for (const PipelineConfig& p : full.pipelines) {
+      if (!p.checkpoint_app.empty()) apps[p.name] = p.checkpoint_app;
+    }
+    return MakeRedisCheckpointStore(config.url, config.app, apps);
+  }
+  return Fail(ErrorCode::kConfig, "checkpoint.store: unknown store '" + config.store +
+                                      "'; this build knows: file, redis");
 }
 
 Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConfig& pipeline,
