@@ -58,8 +58,8 @@ bool OnPath(const std::string& program) {
 
 // Unique per run, so that runs against the same server never see each other's keys.
 std::string RunId() {
-  static const std::string id = std::to_string(::getpid()) + "-" +
-                                std::to_string(std::random_device{}() % 1'000'000);
+  static const std::string id =
+      std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}() % 1'000'000);
   return id;
 }
 
@@ -74,8 +74,7 @@ using RawReply = std::unique_ptr<redisReply, ReplyDeleter>;
 // A plain client for what redis-cli would show or do.
 class Raw {
  public:
-  Raw(const std::string& host, int port, int db = 0)
-      : c_(redisConnect(host.c_str(), port)) {
+  Raw(const std::string& host, int port, int db = 0) : c_(redisConnect(host.c_str(), port)) {
     if (!c_ || c_->err != 0) return;
     if (db != 0) Run({"SELECT", std::to_string(db)});
   }
@@ -87,8 +86,8 @@ class Raw {
       argv.push_back(a.data());
       lengths.push_back(a.size());
     }
-    return RawReply(static_cast<redisReply*>(redisCommandArgv(
-        c_.get(), static_cast<int>(argv.size()), argv.data(), lengths.data())));
+    return RawReply(static_cast<redisReply*>(
+        redisCommandArgv(c_.get(), static_cast<int>(argv.size()), argv.data(), lengths.data())));
   }
   // GET: the value, or "(nil)".
   std::string Get(const std::string& key) {
@@ -193,8 +192,7 @@ class OwnServer {
 
  private:
   OwnServer() {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "kc-redis-it-XXXXXX").string();
+    std::string tmpl = (std::filesystem::temp_directory_path() / "kc-redis-it-XXXXXX").string();
     dir_ = ::mkdtemp(tmpl.data());
   }
   std::string dir_;
@@ -223,16 +221,15 @@ std::vector<StoreFactory> Factories() {
                                .server_name = {}});
   }
   if (OnPath("redis-server")) {
-    out.push_back(StoreFactory{
-        .name = "redis_own_server",
-        .open =
-            [] {
-              OwnServer::Get().Start();
-              return OpenStore(OwnServer::Get().url());
-            },
-        .stop_server = [] { OwnServer::Get().Stop(); },
-        .start_server = [] { OwnServer::Get().Restart(); },
-        .server_name = "127.0.0.1"});
+    out.push_back(StoreFactory{.name = "redis_own_server",
+                               .open =
+                                   [] {
+                                     OwnServer::Get().Start();
+                                     return OpenStore(OwnServer::Get().url());
+                                   },
+                               .stop_server = [] { OwnServer::Get().Stop(); },
+                               .start_server = [] { OwnServer::Get().Restart(); },
+                               .server_name = "127.0.0.1"});
   }
   return out;
 }
@@ -309,8 +306,8 @@ TEST_F(RedisLayoutTest, TheGoKeyHoldsThePlainSequenceNumber) {
   ASSERT_TRUE(Store()->Save({"p", "events", "shardId-000000000001"}, state));
   EXPECT_EQ(raw_->Get(GoKey("events", "shardId-000000000001")), kSeq);
   // The rest of the state sits next to it, in the file store's JSON.
-  auto decoded =
-      checkpoint::DecodeShardCheckpoint(raw_->Get(GoKey("events", "shardId-000000000001") + ":state"));
+  auto decoded = checkpoint::DecodeShardCheckpoint(
+      raw_->Get(GoKey("events", "shardId-000000000001") + ":state"));
   ASSERT_TRUE(decoded) << decoded.error().ToString();
   EXPECT_EQ(*decoded, state);
   // Only those two keys.
@@ -418,7 +415,8 @@ TEST_F(RedisLayoutTest, KeysWithTheSeparatorAreRefused) {
 
 TEST(RedisStoreTest, NothingListeningIsAConnectionErrorNamingTheServer) {
   const int port = FreePort();
-  auto store = MakeRedisCheckpointStore("redis://:hunter2@127.0.0.1:" + std::to_string(port), "app");
+  auto store =
+      MakeRedisCheckpointStore("redis://:hunter2@127.0.0.1:" + std::to_string(port), "app");
   ASSERT_TRUE(store) << store.error().ToString();
   auto loaded = (*store)->Load({"p", "events", "shardId-000000000000"});
   ASSERT_FALSE(loaded);

@@ -25,8 +25,10 @@ timeval ToTimeval(std::chrono::milliseconds ms) {
 // A string or nil; anything else is an unexpected answer.
 Result<std::optional<std::string>> OptionalString(const redisReply& reply) {
   if (reply.type == REDIS_REPLY_NIL) return std::optional<std::string>();
-  if (reply.type == REDIS_REPLY_STRING) return std::optional<std::string>(std::string(reply.str, reply.len));
-  return Fail(ErrorCode::kParse, "expected a string or nil, got reply type " + std::to_string(reply.type));
+  if (reply.type == REDIS_REPLY_STRING)
+    return std::optional<std::string>(std::string(reply.str, reply.len));
+  return Fail(ErrorCode::kParse,
+              "expected a string or nil, got reply type " + std::to_string(reply.type));
 }
 
 bool StartsWith(const redisReply& reply, std::string_view prefix) {
@@ -151,8 +153,9 @@ Status RedisCheckpointStore::ConnectLocked() {
     context_.reset();
     if (select) {
       return Fail(ErrorCode::kConfig,
-                  e.message() + "; the database number after the host in checkpoint.url must "
-                                "be one the server has (0 to databases-1)");
+                  e.message() +
+                      "; the database number after the host in checkpoint.url must "
+                      "be one the server has (0 to databases-1)");
     }
     return Fail(std::move(e));
   }

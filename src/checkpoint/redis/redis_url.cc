@@ -69,7 +69,8 @@ Result<RedisUrl> ParseRedisUrl(std::string_view url) {
   if (!url.starts_with(kScheme)) return Invalid("must start with redis://");
   for (char c : url) {
     const auto byte = static_cast<unsigned char>(c);
-    if (byte <= 0x20 || byte == 0x7f) return Invalid("must not contain spaces or control characters");
+    if (byte <= 0x20 || byte == 0x7f)
+      return Invalid("must not contain spaces or control characters");
   }
   std::string_view rest = url.substr(kScheme.size());
   if (rest.find_first_of("?#") != std::string_view::npos) {
