@@ -2,6 +2,7 @@
 // pipelines (the daemon builds the same ones from its configuration).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -19,5 +20,12 @@ std::shared_ptr<Emitter> MakeStdoutEmitter(FileFormat format);
 // One JSON file per shard under <directory>/<app>/<pipeline>/<stream>/, replaced atomically.
 std::shared_ptr<CheckpointStore> MakeFileCheckpointStore(const std::string& directory,
                                                          const std::string& app);
+// Checkpoints in Redis at `url`, "redis://[user:password@]host[:port][/db]", under the keys
+// the original Go library uses, "{app}:checkpoint:{stream}:{shard}". `pipeline_apps` gives
+// pipelines (by name) their own app; the others use `app`. Without a password in the URL,
+// REDIS_PASSWORD is used when set. Connects on first use; a bad URL is a kConfig error.
+Result<std::shared_ptr<CheckpointStore>> MakeRedisCheckpointStore(
+    const std::string& url, const std::string& app,
+    const std::map<std::string, std::string>& pipeline_apps = {});
 
 }  // namespace kc

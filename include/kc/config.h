@@ -26,10 +26,11 @@ struct AwsConfig {
 };
 
 struct CheckpointConfig {
-  // "file" or "postgres"; "redis" and "dynamodb" are planned and rejected by
+  // "file", "redis" or "postgres"; "dynamodb" is planned and rejected by
   // ParseConfig as "not available yet".
   std::string store = "file";
-  std::string path = "state/checkpoints";
+  std::string path = "state/checkpoints";      // file
+  std::string url = "redis://127.0.0.1:6379";  // redis; may hold a password
   std::string app = "kinesis-connect";
   // postgres: a libpq connection string (URL or key=value pairs; the
   // password there or in PGPASSWORD) and the table, created if missing.
@@ -97,6 +98,8 @@ struct PipelineConfig {
   uint32_t records_per_call = 10'000;
   std::chrono::milliseconds poll_interval{1'000};
   std::chrono::milliseconds shard_discovery_interval{10'000};
+  // The {app} of this pipeline's Redis checkpoint keys; empty: checkpoint.app.
+  std::string checkpoint_app;
   int line = 0;  // where the [[pipeline]] table starts, for messages
 };
 

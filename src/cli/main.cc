@@ -84,7 +84,7 @@ class SignalWatcher {
 };
 
 int Run(const kc::Config& config, bool once) {
-  auto store = kc::core::MakeCheckpointStore(config.checkpoint);
+  auto store = kc::core::MakeCheckpointStore(config);
   if (!store) {
     std::cerr << store.error().message() << "\n";
     return kExitConfig;

@@ -42,7 +42,7 @@ Status PrintStatus(const Config& config, std::ostream& out) {
   auto context = aws::MakeAwsContext(config.aws);
   if (!context) return Fail(context.error());
   auto client = kinesis::MakeKinesisClient(*context);
-  auto store = core::MakeCheckpointStore(config.checkpoint);
+  auto store = core::MakeCheckpointStore(config);
   if (!store) return Fail(store.error());
   for (const auto& p : config.pipelines) {
     auto shards = client.ListShards(p.stream);

@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "checkpoint/redis/redis_url.h"
 #include "config/units.h"
 #include "emitter/key_template.h"
 #include "kc/config.h"
@@ -69,8 +70,8 @@ constexpr uint64_t kMinPartSize = 5ull << 20;
 constexpr uint64_t kMaxPartSize = 5ull << 30;
 constexpr std::array<std::string_view, 4> kFileFormats = {"lines", "raw", "envelope", "csv"};
 constexpr std::array<std::string_view, 3> kCompressions = {"none", "gzip", "zstd"};
-constexpr std::array<std::string_view, 2> kCheckpointStores = {"file", "postgres"};
-constexpr std::array<std::string_view, 2> kPlannedCheckpointStores = {"redis", "dynamodb"};
+constexpr std::array<std::string_view, 3> kCheckpointStores = {"file", "redis", "postgres"};
+constexpr std::array<std::string_view, 1> kPlannedCheckpointStores = {"dynamodb"};
 constexpr std::array<std::string_view, 4> kEndpointServices = {"kinesis", "s3", "dynamodb", "sts"};
 constexpr std::array<std::string_view, 2> kStartAtWords = {"trim_horizon", "latest"};
 
@@ -493,13 +494,31 @@ void ReadCheckpoint(TableReader reader, CheckpointConfig* checkpoint) {
     } else {
       reader.Report("store",
                     UnknownChoice("checkpoint store", *store, kCheckpointStores,
-                                  Join(kCheckpointStores) +
-                                      "; redis and dynamodb are planned, not available yet"));
+                                  Join(kCheckpointStores) + "; planned, not available yet: " +
+                                      Join(kPlannedCheckpointStores)));
     }
   }
   if (checkpoint->store == "postgres") ReadPostgresCheckpoint(reader, checkpoint);
   if (std::optional<std::string> path = reader.NonEmptyString("path", Need::kOptional)) {
-    checkpoint->path = *path;
+    if (checkpoint->store == "redis") {
+      reader.Report("path",
+                    "'path' is not used by checkpoint store 'redis'; it keeps "
+                    "checkpoints at checkpoint.url");
+    } else {
+      checkpoint->path = *path;
+    }
+  }
+  std::optional<std::string> url;
+  if (checkpoint->store != "postgres") url = reader.NonEmptyString("url", Need::kOptional);
+  if (url) {
+    if (checkpoint->store != "redis") {
+      reader.Report("url", "'url' is used by checkpoint stores 'redis' and 'postgres' only");
+    } else if (Result<checkpoint::RedisUrl> parsed = checkpoint::ParseRedisUrl(*url); !parsed) {
+      // The message never repeats the URL: it may hold a password.
+      reader.Report("url", parsed.error().message());
+    } else {
+      checkpoint->url = *url;
+    }
   }
   if (std::optional<std::string> app = reader.String("app", Need::kOptional)) {
     // The app namespaces checkpoint keys ("{app}:checkpoint:{stream}:{shard}"),
@@ -904,7 +923,7 @@ struct NameUse {
 };
 
 void ReadPipeline(TableReader reader, size_t index, std::map<std::string, NameUse>* names,
-                  PipelineConfig* pipeline) {
+                  const CheckpointConfig& checkpoint, PipelineConfig* pipeline) {
   pipeline->line = reader.line();
   if (std::optional<std::string> name = reader.String("name", Need::kRequired)) {
     if (std::optional<std::string> problem = IdentifierProblem(*name)) {
@@ -929,6 +948,15 @@ void ReadPipeline(TableReader reader, size_t index, std::map<std::string, NameUs
     } else {
       reader.Report("stream",
                     "must be a Kinesis stream name: 1 to 128 letters, digits, '_', '.' or '-'");
+    }
+  }
+  if (std::optional<std::string> app = reader.String("checkpoint_app", Need::kOptional)) {
+    if (checkpoint.store != "redis") {
+      reader.Report("checkpoint_app", "'checkpoint_app' is used by checkpoint store 'redis' only");
+    } else if (std::optional<std::string> problem = IdentifierProblem(*app)) {
+      reader.Report("checkpoint_app", *problem);
+    } else {
+      pipeline->checkpoint_app = *app;
     }
   }
   ReadStartAt(reader, &pipeline->start_at);
@@ -962,7 +990,36 @@ void ReadPipeline(TableReader reader, size_t index, std::map<std::string, NameUs
   reader.ReportUnknownKeys();
 }
 
-void ReadPipelines(TableReader& root, Problems* problems, std::vector<PipelineConfig>* out) {
+// Redis keys ("{app}:checkpoint:{stream}:{shard}") do not name the pipeline:
+// two pipelines on one stream with the same app would overwrite each other's
+// checkpoints.
+void CheckSharedRedisKeys(const CheckpointConfig& checkpoint, const toml::array& tables,
+                          const std::vector<PipelineConfig>& pipelines, Problems* problems) {
+  if (checkpoint.store != "redis") return;
+  std::map<std::pair<std::string, std::string>, size_t> first_use;  // (app, stream) → index
+  for (size_t i = 0; i < pipelines.size(); ++i) {
+    const PipelineConfig& p = pipelines[i];
+    if (p.name.empty() || p.stream.empty()) continue;  // already reported
+    const toml::table* table = tables.get_as<toml::table>(i);
+    const toml::node* app_node = table != nullptr ? table->get("checkpoint_app") : nullptr;
+    if (app_node != nullptr && p.checkpoint_app.empty()) continue;  // invalid, reported
+    const std::string& app = p.checkpoint_app.empty() ? checkpoint.app : p.checkpoint_app;
+    auto [it, inserted] = first_use.try_emplace({app, p.stream}, i);
+    if (inserted) continue;
+    const PipelineConfig& other = pipelines[it->second];
+    const int line = app_node != nullptr ? LineOf(app_node->source()) : p.line;
+    problems->push_back(
+        ConfigProblem{line, "pipeline[" + std::to_string(i) + "].checkpoint_app",
+                      "pipelines '" + other.name + "' (pipeline[" + std::to_string(it->second) +
+                          "], line " + std::to_string(other.line) + ") and '" + p.name +
+                          "' both read stream '" + p.stream + "' with checkpoint app '" + app +
+                          "' and would share the Redis checkpoint keys; give one of them its own "
+                          "checkpoint_app = \"...\" in its [[pipeline]]"});
+  }
+}
+
+void ReadPipelines(TableReader& root, const CheckpointConfig& checkpoint, Problems* problems,
+                   std::vector<PipelineConfig>* out) {
   constexpr std::string_view kKey = "pipeline";
   const toml::node* node = root.Get(kKey, Need::kOptional);
   if (node == nullptr) {
@@ -990,9 +1047,11 @@ void ReadPipelines(TableReader& root, Problems* problems, std::vector<PipelineCo
       continue;
     }
     PipelineConfig pipeline;
-    ReadPipeline(root.Element(*table, i, kKey), i, &names, &pipeline);
+    ReadPipeline(root.Element(*table, i, kKey), i, &names, checkpoint, &pipeline);
     out->push_back(std::move(pipeline));
   }
+  // (Positions match only when every element was a table; if not, that is reported.)
+  if (out->size() == array->size()) CheckSharedRedisKeys(checkpoint, *array, *out, problems);
 }
 
 Problems OneProblem(int line, std::string message) {
@@ -1032,7 +1091,7 @@ ConfigResult Parse(std::string_view toml_text, const std::string& source) {
   if (const toml::table* checkpoint = reader.Table("checkpoint", Need::kOptional)) {
     ReadCheckpoint(reader.Child(*checkpoint, "checkpoint"), &config.checkpoint);
   }
-  ReadPipelines(reader, &problems, &config.pipelines);
+  ReadPipelines(reader, config.checkpoint, &problems, &config.pipelines);
   reader.ReportUnknownKeys();
 
   if (problems.empty()) return config;

@@ -1,6 +1,9 @@
 #include "kc/builtins.h"
 
+#include <cstdlib>
+
 #include "checkpoint/file/file_checkpoint_store.h"
+#include "checkpoint/redis/redis_checkpoint_store.h"
 #include "emitter/file/file_emitter.h"
 #include "emitter/stdout/stdout_emitter.h"
 
@@ -18,6 +21,22 @@ std::shared_ptr<Emitter> MakeStdoutEmitter(FileFormat format) {
 std::shared_ptr<CheckpointStore> MakeFileCheckpointStore(const std::string& directory,
                                                          const std::string& app) {
   return std::make_shared<checkpoint::FileCheckpointStore>(directory, app);
+}
+
+Result<std::shared_ptr<CheckpointStore>> MakeRedisCheckpointStore(
+    const std::string& url, const std::string& app,
+    const std::map<std::string, std::string>& pipeline_apps) {
+  auto parsed = checkpoint::ParseRedisUrl(url);
+  if (!parsed) return Fail(ErrorCode::kConfig, "checkpoint.url: " + parsed.error().message());
+  if (parsed->password.empty()) {
+    const char* password = std::getenv("REDIS_PASSWORD");
+    if (password != nullptr) parsed->password = password;
+  }
+  checkpoint::RedisStoreOptions options;
+  options.url = std::move(*parsed);
+  options.default_app = app;
+  options.apps = pipeline_apps;
+  return std::make_shared<checkpoint::RedisCheckpointStore>(std::move(options));
 }
 
 }  // namespace kc

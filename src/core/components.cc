@@ -1,5 +1,8 @@
 #include "core/components.h"
 
+#include <map>
+#include <string>
+
 #include "aws/aws_context.h"
 #include "aws/s3_client.h"
 #include "checkpoint/postgres/postgres_checkpoint_store.h"
@@ -14,7 +17,8 @@
 
 namespace kc::core {
 
-Result<std::shared_ptr<CheckpointStore>> MakeCheckpointStore(const CheckpointConfig& config) {
+Result<std::shared_ptr<CheckpointStore>> MakeCheckpointStore(const Config& full) {
+  const CheckpointConfig& config = full.checkpoint;
   if (config.store == "file") {
     return MakeFileCheckpointStore(config.path, config.app);
   }
@@ -22,8 +26,15 @@ Result<std::shared_ptr<CheckpointStore>> MakeCheckpointStore(const CheckpointCon
     return std::make_shared<checkpoint::PostgresCheckpointStore>(config.postgres_url,
                                                                  config.postgres_table, config.app);
   }
+  if (config.store == "redis") {
+    std::map<std::string, std::string> apps;
+    for (const PipelineConfig& p : full.pipelines) {
+      if (!p.checkpoint_app.empty()) apps[p.name] = p.checkpoint_app;
+    }
+    return MakeRedisCheckpointStore(config.url, config.app, apps);
+  }
   return Fail(ErrorCode::kConfig, "checkpoint.store: unknown store '" + config.store +
-                                      "'; this build knows: file, postgres");
+                                      "'; this build knows: file, redis, postgres");
 }
 
 Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConfig& pipeline,

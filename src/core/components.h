@@ -10,7 +10,8 @@
 
 namespace kc::core {
 
-Result<std::shared_ptr<CheckpointStore>> MakeCheckpointStore(const CheckpointConfig& config);
+// The store of `config.checkpoint`, shared by all of `config.pipelines`.
+Result<std::shared_ptr<CheckpointStore>> MakeCheckpointStore(const Config& config);
 
 // Builds the transformer, filter and emitter of `pipeline`; the checkpoint
 // store is shared by all pipelines of a process and passed in.

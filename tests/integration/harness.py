@@ -5,6 +5,7 @@ wrote.
 
 Environment (set by scripts/test, or by hand):
   KC_KINESIS_ENDPOINT  URL of the (signature-verifying) Kinesis stand-in
+  KC_REDIS_URL         redis://host:port of the redis-server for checkpoints
   KC_BINARY            path of the kinesis-connect executable
 """
 
@@ -94,6 +95,22 @@ def s3_endpoint():
     if not url:
         _missing("KC_S3_ENDPOINT is not set; run the tests with scripts/test")
     return url
+
+
+def redis_url():
+    url = os.environ.get("KC_REDIS_URL")
+    if not url:
+        _missing("KC_REDIS_URL is not set; run the tests with scripts/test")
+    return url
+
+
+def redis_cli(*args):
+    """redis-cli against KC_REDIS_URL; its output without the final newline."""
+    out = subprocess.run(["redis-cli", "-u", redis_url(), *args], capture_output=True,
+                         text=True, timeout=60)
+    if out.returncode != 0 or out.stdout.startswith("ERR"):
+        raise AssertionError(f"redis-cli {' '.join(args)} failed: {out.stdout}{out.stderr}")
+    return out.stdout.rstrip("\n")
 
 
 # The S3 stand-in knows one access key id; the Kinesis one accepts any.
@@ -280,7 +297,7 @@ directory = "{self.out}"
 format = "envelope"
 {extra_emitter}"""
         state = os.path.join(workdir, "state")
-        checkpoint_toml = checkpoint or f'store = "file"\npath = "{state}"'
+        checkpoint_toml = checkpoint or f'store = "file"\npath = "{state}"\napp = "it"'
         aws_extra = ""
         if os.environ.get("KC_S3_ENDPOINT"):
             aws_extra = f'[aws.endpoints]\ns3 = "{os.environ["KC_S3_ENDPOINT"]}"\nkinesis = "{endpoint()}"'
@@ -294,7 +311,6 @@ endpoint = "{endpoint()}"
 
 [checkpoint]
 {checkpoint_toml}
-app = "it"
 
 [[pipeline]]
 name = "files"

@@ -550,18 +550,124 @@ TEST(ParseConfigErrorTest, JsonFieldFilterProblems) {
 }
 
 TEST(ParseConfigErrorTest, CheckpointStores) {
-  EXPECT_EQ(ProblemsOf(WithPipeline("[checkpoint]\nstore = \"redis\"\n")),
-            One(7, "checkpoint.store",
-                "checkpoint store 'redis' is not available yet (available: file, postgres)"));
-  EXPECT_EQ(ProblemsOf(WithPipeline("[checkpoint]\nstore = \"fil\"\n")),
-            One(7, "checkpoint.store",
-                "unknown checkpoint store 'fil' (known: file, postgres; redis and dynamodb are "
-                "planned, not available yet); did you mean 'file'?"));
+  EXPECT_EQ(
+      ProblemsOf(WithPipeline("[checkpoint]\nstore = \"dynamodb\"\n")),
+      One(7, "checkpoint.store",
+          "checkpoint store 'dynamodb' is not available yet (available: file, redis, postgres)"));
+  EXPECT_EQ(
+      ProblemsOf(WithPipeline("[checkpoint]\nstore = \"fil\"\n")),
+      One(7, "checkpoint.store",
+          "unknown checkpoint store 'fil' (known: file, redis, postgres; planned, not available "
+          "yet: dynamodb); did you mean 'file'?"));
   EXPECT_EQ(ProblemsOf(WithPipeline("[checkpoint]\napp = \"a:b\"\npath = \"\"\n")),
             (std::vector<Problem>{
                 {7, "checkpoint.app", "must contain only letters, digits, '.', '_' and '-'"},
                 {8, "checkpoint.path", "must not be empty; leave the key out to use the default"},
             }));
+}
+
+// Lines 1-3: a Redis checkpoint store that pipeline tests append to.
+constexpr std::string_view kRedisStore = R"toml([checkpoint]
+store = "redis"
+app = "billing"
+)toml";
+
+TEST(ParseConfigTest, RedisCheckpointStore) {
+  Config config =
+      ParseOk(std::string(kRedisStore) + R"toml(url = "redis://:s%40cret@redis.local:6380/2"
+[[pipeline]]
+name = "to-files"
+stream = "events"
+emitter = { type = "stdout" }
+[[pipeline]]
+name = "to-s3"
+stream = "events"
+checkpoint_app = "billing-s3"
+emitter = { type = "stdout" }
+[[pipeline]]
+name = "other-stream"
+stream = "audit"
+emitter = { type = "stdout" }
+)toml");
+  EXPECT_EQ(config.checkpoint.store, "redis");
+  EXPECT_EQ(config.checkpoint.url, "redis://:s%40cret@redis.local:6380/2");
+  EXPECT_EQ(config.checkpoint.app, "billing");
+  ASSERT_EQ(config.pipelines.size(), 3u);
+  EXPECT_EQ(config.pipelines[0].checkpoint_app, "");  // checkpoint.app
+  EXPECT_EQ(config.pipelines[1].checkpoint_app, "billing-s3");
+  EXPECT_EQ(config.pipelines[2].checkpoint_app, "");
+
+  EXPECT_EQ(ParseOk(std::string(kRedisStore) + std::string(kPipeline)).checkpoint.url,
+            "redis://127.0.0.1:6379");
+}
+
+TEST(ParseConfigErrorTest, RedisUrlNeverEchoesThePassword) {
+  const std::vector<Problem> problems = ProblemsOf(
+      std::string(kRedisStore) + "url = \"http://:hunter2@host:6379\"\n" + std::string(kPipeline));
+  EXPECT_EQ(problems, One(4, "checkpoint.url",
+                          "must start with redis://; the form is "
+                          "redis://[user:password@]host[:port][/db], e.g. "
+                          "\"redis://127.0.0.1:6379/0\""));
+  EXPECT_EQ(ProblemsOf(std::string(kRedisStore) + "url = \"redis://:hunter2@host:0\"\n" +
+                       std::string(kPipeline)),
+            One(4, "checkpoint.url",
+                "has a port that is not 1 to 65535; the form is "
+                "redis://[user:password@]host[:port][/db], e.g. \"redis://127.0.0.1:6379/0\""));
+}
+
+TEST(ParseConfigErrorTest, KeysOfAnotherStore) {
+  EXPECT_EQ(
+      ProblemsOf(R"toml([checkpoint]
+url = "redis://127.0.0.1:6379"
+[[pipeline]]
+name = "p"
+stream = "s"
+checkpoint_app = "x"
+emitter = { type = "stdout" }
+)toml"),
+      (std::vector<Problem>{
+          {2, "checkpoint.url", "'url' is used by checkpoint stores 'redis' and 'postgres' only"},
+          {6, "pipeline[0].checkpoint_app",
+           "'checkpoint_app' is used by checkpoint store 'redis' only"},
+      }));
+  EXPECT_EQ(ProblemsOf(std::string(kRedisStore) + "path = \"state\"\n" + std::string(kPipeline)),
+            One(4, "checkpoint.path",
+                "'path' is not used by checkpoint store 'redis'; it keeps checkpoints at "
+                "checkpoint.url"));
+}
+
+TEST(ParseConfigErrorTest, TwoPipelinesSharingRedisKeys) {
+  EXPECT_EQ(
+      ProblemsOf(std::string(kRedisStore) + R"toml([[pipeline]]
+name = "a"
+stream = "events"
+emitter = { type = "stdout" }
+[[pipeline]]
+name = "b"
+stream = "events"
+emitter = { type = "stdout" }
+[[pipeline]]
+name = "c"
+stream = "events"
+checkpoint_app = "billing"
+emitter = { type = "stdout" }
+[[pipeline]]
+name = "d"
+stream = "events"
+checkpoint_app = "a:b"
+emitter = { type = "stdout" }
+)toml"),
+      (std::vector<Problem>{
+          {8, "pipeline[1].checkpoint_app",
+           "pipelines 'a' (pipeline[0], line 4) and 'b' both read stream 'events' with "
+           "checkpoint app 'billing' and would share the Redis checkpoint keys; give one "
+           "of them its own checkpoint_app = \"...\" in its [[pipeline]]"},
+          {15, "pipeline[2].checkpoint_app",
+           "pipelines 'a' (pipeline[0], line 4) and 'c' both read stream 'events' with "
+           "checkpoint app 'billing' and would share the Redis checkpoint keys; give one "
+           "of them its own checkpoint_app = \"...\" in its [[pipeline]]"},
+          {20, "pipeline[3].checkpoint_app", "must contain only letters, digits, '.', '_' and '-'"},
+      }));
 }
 
 TEST(ParseConfigErrorTest, Urls) {

@@ -29,7 +29,7 @@ class FileCheckpointStore final : public CheckpointStore {
   std::string app_;
 };
 
-// The file's JSON, exposed for tests.
+// The file's JSON; also the state the Redis store keeps next to its key.
 std::string EncodeShardCheckpoint(const ShardCheckpoint& state);
 Result<ShardCheckpoint> DecodeShardCheckpoint(std::string_view json);
 // The "pending" array alone, for stores that keep the other fields in columns.

@@ -1,0 +1,439 @@
+// The Redis checkpoint store against real redis-server instances:
+//
+// - the conformance suite on the shared server that scripts/test starts
+//   (KC_REDIS_URL), and again on a server of this test's own, which the
+//   outage case stops and restarts (keeping its data) without disturbing
+//   the tests that share the other one;
+// - the key layout the original Go library reads and writes, checked by
+//   reading and writing the raw keys with hiredis, as redis-cli would.
+//
+// Without KC_REDIS_URL, or without redis-server on the PATH, those parts are
+// skipped, unless KC_REQUIRE_SERVICES=1 (as scripts/test sets), when
+// RedisServicesTest fails: a suite that silently tests nothing is worse than
+// a red one.
+#include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "checkpoint/file/file_checkpoint_store.h"
+#include "checkpoint/redis/redis_checkpoint_store.h"
+#include "kc/builtins.h"
+#include "support/checkpoint_conformance.h"
+
+namespace kc::testing {
+namespace {
+
+using checkpoint::RedisCheckpointStore;
+using checkpoint::RedisStoreOptions;
+using namespace std::chrono_literals;
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr ? std::string(v) : std::string();
+}
+
+bool OnPath(const std::string& program) {
+  std::string path = Env("PATH");
+  size_t start = 0;
+  while (start <= path.size()) {
+    const size_t end = std::min(path.find(':', start), path.size());
+    const std::string dir = path.substr(start, end - start);
+    if (!dir.empty() && ::access((dir + "/" + program).c_str(), X_OK) == 0) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+// Unique per run, so that runs against the same server never see each other's keys.
+std::string RunId() {
+  static const std::string id =
+      std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}() % 1'000'000);
+  return id;
+}
+
+struct ContextDeleter {
+  void operator()(redisContext* c) const { redisFree(c); }
+};
+struct ReplyDeleter {
+  void operator()(redisReply* r) const { freeReplyObject(r); }
+};
+using RawReply = std::unique_ptr<redisReply, ReplyDeleter>;
+
+// A plain client for what redis-cli would show or do.
+class Raw {
+ public:
+  Raw(const std::string& host, int port, int db = 0) : c_(redisConnect(host.c_str(), port)) {
+    if (!c_ || c_->err != 0) return;
+    if (db != 0) Run({"SELECT", std::to_string(db)});
+  }
+  bool ok() const { return c_ && c_->err == 0; }
+  RawReply Run(const std::vector<std::string>& args) {
+    std::vector<const char*> argv;
+    std::vector<size_t> lengths;
+    for (const auto& a : args) {
+      argv.push_back(a.data());
+      lengths.push_back(a.size());
+    }
+    return RawReply(static_cast<redisReply*>(
+        redisCommandArgv(c_.get(), static_cast<int>(argv.size()), argv.data(), lengths.data())));
+  }
+  // GET: the value, or "(nil)".
+  std::string Get(const std::string& key) {
+    RawReply r = Run({"GET", key});
+    if (!r) return "(no reply)";
+    if (r->type == REDIS_REPLY_NIL) return "(nil)";
+    return std::string(r->str, r->len);
+  }
+
+ private:
+  std::unique_ptr<redisContext, ContextDeleter> c_;
+};
+
+// "redis://127.0.0.1:6379" → host and port (the test servers have no password).
+std::pair<std::string, int> HostPort(const std::string& url) {
+  auto parsed = checkpoint::ParseRedisUrl(url);
+  if (!parsed) return {"", 0};
+  return {parsed->host, parsed->port};
+}
+
+int FreePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+// A redis-server of this test's own, persisting every write (append-only
+// file, fsync always) in a temporary directory, so that a stop and a start
+// on the same port keep the data, as a real outage would.
+class OwnServer {
+ public:
+  static OwnServer& Get() {
+    static OwnServer server;
+    return server;
+  }
+  int port() const { return port_; }
+  std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
+
+  void Start() {
+    if (pid_ > 0) return;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      if (port_ == 0 || attempt > 0) port_ = FreePort();
+      const std::string port = std::to_string(port_);
+      const std::string log = dir_ + "/redis.log";
+      pid_ = ::fork();
+      if (pid_ == 0) {
+        ::execlp("redis-server", "redis-server", "--bind", "127.0.0.1", "--port", port.c_str(),
+                 "--dir", dir_.c_str(), "--save", "", "--appendonly", "yes", "--appendfsync",
+                 "always", "--logfile", log.c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+      }
+      const auto deadline = std::chrono::steady_clock::now() + 30s;
+      while (std::chrono::steady_clock::now() < deadline) {
+        int status = 0;
+        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+          pid_ = 0;  // exited: the port was taken, or redis-server is missing
+          break;
+        }
+        Raw raw("127.0.0.1", port_);
+        if (raw.ok()) {
+          RawReply pong = raw.Run({"PING"});
+          if (pong && pong->type == REDIS_REPLY_STATUS) return;
+        }
+        std::this_thread::sleep_for(20ms);
+      }
+      if (pid_ > 0) Stop();
+      // A restart must come back on the same port, or the stores cannot find it.
+      if (restarting_) break;
+    }
+    ADD_FAILURE() << "redis-server did not start on 127.0.0.1:" << port_ << "; see " << dir_
+                  << "/redis.log";
+  }
+
+  // SIGTERM: redis-server flushes the append-only file and exits.
+  void Stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = 0;
+  }
+
+  void Restart() {
+    restarting_ = true;
+    Start();
+    restarting_ = false;
+  }
+
+  ~OwnServer() {
+    Stop();
+    std::filesystem::remove_all(dir_);
+  }
+
+ private:
+  OwnServer() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "kc-redis-it-XXXXXX").string();
+    dir_ = ::mkdtemp(tmpl.data());
+  }
+  std::string dir_;
+  int port_ = 0;
+  pid_t pid_ = 0;
+  bool restarting_ = false;
+};
+
+std::unique_ptr<CheckpointStore> OpenStore(const std::string& url) {
+  RedisStoreOptions options;
+  options.url = *checkpoint::ParseRedisUrl(url);
+  options.default_app = "conf-" + RunId();
+  // The keys have no pipeline in them: as the daemon's config ensures,
+  // pipelines on one stream get apps of their own.
+  options.apps = {{"conf-other", "conf-other-" + RunId()}};
+  return std::make_unique<RedisCheckpointStore>(std::move(options));
+}
+
+std::vector<StoreFactory> Factories() {
+  std::vector<StoreFactory> out;
+  if (!Env("KC_REDIS_URL").empty()) {
+    out.push_back(StoreFactory{.name = "redis",
+                               .open = [] { return OpenStore(Env("KC_REDIS_URL")); },
+                               .stop_server = {},
+                               .start_server = {},
+                               .server_name = {}});
+  }
+  if (OnPath("redis-server")) {
+    out.push_back(StoreFactory{.name = "redis_own_server",
+                               .open =
+                                   [] {
+                                     OwnServer::Get().Start();
+                                     return OpenStore(OwnServer::Get().url());
+                                   },
+                               .stop_server = [] { OwnServer::Get().Stop(); },
+                               .start_server = [] { OwnServer::Get().Restart(); },
+                               .server_name = "127.0.0.1"});
+  }
+  return out;
+}
+
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(CheckpointConformance);
+INSTANTIATE_TEST_SUITE_P(Redis, CheckpointConformance, ::testing::ValuesIn(Factories()),
+                         PrintStoreName);
+
+TEST(RedisServicesTest, SharedServerAndRedisServerAreThere) {
+  const bool required = Env("KC_REQUIRE_SERVICES") == "1";
+  std::string missing;
+  if (Env("KC_REDIS_URL").empty()) missing += "KC_REDIS_URL is not set (kc_start_redis sets it); ";
+  if (!OnPath("redis-server")) missing += "redis-server is not on the PATH; ";
+  if (missing.empty()) return;
+  if (required) FAIL() << missing << "but KC_REQUIRE_SERVICES=1";
+  GTEST_SKIP() << missing << "the Redis tests were skipped";
+}
+
+// The outage error names the very server.
+TEST(RedisOwnServerTest, OutageNamesHostAndPort) {
+  if (!OnPath("redis-server")) GTEST_SKIP() << "redis-server is not on the PATH";
+  OwnServer::Get().Start();
+  auto store = OpenStore(OwnServer::Get().url());
+  OwnServer::Get().Stop();
+  auto loaded = store->Load(ShardKey{"p", "s", "shardId-000000000000"});
+  OwnServer::Get().Restart();
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().code(), ErrorCode::kConnection);
+  EXPECT_NE(loaded.error().message().find("127.0.0.1:" + std::to_string(OwnServer::Get().port())),
+            std::string::npos)
+      << loaded.error().message();
+}
+
+// --- The key layout, on the shared server ----------------------------------
+
+class RedisLayoutTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    url_ = Env("KC_REDIS_URL");
+    if (url_.empty()) GTEST_SKIP() << "KC_REDIS_URL is not set (start one with kc_start_redis)";
+    std::tie(host_, port_) = HostPort(url_);
+    raw_ = std::make_unique<Raw>(host_, port_);
+    ASSERT_TRUE(raw_->ok()) << "cannot reach " << url_;
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    app_ = std::string("layout-") + info->name() + "-" + RunId();
+  }
+
+  std::unique_ptr<CheckpointStore> Store(std::map<std::string, std::string> apps = {},
+                                         const std::string& url = {}) {
+    RedisStoreOptions options;
+    options.url = *checkpoint::ParseRedisUrl(url.empty() ? url_ : url);
+    options.default_app = app_;
+    options.apps = std::move(apps);
+    return std::make_unique<RedisCheckpointStore>(std::move(options));
+  }
+
+  // The key the Go library reads and writes.
+  std::string GoKey(const std::string& stream, const std::string& shard) {
+    return app_ + ":checkpoint:" + stream + ":" + shard;
+  }
+
+  static constexpr const char* kSeq = "49590338271490256608559692538361571095921575989136588898";
+  static constexpr const char* kLater = "49590338271490256608559692538361571095921575989136589999";
+
+  std::string url_, host_, app_;
+  int port_ = 0;
+  std::unique_ptr<Raw> raw_;
+};
+
+TEST_F(RedisLayoutTest, TheGoKeyHoldsThePlainSequenceNumber) {
+  ShardCheckpoint state;
+  state.position = ShardPosition{kSeq, 3};
+  state.pending.push_back({{kLater, 0}, {kLater, 2}});
+  ASSERT_TRUE(Store()->Save({"p", "events", "shardId-000000000001"}, state));
+  EXPECT_EQ(raw_->Get(GoKey("events", "shardId-000000000001")), kSeq);
+  // The rest of the state sits next to it, in the file store's JSON.
+  auto decoded = checkpoint::DecodeShardCheckpoint(
+      raw_->Get(GoKey("events", "shardId-000000000001") + ":state"));
+  ASSERT_TRUE(decoded) << decoded.error().ToString();
+  EXPECT_EQ(*decoded, state);
+  // Only those two keys.
+  RawReply keys = raw_->Run({"KEYS", app_ + ":*"});
+  ASSERT_TRUE(keys);
+  EXPECT_EQ(keys->elements, 2u);
+}
+
+TEST_F(RedisLayoutTest, AKeyWrittenByTheGoLibraryAloneIsThePosition) {
+  raw_->Run({"SET", GoKey("events", "shardId-000000000002"), kSeq});
+  auto loaded = Store()->Load({"p", "events", "shardId-000000000002"});
+  ASSERT_TRUE(loaded) << loaded.error().ToString();
+  ShardCheckpoint want;
+  want.position = ShardPosition{kSeq, 0};
+  EXPECT_EQ(*loaded, want);
+}
+
+TEST_F(RedisLayoutTest, APlainKeyRewrittenByAnotherWriterWins) {
+  ShardCheckpoint state;
+  state.position = ShardPosition{kSeq, 5};
+  state.pending.push_back({{kLater, 0}, {kLater, 0}});
+  ShardKey key{"p", "events", "shardId-000000000003"};
+  ASSERT_TRUE(Store()->Save(key, state));
+  // The Go library (or a user with redis-cli) moves the checkpoint on: our
+  // state beside it is stale, and none of it is mixed in.
+  raw_->Run({"SET", GoKey("events", "shardId-000000000003"), kLater});
+  ShardCheckpoint want;
+  want.position = ShardPosition{kLater, 0};
+  EXPECT_EQ(*Store()->Load(key), want);
+  // Deleting the plain key starts the shard again, whatever the state says.
+  raw_->Run({"DEL", GoKey("events", "shardId-000000000003")});
+  EXPECT_EQ(*Store()->Load(key), ShardCheckpoint{});
+}
+
+TEST_F(RedisLayoutTest, PendingBeforeTheFirstCheckpointLeavesNoPlainKey) {
+  ShardCheckpoint state;
+  state.pending.push_back({{kSeq, 0}, {kLater, 0}});
+  ShardKey key{"p", "events", "shardId-000000000004"};
+  raw_->Run({"SET", GoKey("events", "shardId-000000000004"), "(stale)"});
+  ASSERT_TRUE(Store()->Save(key, state));
+  EXPECT_EQ(raw_->Get(GoKey("events", "shardId-000000000004")), "(nil)");
+  EXPECT_EQ(*Store()->Load(key), state);
+}
+
+TEST_F(RedisLayoutTest, DamagedKeysAreClearErrors) {
+  ShardKey key{"p", "events", "shardId-000000000005"};
+  raw_->Run({"SET", GoKey("events", "shardId-000000000005"), "not-a-number"});
+  auto loaded = Store()->Load(key);
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().code(), ErrorCode::kParse);
+  EXPECT_NE(loaded.error().message().find(GoKey("events", "shardId-000000000005")),
+            std::string::npos)
+      << loaded.error().message();
+  EXPECT_NE(loaded.error().message().find("delete it"), std::string::npos);
+
+  raw_->Run({"SET", GoKey("events", "shardId-000000000005"), kSeq});
+  raw_->Run({"SET", GoKey("events", "shardId-000000000005") + ":state", "{broken"});
+  loaded = Store()->Load(key);
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().code(), ErrorCode::kParse);
+  EXPECT_NE(loaded.error().message().find(":state is damaged"), std::string::npos)
+      << loaded.error().message();
+}
+
+TEST_F(RedisLayoutTest, EachPipelineUsesItsApp) {
+  auto store = Store({{"to-s3", app_ + "-s3"}});
+  ShardCheckpoint a;
+  a.position = ShardPosition{kSeq, 0};
+  ShardCheckpoint b;
+  b.position = ShardPosition{kLater, 0};
+  ASSERT_TRUE(store->Save({"to-files", "events", "shardId-000000000006"}, a));
+  ASSERT_TRUE(store->Save({"to-s3", "events", "shardId-000000000006"}, b));
+  EXPECT_EQ(raw_->Get(GoKey("events", "shardId-000000000006")), kSeq);
+  EXPECT_EQ(raw_->Get(app_ + "-s3:checkpoint:events:shardId-000000000006"), kLater);
+  EXPECT_EQ(*store->Load({"to-files", "events", "shardId-000000000006"}), a);
+  EXPECT_EQ(*store->Load({"to-s3", "events", "shardId-000000000006"}), b);
+}
+
+TEST_F(RedisLayoutTest, TheDatabaseInTheUrlIsUsed) {
+  ShardCheckpoint state;
+  state.position = ShardPosition{kSeq, 0};
+  ASSERT_TRUE(Store({}, url_ + "/3")->Save({"p", "events", "shardId-000000000007"}, state));
+  EXPECT_EQ(raw_->Get(GoKey("events", "shardId-000000000007")), "(nil)");
+  Raw db3(host_, port_, 3);
+  EXPECT_EQ(db3.Get(GoKey("events", "shardId-000000000007")), kSeq);
+  auto missing = Store({}, url_ + "/99999")->Load({"p", "events", "shardId-000000000007"});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), ErrorCode::kConfig) << missing.error().ToString();
+}
+
+TEST_F(RedisLayoutTest, ARejectedPasswordIsAnAuthErrorThatDoesNotShowIt) {
+  const std::string with_password = "redis://:wr0ngPassw0rd@" + host_ + ":" + std::to_string(port_);
+  auto loaded = Store({}, with_password)->Load({"p", "events", "shardId-000000000008"});
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().code(), ErrorCode::kAuth) << loaded.error().ToString();
+  EXPECT_EQ(loaded.error().message().find("wr0ngPassw0rd"), std::string::npos)
+      << loaded.error().message();
+}
+
+TEST_F(RedisLayoutTest, KeysWithTheSeparatorAreRefused) {
+  auto saved = Store()->Save({"p", "events", "shard:state"}, ShardCheckpoint{});
+  ASSERT_FALSE(saved);
+  EXPECT_EQ(saved.error().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST(RedisStoreTest, NothingListeningIsAConnectionErrorNamingTheServer) {
+  const int port = FreePort();
+  auto store =
+      MakeRedisCheckpointStore("redis://:hunter2@127.0.0.1:" + std::to_string(port), "app");
+  ASSERT_TRUE(store) << store.error().ToString();
+  auto loaded = (*store)->Load({"p", "events", "shardId-000000000000"});
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().code(), ErrorCode::kConnection);
+  EXPECT_TRUE(loaded.error().retriable());
+  const std::string& m = loaded.error().message();
+  EXPECT_NE(m.find("127.0.0.1:" + std::to_string(port)), std::string::npos) << m;
+  EXPECT_EQ(m.find("hunter2"), std::string::npos) << m;
+  EXPECT_EQ((*store)->Describe().find("hunter2"), std::string::npos);
+}
+
+TEST(RedisStoreTest, ABadUrlIsAConfigError) {
+  auto store = MakeRedisCheckpointStore("redis://:hunter2@cache:99999", "app");
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.error().code(), ErrorCode::kConfig);
+  EXPECT_EQ(store.error().message().find("hunter2"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kc::testing
