@@ -16,6 +16,11 @@
 #                                export KC_S3_ENDPOINT and, unless set,
 #                                KC_S3_ACCESS_KEY_ID=S3RVER (the only key id
 #                                s3rver knows). Same rule about $(...).
+#   kc_start_redis DIR [PORT]    start redis-server on 127.0.0.1 without
+#                                persistence (data dir DIR/redis-data, log in
+#                                DIR/redis.log, pid in DIR/redis.pid) and
+#                                export KC_REDIS_URL=redis://127.0.0.1:PORT.
+#                                Same rule about $(...).
 #   kc_start_postgres DIR [PORT] start a PostgreSQL server of its own (data in
 #                                DIR/postgres-data, kept across restarts;
 #                                socket in DIR/postgres-run; log in
@@ -26,10 +31,6 @@
 #                                As root the server runs as user postgres, so
 #                                DIR must be reachable by that user (a mktemp
 #                                -d directory is: it is opened for search).
-#   kc_start_redis DIR [PORT]    start redis-server on 127.0.0.1 without
-#                                persistence (data dir DIR/redis-data, log in
-#                                DIR/redis.log, pid in DIR/redis.pid) and
-#                                export KC_REDIS_URL=redis://127.0.0.1:PORT.
 #                                Same rule about $(...).
 #   kc_stop_services DIR         stop every service started with DIR
 #   kc_aws SERVICE ARGS...       the AWS CLI with test credentials, pointed at
@@ -209,6 +210,82 @@ kc_start_s3rver() {
     "$(($(_kc_now_ms) - _kc_service_started)) ms" >&2
 }
 
+# Starts redis-server (Debian's) as a daemon on 127.0.0.1, a free port unless
+# PORT is given, keeping nothing on disk. It is up when redis-cli gets PONG.
+# When a port picked here is taken before redis-server binds it, it tries
+# again, up to three times. SIGTERM stops it, so kc_stop_services needs no
+# _kc_stop_redis.
+kc_start_redis() {
+  if (($# < 1 || $# > 2)); then
+    echo "usage: kc_start_redis DIR [PORT]" >&2
+    return 2
+  fi
+  local dir=$1 want_port=${2:-} port pid attempt deadline started offset
+  local timeout=${KC_SERVICE_START_TIMEOUT:-30}
+  mkdir -p "$dir/redis-data" || return 1
+  dir=$(cd "$dir" && pwd) || return 1
+  local log=$dir/redis.log pidfile=$dir/redis.pid
+  if [[ -f $pidfile ]]; then
+    pid=$(<"$pidfile")
+    if [[ $pid =~ ^[0-9]+$ ]] && _kc_pid_alive "$pid"; then
+      echo "kc_start_redis: already running in $dir (pid $pid)" >&2
+      return 1
+    fi
+    rm -f "$pidfile"
+  fi
+  started=$(_kc_now_ms)
+  for attempt in 1 2 3; do
+    if [[ -n $want_port ]]; then
+      port=$want_port
+    else
+      port=$(kc_free_port) || return 1
+    fi
+    echo "--- start $(date -u +%Y-%m-%dT%H:%M:%SZ) port $port" >>"$log"
+    offset=$(stat -c %s "$log")
+    # --daemonize: redis-server returns once the daemon runs; it writes the
+    # pid file itself. What it prints before it opens its log goes there too.
+    # shellcheck disable=SC2094
+    if ! redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
+      --daemonize yes --pidfile "$pidfile" --dir "$dir/redis-data" --logfile "$log" \
+      </dev/null >>"$log" 2>&1; then
+      echo "kc_start_redis: redis-server failed to start; end of $log:" >&2
+      tail -n 20 "$log" >&2
+      return 1
+    fi
+    deadline=$((SECONDS + timeout))
+    while :; do
+      if [[ $(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null) == PONG && -s $pidfile ]]; then
+        pid=$(<"$pidfile")
+        export KC_REDIS_URL="redis://127.0.0.1:$port"
+        echo "$KC_REDIS_URL" >"$dir/redis.url"
+        echo "kc_start_redis: $KC_REDIS_URL (pid $pid) up in" \
+          "$(($(_kc_now_ms) - started)) ms" >&2
+        return 0
+      fi
+      if grep -q "Address already in use" < <(tail -c "+$((offset + 1))" "$log"); then
+        if [[ -z $want_port && $attempt -lt 3 ]]; then
+          continue 2
+        fi
+        echo "kc_start_redis: port $port is taken; end of $log:" >&2
+        tail -n 20 "$log" >&2
+        return 1
+      fi
+      if ((SECONDS >= deadline)); then
+        echo "kc_start_redis: no PONG on 127.0.0.1:$port within ${timeout}s; end of $log:" >&2
+        tail -n 20 "$log" >&2
+        if [[ -s $pidfile ]]; then
+          pid=$(<"$pidfile")
+          [[ $pid =~ ^[0-9]+$ ]] && kill -9 "$pid" 2>/dev/null
+        fi
+        rm -f "$pidfile"
+        return 1
+      fi
+      sleep 0.05
+    done
+  done
+  return 1
+}
+
 # The directory of PostgreSQL's server programs (initdb, pg_ctl): pg_config's
 # when it has them, else the newest /usr/lib/postgresql/*/bin.
 _kc_postgres_bindir() {
@@ -261,25 +338,6 @@ kc_start_postgres() {
     pid=$(<"$pidfile")
     if [[ $pid =~ ^[0-9]+$ ]] && _kc_pid_alive "$pid"; then
       echo "kc_start_postgres: already running in $dir (pid $pid)" >&2
-# Starts redis-server (Debian's) as a daemon on 127.0.0.1, a free port unless
-# PORT is given, keeping nothing on disk. It is up when redis-cli gets PONG.
-# When a port picked here is taken before redis-server binds it, it tries
-# again, up to three times. SIGTERM stops it, so kc_stop_services needs no
-# _kc_stop_redis.
-kc_start_redis() {
-  if (($# < 1 || $# > 2)); then
-    echo "usage: kc_start_redis DIR [PORT]" >&2
-    return 2
-  fi
-  local dir=$1 want_port=${2:-} port pid attempt deadline started offset
-  local timeout=${KC_SERVICE_START_TIMEOUT:-30}
-  mkdir -p "$dir/redis-data" || return 1
-  dir=$(cd "$dir" && pwd) || return 1
-  local log=$dir/redis.log pidfile=$dir/redis.pid
-  if [[ -f $pidfile ]]; then
-    pid=$(<"$pidfile")
-    if [[ $pid =~ ^[0-9]+$ ]] && _kc_pid_alive "$pid"; then
-      echo "kc_start_redis: already running in $dir (pid $pid)" >&2
       return 1
     fi
     rm -f "$pidfile"
@@ -310,7 +368,6 @@ kc_start_redis() {
     fi
   fi
 
-  started=$(_kc_now_ms)
   for attempt in 1 2 3; do
     if [[ -n $want_port ]]; then
       port=$want_port
@@ -341,42 +398,6 @@ kc_start_redis() {
         echo "kc_start_postgres: no answer on 127.0.0.1:$port within ${timeout}s; end of $log:" >&2
         tail -n 20 "$log" >&2
         _kc_as_postgres "$bin/pg_ctl" stop -D "$data" -m immediate >/dev/null 2>&1 || true
-    offset=$(stat -c %s "$log")
-    # --daemonize: redis-server returns once the daemon runs; it writes the
-    # pid file itself. What it prints before it opens its log goes there too.
-    # shellcheck disable=SC2094
-    if ! redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
-      --daemonize yes --pidfile "$pidfile" --dir "$dir/redis-data" --logfile "$log" \
-      </dev/null >>"$log" 2>&1; then
-      echo "kc_start_redis: redis-server failed to start; end of $log:" >&2
-      tail -n 20 "$log" >&2
-      return 1
-    fi
-    deadline=$((SECONDS + timeout))
-    while :; do
-      if [[ $(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null) == PONG && -s $pidfile ]]; then
-        pid=$(<"$pidfile")
-        export KC_REDIS_URL="redis://127.0.0.1:$port"
-        echo "$KC_REDIS_URL" >"$dir/redis.url"
-        echo "kc_start_redis: $KC_REDIS_URL (pid $pid) up in" \
-          "$(($(_kc_now_ms) - started)) ms" >&2
-        return 0
-      fi
-      if grep -q "Address already in use" < <(tail -c "+$((offset + 1))" "$log"); then
-        if [[ -z $want_port && $attempt -lt 3 ]]; then
-          continue 2
-        fi
-        echo "kc_start_redis: port $port is taken; end of $log:" >&2
-        tail -n 20 "$log" >&2
-        return 1
-      fi
-      if ((SECONDS >= deadline)); then
-        echo "kc_start_redis: no PONG on 127.0.0.1:$port within ${timeout}s; end of $log:" >&2
-        tail -n 20 "$log" >&2
-        if [[ -s $pidfile ]]; then
-          pid=$(<"$pidfile")
-          [[ $pid =~ ^[0-9]+$ ]] && kill -9 "$pid" 2>/dev/null
-        fi
         rm -f "$pidfile"
         return 1
       fi
