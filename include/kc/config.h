@@ -49,7 +49,7 @@ enum class FileFormat { kLines, kRaw, kEnvelope };
 enum class Compression { kNone, kGzip, kZstd };
 
 struct EmitterConfig {
-  std::string type;  // "file" | "stdout" | "s3"
+  std::string type;  // "file" | "stdout" | "s3" | "s3_manifest"
   // file, stdout, s3
   FileFormat format = FileFormat::kLines;
   Compression compression = Compression::kNone;  // file, s3: "none" | "gzip" | "zstd"
@@ -64,6 +64,11 @@ struct EmitterConfig {
   uint64_t part_size = 8ull << 20;     // multipart upload above this size
   std::string server_side_encryption;  // "" | "AES256" | "aws:kms"
   std::string kms_key_id;              // with "aws:kms"
+  // s3_manifest: after each object is written, its key goes to this Kinesis
+  // stream, every key with the same partition key so that they stay in order
+  // (empty: the source stream's name).
+  std::string manifest_stream;
+  std::string manifest_partition_key;
 };
 
 struct PipelineConfig {

@@ -3,7 +3,9 @@
 #include "aws/aws_context.h"
 #include "aws/s3_client.h"
 #include "emitter/s3/s3_emitter.h"
+#include "emitter/s3_manifest/s3_manifest_emitter.h"
 #include "kc/builtins.h"
+#include "kinesis/kinesis_factory.h"
 
 namespace kc::core {
 
@@ -36,16 +38,23 @@ Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConf
     parts.emitter = MakeFileEmitter(e.directory, e.format, e.compression);
   } else if (e.type == "stdout") {
     parts.emitter = MakeStdoutEmitter(e.format);
-  } else if (e.type == "s3") {
+  } else if (e.type == "s3" || e.type == "s3_manifest") {
     auto context = aws::MakeAwsContext(aws);
     if (!context) return Fail(context.error());
     auto client = std::make_shared<aws::S3Client>(aws::MakeS3Client(*context));
     auto s3 = emitter::S3Emitter::Create(std::move(client), e);
     if (!s3) return Fail(s3.error().With("pipeline '" + pipeline.name + "'"));
-    parts.emitter = std::move(*s3);
+    if (e.type == "s3") {
+      parts.emitter = std::move(*s3);
+    } else {
+      parts.emitter = std::make_shared<emitter::S3ManifestEmitter>(
+          std::move(*s3),
+          std::make_shared<kinesis::KinesisClient>(kinesis::MakeKinesisClient(*context)),
+          e.manifest_stream, e.manifest_partition_key);
+    }
   } else {
     return Fail(ErrorCode::kConfig, "pipeline '" + pipeline.name + "': unknown emitter '" + e.type +
-                                        "'; known: file, stdout, s3");
+                                        "'; known: file, stdout, s3, s3_manifest");
   }
   return parts;
 }
