@@ -54,7 +54,7 @@ enum class FileFormat { kLines, kRaw, kEnvelope, kCsv };
 enum class Compression { kNone, kGzip, kZstd };
 
 struct EmitterConfig {
-  std::string type;  // "file" | "stdout" | "s3" | "postgres"
+  std::string type;  // "file" | "stdout" | "s3" | "s3_manifest" | "postgres"
   // file, stdout, s3
   FileFormat format = FileFormat::kLines;
   Compression compression = Compression::kNone;  // file, s3: "none" | "gzip" | "zstd"
@@ -78,6 +78,11 @@ struct EmitterConfig {
   std::string url;
   std::string table;
   std::string column;
+  // s3_manifest: after each object is written, its key goes to this Kinesis
+  // stream, every key with the same partition key so that they stay in order
+  // (empty: the source stream's name).
+  std::string manifest_stream;
+  std::string manifest_partition_key;
 };
 
 struct PipelineConfig {

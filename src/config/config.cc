@@ -58,11 +58,12 @@ constexpr size_t kMaxEchoLength = 64;
 
 constexpr std::array<std::string_view, 2> kTransformerTypes = {"string", "json"};
 constexpr std::array<std::string_view, 2> kFilterTypes = {"all_pass", "json_field"};
-constexpr std::array<std::string_view, 4> kEmitterTypes = {"file", "stdout", "s3", "postgres"};
+constexpr std::array<std::string_view, 5> kEmitterTypes = {"file", "stdout", "s3", "s3_manifest",
+                                                           "postgres"};
 // Emitters in the design that are not built yet: named so that users get
 // "not available yet" rather than "unknown".
-constexpr std::array<std::string_view, 4> kPlannedEmitterTypes = {"s3_manifest", "redshift",
-                                                                  "dynamodb", "kinesis"};
+constexpr std::array<std::string_view, 3> kPlannedEmitterTypes = {"redshift", "dynamodb",
+                                                                  "kinesis"};
 constexpr std::array<std::string_view, 2> kServerSideEncryptions = {"AES256", "aws:kms"};
 // S3's limits: parts of at least 5 MiB (but the last), objects of at most 5 TiB
 // in at most 10,000 parts; a part is held in memory, so at most 5 GiB.
@@ -874,6 +875,17 @@ void ReadS3Emitter(TableReader& reader, EmitterConfig* emitter) {
   }
 }
 
+constexpr char kStreamNameRule[] =
+    "must be a Kinesis stream name: 1 to 128 letters, digits, '_', '.' or '-'";
+
+bool IsStreamName(std::string_view stream) {
+  return !stream.empty() && stream.size() <= kMaxStreamNameLength &&
+         std::all_of(stream.begin(), stream.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '.' || c == '-';
+         });
+}
+
 void ReadEmitter(TableReader reader, EmitterConfig* emitter) {
   std::optional<std::string> type = reader.String("type", Need::kRequired);
   // Without a known type the other keys cannot be judged: reporting them all
@@ -905,6 +917,26 @@ void ReadEmitter(TableReader reader, EmitterConfig* emitter) {
     if (auto table = ReadSqlName(reader, "table", Need::kRequired, true)) emitter->table = *table;
     if (auto column = ReadSqlName(reader, "column", Need::kRequired, false)) {
       emitter->column = *column;
+    }
+  } else if (*type == "s3_manifest") {
+    emitter->type = *type;
+    ReadS3Emitter(reader, emitter);
+    if (std::optional<std::string> stream =
+            reader.NonEmptyString("manifest_stream", Need::kRequired)) {
+      if (!IsStreamName(*stream)) {
+        reader.Report("manifest_stream", kStreamNameRule);
+      } else {
+        emitter->manifest_stream = *stream;
+      }
+    }
+    if (std::optional<std::string> key =
+            reader.NonEmptyString("manifest_partition_key", Need::kOptional)) {
+      // Kinesis: 1 to 256 Unicode characters.
+      if (key->size() > 256) {
+        reader.Report("manifest_partition_key", "must be at most 256 characters");
+      } else {
+        emitter->manifest_partition_key = *key;
+      }
     }
   } else if (Contains(kPlannedEmitterTypes, *type)) {
     reader.Report("type", "emitter type '" + *type +
@@ -938,16 +970,10 @@ void ReadPipeline(TableReader reader, size_t index, std::map<std::string, NameUs
     }
   }
   if (std::optional<std::string> stream = reader.String("stream", Need::kRequired)) {
-    const bool valid = !stream->empty() && stream->size() <= kMaxStreamNameLength &&
-                       std::all_of(stream->begin(), stream->end(), [](char c) {
-                         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                                (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
-                       });
-    if (valid) {
+    if (IsStreamName(*stream)) {
       pipeline->stream = *stream;
     } else {
-      reader.Report("stream",
-                    "must be a Kinesis stream name: 1 to 128 letters, digits, '_', '.' or '-'");
+      reader.Report("stream", kStreamNameRule);
     }
   }
   if (std::optional<std::string> app = reader.String("checkpoint_app", Need::kOptional)) {
@@ -985,7 +1011,14 @@ void ReadPipeline(TableReader reader, size_t index, std::map<std::string, NameUs
     ReadBuffer(reader.Child(*buffer, "buffer"), &pipeline->buffer);
   }
   if (const toml::table* emitter = reader.Table("emitter", Need::kRequired)) {
-    ReadEmitter(reader.Child(*emitter, "emitter"), &pipeline->emitter);
+    TableReader emitter_reader = reader.Child(*emitter, "emitter");
+    ReadEmitter(emitter_reader, &pipeline->emitter);
+    if (!pipeline->stream.empty() && pipeline->emitter.manifest_stream == pipeline->stream) {
+      // Each manifest record would be read back and written again, forever.
+      emitter_reader.Report("manifest_stream",
+                            "must differ from the pipeline's own stream: the pipeline would "
+                            "read its own manifest records back");
+    }
   }
   reader.ReportUnknownKeys();
 }

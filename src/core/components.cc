@@ -10,8 +10,10 @@
 #include "emitter/format.h"
 #include "emitter/postgres/postgres_emitter.h"
 #include "emitter/s3/s3_emitter.h"
+#include "emitter/s3_manifest/s3_manifest_emitter.h"
 #include "emitter/stdout/stdout_emitter.h"
 #include "kc/builtins.h"
+#include "kinesis/kinesis_factory.h"
 #include "transform/json_field_filter.h"
 #include "transform/json_transformer.h"
 
@@ -70,13 +72,20 @@ Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConf
                                                            RetryPolicy(), *csv);
   } else if (e.type == "stdout") {
     parts.emitter = std::make_shared<emitter::StdoutEmitter>(e.format, 1, *csv);
-  } else if (e.type == "s3") {
+  } else if (e.type == "s3" || e.type == "s3_manifest") {
     auto context = aws::MakeAwsContext(aws);
     if (!context) return Fail(context.error());
     auto client = std::make_shared<aws::S3Client>(aws::MakeS3Client(*context));
     auto s3 = emitter::S3Emitter::Create(std::move(client), e);
     if (!s3) return Fail(s3.error().With("pipeline '" + pipeline.name + "'"));
-    parts.emitter = std::move(*s3);
+    if (e.type == "s3") {
+      parts.emitter = std::move(*s3);
+    } else {
+      parts.emitter = std::make_shared<emitter::S3ManifestEmitter>(
+          std::move(*s3),
+          std::make_shared<kinesis::KinesisClient>(kinesis::MakeKinesisClient(*context)),
+          e.manifest_stream, e.manifest_partition_key);
+    }
   } else if (e.type == "postgres") {
     // Rows and checkpoints commit together when the store is this database.
     auto store = std::dynamic_pointer_cast<checkpoint::PostgresCheckpointStore>(parts.checkpoints);
@@ -84,7 +93,7 @@ Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConf
     parts.emitter = std::make_shared<emitter::PostgresEmitter>(e, std::move(store));
   } else {
     return Fail(ErrorCode::kConfig, "pipeline '" + pipeline.name + "': unknown emitter '" + e.type +
-                                        "'; known: file, stdout, s3, postgres");
+                                        "'; known: file, stdout, s3, s3_manifest, postgres");
   }
   return parts;
 }

@@ -450,17 +450,59 @@ TEST(ParseConfigErrorTest, S3EmitterProblems) {
             One(7, "pipeline[0].emitter.kms_key_id", "needs server_side_encryption = \"aws:kms\""));
 }
 
+TEST(ParseConfigTest, S3ManifestEmitter) {
+  const std::string head =
+      "[[pipeline]]\nname = \"p\"\nstream = \"events\"\n[pipeline.emitter]\n"
+      "type = \"s3_manifest\"\nbucket = \"bkt\"\n";
+  const EmitterConfig e =
+      ParseOk(head +
+              "manifest_stream = \"events-manifest\"\nmanifest_partition_key = \"k\"\n"
+              "compression = \"gzip\"\n")
+          .pipelines[0]
+          .emitter;
+  EXPECT_EQ(e.type, "s3_manifest");
+  EXPECT_EQ(e.bucket, "bkt");
+  EXPECT_EQ(e.manifest_stream, "events-manifest");
+  EXPECT_EQ(e.manifest_partition_key, "k");
+  EXPECT_EQ(e.compression, Compression::kGzip);
+  const EmitterConfig d = ParseOk(head + "manifest_stream = \"m\"\n").pipelines[0].emitter;
+  EXPECT_EQ(d.manifest_partition_key, "");
+}
+
+TEST(ParseConfigErrorTest, S3ManifestEmitterProblems) {
+  const std::string head =
+      "[[pipeline]]\nname = \"p\"\nstream = \"events\"\n[pipeline.emitter]\n"
+      "type = \"s3_manifest\"\nbucket = \"bkt\"\n";
+  EXPECT_EQ(ProblemsOf(head), One(4, "pipeline[0].emitter.manifest_stream",
+                                  "missing required key 'manifest_stream' in [pipeline.emitter]"));
+  EXPECT_EQ(ProblemsOf(head + "manifest_stream = \"a b\"\n"),
+            One(7, "pipeline[0].emitter.manifest_stream",
+                "must be a Kinesis stream name: 1 to 128 letters, digits, '_', '.' or '-'"));
+  EXPECT_EQ(ProblemsOf(head + "manifest_stream = \"m\"\nmanifest_partition_key = \"" +
+                       std::string(257, 'k') + "\"\n"),
+            One(8, "pipeline[0].emitter.manifest_partition_key", "must be at most 256 characters"));
+  const auto loop = ProblemsOf(head + "manifest_stream = \"events\"\n");
+  ASSERT_EQ(loop.size(), 1u);
+  EXPECT_EQ(std::get<0>(loop[0]), 7);
+  EXPECT_EQ(std::get<1>(loop[0]), "pipeline[0].emitter.manifest_stream");
+  // The manifest keys are not for plain S3 pipelines.
+  EXPECT_EQ(ProblemsOf("[[pipeline]]\nname = \"p\"\nstream = \"s\"\n[pipeline.emitter]\n"
+                       "type = \"s3\"\nbucket = \"bkt\"\nmanifest_stream = \"m\"\n"),
+            One(7, "pipeline[0].emitter.manifest_stream",
+                "unknown key 'manifest_stream' in [pipeline.emitter]"));
+}
+
 TEST(ParseConfigErrorTest, EmitterTypes) {
   const std::string head = "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n[pipeline.emitter]\n";
-  EXPECT_EQ(
-      ProblemsOf(head + "type = \"fiel\"\ndirectory = \"d\"\n"),
-      One(5, "pipeline[0].emitter.type",
-          "unknown emitter type 'fiel' (known: file, stdout, s3, postgres); did you mean 'file'?"));
+  EXPECT_EQ(ProblemsOf(head + "type = \"fiel\"\ndirectory = \"d\"\n"),
+            One(5, "pipeline[0].emitter.type",
+                "unknown emitter type 'fiel' (known: file, stdout, s3, s3_manifest, postgres); did "
+                "you mean 'file'?"));
   // Keys of a type that does not exist are not judged.
-  EXPECT_EQ(
-      ProblemsOf(head + "type = \"redshift\"\nbucket = \"b\"\n"),
-      One(5, "pipeline[0].emitter.type",
-          "emitter type 'redshift' is not available yet (available: file, stdout, s3, postgres)"));
+  EXPECT_EQ(ProblemsOf(head + "type = \"redshift\"\nbucket = \"b\"\n"),
+            One(5, "pipeline[0].emitter.type",
+                "emitter type 'redshift' is not available yet (available: file, stdout, s3, "
+                "s3_manifest, postgres)"));
   EXPECT_EQ(
       ProblemsOf(head + "type = \"stdout\"\ndirectory = \"d\"\n"),
       One(6, "pipeline[0].emitter.directory", "'directory' is not used by emitter type 'stdout'"));
@@ -872,7 +914,7 @@ type = "kafka"
           {18, "pipeline[1].stream", "missing required key 'stream' in [[pipeline]]"},
           {19, "pipeline[1].name", "pipeline name 'first' is already used by pipeline[0] (line 8)"},
           {21, "pipeline[1].emitter.type",
-           "unknown emitter type 'kafka' (known: file, stdout, s3, postgres)"},
+           "unknown emitter type 'kafka' (known: file, stdout, s3, s3_manifest, postgres)"},
       }));
 }
 
