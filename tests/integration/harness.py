@@ -179,6 +179,26 @@ def list_shards(name):
     return aws("list-shards", "--stream-name", name)["Shards"]
 
 
+def read_stream(name):
+    """Every record now in stream `name`, per shard, oldest first, read with
+    the real client: {shard_id: [(sequence_number, partition_key, data)]}."""
+    by_shard = {}
+    for shard in list_shards(name):
+        shard_id = shard["ShardId"]
+        it = aws("get-shard-iterator", "--stream-name", name, "--shard-id", shard_id,
+                 "--shard-iterator-type", "TRIM_HORIZON")["ShardIterator"]
+        records = by_shard.setdefault(shard_id, [])
+        while it:
+            page = aws("get-records", "--shard-iterator", it, "--limit", "10000")
+            for r in page["Records"]:
+                records.append((r["SequenceNumber"], r["PartitionKey"],
+                                base64.b64decode(r["Data"])))
+            if not page["Records"] and page.get("MillisBehindLatest", 0) == 0:
+                break
+            it = page.get("NextShardIterator")
+    return by_shard
+
+
 class Producer:
     """Writes records with `aws kinesis put-records` and remembers where each
     landed, as Kinesis reported it: the oracle's expected contents."""

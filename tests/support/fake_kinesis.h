@@ -53,6 +53,12 @@ class FakeKinesis final : public aws::HttpTransport {
     return r.sequence_number;
   }
 
+  // The records of `shard` so far, oldest first.
+  std::vector<Record> Records(const std::string& shard) {
+    std::lock_guard lock(mu_);
+    return Find(shard).records;
+  }
+
   void Close(const std::string& shard) {
     std::lock_guard lock(mu_);
     Find(shard).closed = true;
@@ -66,6 +72,15 @@ class FakeKinesis final : public aws::HttpTransport {
   void FailNext(const std::string& operation, long status, const std::string& type) {
     std::lock_guard lock(mu_);
     faults_[operation].push_back({status, type});
+  }
+
+  // The next `count` records put are refused one by one inside a successful
+  // PutRecords answer, with `error_code`, as Kinesis does when a shard is
+  // over its write limit.
+  void RefuseNextPuts(int count, const std::string& error_code) {
+    std::lock_guard lock(mu_);
+    refuse_puts_ = count;
+    refuse_code_ = error_code;
   }
 
   // The next GetRecords answer leaves out NextShardIterator, as a broken
@@ -116,6 +131,7 @@ class FakeKinesis final : public aws::HttpTransport {
     if (op == "ListShards") return ListShards();
     if (op == "GetShardIterator") return GetShardIterator(body);
     if (op == "GetRecords") return GetRecords(body);
+    if (op == "PutRecords") return PutRecords(body);
     return Answer(400, Error("UnknownOperationException", op));
   }
 
@@ -205,6 +221,43 @@ class FakeKinesis final : public aws::HttpTransport {
     return Answer(200, w.Take());
   }
 
+  // Records go to the first shard (the fake has no hash ranges); their
+  // partition keys are kept, so tests can check them.
+  aws::HttpResponse PutRecords(simdjson::dom::object body) {
+    simdjson::dom::array entries;
+    if (body["Records"].get(entries) != simdjson::SUCCESS || shards_.empty()) {
+      return Answer(400, Error("InvalidArgumentException", "no Records or no shard"));
+    }
+    util::JsonWriter w;
+    int failed = 0;
+    w.BeginObject().Key("Records").BeginArray();
+    for (simdjson::dom::object entry : entries) {
+      if (refuse_puts_ > 0) {
+        --refuse_puts_;
+        ++failed;
+        w.BeginObject()
+            .Field("ErrorCode", refuse_code_)
+            .Field("ErrorMessage", "injected")
+            .EndObject();
+        continue;
+      }
+      auto data = util::Base64Decode(Str(entry, "Data"));
+      if (!data) return Answer(400, Error("SerializationException", "Data is not base64"));
+      Shard& s = shards_.front();
+      ++counter_;
+      std::string digits = std::to_string(counter_);
+      Record r;
+      r.sequence_number = "4960" + std::string(52 - digits.size(), '0') + digits;
+      r.data = std::move(*data);
+      r.partition_key = Str(entry, "PartitionKey");
+      r.approximate_arrival_ms = 1'795'642'616'000 + static_cast<int64_t>(counter_);
+      s.records.push_back(r);
+      w.BeginObject().Field("SequenceNumber", r.sequence_number).Field("ShardId", s.id).EndObject();
+    }
+    w.EndArray().Field("FailedRecordCount", static_cast<int64_t>(failed)).EndObject();
+    return Answer(200, w.Take());
+  }
+
   aws::HttpResponse GetRecords(simdjson::dom::object body) {
     std::string it = Str(body, "ShardIterator");
     uint64_t limit = uint64_t(body["Limit"]);
@@ -242,6 +295,8 @@ class FakeKinesis final : public aws::HttpTransport {
   std::map<std::string, int> calls_;
   std::vector<std::string> iterator_requests_;
   bool omit_next_iterator_ = false;
+  int refuse_puts_ = 0;
+  std::string refuse_code_;
   Clock* clock_ = nullptr;
   std::map<std::string, std::vector<Clock::TimePoint>> call_times_;
 };

@@ -4,11 +4,13 @@ namespace kc::emitter {
 
 S3ManifestEmitter::S3ManifestEmitter(std::unique_ptr<S3Emitter> objects,
                                      std::shared_ptr<kinesis::KinesisClient> kinesis,
-                                     std::string manifest_stream, std::string partition_key)
+                                     std::string manifest_stream, std::string partition_key,
+                                     RetryPolicy retry)
     : objects_(std::move(objects)),
       kinesis_(std::move(kinesis)),
       manifest_stream_(std::move(manifest_stream)),
-      partition_key_(std::move(partition_key)) {}
+      partition_key_(std::move(partition_key)),
+      retry_(retry) {}
 
 Status S3ManifestEmitter::Emit(const Batch& batch, std::stop_token stop) {
   if (auto s = objects_->Emit(batch, stop); !s) return s;

@@ -20,6 +20,7 @@
 #include <memory>
 #include <string>
 
+#include "core/retry.h"
 #include "emitter/s3/s3_emitter.h"
 #include "kc/emitter.h"
 #include "kinesis/client.h"
@@ -31,7 +32,7 @@ class S3ManifestEmitter final : public Emitter {
   // `partition_key` empty: the source stream's name.
   S3ManifestEmitter(std::unique_ptr<S3Emitter> objects,
                     std::shared_ptr<kinesis::KinesisClient> kinesis, std::string manifest_stream,
-                    std::string partition_key);
+                    std::string partition_key, RetryPolicy retry = RetryPolicy());
 
   Status Emit(const Batch& batch, std::stop_token stop) override;
   std::string Describe() const override;
