@@ -179,6 +179,28 @@ def list_shards(name):
     return aws("list-shards", "--stream-name", name)["Shards"]
 
 
+def kill_9_rounds(test, connector, progress, rounds, step, after_start=None, after_kill=None,
+                  interval=0.1):
+    """Crashes `connector` in the middle of its work `rounds` times: starts
+    it, waits until `progress()` (a count of what has reached the sink) has
+    grown by `step`, and kills it with SIGKILL. A process that exits by
+    itself before that fails the test. `after_start(round)` runs once the
+    process is started (e.g. to keep records arriving while it works),
+    `after_kill(round)` once it is dead."""
+    for round_ in range(rounds):
+        proc = connector.start()
+        target = progress() + step
+        if after_start:
+            after_start(round_)
+        wait_until(lambda: progress() >= target or proc.poll() is not None, 120,
+                   f"progress before kill {round_}", interval=interval)
+        test.assertIsNone(proc.poll(), connector.log_text())
+        proc.kill()
+        proc.wait(timeout=30)
+        if after_kill:
+            after_kill(round_)
+
+
 def read_stream(name):
     """Every record now in stream `name`, per shard, oldest first, read with
     the real client: {shard_id: [(sequence_number, partition_key, data)]}."""

@@ -124,20 +124,11 @@ class PostgresPipelineTest(unittest.TestCase):
         producer.put(text_records(1500, self.rng, "start"))
         # Same database for rows and checkpoints: they commit together.
         c = self.connector(url_with_password())
-        for round_ in range(4):
-            proc = c.start()
-            target = self.count() + 150
-            # Records keep arriving while it loads.
-            producer.put(text_records(150, self.rng, f"during{round_}"))
-            harness.wait_until(
-                lambda: self.count() >= target or proc.poll() is not None,
-                120,
-                f"progress before kill {round_}",
-            )
-            self.assertIsNone(proc.poll(), c.log_text())
-            proc.kill()
-            proc.wait(timeout=30)
-            self.assertLess(self.count(), len(producer.sent) + 1)
+        # Records keep arriving while it loads.
+        harness.kill_9_rounds(
+            self, c, self.count, rounds=4, step=150,
+            after_start=lambda r: producer.put(text_records(150, self.rng, f"during{r}")),
+            after_kill=lambda r: self.assertLess(self.count(), len(producer.sent) + 1))
         producer.put(text_records(100, self.rng, "last"))
         self.assertEqual(c.run_once(), 0, c.log_text())
         self.assertExactlyOnceInShardOrder(producer)

@@ -54,19 +54,10 @@ class RedisCheckpointTest(unittest.TestCase):
         producer = Producer(self.stream)
         producer.put(test_file_pipeline.sample_records(2000, self.rng))
         c = self.connector(buffer_records=15, max_age="300ms")
-        for round_ in range(3):
-            proc = c.start()
-            target = harness.count_records(c.out, self.stream) + 150
-            harness.wait_until(
-                lambda: harness.count_records(c.out, self.stream) >= target
-                or proc.poll() is not None,
-                120,
-                f"progress before kill {round_}",
-            )
-            self.assertIsNone(proc.poll(), c.log_text())
-            proc.kill()
-            proc.wait(timeout=30)
-            producer.put(test_file_pipeline.sample_records(200, self.rng, prefix=f"k{round_}-"))
+        harness.kill_9_rounds(
+            self, c, lambda: harness.count_records(c.out, self.stream), rounds=3, step=150,
+            after_kill=lambda r: producer.put(
+                test_file_pipeline.sample_records(200, self.rng, prefix=f"k{r}-")))
         self.assertEqual(c.run_once(), 0, c.log_text())
         self.assertDeliveredExactlyOnce(producer, c.out)
         self.assertKeysHoldTheLastDelivered(c.out)

@@ -97,15 +97,8 @@ manifest_stream = "{self.manifest}"''')
         producer = Producer(self.stream)
         producer.put(sample_records(3000, self.rng))
         c = self.connector(20, pipeline="records_per_call = 50")
-        for round_ in range(3):
-            proc = c.start()
-            target = len(harness.s3_keys(self.prefix)) + 3
-            harness.wait_until(
-                lambda: len(harness.s3_keys(self.prefix)) >= target or proc.poll() is not None,
-                120, f"objects before kill {round_}", interval=0.2)
-            self.assertIsNone(proc.poll(), c.log_text())
-            proc.kill()
-            proc.wait(timeout=30)
+        harness.kill_9_rounds(self, c, lambda: len(harness.s3_keys(self.prefix)), rounds=3,
+                              step=3, interval=0.2)
         self.assertEqual(c.run_once(), 0, c.log_text())
         self.assertFlowIsComplete(producer, allow_repeats=True)
 

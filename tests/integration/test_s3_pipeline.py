@@ -80,15 +80,8 @@ compression = "gzip"
         # Small pages (paced at five calls a second per shard) keep the run
         # going long enough to be killed in the middle.
         c = self.connector(20, pipeline="records_per_call = 50")
-        for round_ in range(2):
-            proc = c.start()
-            target = len(harness.s3_keys(self.prefix)) + 3
-            harness.wait_until(
-                lambda: len(harness.s3_keys(self.prefix)) >= target or proc.poll() is not None,
-                120, f"objects before kill {round_}", interval=0.2)
-            self.assertIsNone(proc.poll(), c.log_text())
-            proc.kill()
-            proc.wait(timeout=30)
+        harness.kill_9_rounds(self, c, lambda: len(harness.s3_keys(self.prefix)), rounds=2,
+                              step=3, interval=0.2)
         self.assertEqual(c.run_once(), 0, c.log_text())
         self.assertExactlyOnce(producer)
 

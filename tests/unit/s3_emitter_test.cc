@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "emitter/s3/s3_emitter.h"
+#include "support/batches.h"
 #include "support/fake_clock.h"
 #include "support/fake_s3.h"
 #include "util/compression.h"
@@ -30,22 +31,9 @@ class S3EmitterTest : public ::testing::Test {
   }
 
   static Batch MakeBatch(size_t records, size_t size) {
-    Batch b;
-    b.stream = "events";
-    b.shard_id = "shardId-000000000001";
-    for (size_t i = 0; i < records; ++i) {
-      Record r;
-      r.sequence_number =
-          "4960000000000000000000000000000000000000000000000000" + std::to_string(1000 + i);
-      r.data = std::string(size, static_cast<char>('a' + i % 26));
-      r.approximate_arrival_ms = 1795642616123;
-      b.bytes += r.data.size();
-      b.records.push_back(r);
-    }
-    b.first = b.records.front().position();
-    b.last = b.records.back().position();
-    b.first_arrival_ms = 1795642616123;
-    return b;
+    std::vector<std::string> data;
+    for (size_t i = 0; i < records; ++i) data.emplace_back(size, static_cast<char>('a' + i % 26));
+    return testing::BatchOf("shardId-000000000001", data);
   }
 
   testing::FakeClock clock_;

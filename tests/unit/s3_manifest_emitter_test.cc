@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/batches.h"
 #include "support/fake_clock.h"
 #include "support/fake_kinesis.h"
 #include "support/fake_s3.h"
@@ -37,22 +38,9 @@ class S3ManifestEmitterTest : public ::testing::Test {
   }
 
   static Batch MakeBatch(const std::string& shard, int first, int count) {
-    Batch b;
-    b.stream = "events";
-    b.shard_id = shard;
-    for (int i = first; i < first + count; ++i) {
-      Record r;
-      r.sequence_number = "4960000000000000000000000000000000000000000000000000" +
-                          std::to_string(1000 + i);
-      r.data = "record-" + std::to_string(i);
-      r.approximate_arrival_ms = 1795642616123;
-      b.bytes += r.data.size();
-      b.records.push_back(r);
-    }
-    b.first = b.records.front().position();
-    b.last = b.records.back().position();
-    b.first_arrival_ms = 1795642616123;
-    return b;
+    std::vector<std::string> data;
+    for (int i = first; i < first + count; ++i) data.push_back("record-" + std::to_string(i));
+    return testing::BatchOf(shard, data, first);
   }
 
   std::vector<Record> ManifestRecords() { return kinesis_->Records("shardId-000000000000"); }
@@ -69,10 +57,10 @@ TEST_F(S3ManifestEmitterTest, WritesTheObjectThenPutsItsKeyInOrder) {
   ASSERT_TRUE(e->Emit(a, {}));
   ASSERT_TRUE(e->Emit(b, {}));
 
-  const std::string key_a = "raw/shardId-000000000001/" + a.first.sequence_number + "-" +
-                            a.last.sequence_number;
-  const std::string key_b = "raw/shardId-000000000002/" + b.first.sequence_number + "-" +
-                            b.last.sequence_number;
+  const std::string key_a =
+      "raw/shardId-000000000001/" + a.first.sequence_number + "-" + a.last.sequence_number;
+  const std::string key_b =
+      "raw/shardId-000000000002/" + b.first.sequence_number + "-" + b.last.sequence_number;
   ASSERT_TRUE(s3_->objects.contains("http://127.0.0.1:9/bkt/" + key_a));
   EXPECT_EQ(s3_->objects["http://127.0.0.1:9/bkt/" + key_a], "record-0\nrecord-1\nrecord-2\n");
   const auto records = ManifestRecords();
