@@ -230,7 +230,8 @@ TEST_F(SignedSenderTest, AnswersAreClassifiedForTheRetryPolicy) {
     ASSERT_FALSE(r) << c.status;
     EXPECT_EQ(r.error().code(), c.code) << c.status << " " << c.body;
     EXPECT_TRUE(r.error().message().starts_with("ListShards: ")) << r.error().message();
-    EXPECT_EQ(r.error().retriable(), c.code == ErrorCode::kUnavailable || c.code == ErrorCode::kThrottled);
+    EXPECT_EQ(r.error().retriable(),
+              c.code == ErrorCode::kUnavailable || c.code == ErrorCode::kThrottled);
     if (c.code == ErrorCode::kAuth) {
       EXPECT_EQ(Count(r.error().message(), kCredentialsHint), 1u) << r.error().message();
     }
