@@ -81,7 +81,8 @@ struct EmitterConfig {
   std::string url;
   std::string table;
   std::string column;
-  std::vector<std::pair<std::string, std::string>> columns;
+  std::vector<std::pair<std::string, std::string>>
+      column_fields;  // TOML: [pipeline.emitter.columns]
   // s3_manifest: after each object is written, its key goes to this Kinesis
   // stream, every key with the same partition key so that they stay in order
   // (empty: the source stream's name).

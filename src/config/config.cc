@@ -917,7 +917,8 @@ void ReadPostgresColumns(TableReader& reader, EmitterConfig* emitter) {
   std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
     return std::pair(a.where.line, a.where.column) < std::pair(b.where.line, b.where.column);
   });
-  for (Entry& e : entries) emitter->columns.emplace_back(std::move(e.column), std::move(e.path));
+  for (Entry& e : entries)
+    emitter->column_fields.emplace_back(std::move(e.column), std::move(e.path));
 }
 
 // url, table, and exactly one of column (the data as text) and columns

@@ -1269,7 +1269,7 @@ odd = "a\\.b"
   ASSERT_EQ(c.pipelines.size(), 1u);
   const EmitterConfig& e = c.pipelines[0].emitter;
   EXPECT_EQ(e.column, "");
-  EXPECT_EQ(e.columns,
+  EXPECT_EQ(e.column_fields,
             (std::vector<std::pair<std::string, std::string>>{
                 {"user_id", "user.id"}, {"Kind", "kind"}, {"at", "meta.ts"}, {"odd", "a\\.b"}}));
   // An inline table works too.
@@ -1282,7 +1282,7 @@ url = "postgresql://loader@db/events"
 table = "events"
 columns = { id = "id" }
 )toml");
-  EXPECT_EQ(inline_table.pipelines[0].emitter.columns,
+  EXPECT_EQ(inline_table.pipelines[0].emitter.column_fields,
             (std::vector<std::pair<std::string, std::string>>{{"id", "id"}}));
 }
 

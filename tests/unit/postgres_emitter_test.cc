@@ -67,7 +67,7 @@ EmitterConfig ColumnsConfig() {
   c.type = "postgres";
   c.url = "postgresql://loader@127.0.0.1:1/events";
   c.table = "raw.events";
-  c.columns = {{"user_id", "user.id"}, {"Kind", "kind"}, {"payload", "payload"}};
+  c.column_fields = {{"user_id", "user.id"}, {"Kind", "kind"}, {"payload", "payload"}};
   return c;
 }
 
@@ -133,10 +133,10 @@ TEST(PostgresEmitterCreate, NeedsExactlyOneOfColumnAndColumns) {
   ASSERT_FALSE(made);
   EXPECT_EQ(made.error().code(), ErrorCode::kConfig);
   EmitterConfig neither = ColumnsConfig();
-  neither.columns.clear();
+  neither.column_fields.clear();
   EXPECT_FALSE(PostgresEmitter::Create(neither, nullptr));
   EmitterConfig bad_path = ColumnsConfig();
-  bad_path.columns.push_back({"x", "a..b"});
+  bad_path.column_fields.push_back({"x", "a..b"});
   made = PostgresEmitter::Create(bad_path, nullptr);
   ASSERT_FALSE(made);
   EXPECT_EQ(made.error().code(), ErrorCode::kConfig);

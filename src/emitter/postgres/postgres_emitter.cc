@@ -10,14 +10,14 @@ namespace kc::emitter {
 Result<std::unique_ptr<PostgresEmitter>> PostgresEmitter::Create(
     const EmitterConfig& config, std::shared_ptr<checkpoint::PostgresCheckpointStore> store,
     RetryPolicy retry) {
-  if (config.column.empty() == config.columns.empty()) {
+  if (config.column.empty() == config.column_fields.empty()) {
     return Fail(ErrorCode::kConfig,
                 "the postgres emitter of table " + config.table +
                     " needs exactly one of column and columns; check the configuration with "
                     "kinesis-connect validate");
   }
   std::vector<util::JsonPath> paths;
-  for (const auto& [column, text] : config.columns) {
+  for (const auto& [column, text] : config.column_fields) {
     auto path = util::JsonPath::Parse(text);
     if (!path) {
       return Fail(ErrorCode::kConfig,
@@ -42,13 +42,13 @@ PostgresEmitter::PostgresEmitter(const EmitterConfig& config,
 
 std::string PostgresEmitter::CopySql(const EmitterConfig& config) {
   std::string sql = "COPY " + pg::QuoteIdentifier(config.table) + " (";
-  if (config.columns.empty()) {
+  if (config.column_fields.empty()) {
     sql += pg::QuoteIdentifier(config.column) + ") FROM STDIN";
     return sql;
   }
-  for (size_t i = 0; i < config.columns.size(); ++i) {
+  for (size_t i = 0; i < config.column_fields.size(); ++i) {
     if (i > 0) sql += ", ";
-    sql += pg::QuoteIdentifier(config.columns[i].first);
+    sql += pg::QuoteIdentifier(config.column_fields[i].first);
   }
   sql += ") FROM STDIN (FORMAT csv)";
   return sql;
@@ -168,13 +168,13 @@ Status PostgresEmitter::EmitAndCheckpoint(const Batch& batch, const ShardKey& ke
 
 std::string PostgresEmitter::Describe() const {
   std::string columns;
-  if (config_.columns.empty()) {
+  if (config_.column_fields.empty()) {
     columns = "column " + config_.column;
   } else {
     columns = "columns ";
-    for (size_t i = 0; i < config_.columns.size(); ++i) {
+    for (size_t i = 0; i < config_.column_fields.size(); ++i) {
       if (i > 0) columns += ", ";
-      columns += config_.columns[i].first + " from field " + config_.columns[i].second;
+      columns += config_.column_fields[i].first + " from field " + config_.column_fields[i].second;
     }
   }
   return "rows of table " + config_.table + " (" + columns + ") at " + pool_->redacted() +
