@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "kc/status.h"
@@ -74,10 +75,14 @@ struct EmitterConfig {
   std::string server_side_encryption;  // "" | "AES256" | "aws:kms"
   std::string kms_key_id;              // with "aws:kms"
   // postgres: rows of `table` in the database at `url` (a libpq connection
-  // string), each record's data as text in `column`.
+  // string). Exactly one of: `column`, which gets each record's data as
+  // text; `columns`, column name → field path (see the README) into each
+  // record, a JSON object, in the order they are written in the file.
   std::string url;
   std::string table;
   std::string column;
+  std::vector<std::pair<std::string, std::string>>
+      column_fields;  // TOML: [pipeline.emitter.columns]
   // s3_manifest: after each object is written, its key goes to this Kinesis
   // stream, every key with the same partition key so that they stay in order
   // (empty: the source stream's name).

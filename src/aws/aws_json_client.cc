@@ -46,19 +46,29 @@ Error ClassifyAwsError(long http_status, std::string_view body, const std::strin
   return ClassifyByStatus(http_status, std::move(text));
 }
 
+namespace {
+
+// The JSON protocol signs the body's hash and the path encoded twice (the
+// SigV4 defaults); the hash is not sent as a header.
+SigningOptions JsonSigning(const AwsJsonClientOptions& options) {
+  SigningOptions signing;
+  signing.region = options.region;
+  signing.service = options.service;
+  return signing;
+}
+
+}  // namespace
+
 AwsJsonClient::AwsJsonClient(AwsJsonClientOptions options, std::shared_ptr<HttpTransport> transport,
                              std::shared_ptr<CredentialsProvider> credentials, RetryPolicy retry,
                              Clock* clock)
     : options_(std::move(options)),
-      transport_(std::move(transport)),
-      credentials_(std::move(credentials)),
-      retry_(retry),
-      clock_(clock) {}
+      sender_(JsonSigning(options_), ClassifyAwsError, std::move(transport), std::move(credentials),
+              clock),
+      retry_(retry) {}
 
 Result<std::string> AwsJsonClient::CallOnce(const std::string& operation,
                                             const std::string& body) const {
-  auto creds = credentials_->Get();
-  if (!creds) return Fail(creds.error());
   HttpRequest request;
   request.method = "POST";
   request.url = options_.endpoint;
@@ -66,16 +76,9 @@ Result<std::string> AwsJsonClient::CallOnce(const std::string& operation,
   request.body = body;
   request.SetHeader("Content-Type", options_.content_type);
   request.SetHeader("X-Amz-Target", options_.target_prefix + "." + operation);
-  SigningOptions signing;
-  signing.region = options_.region;
-  signing.service = options_.service;
-  if (auto s = SignRequest(request, *creds, signing, clock_->UnixMillis()); !s) {
-    return Fail(s.error());
-  }
-  auto response = transport_->Send(request);
-  if (!response) return Fail(response.error().With(operation));
-  if (response->status >= 200 && response->status < 300) return std::move(response->body);
-  return Fail(ClassifyAwsError(response->status, response->body, operation));
+  auto response = sender_.Send(operation, request);
+  if (!response) return Fail(response.error());
+  return std::move(response->body);
 }
 
 Result<std::string> AwsJsonClient::Call(const std::string& operation, const std::string& body,

@@ -11,6 +11,7 @@
 
 #include "aws/credentials.h"
 #include "aws/http.h"
+#include "aws/signed_request.h"
 #include "core/retry.h"
 #include "kc/clock.h"
 #include "kc/status.h"
@@ -43,10 +44,8 @@ class AwsJsonClient {
 
  private:
   AwsJsonClientOptions options_;
-  std::shared_ptr<HttpTransport> transport_;
-  std::shared_ptr<CredentialsProvider> credentials_;
+  SignedSender sender_;
   RetryPolicy retry_;
-  Clock* clock_;
 };
 
 // Maps an AWS error answer (HTTP status and `__type`) to an Error whose code

@@ -106,6 +106,18 @@ bool ParseUint(std::string_view text, uint64_t& out) {
   return ec == std::errc() && end == text.data() + text.size();
 }
 
+// S3 signs its path exactly as sent (encoded once), and wants the payload's
+// hash, which it checks, in x-amz-content-sha256.
+SigningOptions S3Signing(const std::string& region) {
+  SigningOptions signing;
+  signing.region = region;
+  signing.service = "s3";
+  signing.double_uri_encode = false;
+  signing.unsigned_payload = false;
+  signing.add_content_sha256_header = true;
+  return signing;
+}
+
 }  // namespace
 
 Error ClassifyS3Error(long status, std::string_view body, const std::string& operation) {
@@ -150,10 +162,9 @@ S3Client::S3Client(S3Options options, std::shared_ptr<HttpTransport> transport,
                    std::shared_ptr<CredentialsProvider> credentials, RetryPolicy retry,
                    Clock* clock)
     : options_(std::move(options)),
-      transport_(std::move(transport)),
-      credentials_(std::move(credentials)),
-      retry_(retry),
-      clock_(clock) {}
+      sender_(S3Signing(options_.region), ClassifyS3Error, std::move(transport),
+              std::move(credentials), clock),
+      retry_(retry) {}
 
 Result<std::string> S3Client::ObjectUrl(const std::string& bucket, const std::string& key) const {
   if (bucket.empty()) return Fail(ErrorCode::kInvalidArgument, "the S3 bucket name is empty");
@@ -199,30 +210,15 @@ Result<HttpRequest> S3Client::NewRequest(std::string method, const std::string& 
 
 Result<HttpResponse> S3Client::ExecuteOnce(const std::string& what, HttpRequest& request,
                                            Expect expect) const {
-  auto creds = credentials_->Get();
-  if (!creds) return Fail(creds.error().With(what));
-  SigningOptions signing;
-  signing.region = options_.region;
-  signing.service = "s3";
-  signing.double_uri_encode = false;
-  signing.unsigned_payload = false;
-  signing.add_content_sha256_header = true;
-  // Signing again replaces the date, the payload hash and the signature, so
-  // the same request object serves every attempt without copying its body.
-  if (auto s = SignRequest(request, *creds, signing, clock_->UnixMillis()); !s) {
-    return Fail(s.error().With(what));
-  }
-  auto response = transport_->Send(request);
-  if (!response) return Fail(response.error().With(what));
+  auto response = sender_.Send(what, request, expect.not_found_is_answer);
+  if (!response) return response;
+  // S3 may answer 200 and still fail, with an <Error> document as the body.
   const long status = response->status;
-  if (status >= 200 && status < 300) {
-    if (expect.error_body_on_success && IsErrorDocument(response->body)) {
-      return Fail(ClassifyS3Error(status, response->body, what));
-    }
-    return std::move(*response);
+  if (expect.error_body_on_success && status >= 200 && status < 300 &&
+      IsErrorDocument(response->body)) {
+    return Fail(ClassifyS3Error(status, response->body, what));
   }
-  if (status == 404 && expect.not_found_is_answer) return std::move(*response);
-  return Fail(ClassifyS3Error(status, response->body, what));
+  return response;
 }
 
 Result<HttpResponse> S3Client::Execute(const std::string& what, HttpRequest request,

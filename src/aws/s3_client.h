@@ -40,6 +40,7 @@
 #include "aws/aws_context.h"
 #include "aws/credentials.h"
 #include "aws/http.h"
+#include "aws/signed_request.h"
 #include "core/retry.h"
 #include "kc/clock.h"
 #include "kc/status.h"
@@ -170,10 +171,8 @@ class S3Client {
                                  const std::string& key, std::string_view query) const;
 
   S3Options options_;
-  std::shared_ptr<HttpTransport> transport_;
-  std::shared_ptr<CredentialsProvider> credentials_;
+  SignedSender sender_;
   RetryPolicy retry_;
-  Clock* clock_;
 };
 
 // A client for the context's region and S3 endpoint. Path style when an

@@ -875,6 +875,84 @@ void ReadS3Emitter(TableReader& reader, EmitterConfig* emitter) {
   }
 }
 
+// [pipeline.emitter.columns]: column name = field path, at least one, kept
+// in the order of the file.
+void ReadPostgresColumns(TableReader& reader, EmitterConfig* emitter) {
+  const toml::table* table = reader.Table("columns", Need::kOptional);
+  if (table == nullptr) return;
+  TableReader columns = reader.Child(*table, "columns");
+  if (table->empty()) {
+    reader.Report("columns",
+                  "must map at least one column to a field path, e.g. user_id = \"user.id\"");
+    return;
+  }
+  struct Entry {
+    toml::source_position where;
+    std::string column;
+    std::string path;
+  };
+  std::vector<Entry> entries;
+  bool ok = true;
+  for (auto&& [key, value] : *table) {
+    const std::string_view name = key.str();
+    if (std::optional<std::string> problem = pg::IdentifierProblem(name, false)) {
+      columns.Report(name, *problem);
+      ok = false;
+      continue;
+    }
+    const toml::value<std::string>* text = value.as_string();
+    if (text == nullptr) {
+      columns.ReportWrongType(name, value, "a field path as a string, e.g. \"user.id\"");
+      ok = false;
+      continue;
+    }
+    if (Result<util::JsonPath> path = util::JsonPath::Parse(text->get()); !path) {
+      columns.Report(name, path.error().message());
+      ok = false;
+      continue;
+    }
+    entries.push_back(Entry{key.source().begin, std::string(name), text->get()});
+  }
+  if (!ok) return;
+  std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return std::pair(a.where.line, a.where.column) < std::pair(b.where.line, b.where.column);
+  });
+  for (Entry& e : entries)
+    emitter->column_fields.emplace_back(std::move(e.column), std::move(e.path));
+}
+
+// url, table, and exactly one of column (the data as text) and columns
+// (JSON fields into columns).
+void ReadPostgresEmitter(TableReader& reader, EmitterConfig* emitter) {
+  if (auto url = ReadConninfo(reader, "url")) emitter->url = *url;
+  if (auto table = ReadSqlName(reader, "table", Need::kRequired, true)) emitter->table = *table;
+  const bool has_column = reader.Has("column");
+  const bool has_columns = reader.Has("columns");
+  if (has_column && has_columns) {
+    reader.Get("column", Need::kOptional);
+    reader.Get("columns", Need::kOptional);
+    reader.Report("columns",
+                  "give either column = \"...\" (each record's data as text) or columns "
+                  "(JSON fields into columns), not both");
+    return;
+  }
+  if (!has_column && !has_columns) {
+    reader.Get("column", Need::kOptional);
+    reader.Report("column", "missing 'column' or 'columns' " + reader.Where() +
+                                ": add column = \"data\" (each record's data as text) or a "
+                                "[pipeline.emitter.columns] table of column = \"field.path\" "
+                                "(fields of JSON records into columns)");
+    return;
+  }
+  if (has_column) {
+    if (auto column = ReadSqlName(reader, "column", Need::kRequired, false)) {
+      emitter->column = *column;
+    }
+    return;
+  }
+  ReadPostgresColumns(reader, emitter);
+}
+
 constexpr char kStreamNameRule[] =
     "must be a Kinesis stream name: 1 to 128 letters, digits, '_', '.' or '-'";
 
@@ -913,11 +991,7 @@ void ReadEmitter(TableReader reader, EmitterConfig* emitter) {
     ReadS3Emitter(reader, emitter);
   } else if (*type == "postgres") {
     emitter->type = *type;
-    if (auto url = ReadConninfo(reader, "url")) emitter->url = *url;
-    if (auto table = ReadSqlName(reader, "table", Need::kRequired, true)) emitter->table = *table;
-    if (auto column = ReadSqlName(reader, "column", Need::kRequired, false)) {
-      emitter->column = *column;
-    }
+    ReadPostgresEmitter(reader, emitter);
   } else if (*type == "s3_manifest") {
     emitter->type = *type;
     ReadS3Emitter(reader, emitter);

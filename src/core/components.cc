@@ -90,7 +90,9 @@ Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConf
     // Rows and checkpoints commit together when the store is this database.
     auto store = std::dynamic_pointer_cast<checkpoint::PostgresCheckpointStore>(parts.checkpoints);
     if (store && store->url() != e.url) store = nullptr;
-    parts.emitter = std::make_shared<emitter::PostgresEmitter>(e, std::move(store));
+    auto postgres = emitter::PostgresEmitter::Create(e, std::move(store));
+    if (!postgres) return Fail(postgres.error().With("pipeline '" + pipeline.name + "'"));
+    parts.emitter = std::move(*postgres);
   } else {
     return Fail(ErrorCode::kConfig, "pipeline '" + pipeline.name + "': unknown emitter '" + e.type +
                                         "'; known: file, stdout, s3, s3_manifest, postgres");

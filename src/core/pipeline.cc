@@ -143,15 +143,21 @@ Status PipelineImpl::Run(std::stop_token user_stop, std::stop_token abort) {
         std::lock_guard lock(mu_);
         if (workers_.contains(s.shard_id)) continue;
       }
-      auto state = parts_.checkpoints->Load(ShardKey{config_.name, config_.stream, s.shard_id});
+      // Retried like the readers' loads: a store blip at start-up is waited out.
+      const std::string what = "loading the checkpoint of closed shard " + s.shard_id + " from " +
+                               parts_.checkpoints->Describe();
+      auto state = RetryPolicy(kReadRetry, clock_).Run(what, stop, [&] {
+        return parts_.checkpoints->Load(ShardKey{config_.name, config_.stream, s.shard_id});
+      });
       if (!state) {
-        failure = state.error();
+        if (state.error().code() == ErrorCode::kCancelled && stop.stop_requested()) break;
+        failure = state.error().retriable() ? state.error() : state.error().With(what);
         break;
       }
       checked.insert(s.shard_id);
       if (state->shard_end) finished.insert(s.shard_id);
     }
-    if (failure) break;
+    if (failure || stop.stop_requested()) break;
 
     bool started = false;
     bool all_done = true;

@@ -89,6 +89,22 @@ Status ShardReader::Save(std::stop_token abort) {
   return Ok();
 }
 
+Result<ShardCheckpoint> ShardReader::Load(std::stop_token stop) {
+  // A store that is briefly unreachable (a restart, a failover) answers
+  // kUnavailable or kConnection: wait and ask again, as saves do.
+  const std::string what = "loading the checkpoint of shard " + shard_.shard_id + " from " +
+                           ctx_.parts->checkpoints->Describe();
+  auto loaded =
+      ctx_.read_retry.Run(what, stop, [&] { return ctx_.parts->checkpoints->Load(key_); });
+  if (loaded) return loaded;
+  const Error& e = loaded.error();
+  // The retry policy names the operation when it gave up or was stopped.
+  if (e.retriable() || (e.code() == ErrorCode::kCancelled && stop.stop_requested())) {
+    return Fail(e);
+  }
+  return Fail(e.With(what));
+}
+
 Status ShardReader::ConfirmClosed(std::stop_token abort) {
   if (shard_.closed()) return Ok();
   auto shards = ctx_.client->ListShards(ctx_.config->stream, abort);
@@ -186,9 +202,14 @@ bool ShardReader::PaceCall(std::stop_token stop) {
 
 Result<ShardOutcome> ShardReader::Run(std::stop_token stop, std::stop_token abort) {
   const std::string& name = ctx_.config->name;
-  auto loaded = ctx_.parts->checkpoints->Load(key_);
-  if (!loaded)
-    return Fail(loaded.error().With("loading the checkpoint of shard " + shard_.shard_id));
+  auto loaded = Load(stop);
+  if (!loaded) {
+    // Stopped while waiting to load again: nothing was read, nothing is owed.
+    if (loaded.error().code() == ErrorCode::kCancelled && stop.stop_requested()) {
+      return ShardOutcome::kStopped;
+    }
+    return Fail(loaded.error());
+  }
   state_ = std::move(*loaded);
   if (state_.shard_end) return ShardOutcome::kShardEnd;
   last_read_ = state_.position;

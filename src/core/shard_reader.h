@@ -47,7 +47,7 @@ struct ShardReaderContext {
   const PipelineParts* parts;
   Clock* clock;
   PipelineCounters* counters;
-  RetryPolicy read_retry;  // GetRecords, and checkpoint saves
+  RetryPolicy read_retry;  // GetRecords, and checkpoint loads and saves
   bool once = false;
 };
 
@@ -66,6 +66,9 @@ class ShardReader {
   // (the last two in one step when the emitter commits checkpoints).
   Status FlushBatch(std::stop_token abort);
   Status Save(std::stop_token abort);
+  // The shard's checkpoint, retried like saves while the store is briefly
+  // unreachable; kCancelled when `stop` is requested while waiting.
+  Result<ShardCheckpoint> Load(std::stop_token stop);
   // A shard that answers "no more iterators" must be closed; asks the
   // stream's shard list to be sure, so a bad answer never ends an open shard.
   Status ConfirmClosed(std::stop_token abort);

@@ -1,6 +1,7 @@
 #include "util/files.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -104,6 +105,51 @@ Status WriteFileAtomically(const std::string& path, std::string_view data) {
     return Fail(IoError("cannot rename onto", path, err));
   }
   return FsyncPath(dir);
+}
+
+std::optional<long> AtomicWriteTempPid(std::string_view filename) {
+  // ".<name>.tmp.<pid>.<n>": read from the end, the name may hold dots.
+  if (!filename.starts_with('.')) return std::nullopt;
+  auto digits = [](std::string_view text) {
+    return !text.empty() && text.size() <= 18 &&
+           text.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  const size_t last_dot = filename.rfind('.');
+  if (last_dot == std::string_view::npos || !digits(filename.substr(last_dot + 1))) {
+    return std::nullopt;
+  }
+  const std::string_view rest = filename.substr(0, last_dot);
+  const size_t pid_dot = rest.rfind('.');
+  if (pid_dot == std::string_view::npos) return std::nullopt;
+  const std::string_view pid = rest.substr(pid_dot + 1);
+  if (!digits(pid) || !rest.substr(0, pid_dot).ends_with(".tmp")) return std::nullopt;
+  // A name is left between the leading dot and ".tmp".
+  if (pid_dot < 1 + 1 + 4) return std::nullopt;
+  return std::stol(std::string(pid));
+}
+
+Result<size_t> RemoveStaleTempFiles(const std::string& directory) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(directory, ec)) return size_t{0};
+  size_t removed = 0;
+  fs::recursive_directory_iterator it(directory, ec), end;
+  if (ec) return Fail(IoError("cannot list", directory, ec.value()));
+  for (; it != end; it.increment(ec)) {
+    if (ec) return Fail(IoError("cannot list", directory, ec.value()));
+    if (!it->is_regular_file(ec)) continue;
+    std::optional<long> pid = AtomicWriteTempPid(it->path().filename().string());
+    if (!pid) continue;
+    // A live writer (this process, or another one, even of another user)
+    // may still rename its file.
+    if (*pid == ::getpid()) continue;
+    if (*pid > 0 && (::kill(static_cast<pid_t>(*pid), 0) == 0 || errno == EPERM)) continue;
+    if (::unlink(it->path().c_str()) != 0 && errno != ENOENT) {
+      return Fail(IoError("cannot remove", it->path().string(), errno));
+    }
+    ++removed;
+  }
+  return removed;
 }
 
 Result<std::string> ReadFile(const std::string& path) {

@@ -1,14 +1,17 @@
 """Kinesis (the stand-in, fed by the real AWS CLI) → kinesis-connect → rows of a
 PostgreSQL table, with the checkpoints in the same database.
 
-The promise checked: every record written to the stream is in the table
-exactly once, in per-shard order, however often the process is killed.
+The promises checked: every record written to the stream is in the table
+exactly once, in per-shard order, however often the process is killed; with
+`columns`, each JSON record's fields land in their columns, a missing field or
+null as NULL.
 
 Environment: KC_POSTGRES_URL (set by scripts/test), besides harness.py's.
 """
 
 import csv
 import io
+import json
 import os
 import random
 import subprocess
@@ -171,6 +174,124 @@ class PostgresPipelineTest(unittest.TestCase):
         self.assertIn("not valid UTF-8", log)
         self.assertNotIn(PASSWORD, log)
         self.assertEqual(self.count(), 0, "nothing of the bad record's batch is loaded")
+
+    # --- columns: JSON fields into columns ---------------------------------
+
+    COLUMNS = {"tag": "tag", "user_id": "user.id", "kind": "event.kind", "tags": "tags",
+               "active": "active", "amount": "amount", "note": "note"}
+
+    def columns_connector(self, buffer_records=40):
+        mapping = "\n".join(f'{col} = "{path}"' for col, path in self.COLUMNS.items())
+        return Connector(
+            self.workdir, self.stream, buffer_records=buffer_records, max_age="300ms",
+            checkpoint=f'store = "postgres"\nurl = "{url_with_password()}"\n'
+                       f'table = "{self.checkpoints}"',
+            emitter=f'type = "postgres"\nurl = "{url_with_password()}"\n'
+                    f'table = "{self.cols_table}"\n[pipeline.emitter.columns]\n{mapping}',
+        )
+
+    def create_columns_table(self):
+        self.cols_table = "it_cols_" + uuid.uuid4().hex[:10]
+        psql(f"CREATE TABLE {self.cols_table} (id bigserial PRIMARY KEY, tag text NOT NULL, "
+             "user_id bigint, kind text, tags jsonb, active boolean, amount numeric, note text, "
+             "untouched text)")
+        self.addCleanup(psql, f"DROP TABLE IF EXISTS {self.cols_table}")
+
+    @staticmethod
+    def json_records(n, rng, prefix):
+        """JSON objects whose fields are sometimes missing or null, with text
+        that csv must quote: commas, quotes, newlines, "\\.", "", non-ASCII."""
+        notes = ["plain", "a,b", 'say "hi"', "two\nlines\r\n", "\\.", "", "ünï ✓ 🙂",
+                 "back\\slash \\N"]
+        out = []
+        for i in range(n):
+            rec = {"tag": f"{prefix}-{i}", "event": {"kind": rng.choice(["click", "view", ""])}}
+            if i % 4 == 0:
+                rec["user"] = {"id": None}
+            elif i % 4 == 1:
+                rec["user"] = {"name": "no id"}
+            else:
+                rec["user"] = {"id": i * 1_000_003}
+            if i % 3 == 0:
+                rec["tags"] = [i, "x", {"k": None}]
+            elif i % 3 == 1:
+                rec["tags"] = {"nested": {"deep": [True, 1.5]}}
+            if i % 5 != 4:
+                rec["active"] = i % 2 == 0
+            if i % 2 == 0:
+                rec["amount"] = i + 0.25
+            else:
+                rec["amount"] = None
+            if i % 6 != 5:
+                rec["note"] = notes[i % len(notes)]
+            out.append((f"k{i % 17}", json.dumps(rec, ensure_ascii=bool(i % 2)).encode()))
+        return out
+
+    def column_rows(self):
+        text = psql(
+            "SELECT coalesce(json_agg(row_to_json(t) ORDER BY id), '[]') FROM (SELECT id, tag, "
+            f"user_id, kind, tags, active, amount, note, untouched FROM {self.cols_table}) t")
+        return json.loads(text)
+
+    def test_columns_load_each_json_field_into_its_column_with_nulls(self):
+        self.create_columns_table()
+        harness.create_stream(self.stream, 2)
+        producer = Producer(self.stream)
+        producer.put(self.json_records(120, self.rng, "first"))
+        c = self.columns_connector()
+        self.assertEqual(c.run_once(), 0, c.log_text())
+        producer.put(self.json_records(60, self.rng, "second"))
+        self.assertEqual(c.run_once(), 0, c.log_text())
+        log = c.log_text()
+        self.assertIn("exactly once", log)
+        self.assertIn("user_id from field user.id", log)
+        self.assertNotIn(PASSWORD, log)
+
+        expected = {}
+        for _, _, _, data in producer.sent:
+            rec = json.loads(data)
+            user = rec.get("user", {})
+            expected[rec["tag"]] = {
+                "tag": rec["tag"],
+                "user_id": user.get("id"),
+                "kind": rec["event"]["kind"],
+                "tags": rec.get("tags"),
+                "active": rec.get("active"),
+                "amount": rec.get("amount"),
+                "note": rec.get("note"),
+                "untouched": None,
+            }
+        rows = self.column_rows()
+        self.assertEqual(len(rows), len(producer.sent), "row count")
+        got = {}
+        for row in rows:
+            row.pop("id")
+            self.assertNotIn(row["tag"], got, "duplicated row")
+            got[row["tag"]] = row
+        self.assertEqual(got.keys(), expected.keys())
+        for tag, want in expected.items():
+            self.assertEqual(got[tag], want, tag)
+        # The shapes that matter were all there: NULLs and empty strings apart.
+        self.assertTrue(any(r["note"] == "" for r in rows))
+        self.assertTrue(any(r["note"] is None for r in rows))
+        self.assertTrue(any(r["note"] == "\\." for r in rows))
+        self.assertTrue(any(r["user_id"] is None for r in rows))
+        self.assertTrue(any(r["kind"] == "" for r in rows))
+
+    def test_columns_a_record_that_is_not_a_json_object_stops_the_pipeline_naming_it(self):
+        self.create_columns_table()
+        harness.create_stream(self.stream, 1)
+        producer = Producer(self.stream)
+        producer.put([("k", b'{"tag": "fine-1"}'), ("k", b'[1, 2]'), ("k", b'{"tag": "fine-2"}')])
+        bad_seq = producer.sent[1][1]
+        c = self.columns_connector(buffer_records=100)
+        self.assertEqual(c.run_once(), 1, c.log_text())
+        log = c.log_text()
+        self.assertIn("bad record", log)
+        self.assertIn(bad_seq, log)
+        self.assertIn("not a JSON object", log)
+        self.assertNotIn(PASSWORD, log)
+        self.assertEqual(self.column_rows(), [], "nothing of the bad record's batch is loaded")
 
 
 class PostgresExampleTest(unittest.TestCase):

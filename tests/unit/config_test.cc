@@ -1259,6 +1259,110 @@ directory = "x"
       }));
 }
 
+TEST(ParseConfigTest, PostgresEmitterColumnsInFileOrder) {
+  Config c = ParseOk(R"toml([[pipeline]]
+name = "p"
+stream = "s"
+[pipeline.emitter]
+type = "postgres"
+url = "postgresql://loader@db/events"
+table = "events"
+[pipeline.emitter.columns]
+user_id = "user.id"
+Kind = "kind"
+at = "meta.ts"
+odd = "a\\.b"
+)toml");
+  ASSERT_EQ(c.pipelines.size(), 1u);
+  const EmitterConfig& e = c.pipelines[0].emitter;
+  EXPECT_EQ(e.column, "");
+  EXPECT_EQ(e.column_fields,
+            (std::vector<std::pair<std::string, std::string>>{
+                {"user_id", "user.id"}, {"Kind", "kind"}, {"at", "meta.ts"}, {"odd", "a\\.b"}}));
+  // An inline table works too.
+  Config inline_table = ParseOk(R"toml([[pipeline]]
+name = "p"
+stream = "s"
+[pipeline.emitter]
+type = "postgres"
+url = "postgresql://loader@db/events"
+table = "events"
+columns = { id = "id" }
+)toml");
+  EXPECT_EQ(inline_table.pipelines[0].emitter.column_fields,
+            (std::vector<std::pair<std::string, std::string>>{{"id", "id"}}));
+}
+
+TEST(ParseConfigErrorTest, PostgresEmitterNeedsExactlyOneOfColumnAndColumns) {
+  EXPECT_EQ(ProblemsOf(R"toml([[pipeline]]
+name = "p"
+stream = "s"
+[pipeline.emitter]
+type = "postgres"
+url = "postgresql://loader@db/events"
+table = "events"
+)toml"),
+            One(4, "pipeline[0].emitter.column",
+                "missing 'column' or 'columns' in [pipeline.emitter]: add column = \"data\" "
+                "(each record's data as text) or a [pipeline.emitter.columns] table of column "
+                "= \"field.path\" (fields of JSON records into columns)"));
+  EXPECT_EQ(ProblemsOf(R"toml([[pipeline]]
+name = "p"
+stream = "s"
+[pipeline.emitter]
+type = "postgres"
+url = "postgresql://loader@db/events"
+table = "events"
+column = "data"
+[pipeline.emitter.columns]
+id = "id"
+)toml"),
+            One(9, "pipeline[0].emitter.columns",
+                "give either column = \"...\" (each record's data as text) or columns (JSON "
+                "fields into columns), not both"));
+  EXPECT_EQ(ProblemsOf(R"toml([[pipeline]]
+name = "p"
+stream = "s"
+[pipeline.emitter]
+type = "postgres"
+url = "postgresql://loader@db/events"
+table = "events"
+columns = {}
+)toml"),
+            One(8, "pipeline[0].emitter.columns",
+                "must map at least one column to a field path, e.g. user_id = \"user.id\""));
+}
+
+TEST(ParseConfigErrorTest, PostgresEmitterColumnsProblems) {
+  const auto problems = ProblemsOf(R"toml([[pipeline]]
+name = "p"
+stream = "s"
+[pipeline.emitter]
+type = "postgres"
+url = "postgresql://loader@db/events"
+table = "events"
+[pipeline.emitter.columns]
+fine = "id"
+1st = "id"
+"drop table" = "id"
+count = 5
+bad_path = "a..b"
+)toml");
+  ASSERT_EQ(problems.size(), 4u) << ::testing::PrintToString(problems);
+  const std::string name_rule =
+      "must be a column name: letters, digits and '_', not starting with a digit, at most 63 "
+      "characters";
+  EXPECT_EQ(problems[0], Problem(10, "pipeline[0].emitter.columns.1st", name_rule));
+  EXPECT_EQ(problems[1], Problem(11, "pipeline[0].emitter.columns.\"drop table\"", name_rule));
+  EXPECT_EQ(problems[2], Problem(12, "pipeline[0].emitter.columns.count",
+                                 "expected a field path as a string, e.g. \"user.id\", got an "
+                                 "integer"));
+  const auto& [line, key, message] = problems[3];
+  EXPECT_EQ(line, 13);
+  EXPECT_EQ(key, "pipeline[0].emitter.columns.bad_path");
+  EXPECT_NE(message.find("a..b"), std::string::npos) << message;
+}
+
 TEST(ParseConfigErrorTest, PostgresCheckpointStoreProblems) {
   EXPECT_EQ(ProblemsOf(WithPipeline("[checkpoint]\nstore = \"postgres\"\n")),
             One(6, "checkpoint.url", "missing required key 'url' in [checkpoint]"));

@@ -187,6 +187,52 @@ TEST(FileEmitter, ReplayOverwritesTheSameFile) {
   EXPECT_EQ(files, 1u);  // no temporary files left behind either
 }
 
+void Touch(const fs::path& path) {
+  fs::create_directories(path.parent_path());
+  ASSERT_TRUE(util::WriteFileAtomically(path.string(), "half a batch"));
+}
+
+TEST(FileEmitter, RemovesTheTemporaryFilesAKilledProcessLeftForItsShardWhenItStarts) {
+  TempDir dir;
+  const fs::path shard = fs::path(dir.path()) / "events" / "shardId-000000000001";
+  const fs::path other = fs::path(dir.path()) / "events" / "shardId-000000000002";
+  // No process has this id (Linux's pid_max is at most 2^22).
+  const std::string gone = "999999999";
+  const std::string self = std::to_string(::getpid());
+  const fs::path stale1 = shard / "2026/11/25" / (".1-2.txt.tmp." + gone + ".0");
+  const fs::path stale2 = shard / "2026/11/26" / (".3.1-4.txt.gz.tmp." + gone + ".17");
+  const fs::path live = shard / "2026/11/26" / (".5-6.txt.tmp." + self + ".3");
+  const fs::path not_temp = shard / "2026/11/26" / ".notes.tmp";
+  const fs::path visible = shard / "2026/11/26" / ("7-8.txt.tmp." + gone + ".0");
+  const fs::path other_shard = other / "2026/11/26" / (".1-2.txt.tmp." + gone + ".0");
+  for (const fs::path& p : {stale1, stale2, live, not_temp, visible, other_shard}) Touch(p);
+
+  emitter::FileEmitter e(dir.path(), FileFormat::kLines);
+  Batch b = MakeBatch();
+  ASSERT_TRUE(e.Emit(b, {}));
+  EXPECT_FALSE(fs::exists(stale1));
+  EXPECT_FALSE(fs::exists(stale2));
+  EXPECT_TRUE(fs::exists(live)) << "a live writer's file stays";
+  EXPECT_TRUE(fs::exists(not_temp));
+  EXPECT_TRUE(fs::exists(visible)) << "only hidden temporary names are touched";
+  EXPECT_TRUE(fs::exists(other_shard)) << "another shard's directory is that shard's business";
+  EXPECT_TRUE(fs::exists(e.PathFor(b)));
+
+  // Once per shard: later litter is left for the next start.
+  Touch(stale1);
+  ASSERT_TRUE(e.Emit(b, {}));
+  EXPECT_TRUE(fs::exists(stale1));
+}
+
+TEST(AtomicWriteTempPid, ReadsOnlyTheNamesWriteFileAtomicallyMakes) {
+  EXPECT_EQ(util::AtomicWriteTempPid(".a-b.txt.tmp.123.0"), 123);
+  EXPECT_EQ(util::AtomicWriteTempPid(".x.tmp.tmp.7.99"), 7);
+  for (std::string_view name : {"a-b.txt.tmp.123.0", ".a.tmp.123", ".a.tmp.x.0", ".a.tmp.1.",
+                                ".tmp.1.2", "..tmp.1.2", ".a.txt", ".a.tmp..0", ""}) {
+    EXPECT_EQ(util::AtomicWriteTempPid(name), std::nullopt) << name;
+  }
+}
+
 TEST(FileCheckpointStore, MissingShardIsEmpty) {
   TempDir dir;
   checkpoint::FileCheckpointStore store(dir.path(), "app");

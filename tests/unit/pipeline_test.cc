@@ -3,6 +3,7 @@
 // pending batch, expired iterators, throttling, trimming, resharding.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <mutex>
 
@@ -21,7 +22,24 @@ class MemoryStore final : public CheckpointStore {
  public:
   Result<ShardCheckpoint> Load(const ShardKey& key) override {
     std::lock_guard lock(mu_);
+    ++loads_;
+    if (!load_failures_.empty()) {
+      Error e = load_failures_.front();
+      load_failures_.erase(load_failures_.begin());
+      if (on_failed_load_) on_failed_load_();
+      return Fail(std::move(e));
+    }
     return states_[key.stream + "/" + key.shard];
+  }
+  // The next loads fail with these errors, one each; `then` runs after each.
+  void FailLoads(std::vector<Error> errors, std::function<void()> then = {}) {
+    std::lock_guard lock(mu_);
+    load_failures_ = std::move(errors);
+    on_failed_load_ = std::move(then);
+  }
+  int loads() {
+    std::lock_guard lock(mu_);
+    return loads_;
   }
   Status Save(const ShardKey& key, const ShardCheckpoint& state) override {
     std::lock_guard lock(mu_);
@@ -50,6 +68,9 @@ class MemoryStore final : public CheckpointStore {
   std::map<std::string, ShardCheckpoint> states_;
   int saves_ = 0;
   std::vector<ShardCheckpoint> saved_;
+  int loads_ = 0;
+  std::vector<Error> load_failures_;
+  std::function<void()> on_failed_load_;
 };
 
 // Keeps every batch; `fail` may refuse one (the batch is then not kept).
@@ -360,6 +381,87 @@ TEST_F(PipelineTest, AuthErrorsAreNotRetriedAndSayWhy) {
   EXPECT_EQ(s.error().code(), ErrorCode::kAuth);
   EXPECT_NE(s.error().message().find("shard a"), std::string::npos);
   EXPECT_EQ(kinesis_->Calls("GetRecords"), 1);
+  EXPECT_TRUE(emitter_->batches.empty());
+}
+
+std::vector<Error> Errors(int n, ErrorCode code) {
+  return std::vector<Error>(n, Error(code, "store briefly unreachable"));
+}
+
+TEST_F(PipelineTest, ACheckpointStoreBlipAtAShardsStartIsWaitedOut) {
+  kinesis_->AddShard("a");
+  auto first = PutMany("a", 5, "first");
+  ASSERT_TRUE(Make(true)->Run({}, {}));
+  auto second = PutMany("a", 5, "second");
+  store_->FailLoads({Error(ErrorCode::kUnavailable, "server restarting"),
+                     Error(ErrorCode::kConnection, "connection refused"),
+                     Error(ErrorCode::kUnavailable, "server restarting")});
+  const int loads_before = store_->loads();
+  const size_t sleeps_before = clock_.sleeps().size();
+  ASSERT_TRUE(Make(true)->Run({}, {}));
+  EXPECT_EQ(store_->loads() - loads_before, 4);
+  // It waited between the attempts (on the injected clock).
+  EXPECT_GE(clock_.sleeps().size() - sleeps_before, 3u);
+  // The checkpoint was loaded in the end: the second run starts after it.
+  auto all = first;
+  all.insert(all.end(), second.begin(), second.end());
+  EXPECT_EQ(emitter_->Data("a"), all);
+}
+
+TEST_F(PipelineTest, ACheckpointStoreBlipWhileLookingAtClosedShardsIsWaitedOut) {
+  kinesis_->AddShard("p");
+  kinesis_->AddShard("c", "p");
+  auto p = PutMany("p", 4, "p-");
+  auto c = PutMany("c", 3, "c-");
+  kinesis_->Close("p");
+  ASSERT_TRUE(Make(true)->Run({}, {}));
+  ASSERT_TRUE(store_->Get("p").shard_end);
+  emitter_->batches.clear();
+  // The first load of the next run is the closed parent's, by the pipeline.
+  store_->FailLoads(Errors(2, ErrorCode::kConnection));
+  ASSERT_TRUE(Make(true)->Run({}, {}));
+  EXPECT_TRUE(emitter_->batches.empty()) << "nothing is read twice";
+}
+
+TEST_F(PipelineTest, ANonRetriableCheckpointLoadErrorStopsThePipelineNamingShardAndStore) {
+  kinesis_->AddShard("a");
+  PutMany("a", 3, "x");
+  store_->FailLoads({Error(ErrorCode::kParse, "the stored checkpoint is not valid JSON")});
+  auto s = Make(true)->Run({}, {});
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code(), ErrorCode::kParse);
+  EXPECT_EQ(store_->loads(), 1) << "not retried";
+  const std::string& m = s.error().message();
+  EXPECT_NE(m.find("loading the checkpoint of shard a from memory: the stored checkpoint is not "
+                   "valid JSON"),
+            std::string::npos)
+      << m;
+  EXPECT_TRUE(emitter_->batches.empty());
+  EXPECT_EQ(kinesis_->Calls("GetRecords"), 0);
+}
+
+TEST_F(PipelineTest, ACheckpointStoreThatStaysDownStopsThePipelineAfterTheRetries) {
+  kinesis_->AddShard("a");
+  PutMany("a", 3, "x");
+  store_->FailLoads(Errors(100, ErrorCode::kUnavailable));
+  auto s = Make(true)->Run({}, {});
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(store_->loads(), 20);
+  const std::string& m = s.error().message();
+  EXPECT_NE(m.find("loading the checkpoint of shard a from memory failed after 20 attempts"),
+            std::string::npos)
+      << m;
+  EXPECT_TRUE(emitter_->batches.empty());
+}
+
+TEST_F(PipelineTest, AStopWhileWaitingToLoadACheckpointEndsCleanly) {
+  kinesis_->AddShard("a");
+  PutMany("a", 3, "x");
+  std::stop_source stop;
+  store_->FailLoads(Errors(100, ErrorCode::kUnavailable), [&] { stop.request_stop(); });
+  ASSERT_TRUE(Make(false)->Run(stop.get_token(), {}));
+  EXPECT_EQ(store_->loads(), 1);
   EXPECT_TRUE(emitter_->batches.empty());
 }
 

@@ -1,5 +1,6 @@
-// What the postgres emitter sends to COPY: one escaped text row per record,
-// and a clear error, never a crash, for a record that cannot be text.
+// What the postgres emitter sends to COPY: one escaped text row per record
+// (column), or one csv row of JSON fields per record (columns), and a clear
+// error, never a crash, for a record that cannot be loaded.
 #include "emitter/postgres/postgres_emitter.h"
 
 #include <gtest/gtest.h>
@@ -49,6 +50,101 @@ TEST(PostgresEmitterCopy, RecordsThatCannotBeTextAreBadRecordsNamingThemselves) 
         << m;
     EXPECT_NE(m.find("envelope"), std::string::npos) << "names a way out: " << m;
   }
+}
+
+std::vector<util::JsonPath> Paths(std::initializer_list<std::string_view> texts) {
+  std::vector<util::JsonPath> paths;
+  for (std::string_view t : texts) {
+    auto p = util::JsonPath::Parse(t);
+    EXPECT_TRUE(p) << t;
+    if (p) paths.push_back(std::move(*p));
+  }
+  return paths;
+}
+
+EmitterConfig ColumnsConfig() {
+  EmitterConfig c;
+  c.type = "postgres";
+  c.url = "postgresql://loader@127.0.0.1:1/events";
+  c.table = "raw.events";
+  c.column_fields = {{"user_id", "user.id"}, {"Kind", "kind"}, {"payload", "payload"}};
+  return c;
+}
+
+TEST(PostgresEmitterCopy, SqlNamesTheColumnOrTheColumnsInCsvFormat) {
+  EmitterConfig one;
+  one.table = "events";
+  one.column = "data";
+  EXPECT_EQ(PostgresEmitter::CopySql(one), R"(COPY "events" ("data") FROM STDIN)");
+  EXPECT_EQ(PostgresEmitter::CopySql(ColumnsConfig()),
+            R"(COPY "raw"."events" ("user_id", "Kind", "payload") FROM STDIN (FORMAT csv))");
+}
+
+TEST(PostgresEmitterCopy, ColumnsAreOneCsvRowPerRecordWithNullForMissingAndNull) {
+  auto text = PostgresEmitter::CopyCsv(
+      BatchOf({
+          R"({"user": {"id": 7}, "kind": "click", "payload": {"a": [1, 2], "b": null}})",
+          R"({"user": {"id": null}, "kind": "", "payload": [1, "x"]})",
+          R"({"kind": "say \"hi\", then\nbye", "user": 3})",
+          R"({"user": {"id": true}, "kind": "\\.", "payload": "plain"})",
+          R"({"user": {"id": "ünï ✓"}, "kind": "tab\there", "payload": 1.50})",
+      }),
+      Paths({"user.id", "kind", "payload"}));
+  ASSERT_TRUE(text) << text.error().ToString();
+  EXPECT_EQ(*text,
+            "7,click,\"{\"\"a\"\":[1,2],\"\"b\"\":null}\"\n"
+            // null and missing: nothing, SQL NULL; "" stays an empty string
+            ",\"\",\"[1,\"\"x\"\"]\"\n"
+            ",\"say \"\"hi\"\", then\nbye\",\n"
+            // "\." alone would end COPY's data: quoted
+            "true,\"\\.\",plain\n"
+            "ünï ✓,tab\there,1.50\n");
+}
+
+TEST(PostgresEmitterCopy, ColumnsNeedJsonObjectsAndBadRecordsNameThemselves) {
+  for (std::string bad : {std::string("[1, 2]"), std::string("not json"), std::string("\"text\""),
+                          std::string("{\"user\": {\"id\": \"a\\u0000b\"}}")}) {
+    auto text = PostgresEmitter::CopyCsv(BatchOf({R"({"user": {"id": 1}})", bad}),
+                                         Paths({"user.id", "kind"}));
+    ASSERT_FALSE(text) << bad;
+    EXPECT_EQ(text.error().code(), ErrorCode::kParse);
+    EXPECT_FALSE(text.error().retriable());
+    const std::string& m = text.error().message();
+    EXPECT_NE(m.find("bad record in stream events shard shardId-000000000003"), std::string::npos)
+        << m;
+    EXPECT_NE(m.find("49590338271490256608559692538361571095921575989136101"), std::string::npos)
+        << m;
+  }
+  auto array = PostgresEmitter::CopyCsv(BatchOf({"[1]"}), Paths({"id"}));
+  ASSERT_FALSE(array);
+  EXPECT_NE(array.error().message().find("not a JSON object"), std::string::npos)
+      << array.error().message();
+  EXPECT_NE(array.error().message().find("column = "), std::string::npos)
+      << "names a way out: " << array.error().message();
+  auto nul = PostgresEmitter::CopyCsv(BatchOf({R"({"id": "a\u0000b"})"}), Paths({"id"}));
+  ASSERT_FALSE(nul);
+  EXPECT_NE(nul.error().message().find("NUL"), std::string::npos) << nul.error().message();
+}
+
+TEST(PostgresEmitterCreate, NeedsExactlyOneOfColumnAndColumns) {
+  EmitterConfig both = ColumnsConfig();
+  both.column = "data";
+  auto made = PostgresEmitter::Create(both, nullptr);
+  ASSERT_FALSE(made);
+  EXPECT_EQ(made.error().code(), ErrorCode::kConfig);
+  EmitterConfig neither = ColumnsConfig();
+  neither.column_fields.clear();
+  EXPECT_FALSE(PostgresEmitter::Create(neither, nullptr));
+  EmitterConfig bad_path = ColumnsConfig();
+  bad_path.column_fields.push_back({"x", "a..b"});
+  made = PostgresEmitter::Create(bad_path, nullptr);
+  ASSERT_FALSE(made);
+  EXPECT_EQ(made.error().code(), ErrorCode::kConfig);
+  EXPECT_NE(made.error().message().find("columns.x"), std::string::npos) << made.error().message();
+  auto good = PostgresEmitter::Create(ColumnsConfig(), nullptr);
+  ASSERT_TRUE(good) << good.error().ToString();
+  const std::string described = (*good)->Describe();
+  EXPECT_NE(described.find("user_id from field user.id"), std::string::npos) << described;
 }
 
 }  // namespace

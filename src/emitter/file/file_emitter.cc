@@ -1,5 +1,7 @@
 #include "emitter/file/file_emitter.h"
 
+#include <spdlog/spdlog.h>
+
 #include "emitter/format.h"
 #include "util/files.h"
 
@@ -20,7 +22,26 @@ std::string FileEmitter::PathFor(const Batch& batch) const {
   return directory_ + "/" + name_.Render(batch, EncodedExtension(format_, compression_));
 }
 
+void FileEmitter::CleanUpOnce(const Batch& batch) {
+  const std::string shard_dir = batch.stream + "/" + batch.shard_id;
+  {
+    std::lock_guard lock(mu_);
+    if (!cleaned_.insert(shard_dir).second) return;
+  }
+  // Emit is called for one shard by one thread at a time: no write of this
+  // shard is under way here. A failure only leaves litter, so it is logged.
+  auto removed = util::RemoveStaleTempFiles(directory_ + "/" + shard_dir);
+  if (!removed) {
+    spdlog::warn("removing stale temporary files of shard {}: {}", batch.shard_id,
+                 removed.error().message());
+  } else if (*removed > 0) {
+    spdlog::info("removed {} temporary files left under {}/{} by a process that ended", *removed,
+                 directory_, shard_dir);
+  }
+}
+
 Status FileEmitter::Emit(const Batch& batch, std::stop_token stop) {
+  CleanUpOnce(batch);
   auto body = EncodeBatch(batch, format_, compression_, csv_);
   if (!body) return Fail(body.error());
   const std::string path = PathFor(batch);

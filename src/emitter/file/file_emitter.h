@@ -5,11 +5,15 @@
 // dated from the first record's ApproximateArrivalTimestamp (not the wall
 // clock), so a batch replayed after a crash lands on the same path and
 // replaces the file instead of adding a second copy. Files are written
-// atomically: a reader never sees half a batch.
+// atomically: a reader never sees half a batch. The hidden temporary files
+// a killed process leaves (see util/files.h) are removed under a shard's
+// directory before this process first writes to it.
 //
 // Thread-safety: Emit may be called concurrently for different shards.
 #pragma once
 
+#include <mutex>
+#include <set>
 #include <string>
 
 #include "core/retry.h"
@@ -34,12 +38,17 @@ class FileEmitter final : public Emitter {
   std::string PathFor(const Batch& batch) const;
 
  private:
+  // Once per stream and shard: removes what a killed process left there.
+  void CleanUpOnce(const Batch& batch);
+
   std::string directory_;
   FileFormat format_;
   Compression compression_;
   RetryPolicy retry_;
   CsvColumns csv_;
   KeyTemplate name_;
+  std::mutex mu_;
+  std::set<std::string> cleaned_;  // "<stream>/<shard>" directories already looked at
 };
 
 }  // namespace kc::emitter
