@@ -147,7 +147,8 @@ Batch BatchOf(std::vector<std::string> data) {
   for (auto& d : data) {
     Record r;
     r.data = std::move(d);
-    r.sequence_number = "4959033827149025660855969253836157109592157598913600" + std::to_string(seq++);
+    r.sequence_number =
+        "4959033827149025660855969253836157109592157598913600" + std::to_string(seq++);
     b.records.push_back(std::move(r));
   }
   b.first = b.records.front().position();
@@ -159,8 +160,8 @@ TEST(RedshiftEmitterUrls, KeysBecomeUrlsInOrderWithoutRepeats) {
   auto urls = RedshiftEmitter::ObjectUrls(
       BatchOf({"a/1.csv", "s3://other/b.csv", "a/1.csv", "a/2.csv", "s3://bkt/a/2.csv"}), "bkt");
   ASSERT_TRUE(urls) << urls.error().ToString();
-  EXPECT_EQ(*urls, (std::vector<std::string>{"s3://bkt/a/1.csv", "s3://other/b.csv",
-                                             "s3://bkt/a/2.csv"}));
+  EXPECT_EQ(*urls,
+            (std::vector<std::string>{"s3://bkt/a/1.csv", "s3://other/b.csv", "s3://bkt/a/2.csv"}));
 }
 
 TEST(RedshiftEmitterUrls, RecordsThatCannotNameAnObjectAreBadRecords) {

@@ -8,9 +8,9 @@
 
 #include "emitter/format.h"
 #include "emitter/redshift/redshift_sql.h"
+#include "kc/clock.h"
 #include "util/compression.h"
 #include "util/time_format.h"
-#include "kc/clock.h"
 
 namespace kc::emitter {
 namespace {
@@ -87,8 +87,12 @@ Status RedshiftEmitter::EnsureFileTable(pg::Connection& conn) {
   // varchar, not text: Redshift's text is varchar(256), and a URL can be
   // longer. No DEFAULT for loaded_at: the functions differ between Redshift
   // and PostgreSQL, so the loader sends the time.
-  auto created = conn.Exec("CREATE TABLE IF NOT EXISTS " + file_table_ +
-                           " (file varchar(2048) PRIMARY KEY, loaded_at timestamptz)");
+  const std::string create = "CREATE TABLE IF NOT EXISTS " + file_table_ +
+                             " (file varchar(2048) PRIMARY KEY, loaded_at timestamptz)";
+  auto created = conn.Exec(create);
+  // Two loaders creating the table at the same instant: one of them fails
+  // (PostgreSQL reports a duplicate type), and asking again finds it there.
+  if (!created) created = conn.Exec(create);
   if (!created) return Fail(created.error().With("creating file table " + config_.file_table));
   file_table_ready_ = true;
   return Ok();
@@ -225,9 +229,9 @@ Status RedshiftEmitter::Emit(const Batch& batch, std::stop_token stop) {
   auto urls = ObjectUrls(batch, config_.bucket);
   if (!urls) return Fail(urls.error());
   if (urls->empty()) return Ok();
-  return retry_.Run("loading " + std::to_string(urls->size()) + " objects into table " +
-                        config_.table,
-                    stop, [&] { return Attempt(batch, *urls, stop); });
+  return retry_.Run(
+      "loading " + std::to_string(urls->size()) + " objects into table " + config_.table, stop,
+      [&] { return Attempt(batch, *urls, stop); });
 }
 
 std::string RedshiftEmitter::Describe() const {
@@ -235,9 +239,9 @@ std::string RedshiftEmitter::Describe() const {
                            ? "COPY from S3"
                            : "objects read from S3 and sent with COPY FROM STDIN";
   return "rows of table " + config_.table + " at " + pool_.redacted() + " (" + target + ", " +
-         (config_.load_mode == LoadMode::kManifest ? "manifests under s3://" + config_.bucket +
-                                                         "/" + config_.manifest_prefix
-                                                   : std::string("one COPY per object")) +
+         (config_.load_mode == LoadMode::kManifest
+              ? "manifests under s3://" + config_.bucket + "/" + config_.manifest_prefix
+              : std::string("one COPY per object")) +
          "; loaded objects in table " + config_.file_table + ", each loaded once)";
 }
 

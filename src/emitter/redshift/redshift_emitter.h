@@ -76,8 +76,8 @@ class RedshiftEmitter final : public Emitter {
   std::shared_ptr<aws::CredentialsProvider> credentials_;
   RetryPolicy retry_;
   pg::Pool pool_;
-  std::string file_table_;      // quoted
-  std::string postgres_copy_;   // for load_target "postgres"
+  std::string file_table_;     // quoted
+  std::string postgres_copy_;  // for load_target "postgres"
   std::mutex file_table_mu_;
   bool file_table_ready_ = false;  // guarded by file_table_mu_
 };

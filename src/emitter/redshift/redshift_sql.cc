@@ -107,8 +107,8 @@ Result<std::vector<std::string>> ManifestUrls(std::string_view text) {
   for (simdjson::dom::element entry : entries) {
     std::string_view url;
     if (entry["url"].get(url) != simdjson::SUCCESS) {
-      return Fail(ErrorCode::kParse, "manifest entry " + std::to_string(urls.size()) +
-                                         " has no \"url\" string");
+      return Fail(ErrorCode::kParse,
+                  "manifest entry " + std::to_string(urls.size()) + " has no \"url\" string");
     }
     urls.emplace_back(url);
   }
