@@ -108,8 +108,8 @@ class RedshiftEmitterIT : public ::testing::Test {
     for (const std::string& key : keys) {
       Record r;
       r.data = key;
-      r.sequence_number = "4959033827149025660855969253836157109592157598913600" +
-                          std::to_string(1000 + seq++);
+      r.sequence_number =
+          "4959033827149025660855969253836157109592157598913600" + std::to_string(1000 + seq++);
       b.bytes += r.data.size();
       b.records.push_back(std::move(r));
     }
@@ -133,8 +133,7 @@ class RedshiftEmitterIT : public ::testing::Test {
   }
 
   std::vector<std::string> LoadedFiles() {
-    auto rows =
-        pg::Connection(pg_url_).Exec("SELECT file FROM " + file_table_ + " ORDER BY file");
+    auto rows = pg::Connection(pg_url_).Exec("SELECT file FROM " + file_table_ + " ORDER BY file");
     EXPECT_TRUE(rows) << rows.error().ToString();
     std::vector<std::string> out;
     for (int i = 0; rows && i < rows->size(); ++i) out.emplace_back(rows->Get(i, 0));
@@ -168,9 +167,9 @@ TEST_F(RedshiftEmitterIT, ManifestModeLoadsEachObjectOnceWhateverIsReplayed) {
   const Batch first = BatchOf({a, b, a}, 0);
   auto s = emitter.Emit(first, {});
   ASSERT_TRUE(s) << s.error().ToString();
-  const std::vector<std::string> after_first = {
-      "1|alpha|plain",       "2|comma, inside|two\nlines", "3|ünï ✓ 🙂|\"quoted\"",
-      "4|<null>|<null>",     "5|back\\slash|"};
+  const std::vector<std::string> after_first = {"1|alpha|plain", "2|comma, inside|two\nlines",
+                                                "3|ünï ✓ 🙂|\"quoted\"", "4|<null>|<null>",
+                                                "5|back\\slash|"};
   EXPECT_EQ(Rows(), after_first);
   EXPECT_EQ(LoadedFiles(), (std::vector<std::string>{Url(a), Url(b)}));
 
