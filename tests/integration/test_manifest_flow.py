@@ -13,11 +13,13 @@ Environment: KC_S3_ENDPOINT and KC_POSTGRES_URL (set by scripts/test),
 besides harness.py's.
 """
 
+import base64
 import collections
 import json
 import os
 import random
 import signal
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -203,6 +205,43 @@ load_target = "postgres"
         self.assertExactlyThePutRecords(producer)
         self.assertManifestsListTheLoadedFiles()
         self.assertNotIn(PASSWORD, c.log_text())
+
+    def test_copy_errors_name_the_statement_without_the_keys(self):
+        # PostgreSQL refuses Redshift's COPY FROM 's3://...': the error reaches
+        # the log, with the statement redacted, and nothing is recorded.
+        harness.create_stream(self.manifest_stream, 1)
+        harness.aws("put-record", "--stream-name", self.manifest_stream, "--partition-key", "k",
+                    "--data", base64.b64encode(b"some/key.csv").decode())
+        c = self.connector()
+        with open(c.config) as f:
+            config = f.read()
+        # Only the loading pipeline, aimed at Redshift.
+        config = config[:config.index("[[pipeline]]")] + config[config.index(
+            '[[pipeline]]\nname = "to-db"'):]
+        config = config.replace('copy_format = "csv"\nload_target = "postgres"',
+                                'copy_format = "csv"\nregion = "eu-west-1"')
+        with open(c.config, "w") as f:
+            f.write(config)
+        self.assertEqual(c.run_once(), 1, c.log_text())
+        log = c.log_text()
+        self.assertIn(f"s3://{harness.S3_BUCKET}/{self.prefix}manifests/", log)
+        self.assertIn("ACCESS_KEY_ID '***' SECRET_ACCESS_KEY '***' FORMAT AS CSV REGION "
+                      "'eu-west-1' MANIFEST", log)
+        self.assertIn("SQLSTATE 42601", log)
+        self.assertNotIn(harness.SECRET_KEY, log)
+        self.assertNotIn(harness.S3_ACCESS_KEY + "'", log)
+        self.assertNotIn(PASSWORD, log)
+        self.assertEqual(psql(f"SELECT count(*) FROM {self.file_table}").strip(), "0")
+
+
+class ManifestFlowExampleTest(unittest.TestCase):
+    def test_validate_accepts_the_shipped_example(self):
+        example = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "configs",
+                               "manifest_flow.toml")
+        out = subprocess.run([harness.binary(), "validate", "-c", example], capture_output=True,
+                             text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("ok, 2 pipelines", out.stdout)
 
 
 if __name__ == "__main__":
