@@ -149,7 +149,8 @@ Status RedshiftEmitter::CopyFromS3(pg::Connection& conn, const std::string& sour
     for (const std::string* secret :
          {&keys->access_key_id, &keys->secret_access_key, &keys->session_token}) {
       if (secret->empty()) continue;
-      for (size_t at; (at = message.find(*secret)) != std::string::npos;) {
+      for (size_t at = message.find(*secret); at != std::string::npos;
+           at = message.find(*secret, at + 3)) {
         message.replace(at, secret->size(), "***");
       }
     }
