@@ -53,9 +53,13 @@ struct BufferConfig {
 
 enum class FileFormat { kLines, kRaw, kEnvelope, kCsv };
 enum class Compression { kNone, kGzip, kZstd };
+// redshift: how COPY reads the objects, how a batch is loaded, and where.
+enum class CopyFormat { kJson, kJsonPaths, kCsv, kDelimited };
+enum class LoadMode { kManifest, kBasic };
+enum class LoadTarget { kRedshift, kPostgres };
 
 struct EmitterConfig {
-  std::string type;  // "file" | "stdout" | "s3" | "s3_manifest" | "postgres"
+  std::string type;  // "file" | "stdout" | "s3" | "s3_manifest" | "postgres" | "redshift"
   // file, stdout, s3
   FileFormat format = FileFormat::kLines;
   Compression compression = Compression::kNone;  // file, s3: "none" | "gzip" | "zstd"
@@ -88,6 +92,22 @@ struct EmitterConfig {
   // (empty: the source stream's name).
   std::string manifest_stream;
   std::string manifest_partition_key;
+  // redshift: each record names an S3 object (a key in `bucket`, or a full
+  // s3:// URL); each batch of them is loaded into `table` of the database at
+  // `url` with COPY, and the loaded objects are recorded in `file_table` in
+  // the same transaction. Uses `url`, `table`, `bucket`, `compression` (of
+  // the objects) and `delimiter` (with kDelimited; '|' by default) too.
+  std::vector<std::string> columns;  // COPY's column list; empty: every column
+  std::string file_table = "kc_loaded_files";
+  std::string manifest_prefix = "manifests/";
+  CopyFormat copy_format = CopyFormat::kJson;
+  std::string jsonpaths;    // an s3:// URL, with kJsonPaths
+  std::string iam_role;     // empty: keys from the AWS credential chain at COPY time
+  std::string copy_region;  // REGION of the objects; empty: the cluster's own
+  LoadMode load_mode = LoadMode::kManifest;
+  // kPostgres: the objects are read here and sent with COPY ... FROM STDIN,
+  // for running the flow against PostgreSQL, which cannot read S3.
+  LoadTarget load_target = LoadTarget::kRedshift;
 };
 
 struct PipelineConfig {

@@ -9,6 +9,7 @@
 #include "emitter/file/file_emitter.h"
 #include "emitter/format.h"
 #include "emitter/postgres/postgres_emitter.h"
+#include "emitter/redshift/redshift_emitter.h"
 #include "emitter/s3/s3_emitter.h"
 #include "emitter/s3_manifest/s3_manifest_emitter.h"
 #include "emitter/stdout/stdout_emitter.h"
@@ -93,9 +94,18 @@ Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConf
     auto postgres = emitter::PostgresEmitter::Create(e, std::move(store));
     if (!postgres) return Fail(postgres.error().With("pipeline '" + pipeline.name + "'"));
     parts.emitter = std::move(*postgres);
+  } else if (e.type == "redshift") {
+    // Manifests go up and objects come down with the pipeline's S3 client;
+    // COPY gets the same credentials unless an IAM role is configured.
+    auto context = aws::MakeAwsContext(aws);
+    if (!context) return Fail(context.error());
+    auto client = std::make_shared<aws::S3Client>(aws::MakeS3Client(*context));
+    parts.emitter =
+        std::make_shared<emitter::RedshiftEmitter>(e, std::move(client), context->credentials);
   } else {
-    return Fail(ErrorCode::kConfig, "pipeline '" + pipeline.name + "': unknown emitter '" + e.type +
-                                        "'; known: file, stdout, s3, s3_manifest, postgres");
+    return Fail(ErrorCode::kConfig,
+                "pipeline '" + pipeline.name + "': unknown emitter '" + e.type +
+                    "'; known: file, stdout, s3, s3_manifest, postgres, redshift");
   }
   return parts;
 }

@@ -492,17 +492,170 @@ TEST(ParseConfigErrorTest, S3ManifestEmitterProblems) {
                 "unknown key 'manifest_stream' in [pipeline.emitter]"));
 }
 
+// Lines 1-8; the redshift keys under test start on line 9.
+constexpr std::string_view kRedshift = R"toml([[pipeline]]
+name = "p"
+stream = "events-manifest"
+[pipeline.emitter]
+type = "redshift"
+url = "postgresql://loader:pw@db.example.com:5439/dev"
+table = "analytics.events"
+bucket = "bkt"
+)toml";
+
+std::string Redshift(std::string_view rest) { return std::string(kRedshift) + std::string(rest); }
+
+TEST(ParseConfigTest, RedshiftEmitterDefaults) {
+  const EmitterConfig e = ParseOk(Redshift("")).pipelines[0].emitter;
+  EXPECT_EQ(e.type, "redshift");
+  EXPECT_EQ(e.url, "postgresql://loader:pw@db.example.com:5439/dev");
+  EXPECT_EQ(e.table, "analytics.events");
+  EXPECT_EQ(e.bucket, "bkt");
+  EXPECT_TRUE(e.columns.empty());
+  EXPECT_EQ(e.file_table, "kc_loaded_files");
+  EXPECT_EQ(e.manifest_prefix, "manifests/");
+  EXPECT_EQ(e.copy_format, CopyFormat::kJson);
+  EXPECT_EQ(e.compression, Compression::kNone);
+  EXPECT_EQ(e.delimiter, '|');
+  EXPECT_EQ(e.iam_role, "");
+  EXPECT_EQ(e.copy_region, "");
+  EXPECT_EQ(e.load_mode, LoadMode::kManifest);
+  EXPECT_EQ(e.load_target, LoadTarget::kRedshift);
+}
+
+TEST(ParseConfigTest, RedshiftEmitterEveryKey) {
+  const EmitterConfig e =
+      ParseOk(Redshift("columns = [\"id\", \"user_name\"]\nfile_table = \"ops.loaded\"\n"
+                       "manifest_prefix = \"m/\"\ncopy_format = \"delimited\"\n"
+                       "delimiter = \"\\t\"\ncompression = \"zstd\"\n"
+                       "iam_role = \"arn:aws:iam::123456789012:role/copy\"\n"
+                       "region = \"eu-west-1\"\nmode = \"basic\"\nload_target = \"postgres\"\n"))
+          .pipelines[0]
+          .emitter;
+  EXPECT_EQ(e.columns, (std::vector<std::string>{"id", "user_name"}));
+  EXPECT_EQ(e.file_table, "ops.loaded");
+  EXPECT_EQ(e.manifest_prefix, "m/");
+  EXPECT_EQ(e.copy_format, CopyFormat::kDelimited);
+  EXPECT_EQ(e.delimiter, '\t');
+  EXPECT_EQ(e.compression, Compression::kZstd);
+  EXPECT_EQ(e.iam_role, "arn:aws:iam::123456789012:role/copy");
+  EXPECT_EQ(e.copy_region, "eu-west-1");
+  EXPECT_EQ(e.load_mode, LoadMode::kBasic);
+  EXPECT_EQ(e.load_target, LoadTarget::kPostgres);
+  const EmitterConfig j =
+      ParseOk(Redshift("copy_format = \"jsonpaths\"\njsonpaths = \"s3://bkt/paths.json\"\n"))
+          .pipelines[0]
+          .emitter;
+  EXPECT_EQ(j.copy_format, CopyFormat::kJsonPaths);
+  EXPECT_EQ(j.jsonpaths, "s3://bkt/paths.json");
+  EXPECT_EQ(ParseOk(Redshift("copy_format = \"csv\"\n")).pipelines[0].emitter.copy_format,
+            CopyFormat::kCsv);
+}
+
+TEST(ParseConfigErrorTest, RedshiftEmitterProblems) {
+  const std::string head =
+      "[[pipeline]]\nname = \"p\"\nstream = \"m\"\n[pipeline.emitter]\ntype = \"redshift\"\n";
+  EXPECT_EQ(
+      ProblemsOf(head),
+      (std::vector<Problem>{
+          {4, "pipeline[0].emitter.url", "missing required key 'url' in [pipeline.emitter]"},
+          {4, "pipeline[0].emitter.table", "missing required key 'table' in [pipeline.emitter]"},
+          {4, "pipeline[0].emitter.bucket", "missing required key 'bucket' in [pipeline.emitter]"},
+      }));
+  EXPECT_EQ(ProblemsOf(Redshift("copy_format = \"parquet\"\n")),
+            One(9, "pipeline[0].emitter.copy_format",
+                "unknown copy format 'parquet' (known: json, jsonpaths, csv, delimited)"));
+  EXPECT_EQ(ProblemsOf(Redshift("copy_format = \"jsonpaths\"\n")),
+            One(4, "pipeline[0].emitter.jsonpaths",
+                "missing required key 'jsonpaths' in [pipeline.emitter]"));
+  EXPECT_EQ(ProblemsOf(Redshift("copy_format = \"jsonpaths\"\njsonpaths = \"paths.json\"\n")),
+            One(10, "pipeline[0].emitter.jsonpaths",
+                "must be the s3:// URL of a JSONPaths file, e.g. "
+                "\"s3://my-bucket/jsonpaths/events.json\""));
+  EXPECT_EQ(ProblemsOf(Redshift("jsonpaths = \"s3://b/p.json\"\n")),
+            One(9, "pipeline[0].emitter.jsonpaths",
+                "'jsonpaths' is only used with copy_format = \"jsonpaths\""));
+  EXPECT_EQ(ProblemsOf(Redshift("copy_format = \"csv\"\ndelimiter = \";\"\n")),
+            One(10, "pipeline[0].emitter.delimiter",
+                "'delimiter' is only used with copy_format = \"delimited\""));
+  for (const char* bad : {"ab", "x", "\\\\", "", "é"}) {
+    EXPECT_EQ(ProblemsOf(Redshift("copy_format = \"delimited\"\ndelimiter = \"" + std::string(bad) +
+                                  "\"\n")),
+              One(10, "pipeline[0].emitter.delimiter",
+                  "must be one ASCII character other than a letter, a digit, '\\', '.', CR or "
+                  "LF, e.g. \"|\", \",\" or \"\\t\""))
+        << bad;
+  }
+  EXPECT_EQ(ProblemsOf(Redshift("columns = [\"id\", \"a.b\"]\n")),
+            One(9, "pipeline[0].emitter.columns",
+                "must be a column name: letters, digits and '_', not starting with a digit, at "
+                "most 63 characters"));
+  EXPECT_EQ(ProblemsOf(Redshift("columns = []\n")),
+            One(9, "pipeline[0].emitter.columns",
+                "must name at least one column; leave the key out to load every column"));
+  EXPECT_EQ(ProblemsOf(Redshift("file_table = \"bad-name\"\n")),
+            One(9, "pipeline[0].emitter.file_table",
+                "must be a table name, optionally with its schema: letters, digits and '_', not "
+                "starting with a digit, at most 63 characters per part, e.g. \"events\" or "
+                "\"analytics.events\""));
+  EXPECT_EQ(ProblemsOf(Redshift("manifest_prefix = \"/m/\"\n")),
+            One(9, "pipeline[0].emitter.manifest_prefix",
+                "must not start with '/': it is the start of a key in the bucket, e.g. "
+                "\"manifests/\""));
+  // The message does not repeat the value.
+  EXPECT_EQ(ProblemsOf(Redshift("iam_role = \"my-secret-role\"\n")),
+            One(9, "pipeline[0].emitter.iam_role",
+                "must be the ARN of an IAM role, e.g. "
+                "\"arn:aws:iam::123456789012:role/redshift-copy\""));
+  EXPECT_EQ(ProblemsOf(Redshift("region = \"EU West\"\n")),
+            One(9, "pipeline[0].emitter.region",
+                "must be a region name of lowercase letters, digits and '-', e.g. "
+                "\"us-east-1\""));
+  EXPECT_EQ(ProblemsOf(Redshift("mode = \"manifests\"\n")),
+            One(9, "pipeline[0].emitter.mode",
+                "unknown load mode 'manifests' (known: manifest, basic); did you mean "
+                "'manifest'?"));
+  EXPECT_EQ(ProblemsOf(Redshift("load_target = \"mysql\"\n")),
+            One(9, "pipeline[0].emitter.load_target",
+                "unknown load target 'mysql' (known: redshift, postgres)"));
+  // JSON needs Redshift: on load_target when the format is the default,
+  // on copy_format when it was written.
+  const std::string json_needs_redshift =
+      "load_target = \"postgres\" needs copy_format = \"csv\" or \"delimited\": COPY of JSON "
+      "(copy_format \"json\", the default, and \"jsonpaths\") needs Redshift";
+  EXPECT_EQ(ProblemsOf(Redshift("load_target = \"postgres\"\n")),
+            One(9, "pipeline[0].emitter.load_target", json_needs_redshift));
+  EXPECT_EQ(ProblemsOf(Redshift("copy_format = \"json\"\nload_target = \"postgres\"\n")),
+            One(9, "pipeline[0].emitter.copy_format", json_needs_redshift));
+  // Keys of other emitters are unknown here, and the url is never echoed.
+  EXPECT_EQ(ProblemsOf(Redshift("column = \"data\"\nmanifest_stream = \"m\"\n")),
+            (std::vector<Problem>{
+                {9, "pipeline[0].emitter.column",
+                 "unknown key 'column' in [pipeline.emitter]; did you mean 'columns'?"},
+                {10, "pipeline[0].emitter.manifest_stream",
+                 "unknown key 'manifest_stream' in [pipeline.emitter]; did you mean "
+                 "'manifest_prefix'?"},
+            }));
+  const auto bad_url = ProblemsOf(
+      "[[pipeline]]\nname = \"p\"\nstream = \"m\"\n[pipeline.emitter]\ntype = \"redshift\"\n"
+      "url = \"postgresql://u:hunter2@db:5439/dev?bogus_option=1\"\ntable = \"t\"\n"
+      "bucket = \"bkt\"\n");
+  ASSERT_EQ(bad_url.size(), 1u);
+  EXPECT_EQ(std::get<1>(bad_url[0]), "pipeline[0].emitter.url");
+  EXPECT_EQ(std::get<2>(bad_url[0]).find("hunter2"), std::string::npos);
+}
+
 TEST(ParseConfigErrorTest, EmitterTypes) {
   const std::string head = "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n[pipeline.emitter]\n";
   EXPECT_EQ(ProblemsOf(head + "type = \"fiel\"\ndirectory = \"d\"\n"),
             One(5, "pipeline[0].emitter.type",
-                "unknown emitter type 'fiel' (known: file, stdout, s3, s3_manifest, postgres); did "
-                "you mean 'file'?"));
+                "unknown emitter type 'fiel' (known: file, stdout, s3, s3_manifest, postgres, "
+                "redshift); did you mean 'file'?"));
   // Keys of a type that does not exist are not judged.
-  EXPECT_EQ(ProblemsOf(head + "type = \"redshift\"\nbucket = \"b\"\n"),
+  EXPECT_EQ(ProblemsOf(head + "type = \"dynamodb\"\nbucket = \"b\"\n"),
             One(5, "pipeline[0].emitter.type",
-                "emitter type 'redshift' is not available yet (available: file, stdout, s3, "
-                "s3_manifest, postgres)"));
+                "emitter type 'dynamodb' is not available yet (available: file, stdout, s3, "
+                "s3_manifest, postgres, redshift)"));
   EXPECT_EQ(
       ProblemsOf(head + "type = \"stdout\"\ndirectory = \"d\"\n"),
       One(6, "pipeline[0].emitter.directory", "'directory' is not used by emitter type 'stdout'"));
@@ -914,7 +1067,8 @@ type = "kafka"
           {18, "pipeline[1].stream", "missing required key 'stream' in [[pipeline]]"},
           {19, "pipeline[1].name", "pipeline name 'first' is already used by pipeline[0] (line 8)"},
           {21, "pipeline[1].emitter.type",
-           "unknown emitter type 'kafka' (known: file, stdout, s3, s3_manifest, postgres)"},
+           "unknown emitter type 'kafka' (known: file, stdout, s3, s3_manifest, postgres, "
+           "redshift)"},
       }));
 }
 
