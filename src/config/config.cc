@@ -46,6 +46,7 @@ constexpr int64_t kMaxRecordsPerCall = 10'000;
 // Kinesis allows 5 GetRecords calls per second per shard.
 constexpr milliseconds kMinPollInterval{200};
 constexpr milliseconds kMinShardDiscoveryInterval{1'000};
+constexpr int64_t kMaxReaderThreads = 1024;
 // A buffer lives in memory; these keep one misplaced zero from exhausting it.
 constexpr int64_t kMaxBufferRecords = 1'000'000;
 constexpr uint64_t kMaxBufferBytes = uint64_t{1} << 30;
@@ -1207,6 +1208,13 @@ void ReadPipeline(TableReader reader, size_t index, std::map<std::string, NameUs
   if (std::optional<milliseconds> discovery = ReadDuration(
           reader, "shard_discovery_interval", kMinShardDiscoveryInterval, "must be at least 1s")) {
     pipeline->shard_discovery_interval = *discovery;
+  }
+  if (std::optional<int64_t> threads = reader.Integer("reader_threads", Need::kOptional)) {
+    if (*threads < 1 || *threads > kMaxReaderThreads) {
+      reader.Report("reader_threads", "must be between 1 and 1024");
+    } else {
+      pipeline->reader_threads = static_cast<uint32_t>(*threads);
+    }
   }
   ReadComponent(reader, "transformer", "transformer type", kTransformerTypes,
                 &pipeline->transformer);

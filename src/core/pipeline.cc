@@ -2,11 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
+
+#include "core/scheduler.h"
 
 #include "aws/aws_context.h"
 #include "core/pipeline_internal.h"
@@ -21,6 +24,20 @@ namespace {
 constexpr RetryOptions kReadRetry{.max_attempts = 20,
                                   .base = std::chrono::milliseconds(100),
                                   .cap = std::chrono::milliseconds(10'000)};
+
+// Shards are read by steps on a pool of reader threads (core/scheduler.h),
+// started as steps are ready to run, up to this many unless `reader_threads`
+// says otherwise. A step mostly waits on the network: a GetRecords answer
+// takes some 10 to 50 ms, so one thread makes 20 to 100 calls a second.
+// Sixteen threads poll about a thousand idle shards every second (or run 80
+// to 300 busy shards at the five calls a second Kinesis allows) while a
+// thread costs a stack reservation and some tens of KiB resident; machines
+// with many cores get two threads per core for the CPU-bound part (parsing,
+// transformers). Steps that emit to a slow sink hold their thread meanwhile.
+size_t ReaderThreads(const PipelineConfig& config) {
+  if (config.reader_threads > 0) return config.reader_threads;
+  return std::max<size_t>(16, 2 * size_t{std::thread::hardware_concurrency()});
+}
 
 class PipelineImpl final : public Pipeline {
  public:
@@ -37,14 +54,19 @@ class PipelineImpl final : public Pipeline {
   const PipelineConfig& config() const override { return config_; }
 
  private:
+  // A shard being read: its reader's steps run on the scheduler, one at a time.
   struct Worker {
-    std::jthread thread;
-    bool done = false;
-    std::optional<Result<core::ShardOutcome>> outcome;
+    std::string shard_id;
+    std::unique_ptr<core::ShardReader> reader;          // released by the last step
+    bool done = false;                                  // guarded by mu_
+    std::optional<Result<core::ShardOutcome>> outcome;  // guarded by mu_
   };
 
   void StartWorker(const kinesis::Shard& shard, bool after_parents, std::stop_token stop,
                    std::stop_token abort);
+  // Runs the next step of `w` and schedules the one after it, or records
+  // how the shard ended.
+  void RunStep(Worker* w, std::stop_token stop, std::stop_token abort);
 
   PipelineConfig config_;
   PipelineParts parts_;
@@ -52,6 +74,8 @@ class PipelineImpl final : public Pipeline {
   bool once_;
   Clock* clock_;
   core::PipelineCounters counters_;
+
+  core::Scheduler* scheduler_ = nullptr;  // during Run
 
   std::mutex mu_;
   std::condition_variable_any changed_;
@@ -62,31 +86,44 @@ void PipelineImpl::StartWorker(const kinesis::Shard& shard, bool after_parents,
                                std::stop_token stop, std::stop_token abort) {
   auto worker = std::make_unique<Worker>();
   Worker* w = worker.get();
+  w->shard_id = shard.shard_id;
   core::ShardReaderContext ctx{
       &config_, &client_, &parts_, clock_, &counters_, RetryPolicy(kReadRetry, clock_), once_};
+  w->reader = std::make_unique<core::ShardReader>(ctx, shard, after_parents);
   {
     std::lock_guard lock(mu_);
     workers_[shard.shard_id] = std::move(worker);
   }
-  w->thread = std::jthread([this, w, ctx, shard, after_parents, stop, abort] {
-    Result<core::ShardOutcome> outcome = Fail(ErrorCode::kInternal, "not run");
-    try {
-      core::ShardReader reader(ctx, shard, after_parents);
-      outcome = reader.Run(stop, abort);
-    } catch (const std::exception& e) {
-      // A user's transformer, filter, emitter or store threw: stop this
-      // pipeline like any other failure, naming the shard, instead of
-      // terminating the process.
-      outcome = Fail(ErrorCode::kInternal,
-                     "shard " + shard.shard_id + ": unexpected exception: " + e.what());
-    } catch (...) {
-      outcome = Fail(ErrorCode::kInternal, "shard " + shard.shard_id + ": unexpected exception");
+  scheduler_->Post([this, w, stop, abort] { RunStep(w, stop, abort); });
+}
+
+void PipelineImpl::RunStep(Worker* w, std::stop_token stop, std::stop_token abort) {
+  core::ShardReader::Step step;
+  try {
+    step = w->reader->Next(stop, abort);
+  } catch (const std::exception& e) {
+    // A user's transformer, filter, emitter or store threw: stop this
+    // pipeline like any other failure, naming the shard, instead of
+    // terminating the process.
+    step.outcome =
+        Fail(ErrorCode::kInternal, "shard " + w->shard_id + ": unexpected exception: " + e.what());
+  } catch (...) {
+    step.outcome = Fail(ErrorCode::kInternal, "shard " + w->shard_id + ": unexpected exception");
+  }
+  if (!step.outcome) {
+    auto next = [this, w, stop, abort] { RunStep(w, stop, abort); };
+    if (step.at) {
+      scheduler_->PostAt(*step.at, std::move(next));
+    } else {
+      scheduler_->Post(std::move(next));
     }
-    std::lock_guard lock(mu_);
-    w->outcome = std::move(outcome);
-    w->done = true;
-    changed_.notify_all();
-  });
+    return;
+  }
+  w->reader.reset();  // its buffer and iterator are no longer needed
+  std::lock_guard lock(mu_);
+  w->outcome = std::move(*step.outcome);
+  w->done = true;
+  changed_.notify_all();
 }
 
 Status PipelineImpl::Run(std::stop_token user_stop, std::stop_token abort) {
@@ -94,6 +131,11 @@ Status PipelineImpl::Run(std::stop_token user_stop, std::stop_token abort) {
   std::stop_source stop_all;
   std::stop_callback forward(user_stop, [&] { stop_all.request_stop(); });
   std::stop_token stop = stop_all.get_token();
+  core::Scheduler scheduler(ReaderThreads(config_), clock_);
+  scheduler_ = &scheduler;
+  // Shards waiting for their next poll or backoff must emit and checkpoint
+  // what they read now.
+  std::stop_callback hurry(stop, [&] { scheduler.Hurry(); });
 
   std::set<std::string> finished;   // shards read to their end (shard_end)
   std::set<std::string> caught_up;  // once mode: open shards with nothing left
@@ -205,7 +247,6 @@ Status PipelineImpl::Run(std::stop_token user_stop, std::stop_token abort) {
         ++it;
         continue;
       }
-      w.thread.join();
       auto& outcome = *w.outcome;
       if (!outcome) {
         if (!failure) failure = outcome.error();
@@ -223,11 +264,13 @@ Status PipelineImpl::Run(std::stop_token user_stop, std::stop_token abort) {
   stop_all.request_stop();
   std::map<std::string, std::unique_ptr<Worker>> remaining;
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    changed_.wait(lock, [&] {
+      return std::ranges::all_of(workers_, [](const auto& entry) { return entry.second->done; });
+    });
     remaining.swap(workers_);
   }
   for (auto& [id, w] : remaining) {
-    w->thread.join();
     if (w->outcome && !*w->outcome && !failure &&
         w->outcome->error().code() != ErrorCode::kCancelled) {
       failure = w->outcome->error();

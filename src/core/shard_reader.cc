@@ -191,136 +191,164 @@ Error ShardReader::StopAtBadRecord(const ShardPosition& pos, const Error& error,
                    "next run stops at this record again");
 }
 
-bool ShardReader::PaceCall(std::stop_token stop) {
-  auto now = ctx_.clock->Now();
-  if (last_call_ && now - *last_call_ < kMinCallInterval) {
-    if (!ctx_.clock->SleepFor(kMinCallInterval - (now - *last_call_), stop)) return false;
-  }
-  last_call_ = ctx_.clock->Now();
-  return true;
+namespace {
+
+ShardReader::Step Done(Result<ShardOutcome> outcome) {
+  return ShardReader::Step{.outcome = std::move(outcome), .at = std::nullopt};
+}
+ShardReader::Step AtOnce() { return ShardReader::Step{}; }
+ShardReader::Step At(Clock::TimePoint when) {
+  return ShardReader::Step{.outcome = std::nullopt, .at = when};
 }
 
-Result<ShardOutcome> ShardReader::Run(std::stop_token stop, std::stop_token abort) {
-  const std::string& name = ctx_.config->name;
+}  // namespace
+
+ShardReader::Step ShardReader::Next(std::stop_token stop, std::stop_token abort) {
+  if (!started_) {
+    started_ = true;
+    return Start(stop, abort);
+  }
+  return Read(stop, abort);
+}
+
+ShardReader::Step ShardReader::Start(std::stop_token stop, std::stop_token abort) {
   auto loaded = Load(stop);
   if (!loaded) {
     // Stopped while waiting to load again: nothing was read, nothing is owed.
     if (loaded.error().code() == ErrorCode::kCancelled && stop.stop_requested()) {
-      return ShardOutcome::kStopped;
+      return Done(ShardOutcome::kStopped);
     }
-    return Fail(loaded.error());
+    return Done(Fail(loaded.error()));
   }
   state_ = std::move(*loaded);
-  if (state_.shard_end) return ShardOutcome::kShardEnd;
+  if (state_.shard_end) return Done(ShardOutcome::kShardEnd);
   last_read_ = state_.position;
   ctx_.counters->shards_started += 1;
 
   auto iterator = InitialIterator(abort);
-  if (!iterator) return Fail(iterator.error().With("shard " + shard_.shard_id));
-  std::string it = std::move(*iterator);
+  if (!iterator) return Done(Fail(iterator.error().With("shard " + shard_.shard_id)));
+  iterator_ = std::move(*iterator);
+  return Read(stop, abort);
+}
 
-  for (;;) {
-    if (stop.stop_requested()) {
-      if (!state_.pending.empty()) {
-        // Replaying a batch cut before a crash: emitting part of it would
-        // name a different batch and duplicate its records when the rest is
-        // cut later. Drop it; the checkpoint has not moved past it, so the
-        // next run reads it again and cuts the recorded batch whole.
-        if (!buffer_->Empty()) buffer_->Take();
-        return ShardOutcome::kStopped;
-      }
-      if (!buffer_->Empty()) {
-        if (auto s = FlushBatch(abort); !s) return Fail(s.error());
-      }
-      return ShardOutcome::kStopped;
+ShardReader::Step ShardReader::Read(std::stop_token stop, std::stop_token abort) {
+  const std::string& name = ctx_.config->name;
+  std::string& it = iterator_;
+  if (stop.stop_requested()) {
+    if (!state_.pending.empty()) {
+      // Replaying a batch cut before a crash: emitting part of it would
+      // name a different batch and duplicate its records when the rest is
+      // cut later. Drop it; the checkpoint has not moved past it, so the
+      // next run reads it again and cuts the recorded batch whole.
+      if (!buffer_->Empty()) buffer_->Take();
+      return Done(ShardOutcome::kStopped);
     }
-    if (it.empty()) {
-      // A closed shard's last page has no next iterator: everything is read.
-      if (auto s = ConfirmClosed(abort); !s) return Fail(s.error());
-      if (!buffer_->Empty()) {
-        if (auto s = FlushBatch(abort); !s) return Fail(s.error());
-      }
-      state_.shard_end = true;
-      state_.pending.clear();
-      if (auto s = Save(abort); !s) return Fail(s.error());
-      ctx_.counters->shards_finished += 1;
-      spdlog::info("[{}] shard {}: read to its end and checkpointed", name, shard_.shard_id);
-      return ShardOutcome::kShardEnd;
+    if (!buffer_->Empty()) {
+      if (auto s = FlushBatch(abort); !s) return Done(Fail(s.error()));
     }
-    if (!PaceCall(stop)) continue;
+    return Done(ShardOutcome::kStopped);
+  }
+  if (it.empty()) {
+    // A closed shard's last page has no next iterator: everything is read.
+    if (auto s = ConfirmClosed(abort); !s) return Done(Fail(s.error()));
+    if (!buffer_->Empty()) {
+      if (auto s = FlushBatch(abort); !s) return Done(Fail(s.error()));
+    }
+    state_.shard_end = true;
+    state_.pending.clear();
+    if (auto s = Save(abort); !s) return Done(Fail(s.error()));
+    ctx_.counters->shards_finished += 1;
+    spdlog::info("[{}] shard {}: read to its end and checkpointed", name, shard_.shard_id);
+    return Done(ShardOutcome::kShardEnd);
+  }
+  // Kinesis allows five GetRecords calls a second per shard.
+  if (last_answer_ && ctx_.clock->Now() - *last_answer_ < kMinCallInterval) {
+    return At(*last_answer_ + kMinCallInterval);
+  }
 
-    auto page = ctx_.read_retry.Run("GetRecords on shard " + shard_.shard_id, stop, [&] {
-      return ctx_.client->GetRecordsOnce(it, ctx_.config->records_per_call);
-    });
-    if (!page) {
-      const Error& e = page.error();
-      if (e.code() == ErrorCode::kCancelled) continue;
-      if (e.code() == ErrorCode::kExpiredIterator) {
-        spdlog::info("[{}] shard {}: iterator expired; asking for one after the last record read",
-                     name, shard_.shard_id);
-        auto fresh = IteratorAfterLastRead(abort);
-        if (!fresh) return Fail(fresh.error().With("shard " + shard_.shard_id));
-        it = std::move(*fresh);
-        continue;
-      }
-      return Fail(e.With("shard " + shard_.shard_id));
+  auto page = ctx_.client->GetRecordsOnce(it, ctx_.config->records_per_call);
+  const Clock::TimePoint answered = ctx_.clock->Now();
+  last_answer_ = answered;
+  if (!page) {
+    const Error& e = page.error();
+    if (e.code() == ErrorCode::kCancelled) return AtOnce();
+    if (e.retriable()) {
+      // Throttled or briefly unreachable: wait the policy's backoff on the
+      // scheduler, not on a thread.
+      auto wait =
+          ctx_.read_retry.NextWait("GetRecords on shard " + shard_.shard_id, e, failed_calls_++);
+      if (!wait) return Done(Fail(wait.error().With("shard " + shard_.shard_id)));
+      return At(answered + *wait);
     }
+    failed_calls_ = 0;
+    if (e.code() == ErrorCode::kExpiredIterator) {
+      spdlog::info("[{}] shard {}: iterator expired; asking for one after the last record read",
+                   name, shard_.shard_id);
+      auto fresh = IteratorAfterLastRead(abort);
+      if (!fresh) return Done(Fail(fresh.error().With("shard " + shard_.shard_id)));
+      it = std::move(*fresh);
+      return AtOnce();
+    }
+    return Done(Fail(e.With("shard " + shard_.shard_id)));
+  }
+  failed_calls_ = 0;
 
-    for (Record& rec : page->records) {
-      // A stop ends reading here: the rest of the page lies after the last
-      // record handed on, so the next run reads it again.
-      if (stop.stop_requested()) break;
-      ShardPosition pos = rec.position();
-      if (last_read_ && pos <= *last_read_) continue;  // handed on before an iterator refresh
-      if (!state_.pending.empty() && pos > state_.pending.front().last && !buffer_->Empty()) {
-        if (auto s = FlushBatch(abort); !s) return Fail(s.error());
-      }
-      ctx_.counters->records_read += 1;
-      if (auto t = ctx_.parts->transformer->Transform(rec); !t) {
-        return Fail(StopAtBadRecord(pos, t.error(), abort));
-      }
-      auto kept = ctx_.parts->filter->Keep(rec);
-      if (!kept) return Fail(StopAtBadRecord(pos, kept.error(), abort));
-      const bool keep = *kept;
-      if (!keep) ctx_.counters->records_filtered += 1;
-      buffer_->Add(std::move(rec), keep, ctx_.clock->Now());
-      last_read_ = pos;
-      bool cut = state_.pending.empty() ? buffer_->ShouldFlush(ctx_.clock->Now())
-                                        : pos == state_.pending.front().last;
-      if (cut) {
-        if (auto s = FlushBatch(abort); !s) return Fail(s.error());
-      }
+  for (Record& rec : page->records) {
+    // A stop ends reading here: the rest of the page lies after the last
+    // record handed on, so the next run reads it again.
+    if (stop.stop_requested()) break;
+    ShardPosition pos = rec.position();
+    if (last_read_ && pos <= *last_read_) continue;  // handed on before an iterator refresh
+    if (!state_.pending.empty() && pos > state_.pending.front().last && !buffer_->Empty()) {
+      if (auto s = FlushBatch(abort); !s) return Done(Fail(s.error()));
     }
-    if (stop.stop_requested()) continue;  // emit what was read, then return
-    it = std::move(page->next_shard_iterator);
-    const bool caught_up = page->records.empty() && page->millis_behind_latest == 0;
-
-    if (!state_.pending.empty() && caught_up && !buffer_->Empty()) {
-      // The recorded batch cannot be completed: its last records are gone.
-      if (auto s = FlushBatch(abort); !s) return Fail(s.error());
+    ctx_.counters->records_read += 1;
+    if (auto t = ctx_.parts->transformer->Transform(rec); !t) {
+      return Done(Fail(StopAtBadRecord(pos, t.error(), abort)));
     }
-    if (caught_up) state_.pending.clear();
-    if (state_.pending.empty() && buffer_->ShouldFlush(ctx_.clock->Now())) {
-      if (auto s = FlushBatch(abort); !s) return Fail(s.error());  // the age threshold
-    }
-    if (ctx_.once && caught_up && !it.empty()) {
-      if (!buffer_->Empty()) {
-        if (auto s = FlushBatch(abort); !s) return Fail(s.error());
-      }
-      return ShardOutcome::kCaughtUp;
-    }
-    if (caught_up && !it.empty()) {
-      // Idle at the tip: wait for new records, but wake in time for the age
-      // threshold. An empty page further back (Kinesis returns those while
-      // skipping over gaps) is followed at once, paced by PaceCall only.
-      auto wait = std::chrono::duration_cast<Clock::Duration>(ctx_.config->poll_interval);
-      if (auto deadline = buffer_->Deadline()) {
-        wait = std::clamp<Clock::Duration>(*deadline - ctx_.clock->Now(), Clock::Duration::zero(),
-                                           wait);
-      }
-      ctx_.clock->SleepFor(wait, stop);
+    auto kept = ctx_.parts->filter->Keep(rec);
+    if (!kept) return Done(Fail(StopAtBadRecord(pos, kept.error(), abort)));
+    const bool keep = *kept;
+    if (!keep) ctx_.counters->records_filtered += 1;
+    buffer_->Add(std::move(rec), keep, ctx_.clock->Now());
+    last_read_ = pos;
+    bool cut = state_.pending.empty() ? buffer_->ShouldFlush(ctx_.clock->Now())
+                                      : pos == state_.pending.front().last;
+    if (cut) {
+      if (auto s = FlushBatch(abort); !s) return Done(Fail(s.error()));
     }
   }
+  if (stop.stop_requested()) return AtOnce();  // emit what was read, then end
+  it = std::move(page->next_shard_iterator);
+  const bool caught_up = page->records.empty() && page->millis_behind_latest == 0;
+
+  if (!state_.pending.empty() && caught_up && !buffer_->Empty()) {
+    // The recorded batch cannot be completed: its last records are gone.
+    if (auto s = FlushBatch(abort); !s) return Done(Fail(s.error()));
+  }
+  if (caught_up) state_.pending.clear();
+  if (state_.pending.empty() && buffer_->ShouldFlush(ctx_.clock->Now())) {
+    if (auto s = FlushBatch(abort); !s) return Done(Fail(s.error()));  // the age threshold
+  }
+  if (ctx_.once && caught_up && !it.empty()) {
+    if (!buffer_->Empty()) {
+      if (auto s = FlushBatch(abort); !s) return Done(Fail(s.error()));
+    }
+    return Done(ShardOutcome::kCaughtUp);
+  }
+  if (caught_up && !it.empty()) {
+    // Idle at the tip: poll again after poll_interval, but wake in time for
+    // the age threshold. An empty page further back (Kinesis returns those
+    // while skipping over gaps) is followed at once, paced only by the
+    // spacing between calls.
+    const Clock::TimePoint now = ctx_.clock->Now();
+    auto wait = std::chrono::duration_cast<Clock::Duration>(ctx_.config->poll_interval);
+    if (auto deadline = buffer_->Deadline()) {
+      wait = std::clamp<Clock::Duration>(*deadline - now, Clock::Duration::zero(), wait);
+    }
+    return At(now + wait);
+  }
+  return AtOnce();
 }
 
 }  // namespace kc::core

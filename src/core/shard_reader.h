@@ -11,11 +11,29 @@
 //   records already read are not handed on twice;
 // - a closed shard is read to its end and marked shard_end.
 //
-// Thread-safety: one ShardReader runs on one thread.
+// Steps: the reader does not own a thread. Step() does one unit of work (the
+// first one loads the checkpoint and gets an iterator; each one after makes
+// at most one GetRecords call and hands its records through the stages,
+// emitting when the buffer says so) and says when the next step is due, so
+// that a pipeline runs thousands of shards on a few threads (see
+// core/scheduler.h). Waiting between steps:
+// - an empty page at the tip of the shard: `poll_interval`, or less when the
+//   buffer's age threshold fires earlier;
+// - records, or an empty page further back: at once, but a GetRecords call
+//   never starts less than 200 ms after the previous one's answer came back.
+//   Measured from the answer, the spacing holds however Kinesis times the
+//   calls between request and answer: never more than five a second;
+// - a throttled or failed call: the retry policy's backoff (and the 200 ms),
+//   without holding a thread.
+// Emits, checkpoint loads and saves still block the step that makes them.
+//
+// Thread-safety: one step at a time; consecutive steps may run on different
+// threads (the scheduler orders them).
 #pragma once
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <stop_token>
 #include <string>
 
@@ -57,7 +75,19 @@ class ShardReader {
   // shard starts at its beginning rather than at the configured start_at.
   ShardReader(ShardReaderContext context, kinesis::Shard shard, bool after_parents);
 
-  Result<ShardOutcome> Run(std::stop_token stop, std::stop_token abort);
+  struct Step {
+    // Set when the shard is done: how it ended.
+    std::optional<Result<ShardOutcome>> outcome;
+    // Otherwise the next step is due at this time on the clock; nullopt: now.
+    std::optional<Clock::TimePoint> at;
+  };
+
+  // `stop`: emit and checkpoint what was read, then end with kStopped (a
+  // step due later should then be run at once). `abort`: abandon
+  // in-flight emits and saves.
+  Step Next(std::stop_token stop, std::stop_token abort);
+
+  const std::string& shard_id() const { return shard_.shard_id; }
 
  private:
   Result<std::string> InitialIterator(std::stop_token abort);
@@ -77,8 +107,8 @@ class ShardReader {
   // own, and returns the error that stops the pipeline. Nothing from `pos`
   // on is checkpointed.
   Error StopAtBadRecord(const ShardPosition& pos, const Error& error, std::stop_token abort);
-  // Paces GetRecords to the per-shard limit of five calls a second.
-  bool PaceCall(std::stop_token stop);
+  Step Start(std::stop_token stop, std::stop_token abort);
+  Step Read(std::stop_token stop, std::stop_token abort);
 
   ShardReaderContext ctx_;
   kinesis::Shard shard_;
@@ -87,7 +117,11 @@ class ShardReader {
   std::unique_ptr<Buffer> buffer_;
   ShardCheckpoint state_;
   std::optional<ShardPosition> last_read_;
-  std::optional<Clock::TimePoint> last_call_;
+  bool started_ = false;
+  std::string iterator_;
+  // When the answer to the last GetRecords call came back.
+  std::optional<Clock::TimePoint> last_answer_;
+  int failed_calls_ = 0;  // GetRecords failures in a row, for the retry policy
 };
 
 }  // namespace kc::core
