@@ -77,17 +77,17 @@ class Scheduler {
   Clock* const clock_;
 
   mutable std::mutex mu_;
-  std::condition_variable work_;         // a task is ready, or shutdown
-  std::condition_variable_any timers_;   // the timer thread may have work
-  std::deque<Task> ready_;               // guarded by mu_
-  std::vector<Timer> heap_;              // guarded by mu_; a heap by Later
-  uint64_t posted_ = 0;                  // guarded by mu_
-  size_t idle_ = 0;                      // guarded by mu_: threads waiting for work
-  bool hurry_ = false;                   // guarded by mu_
-  bool shutdown_ = false;                // guarded by mu_
+  std::condition_variable work_;                    // a task is ready, or shutdown
+  std::condition_variable_any timers_;              // the timer thread may have work
+  std::deque<Task> ready_;                          // guarded by mu_
+  std::vector<Timer> heap_;                         // guarded by mu_; a heap by Later
+  uint64_t posted_ = 0;                             // guarded by mu_
+  size_t idle_ = 0;                                 // guarded by mu_: threads waiting for work
+  bool hurry_ = false;                              // guarded by mu_
+  bool shutdown_ = false;                           // guarded by mu_
   std::optional<Clock::TimePoint> sleeping_until_;  // guarded by mu_
-  std::stop_source interrupt_;           // guarded by mu_: ends the timer's current wait
-  std::vector<std::jthread> workers_;    // guarded by mu_
+  std::stop_source interrupt_;                      // guarded by mu_: ends the timer's current wait
+  std::vector<std::jthread> workers_;               // guarded by mu_
   std::jthread timer_thread_;
 };
 

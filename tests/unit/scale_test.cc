@@ -1,0 +1,273 @@
+// The pipeline at scale, against the in-memory Kinesis with a fake clock: a
+// thousand shards, a few busy and the rest idle, read on a bounded number of
+// threads without any shard being asked for records more than five times a
+// second; and what an idle shard costs in memory (printed, not asserted
+// tightly: it is a measurement).
+//
+// This binary counts the bytes live on the C++ heap by replacing the global
+// operator new and delete, so that the figure covers every thread's
+// allocations whatever malloc arena they come from.
+#include <gtest/gtest.h>
+#include <malloc.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <iostream>
+#include <new>
+#include <set>
+
+#include "core/pipeline_internal.h"
+#include "support/fake_clock.h"
+#include "support/fake_kinesis.h"
+
+namespace {
+std::atomic<int64_t> g_live_bytes{0};
+}  // namespace
+
+void* operator new(std::size_t n) {
+  void* p = std::malloc(n == 0 ? 1 : n);
+  if (p == nullptr) throw std::bad_alloc();
+  g_live_bytes.fetch_add(static_cast<int64_t>(malloc_usable_size(p)), std::memory_order_relaxed);
+  return p;
+}
+void operator delete(void* p) noexcept {
+  if (p == nullptr) return;
+  g_live_bytes.fetch_sub(static_cast<int64_t>(malloc_usable_size(p)), std::memory_order_relaxed);
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept { operator delete(p); }
+
+namespace kc {
+namespace {
+
+using namespace std::chrono_literals;
+
+size_t ThreadsOfThisProcess() {
+  return static_cast<size_t>(std::distance(std::filesystem::directory_iterator("/proc/self/task"),
+                                           std::filesystem::directory_iterator{}));
+}
+
+int64_t ResidentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  int64_t size = 0;
+  int64_t resident = 0;
+  statm >> size >> resident;
+  return resident * sysconf(_SC_PAGESIZE);
+}
+
+class MapStore final : public CheckpointStore {
+ public:
+  Result<ShardCheckpoint> Load(const ShardKey& key) override {
+    std::lock_guard lock(mu_);
+    return states_[key.shard];
+  }
+  Status Save(const ShardKey& key, const ShardCheckpoint& state) override {
+    std::lock_guard lock(mu_);
+    states_[key.shard] = state;
+    return Ok();
+  }
+  std::string Describe() const override { return "memory"; }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, ShardCheckpoint> states_;
+};
+
+class Collector final : public Emitter {
+ public:
+  Status Emit(const Batch& batch, std::stop_token) override {
+    std::lock_guard lock(mu_);
+    for (const auto& r : batch.records) data_[batch.shard_id].push_back(r.data);
+    records_ += batch.records.size();
+    return Ok();
+  }
+  std::string Describe() const override { return "collector"; }
+  size_t records() {
+    std::lock_guard lock(mu_);
+    return records_;
+  }
+  std::vector<std::string> Data(const std::string& shard) {
+    std::lock_guard lock(mu_);
+    return data_[shard];
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::vector<std::string>> data_;
+  size_t records_ = 0;
+};
+
+std::string ShardName(int i) {
+  std::string digits = std::to_string(i);
+  return "shardId-" + std::string(12 - digits.size(), '0') + digits;
+}
+
+PipelineConfig Config(uint32_t reader_threads) {
+  PipelineConfig config;
+  config.name = "t";
+  config.stream = "s";
+  config.records_per_call = 50;
+  config.poll_interval = 1s;
+  config.shard_discovery_interval = 1s;
+  config.buffer.max_records = 100;
+  config.buffer.max_bytes = 1 << 20;
+  config.buffer.max_age = 1h;
+  config.reader_threads = reader_threads;
+  return config;
+}
+
+PipelineParts Parts(std::shared_ptr<Emitter> emitter) {
+  PipelineParts parts;
+  parts.emitter = std::move(emitter);
+  parts.checkpoints = std::make_shared<MapStore>();
+  return parts;
+}
+
+// The most GetRecords calls in any one-second window.
+size_t MostCallsInASecond(const std::vector<Clock::TimePoint>& times) {
+  size_t most = 0;
+  for (size_t i = 0, j = 0; i < times.size(); ++i) {
+    while (times[i] - times[j] >= 1s) ++j;
+    most = std::max(most, i - j + 1);
+  }
+  return most;
+}
+
+TEST(ScaleTest, AThousandMostlyIdleShardsOnAFewThreadsWithinFiveCallsASecond) {
+  constexpr int kShards = 1000;
+  constexpr uint32_t kThreads = 8;
+  constexpr int kRecordsPerBusyShard = 400;  // 8 pages of 50
+  const std::set<int> busy = {0, 250, 500, 750, 999};
+  testing::FakeClock clock;
+  auto kinesis = std::make_shared<testing::FakeKinesis>();
+  kinesis->TimeCallsWith(&clock);
+  std::map<std::string, std::vector<std::string>> sent;
+  for (int i = 0; i < kShards; ++i) kinesis->AddShard(ShardName(i));
+  for (int i : busy) {
+    for (int n = 0; n < kRecordsPerBusyShard; ++n) {
+      sent[ShardName(i)].push_back(ShardName(i) + "/" + std::to_string(n));
+      kinesis->Put(ShardName(i), sent[ShardName(i)].back());
+    }
+  }
+  const size_t total = busy.size() * kRecordsPerBusyShard;
+  const PipelineConfig config = Config(kThreads);
+  auto emitter = std::make_shared<Collector>();
+
+  const size_t threads_before = ThreadsOfThisProcess();
+  std::atomic<size_t> most_threads{threads_before};
+  std::stop_source stop;
+  const Clock::TimePoint start = clock.Now();
+  // Runs whenever the pipeline waits for its next due shard: look at the
+  // thread count, and stop once every record is in and idle shards have been
+  // polled for a while.
+  clock.OnSleep([&] {
+    size_t now = ThreadsOfThisProcess();
+    size_t seen = most_threads.load();
+    while (now > seen && !most_threads.compare_exchange_weak(seen, now)) {
+    }
+    const auto elapsed = clock.Now() - start;
+    if ((emitter->records() == total && elapsed >= 20s) || elapsed >= 1h) stop.request_stop();
+  });
+  auto pipeline = core::MakePipeline(config, Parts(emitter), kinesis->Client(kinesis, &clock),
+                                     false, &clock);
+  ASSERT_TRUE(pipeline->Run(stop.get_token(), {}));
+  clock.OnSleep(nullptr);
+
+  for (int i : busy) EXPECT_EQ(emitter->Data(ShardName(i)), sent[ShardName(i)]) << i;
+  EXPECT_EQ(pipeline->stats().shards_started, static_cast<uint64_t>(kShards));
+
+  const size_t added = most_threads.load() - threads_before;
+  std::cout << "[ figures  ] " << kShards << " shards, reader_threads " << kThreads
+            << ": at most " << added << " threads more than before the run ("
+            << most_threads.load() << " in the process)\n";
+  EXPECT_LE(added, kThreads + 1) << "the pool and its timer, whatever the shard count";
+
+  size_t most_calls = 0;
+  std::vector<Clock::Duration> busy_gaps;
+  for (int i = 0; i < kShards; ++i) {
+    SCOPED_TRACE(ShardName(i));
+    const auto times = kinesis->GetRecordsTimes(ShardName(i));
+    most_calls = std::max(most_calls, MostCallsInASecond(times));
+    for (size_t k = 1; k < times.size(); ++k) {
+      ASSERT_GE(times[k] - times[k - 1], 200ms);
+      if (busy.contains(i) && k <= kRecordsPerBusyShard / 50) {
+        busy_gaps.push_back(times[k] - times[k - 1]);
+      } else {
+        // Idle at the tip: asked again only after poll_interval.
+        ASSERT_GE(times[k] - times[k - 1], config.poll_interval);
+      }
+    }
+    // Idle shards keep being polled (some 20 times in the 20 s).
+    if (!busy.contains(i)) {
+      ASSERT_GE(times.size(), 10u);
+    }
+  }
+  std::ranges::sort(busy_gaps);
+  const auto median = busy_gaps[busy_gaps.size() / 2];
+  std::cout << "[ figures  ] most GetRecords calls on one shard in any second: " << most_calls
+            << "; a busy shard's pages came a median "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(median).count()
+            << " ms apart (idle shards: every "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(config.poll_interval).count()
+            << " ms)\n";
+  EXPECT_LE(most_calls, 5u);
+  // Busy shards are read back to back, not at the idle pace.
+  EXPECT_LT(median, config.poll_interval);
+}
+
+TEST(ScaleTest, MemoryPerIdleShard) {
+  constexpr int kShards = 1000;
+  constexpr uint32_t kThreads = 8;
+  const PipelineConfig config = Config(kThreads);
+  testing::FakeClock clock;
+  {
+    // A first run starts the pool's threads once, so that what they keep
+    // for themselves (stacks, malloc arenas) is not counted per shard below.
+    auto warm = std::make_shared<testing::FakeKinesis>();
+    for (int i = 0; i < 2 * static_cast<int>(kThreads); ++i) warm->AddShard(ShardName(i));
+    auto pipeline = core::MakePipeline(config, Parts(std::make_shared<Collector>()),
+                                       warm->Client(warm, &clock), true, &clock);
+    ASSERT_TRUE(pipeline->Run({}, {}));
+  }
+  auto kinesis = std::make_shared<testing::FakeKinesis>();
+  for (int i = 0; i < kShards; ++i) kinesis->AddShard(ShardName(i));
+  auto parts = Parts(std::make_shared<Collector>());
+  auto client = kinesis->Client(kinesis, &clock);
+
+  const int64_t heap_before = g_live_bytes.load();
+  const int64_t resident_before = ResidentBytes();
+  std::atomic<int64_t> heap_idle{0};
+  std::atomic<int64_t> resident_idle{0};
+  std::stop_source stop;
+  // Measured once every shard was polled three times on average: all of
+  // them are started, hold an iterator and wait for their next poll.
+  clock.OnSleep([&] {
+    if (stop.stop_requested() || kinesis->Calls("GetRecords") < 3 * kShards) return;
+    heap_idle = g_live_bytes.load();
+    resident_idle = ResidentBytes();
+    stop.request_stop();
+  });
+  auto pipeline = core::MakePipeline(config, parts, client, false, &clock);
+  ASSERT_TRUE(pipeline->Run(stop.get_token(), {}));
+  clock.OnSleep(nullptr);
+  ASSERT_NE(heap_idle.load(), 0);
+
+  const double heap_per_shard = static_cast<double>(heap_idle - heap_before) / kShards;
+  const double resident_per_shard = static_cast<double>(resident_idle - resident_before) / kShards;
+  std::cout << "[ figures  ] memory per idle shard (" << kShards << " shards, " << kThreads
+            << " reader threads): " << static_cast<int64_t>(heap_per_shard)
+            << " bytes of C++ heap, " << static_cast<int64_t>(resident_per_shard)
+            << " bytes of resident memory\n";
+  // A loose bound, not a figure to hold: a shard state is a few KiB at most,
+  // where a thread of its own would cost a stack.
+  EXPECT_LT(heap_per_shard, 64 * 1024);
+}
+
+}  // namespace
+}  // namespace kc
