@@ -75,7 +75,8 @@ class PipelineImpl final : public Pipeline {
   Clock* clock_;
   core::PipelineCounters counters_;
 
-  core::Scheduler* scheduler_ = nullptr;  // during Run
+  core::Scheduler* scheduler_ = nullptr;  // during Run: reads
+  core::Scheduler* emits_ = nullptr;      // during Run: emits
 
   std::mutex mu_;
   std::condition_variable_any changed_;
@@ -87,9 +88,13 @@ void PipelineImpl::StartWorker(const kinesis::Shard& shard, bool after_parents,
   auto worker = std::make_unique<Worker>();
   Worker* w = worker.get();
   w->shard_id = shard.shard_id;
-  core::ShardReaderContext ctx{
-      &config_, &client_, &parts_, clock_, &counters_, RetryPolicy(kReadRetry, clock_), once_};
+  core::ShardReaderContext ctx{&config_, &client_,   &parts_,
+                               clock_,   &counters_, RetryPolicy(kReadRetry, clock_),
+                               once_,    emits_};
   w->reader = std::make_unique<core::ShardReader>(ctx, shard, after_parents);
+  w->reader->OnResume([this, w, stop, abort] {
+    scheduler_->Post([this, w, stop, abort] { RunStep(w, stop, abort); });
+  });
   {
     std::lock_guard lock(mu_);
     workers_[shard.shard_id] = std::move(worker);
@@ -98,18 +103,8 @@ void PipelineImpl::StartWorker(const kinesis::Shard& shard, bool after_parents,
 }
 
 void PipelineImpl::RunStep(Worker* w, std::stop_token stop, std::stop_token abort) {
-  core::ShardReader::Step step;
-  try {
-    step = w->reader->Next(stop, abort);
-  } catch (const std::exception& e) {
-    // A user's transformer, filter, emitter or store threw: stop this
-    // pipeline like any other failure, naming the shard, instead of
-    // terminating the process.
-    step.outcome =
-        Fail(ErrorCode::kInternal, "shard " + w->shard_id + ": unexpected exception: " + e.what());
-  } catch (...) {
-    step.outcome = Fail(ErrorCode::kInternal, "shard " + w->shard_id + ": unexpected exception");
-  }
+  core::ShardReader::Step step = w->reader->Next(stop, abort);
+  if (step.parked) return;  // the end of its batch in flight resumes it
   if (!step.outcome) {
     auto next = [this, w, stop, abort] { RunStep(w, stop, abort); };
     if (step.at) {
@@ -131,6 +126,11 @@ Status PipelineImpl::Run(std::stop_token user_stop, std::stop_token abort) {
   std::stop_source stop_all;
   std::stop_callback forward(user_stop, [&] { stop_all.request_stop(); });
   std::stop_token stop = stop_all.get_token();
+  // Emits have their own pool, as large as the readers': a slow sink holds
+  // emit threads while the shards go on reading (up to one batch in flight
+  // and one buffered per shard), and every shard's batches keep their turn.
+  core::Scheduler emits(ReaderThreads(config_), clock_);
+  emits_ = &emits;
   core::Scheduler scheduler(ReaderThreads(config_), clock_);
   scheduler_ = &scheduler;
   // Shards waiting for their next poll or backoff must emit and checkpoint

@@ -5,9 +5,7 @@
 namespace kc::core {
 
 Scheduler::Scheduler(size_t max_threads, Clock* clock)
-    : max_threads_(std::max<size_t>(1, max_threads)), clock_(clock) {
-  timer_thread_ = std::jthread([this] { TimerLoop(); });
-}
+    : max_threads_(std::max<size_t>(1, max_threads)), clock_(clock) {}
 
 Scheduler::~Scheduler() {
   std::vector<std::jthread> workers;
@@ -19,7 +17,7 @@ Scheduler::~Scheduler() {
   }
   work_.notify_all();
   timers_.notify_all();
-  timer_thread_.join();
+  if (timer_thread_.joinable()) timer_thread_.join();
   for (auto& w : workers) w.join();
 }
 
@@ -58,6 +56,7 @@ void Scheduler::PostAt(Clock::TimePoint when, Task task) {
       ReadyLocked(std::move(task));
       return;
     }
+    if (!timer_thread_.joinable()) timer_thread_ = std::jthread([this] { TimerLoop(); });
     heap_.push_back(Timer{when, posted_++, std::move(task)});
     std::push_heap(heap_.begin(), heap_.end(), Later);
     if (sleeping_until_ && when < *sleeping_until_) interrupt_.request_stop();

@@ -11,7 +11,8 @@
 //   free, up to `max_threads`; they live until the scheduler is destroyed.
 //   A task may block (a slow sink, a retried checkpoint save): it holds one
 //   pool thread meanwhile, never more, and the other threads go on.
-// - One timer thread waits on the Clock for the earliest task due and hands
+// - One timer thread, started with the first timed task, waits on the Clock for the earliest task
+// due and hands
 //   due tasks to the pool in due order (in posting order for equal times).
 //   It waits on the Clock only while no task is ready to run, so a fake
 //   clock, which moves when it is waited on, moves only once the pool has
@@ -42,7 +43,7 @@ namespace kc::core {
 
 class Scheduler {
  public:
-  using Task = std::function<void()>;
+  using Task = std::move_only_function<void()>;
 
   // REQUIRES: max_threads >= 1
   Scheduler(size_t max_threads, Clock* clock);
@@ -88,7 +89,7 @@ class Scheduler {
   std::optional<Clock::TimePoint> sleeping_until_;  // guarded by mu_
   std::stop_source interrupt_;                      // guarded by mu_: ends the timer's current wait
   std::vector<std::jthread> workers_;               // guarded by mu_
-  std::jthread timer_thread_;
+  std::jthread timer_thread_;                       // guarded by mu_; started by the first PostAt
 };
 
 }  // namespace kc::core

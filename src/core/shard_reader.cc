@@ -119,22 +119,28 @@ Status ShardReader::ConfirmClosed(std::stop_token abort) {
                                      ", which is still open; not treating it as finished");
 }
 
-Status ShardReader::FlushBatch(std::stop_token abort) {
+Result<Batch> ShardReader::CutBatch(std::stop_token abort) {
   Batch batch = buffer_->Take();
   batch.stream = ctx_.config->stream;
   batch.shard_id = shard_.shard_id;
   const BatchRange range{batch.first, batch.last};
-  if (state_.pending.empty() || state_.pending.front() != range) {
-    if (!state_.pending.empty()) {
-      spdlog::warn(
-          "[{}] shard {}: the batch recorded as {}..{} could not be cut again (its records "
-          "are gone); cutting {}..{} instead",
-          ctx_.config->name, shard_.shard_id, Describe(state_.pending.front().first),
-          Describe(state_.pending.front().last), Describe(range.first), Describe(range.last));
-    }
-    state_.pending.assign(1, range);
-    if (auto s = Save(abort); !s) return s;
+  if (replay_ && *replay_ != range) {
+    spdlog::warn(
+        "[{}] shard {}: the batch recorded as {}..{} could not be cut again (its records "
+        "are gone); cutting {}..{} instead",
+        ctx_.config->name, shard_.shard_id, Describe(replay_->first), Describe(replay_->last),
+        Describe(range.first), Describe(range.last));
   }
+  replay_.reset();
+  if (state_.pending.empty() || state_.pending.front() != range) {
+    state_.pending.assign(1, range);
+    if (auto s = Save(abort); !s) return Fail(s.error());
+  }
+  return batch;
+}
+
+Status ShardReader::EmitBatch(const Batch& batch, std::stop_token abort) {
+  const BatchRange range{batch.first, batch.last};
   if (state_.position && range.last <= *state_.position) {
     return Fail(ErrorCode::kInternal,
                 "checkpoint of shard " + shard_.shard_id + " would move backwards from " +
@@ -162,12 +168,18 @@ Status ShardReader::FlushBatch(std::stop_token abort) {
   return Save(abort);
 }
 
+Status ShardReader::FlushBatch(std::stop_token abort) {
+  auto batch = CutBatch(abort);
+  if (!batch) return Fail(batch.error());
+  return EmitBatch(*batch, abort);
+}
+
 Error ShardReader::StopAtBadRecord(const ShardPosition& pos, const Error& error,
                                    std::stop_token abort) {
   std::string delivered;
   if (buffer_->Empty()) {
     delivered = "the records before it were already emitted and checkpointed";
-  } else if (state_.pending.empty()) {
+  } else if (!replay_) {
     // The records before the bad one form a batch of their own; the next
     // run starts right at the bad record, so it cuts no other batch.
     if (auto s = FlushBatch(abort); !s) {
@@ -194,21 +206,107 @@ Error ShardReader::StopAtBadRecord(const ShardPosition& pos, const Error& error,
 namespace {
 
 ShardReader::Step Done(Result<ShardOutcome> outcome) {
-  return ShardReader::Step{.outcome = std::move(outcome), .at = std::nullopt};
+  return ShardReader::Step{.outcome = std::move(outcome), .at = std::nullopt, .parked = false};
 }
 ShardReader::Step AtOnce() { return ShardReader::Step{}; }
 ShardReader::Step At(Clock::TimePoint when) {
-  return ShardReader::Step{.outcome = std::nullopt, .at = when};
+  return ShardReader::Step{.outcome = std::nullopt, .at = when, .parked = false};
+}
+ShardReader::Step Parked() {
+  return ShardReader::Step{.outcome = std::nullopt, .at = std::nullopt, .parked = true};
 }
 
 }  // namespace
 
 ShardReader::Step ShardReader::Next(std::stop_token stop, std::stop_token abort) {
-  if (!started_) {
-    started_ = true;
-    return Start(stop, abort);
+  if (!outcome_) {
+    Step step;
+    try {
+      if (!started_) {
+        started_ = true;
+        step = Start(stop, abort);
+      } else {
+        step = Read(stop, abort);
+      }
+    } catch (const std::exception& e) {
+      // A user's transformer, filter or store threw: stop this pipeline like
+      // any other failure, naming the shard, instead of terminating the
+      // process.
+      step = Done(Fail(ErrorCode::kInternal,
+                       "shard " + shard_.shard_id + ": unexpected exception: " + e.what()));
+    } catch (...) {
+      step =
+          Done(Fail(ErrorCode::kInternal, "shard " + shard_.shard_id + ": unexpected exception"));
+    }
+    if (!step.outcome) return step;
+    outcome_ = std::move(step.outcome);
   }
-  return Read(stop, abort);
+  // The reader may be destroyed once it gives its outcome: a batch still in
+  // flight (on an error path) is waited for first.
+  {
+    std::lock_guard lock(mu_);
+    if (in_flight_) {
+      parked_ = true;
+      return Parked();
+    }
+  }
+  return Done(std::move(*outcome_));
+}
+
+std::optional<ShardReader::Step> ShardReader::WaitForEmit() {
+  std::lock_guard lock(mu_);
+  if (in_flight_) {
+    parked_ = true;
+    return Parked();
+  }
+  if (emit_error_) return Done(Fail(*emit_error_));
+  return std::nullopt;
+}
+
+std::optional<ShardReader::Step> ShardReader::Cut(std::stop_token abort) {
+  if (auto wait = WaitForEmit()) return wait;
+  auto batch = CutBatch(abort);
+  if (!batch) return Done(Fail(batch.error()));
+  {
+    std::lock_guard lock(mu_);
+    in_flight_ = true;
+  }
+  ctx_.emits->Post(
+      [this, b = std::move(*batch), abort]() mutable { Deliver(std::move(b), abort); });
+  return std::nullopt;
+}
+
+std::optional<ShardReader::Step> ShardReader::Drain(std::stop_token abort) {
+  if (auto wait = WaitForEmit()) return wait;
+  if (buffer_->Empty()) return std::nullopt;
+  if (auto wait = Cut(abort)) return wait;
+  return Drain(abort);
+}
+
+void ShardReader::Deliver(Batch batch, std::stop_token abort) {
+  Status s;
+  try {
+    s = EmitBatch(batch, abort);
+  } catch (const std::exception& e) {
+    s = Fail(ErrorCode::kInternal,
+             "shard " + shard_.shard_id + ": unexpected exception: " + e.what());
+  } catch (...) {
+    s = Fail(ErrorCode::kInternal, "shard " + shard_.shard_id + ": unexpected exception");
+  }
+  batch = Batch{};  // the memory is free before the reader reads on
+  std::function<void()> resume;
+  {
+    std::lock_guard lock(mu_);
+    in_flight_ = false;
+    if (!s) emit_error_ = s.error();
+    if (parked_) {
+      parked_ = false;
+      resume = resume_;
+    }
+  }
+  // Nothing of the reader is touched from here on: once resumed, it may end
+  // and be destroyed.
+  if (resume) resume();
 }
 
 ShardReader::Step ShardReader::Start(std::stop_token stop, std::stop_token abort) {
@@ -223,6 +321,7 @@ ShardReader::Step ShardReader::Start(std::stop_token stop, std::stop_token abort
   state_ = std::move(*loaded);
   if (state_.shard_end) return Done(ShardOutcome::kShardEnd);
   last_read_ = state_.position;
+  if (!state_.pending.empty()) replay_ = state_.pending.front();
   ctx_.counters->shards_started += 1;
 
   auto iterator = InitialIterator(abort);
@@ -233,9 +332,19 @@ ShardReader::Step ShardReader::Start(std::stop_token stop, std::stop_token abort
 
 ShardReader::Step ShardReader::Read(std::stop_token stop, std::stop_token abort) {
   const std::string& name = ctx_.config->name;
-  std::string& it = iterator_;
+  {
+    std::lock_guard lock(mu_);
+    if (emit_error_) return Done(Fail(*emit_error_));
+  }
+  if (bad_) {
+    if (auto wait = WaitForEmit()) return *wait;
+    return Done(Fail(StopAtBadRecord(bad_->pos, bad_->error, abort)));
+  }
   if (stop.stop_requested()) {
-    if (!state_.pending.empty()) {
+    // The rest of the page lies after the last record handed on, so the
+    // next run reads it again.
+    page_.reset();
+    if (replay_) {
       // Replaying a batch cut before a crash: emitting part of it would
       // name a different batch and duplicate its records when the rest is
       // cut later. Drop it; the checkpoint has not moved past it, so the
@@ -243,17 +352,14 @@ ShardReader::Step ShardReader::Read(std::stop_token stop, std::stop_token abort)
       if (!buffer_->Empty()) buffer_->Take();
       return Done(ShardOutcome::kStopped);
     }
-    if (!buffer_->Empty()) {
-      if (auto s = FlushBatch(abort); !s) return Done(Fail(s.error()));
-    }
+    if (auto wait = Drain(abort)) return *wait;
     return Done(ShardOutcome::kStopped);
   }
-  if (it.empty()) {
+  if (page_) return ReadPage(stop, abort);
+  if (iterator_.empty()) {
     // A closed shard's last page has no next iterator: everything is read.
     if (auto s = ConfirmClosed(abort); !s) return Done(Fail(s.error()));
-    if (!buffer_->Empty()) {
-      if (auto s = FlushBatch(abort); !s) return Done(Fail(s.error()));
-    }
+    if (auto wait = Drain(abort)) return *wait;
     state_.shard_end = true;
     state_.pending.clear();
     if (auto s = Save(abort); !s) return Done(Fail(s.error()));
@@ -266,7 +372,7 @@ ShardReader::Step ShardReader::Read(std::stop_token stop, std::stop_token abort)
     return At(*last_answer_ + kMinCallInterval);
   }
 
-  auto page = ctx_.client->GetRecordsOnce(it, ctx_.config->records_per_call);
+  auto page = ctx_.client->GetRecordsOnce(iterator_, ctx_.config->records_per_call);
   const Clock::TimePoint answered = ctx_.clock->Now();
   last_answer_ = answered;
   if (!page) {
@@ -286,61 +392,83 @@ ShardReader::Step ShardReader::Read(std::stop_token stop, std::stop_token abort)
                    name, shard_.shard_id);
       auto fresh = IteratorAfterLastRead(abort);
       if (!fresh) return Done(Fail(fresh.error().With("shard " + shard_.shard_id)));
-      it = std::move(*fresh);
+      iterator_ = std::move(*fresh);
       return AtOnce();
     }
     return Done(Fail(e.With("shard " + shard_.shard_id)));
   }
   failed_calls_ = 0;
+  iterator_ = std::move(page->next_shard_iterator);
+  caught_up_ = page->records.empty() && page->millis_behind_latest == 0;
+  page_ = std::move(*page);
+  page_index_ = 0;
+  return ReadPage(stop, abort);
+}
 
-  for (Record& rec : page->records) {
-    // A stop ends reading here: the rest of the page lies after the last
-    // record handed on, so the next run reads it again.
-    if (stop.stop_requested()) break;
-    ShardPosition pos = rec.position();
-    if (last_read_ && pos <= *last_read_) continue;  // handed on before an iterator refresh
-    if (!state_.pending.empty() && pos > state_.pending.front().last && !buffer_->Empty()) {
-      if (auto s = FlushBatch(abort); !s) return Done(Fail(s.error()));
+ShardReader::Step ShardReader::ReadPage(std::stop_token stop, std::stop_token abort) {
+  std::vector<Record>& records = page_->records;
+  for (;;) {
+    if (cut_due_) {
+      if (auto wait = Cut(abort)) return *wait;
+      cut_due_ = false;
     }
+    if (page_index_ == records.size()) break;
+    // A stop ends reading here; the next step emits what was read.
+    if (stop.stop_requested()) return AtOnce();
+    Record& rec = records[page_index_];
+    ShardPosition pos = rec.position();
+    if (last_read_ && pos <= *last_read_) {  // handed on before an iterator refresh
+      ++page_index_;
+      continue;
+    }
+    if (replay_ && pos > replay_->last && !buffer_->Empty()) {
+      cut_due_ = true;  // the recorded batch ends before this record
+      continue;
+    }
+    ++page_index_;
     ctx_.counters->records_read += 1;
     if (auto t = ctx_.parts->transformer->Transform(rec); !t) {
-      return Done(Fail(StopAtBadRecord(pos, t.error(), abort)));
+      bad_ = BadRecord{pos, t.error()};
+      return AtOnce();
     }
     auto kept = ctx_.parts->filter->Keep(rec);
-    if (!kept) return Done(Fail(StopAtBadRecord(pos, kept.error(), abort)));
+    if (!kept) {
+      bad_ = BadRecord{pos, kept.error()};
+      return AtOnce();
+    }
     const bool keep = *kept;
     if (!keep) ctx_.counters->records_filtered += 1;
     buffer_->Add(std::move(rec), keep, ctx_.clock->Now());
     last_read_ = pos;
-    bool cut = state_.pending.empty() ? buffer_->ShouldFlush(ctx_.clock->Now())
-                                      : pos == state_.pending.front().last;
-    if (cut) {
-      if (auto s = FlushBatch(abort); !s) return Done(Fail(s.error()));
-    }
+    cut_due_ = replay_ ? pos == replay_->last : buffer_->ShouldFlush(ctx_.clock->Now());
   }
-  if (stop.stop_requested()) return AtOnce();  // emit what was read, then end
-  it = std::move(page->next_shard_iterator);
-  const bool caught_up = page->records.empty() && page->millis_behind_latest == 0;
 
-  if (!state_.pending.empty() && caught_up && !buffer_->Empty()) {
+  // The whole page was handed on. The steps below may park and run again:
+  // each is done only while its condition holds.
+  if (replay_ && caught_up_ && !buffer_->Empty()) {
     // The recorded batch cannot be completed: its last records are gone.
-    if (auto s = FlushBatch(abort); !s) return Done(Fail(s.error()));
+    if (auto wait = Cut(abort)) return *wait;
   }
-  if (caught_up) state_.pending.clear();
-  if (state_.pending.empty() && buffer_->ShouldFlush(ctx_.clock->Now())) {
-    if (auto s = FlushBatch(abort); !s) return Done(Fail(s.error()));  // the age threshold
+  if (caught_up_ && replay_) {
+    replay_.reset();
+    state_.pending.clear();
   }
-  if (ctx_.once && caught_up && !it.empty()) {
-    if (!buffer_->Empty()) {
-      if (auto s = FlushBatch(abort); !s) return Done(Fail(s.error()));
-    }
+  if (!replay_ && buffer_->ShouldFlush(ctx_.clock->Now())) {
+    if (auto wait = Cut(abort)) return *wait;  // the age threshold
+  }
+  if (ctx_.once && caught_up_ && !iterator_.empty()) {
+    if (auto wait = Drain(abort)) return *wait;
     return Done(ShardOutcome::kCaughtUp);
   }
-  if (caught_up && !it.empty()) {
-    // Idle at the tip: poll again after poll_interval, but wake in time for
+  if (caught_up_ && !iterator_.empty()) {
+    // Idle at the tip: the batch in flight is waited for first (there is
+    // nothing to read meanwhile, and an emit error ends the shard at once),
+    // then the shard polls again after poll_interval, but wakes in time for
     // the age threshold. An empty page further back (Kinesis returns those
     // while skipping over gaps) is followed at once, paced only by the
     // spacing between calls.
+    if (auto wait = WaitForEmit()) return *wait;
+    page_.reset();
     const Clock::TimePoint now = ctx_.clock->Now();
     auto wait = std::chrono::duration_cast<Clock::Duration>(ctx_.config->poll_interval);
     if (auto deadline = buffer_->Deadline()) {
@@ -348,6 +476,7 @@ ShardReader::Step ShardReader::Read(std::stop_token stop, std::stop_token abort)
     }
     return At(now + wait);
   }
+  page_.reset();
   return AtOnce();
 }
 
