@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -220,6 +221,100 @@ TEST(ScaleTest, AThousandMostlyIdleShardsOnAFewThreadsWithinFiveCallsASecond) {
   EXPECT_LE(most_calls, 5u);
   // Busy shards are read back to back, not at the idle pace.
   EXPECT_LT(median, config.poll_interval);
+}
+
+// Acknowledges batch k of its shard only once the reader fetched every page
+// it may fetch meanwhile (those of batch k+1), and notes the heap then: the
+// moment a shard holds the most (a batch in flight, a full buffer, a page).
+class SlowSink final : public Emitter {
+ public:
+  SlowSink(std::shared_ptr<testing::FakeKinesis> kinesis, int pages)
+      : kinesis_(kinesis), pages_(pages) {}
+
+  Status Emit(const Batch& batch, std::stop_token) override {
+    std::unique_lock lock(mu_);
+    const int wanted = std::min(2 * (batches_ + 2), pages_ + 1);
+    if (!cv_.wait_for(lock, 30s, [&] { return kinesis_->Calls("GetRecords") >= wanted; })) {
+      return Fail(ErrorCode::kInternal, "the reader did not read on while a batch was emitted");
+    }
+    heap_.push_back(g_live_bytes.load());
+    ++batches_;
+    records_ += batch.records.size();
+    return Ok();
+  }
+  std::string Describe() const override { return "slow sink"; }
+  // Called for every record read, so that Emit looks at the calls again.
+  void Poke() {
+    std::lock_guard lock(mu_);
+    cv_.notify_all();
+  }
+  std::vector<int64_t> heap() {
+    std::lock_guard lock(mu_);
+    return heap_;
+  }
+  size_t records() {
+    std::lock_guard lock(mu_);
+    return records_;
+  }
+
+ private:
+  std::shared_ptr<testing::FakeKinesis> kinesis_;
+  const int pages_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int batches_ = 0;
+  size_t records_ = 0;
+  std::vector<int64_t> heap_;
+};
+
+TEST(ScaleTest, AHugeBacklogAndASlowSinkHoldSteadyMemory) {
+  constexpr int kRecords = 50'000;
+  constexpr size_t kRecordSize = 1024;
+  // One reader thread: each reader thread keeps a JSON parser as large as
+  // the largest page it parsed, a cost per thread, not per shard or backlog,
+  // which would make the figure below step up as more threads join in.
+  PipelineConfig config = Config(1);
+  config.records_per_call = 500;
+  config.buffer.max_records = 1000;  // a batch is two pages
+  config.buffer.max_bytes = 64 << 20;
+  testing::FakeClock clock;
+  auto kinesis = std::make_shared<testing::FakeKinesis>();
+  kinesis->AddShard("backlog");
+  for (int i = 0; i < kRecords; ++i) kinesis->Put("backlog", std::string(kRecordSize, 'x'));
+  auto sink = std::make_shared<SlowSink>(kinesis, kRecords / 500);
+  struct Poke : Transformer {
+    SlowSink* sink;
+    Status Transform(Record&) override {
+      sink->Poke();
+      return Ok();
+    }
+  };
+  auto parts = Parts(sink);
+  auto poke = std::make_shared<Poke>();
+  poke->sink = sink.get();
+  parts.transformer = poke;
+  auto client = kinesis->Client(kinesis, &clock);
+
+  const int64_t before = g_live_bytes.load();
+  auto pipeline = core::MakePipeline(config, parts, client, true, &clock);
+  ASSERT_TRUE(pipeline->Run({}, {}));
+  EXPECT_EQ(sink->records(), static_cast<size_t>(kRecords));
+
+  const auto heap = sink->heap();
+  ASSERT_EQ(heap.size(), static_cast<size_t>(kRecords / 1000));
+  auto most = [&](size_t from, size_t to) {
+    return (*std::max_element(heap.begin() + from, heap.begin() + to) - before) >> 10;
+  };
+  const int64_t backlog = int64_t{kRecords} * kRecordSize >> 10;
+  std::cout << "[ figures  ] backlog of " << backlog << " KiB, sink acknowledging a batch only "
+            << "once the next one was read: the pipeline held at most " << most(0, 10)
+            << " KiB over the first 10 batches, " << most(heap.size() - 10, heap.size())
+            << " KiB over the last 10\n";
+  // A batch in flight, a full buffer, a page and the parser of a page, and
+  // the same at the end as at the start: bounded by the configuration, not
+  // by the backlog.
+  EXPECT_LT(most(0, heap.size()), backlog / 2);
+  EXPECT_LT(most(heap.size() - 10, heap.size()), most(0, 10) + 1024);
 }
 
 TEST(ScaleTest, MemoryPerIdleShard) {
