@@ -131,6 +131,9 @@ struct PipelineConfig {
   // The most threads reading this pipeline's shards, however many shards
   // there are; 0: automatic (16, or two per core on larger machines).
   uint32_t reader_threads = 0;
+  // The most batches written at once (each shard has one at most);
+  // 0: as many as reader threads.
+  uint32_t emit_threads = 0;
   // The {app} of this pipeline's Redis checkpoint keys; empty: checkpoint.app.
   std::string checkpoint_app;
   int line = 0;  // where the [[pipeline]] table starts, for messages

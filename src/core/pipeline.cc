@@ -31,12 +31,21 @@ constexpr RetryOptions kReadRetry{.max_attempts = 20,
 // takes some 10 to 50 ms, so one thread makes 20 to 100 calls a second.
 // Sixteen threads poll about a thousand idle shards every second (or run 80
 // to 300 busy shards at the five calls a second Kinesis allows) while a
-// thread costs a stack reservation and some tens of KiB resident; machines
-// with many cores get two threads per core for the CPU-bound part (parsing,
-// transformers). Steps that emit to a slow sink hold their thread meanwhile.
+// thread costs a stack reservation, some tens of KiB resident and a JSON
+// parser as large as the largest page it parsed; machines with many cores
+// get two threads per core for the CPU-bound part (parsing, transformers).
+// Sinks do not hold these threads: batches are written on the emit pool.
 size_t ReaderThreads(const PipelineConfig& config) {
   if (config.reader_threads > 0) return config.reader_threads;
   return std::max<size_t>(16, 2 * size_t{std::thread::hardware_concurrency()});
+}
+
+// Batches are written on a pool of their own (see Run), by default as large
+// as the readers': every reader thread may have cut a batch for the sink.
+// Sinks with few connections to spare want fewer (`emit_threads`).
+size_t EmitThreads(const PipelineConfig& config) {
+  if (config.emit_threads > 0) return config.emit_threads;
+  return ReaderThreads(config);
 }
 
 class PipelineImpl final : public Pipeline {
@@ -126,10 +135,11 @@ Status PipelineImpl::Run(std::stop_token user_stop, std::stop_token abort) {
   std::stop_source stop_all;
   std::stop_callback forward(user_stop, [&] { stop_all.request_stop(); });
   std::stop_token stop = stop_all.get_token();
-  // Emits have their own pool, as large as the readers': a slow sink holds
-  // emit threads while the shards go on reading (up to one batch in flight
-  // and one buffered per shard), and every shard's batches keep their turn.
-  core::Scheduler emits(ReaderThreads(config_), clock_);
+  // Emits have their own pool: a slow sink holds emit threads while the
+  // shards go on reading (up to one batch in flight and one buffered per
+  // shard), and every shard's batches keep their turn (the pool runs ready
+  // tasks first come, first served).
+  core::Scheduler emits(EmitThreads(config_), clock_);
   emits_ = &emits;
   core::Scheduler scheduler(ReaderThreads(config_), clock_);
   scheduler_ = &scheduler;
