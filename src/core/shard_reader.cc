@@ -119,7 +119,7 @@ Status ShardReader::ConfirmClosed(std::stop_token abort) {
                                      ", which is still open; not treating it as finished");
 }
 
-Result<Batch> ShardReader::CutBatch(std::stop_token abort) {
+Batch ShardReader::CutBatch() {
   Batch batch = buffer_->Take();
   batch.stream = ctx_.config->stream;
   batch.shard_id = shard_.shard_id;
@@ -132,15 +132,15 @@ Result<Batch> ShardReader::CutBatch(std::stop_token abort) {
         Describe(range.first), Describe(range.last));
   }
   replay_.reset();
-  if (state_.pending.empty() || state_.pending.front() != range) {
-    state_.pending.assign(1, range);
-    if (auto s = Save(abort); !s) return Fail(s.error());
-  }
   return batch;
 }
 
 Status ShardReader::EmitBatch(const Batch& batch, std::stop_token abort) {
   const BatchRange range{batch.first, batch.last};
+  if (state_.pending.empty() || state_.pending.front() != range) {
+    state_.pending.assign(1, range);
+    if (auto s = Save(abort); !s) return s;
+  }
   if (state_.position && range.last <= *state_.position) {
     return Fail(ErrorCode::kInternal,
                 "checkpoint of shard " + shard_.shard_id + " would move backwards from " +
@@ -168,11 +168,7 @@ Status ShardReader::EmitBatch(const Batch& batch, std::stop_token abort) {
   return Save(abort);
 }
 
-Status ShardReader::FlushBatch(std::stop_token abort) {
-  auto batch = CutBatch(abort);
-  if (!batch) return Fail(batch.error());
-  return EmitBatch(*batch, abort);
-}
+Status ShardReader::FlushBatch(std::stop_token abort) { return EmitBatch(CutBatch(), abort); }
 
 Error ShardReader::StopAtBadRecord(const ShardPosition& pos, const Error& error,
                                    std::stop_token abort) {
@@ -265,14 +261,12 @@ std::optional<ShardReader::Step> ShardReader::WaitForEmit() {
 
 std::optional<ShardReader::Step> ShardReader::Cut(std::stop_token abort) {
   if (auto wait = WaitForEmit()) return wait;
-  auto batch = CutBatch(abort);
-  if (!batch) return Done(Fail(batch.error()));
+  Batch batch = CutBatch();
   {
     std::lock_guard lock(mu_);
     in_flight_ = true;
   }
-  ctx_.emits->Post(
-      [this, b = std::move(*batch), abort]() mutable { Deliver(std::move(b), abort); });
+  ctx_.emits->Post([this, b = std::move(batch), abort]() mutable { Deliver(std::move(b), abort); });
   return std::nullopt;
 }
 

@@ -24,7 +24,7 @@
 //   calls between request and answer: never more than five a second;
 // - a throttled or failed call: the retry policy's backoff (and the 200 ms),
 //   without holding a thread.
-// Checkpoint loads, and the save of a pending range, block the step.
+// Checkpoint loads block the step (only the first one, and the ends).
 //
 // Emits: a cut batch is emitted and checkpointed on the emit pool
 // (`ShardReaderContext::emits`) while the reader goes on reading the next
@@ -32,10 +32,11 @@
 // at most: when the next one is due before the last one is acknowledged the
 // reader parks (Next returns `parked`, keeping the rest of its page) and the
 // emit's end resumes it (OnResume). So a shard holds at most one batch being
-// emitted, one buffer and one page, whatever the backlog; and a slow sink
-// holds emit threads, never reader threads. A pending range is saved only
-// once the batch before it is checkpointed, so the store never holds more
-// than one pending range, as before, and a restart cuts the same batch.
+// emitted, one buffer and one page, whatever the backlog; and a slow sink or
+// checkpoint store holds emit threads, never reader threads. The emit task
+// saves the batch's range as pending first, once the batch before it is
+// checkpointed, so the store never holds more than one pending range, as
+// before, and a restart cuts the same batch.
 //
 // Thread-safety: one step at a time; consecutive steps may run on different
 // threads (the scheduler orders them). The emit of a batch runs beside the
@@ -120,11 +121,10 @@ class ShardReader {
 
   Result<std::string> InitialIterator(std::stop_token abort);
   Result<std::string> IteratorAfterLastRead(std::stop_token abort);
-  // Takes the buffer's batch and saves its range as pending.
-  // REQUIRES: nothing in flight.
-  Result<Batch> CutBatch(std::stop_token abort);
-  // Emits a cut batch and checkpoints it (in one step when the emitter
-  // commits checkpoints).
+  // Takes the buffer's batch. REQUIRES: nothing in flight.
+  Batch CutBatch();
+  // Saves a cut batch's range as pending, emits the batch and checkpoints it
+  // (the last two in one step when the emitter commits checkpoints).
   Status EmitBatch(const Batch& batch, std::stop_token abort);
   // CutBatch and EmitBatch on the calling thread. REQUIRES: nothing in flight.
   Status FlushBatch(std::stop_token abort);
