@@ -203,15 +203,18 @@ Result<Record> ParseRecord(od::value value, std::string_view what) {
   return rec;
 }
 
-}  // namespace
-
-Result<GetRecordsResult> ParseGetRecordsResponse(std::string_view body) {
+// `capacity`: how many bytes from body.data() may be read; a body without
+// simdjson's padding after it is copied into the thread's buffer first.
+Result<GetRecordsResult> ParsePage(std::string_view body, size_t capacity) {
   constexpr std::string_view kWhat = "GetRecords response";
   PageBuffer& buffer = ThreadPageBuffer();
-  buffer.padded.reserve(body.size() + simdjson::SIMDJSON_PADDING);
-  buffer.padded.assign(body);
-  const simdjson::padded_string_view input(buffer.padded.data(), body.size(),
-                                           buffer.padded.capacity());
+  simdjson::padded_string_view input(body.data(), body.size(), capacity);
+  if (capacity < body.size() + simdjson::SIMDJSON_PADDING) {
+    buffer.padded.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+    buffer.padded.assign(body);
+    input =
+        simdjson::padded_string_view(buffer.padded.data(), body.size(), buffer.padded.capacity());
+  }
   od::document doc;
   if (auto err = buffer.parser.iterate(input).get(doc); err != simdjson::SUCCESS) {
     return Fail(ParseError(kWhat, simdjson::error_message(err)));
@@ -270,6 +273,12 @@ Result<GetRecordsResult> ParseGetRecordsResponse(std::string_view body) {
   }
   if (!has_records) return Fail(ParseError(kWhat, "missing Records array"));
   return out;
+}
+
+}  // namespace
+
+Result<GetRecordsResult> ParseGetRecordsResponse(std::string_view body) {
+  return ParsePage(body, 0);
 }
 
 Result<std::vector<Shard>> ParseListShardsResponse(std::string_view body, std::string* next_token) {
@@ -411,7 +420,9 @@ Result<GetRecordsResult> KinesisClient::GetRecordsOnce(const std::string& iterat
   w.BeginObject().Field("ShardIterator", iterator).Field("Limit", uint64_t{limit}).EndObject();
   auto body = client_.CallOnce("GetRecords", w.str());
   if (!body) return Fail(body.error());
-  return ParseGetRecordsResponse(*body);
+  // The transport left room after a body whose length it was told, so
+  // the page is parsed where it is, without a copy.
+  return ParsePage(*body, body->capacity());
 }
 
 Result<PutRecordsResult> KinesisClient::PutRecords(const std::string& stream,
