@@ -30,7 +30,9 @@
 // verify_output computes over the files). On SIGINT or SIGTERM it prints
 //   stats get_records=C max_calls_per_second_per_shard=M (shard ID)
 // (the highest number of GetRecords calls one shard received within any one
-// second; Kinesis allows 5) and exits 0.
+// second; Kinesis allows 5) and exits 0. SIGUSR1 prints the same line for
+// the calls since the last one and starts counting afresh, so that the
+// calls of one consumer run are not mixed with the next run's.
 //
 // --self-test starts the same server, fetches every page over one keep-alive
 // connection per shard as fast as it can (in this process: the figure is a
@@ -50,10 +52,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
-#include <cctype>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
@@ -514,8 +516,9 @@ class Server {
     return bound;
   }
 
-  // GetRecords calls in all, and the most one shard got within one second.
-  void PrintStats() {
+  // GetRecords calls in all, and the most one shard got within one second;
+  // with `reset`, forgets them.
+  void PrintStats(bool reset) {
     uint64_t total = 0;
     size_t max_calls = 0;
     int max_shard = 0;
@@ -531,6 +534,7 @@ class Server {
           max_shard = static_cast<int>(s);
         }
       }
+      if (reset) t.clear();
     }
     std::printf("stats get_records=%" PRIu64 " max_calls_per_second_per_shard=%zu (%s)\n", total,
                 max_calls, Stream::ShardId(max_shard).c_str());
@@ -609,9 +613,9 @@ class Server {
     std::string_view stream_name;
     if (doc["StreamName"].get(stream_name) == simdjson::SUCCESS &&
         stream_name != stream_.options().stream) {
-      return ErrorResponse("ResourceNotFoundException",
-                           "Stream " + std::string(stream_name) +
-                               " under account 000000000000 not found.");
+      return ErrorResponse(
+          "ResourceNotFoundException",
+          "Stream " + std::string(stream_name) + " under account 000000000000 not found.");
     }
     if (op == "GetRecords") return GetRecords(doc, scratch);
     if (op == "GetShardIterator") return GetShardIterator(doc);
@@ -813,10 +817,11 @@ class Client {
 
   // The response body of `op`; exits on any failure (this is a self-test).
   const std::string& Call(std::string_view op, std::string_view request) {
-    std::string head = "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                       "Content-Type: application/x-amz-json-1.1\r\nX-Amz-Target: " +
-                       std::string(kTargetPrefix) + std::string(op) +
-                       "\r\nContent-Length: " + std::to_string(request.size()) + "\r\n\r\n";
+    std::string head =
+        "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Content-Type: application/x-amz-json-1.1\r\nX-Amz-Target: " +
+        std::string(kTargetPrefix) + std::string(op) +
+        "\r\nContent-Length: " + std::to_string(request.size()) + "\r\n\r\n";
     if (!WriteAll(fd_, head, request)) Die("sending " + std::string(op));
     buf_.clear();
     ssize_t head_len = ReadHead(fd_, buf_);
@@ -906,12 +911,11 @@ int SelfTest(const Stream& stream, int port) {
     response_bytes += bytes[s];
   }
   const double mb = static_cast<double>(stream.checksum().bytes) / 1e6;
-  std::printf(
-      "self-test records=%" PRIu64
-      " payload_mb=%.1f response_mb=%.1f seconds=%.3f records_per_second=%.0f "
-      "payload_mb_per_second=%.1f cpu_seconds=%.3f\n",
-      n, mb, static_cast<double>(response_bytes) / 1e6, seconds, static_cast<double>(n) / seconds,
-      mb / seconds, cpu);
+  std::printf("self-test records=%" PRIu64
+              " payload_mb=%.1f response_mb=%.1f seconds=%.3f records_per_second=%.0f "
+              "payload_mb_per_second=%.1f cpu_seconds=%.3f\n",
+              n, mb, static_cast<double>(response_bytes) / 1e6, seconds,
+              static_cast<double>(n) / seconds, mb / seconds, cpu);
   if (n != stream.checksum().records) {
     std::fprintf(stderr, "fast_kinesis: self-test read %" PRIu64 " records of %" PRIu64 "\n", n,
                  stream.checksum().records);
@@ -941,8 +945,9 @@ int main(int argc, char** argv) {
   server = new Server(stream);
   const int port = server->Start(options.port);
   const Checksum& sum = stream.checksum();
-  std::printf("ready port=%d stream=%s shards=%d records=%" PRIu64 " size=%zu payload_bytes=%" PRIu64
-              " checksum=%016" PRIx64 " pages=%zu render_seconds=%.2f\n",
+  std::printf("ready port=%d stream=%s shards=%d records=%" PRIu64
+              " size=%zu payload_bytes=%" PRIu64 " checksum=%016" PRIx64
+              " pages=%zu render_seconds=%.2f\n",
               port, options.stream.c_str(), options.shards, sum.records, options.size, sum.bytes,
               sum.sum, stream.page_count(), render_seconds);
   std::fflush(stdout);
@@ -953,8 +958,10 @@ int main(int argc, char** argv) {
   }
 
   sigdelset(&signals, SIGPIPE);
+  sigaddset(&signals, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   int sig = 0;
-  sigwait(&signals, &sig);
-  server->PrintStats();
+  while (sigwait(&signals, &sig) == 0 && sig == SIGUSR1) server->PrintStats(/*reset=*/true);
+  server->PrintStats(/*reset=*/false);
   std::_Exit(0);  // connection threads are detached: do not wait for them
 }

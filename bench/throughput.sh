@@ -248,6 +248,7 @@ for shape in "${shapes[@]}"; do
   checksum=$(field checksum "$ready")
   payload=$(field payload_bytes "$ready")
   : >"$work/rows"
+  : >"$work/calls"
   for run in $(seq "$runs"); do
     dir="$work/run-$shape-$run"
     mkdir -p "$dir"
@@ -255,6 +256,16 @@ for shape in "${shapes[@]}"; do
     source_before=$(cpu_of "$server_pid")
     run_consumer "$dir"
     source_ms=$(($(cpu_of "$server_pid") - source_before))
+    # The GetRecords rate of this run alone: fast_kinesis prints and resets
+    # its counts on SIGUSR1.
+    kill -USR1 "$server_pid"
+    for _ in $(seq 100); do
+      (($(grep -c '^stats ' "$work/server.out") == run)) && break
+      sleep 0.05
+    done
+    calls=$(grep '^stats ' "$work/server.out" | tail -n 1)
+    echo "run $run: $(field get_records "$calls") GetRecords calls, at most" \
+      "$(field max_calls_per_second_per_shard "$calls") a second on one shard" >>"$work/calls"
     if ! build/bench/verify_output "$dir/out" --format lines --expect-records "$records" \
       --expect-checksum "$checksum" >"$dir/verify" 2>&1; then
       echo "run $run: VERIFICATION FAILED" >&2
@@ -273,6 +284,6 @@ for shape in "${shapes[@]}"; do
     profile_consumer "$dir"
   fi
   stop_server
-  sed -n 's/^stats /source: /p' "$work/server.out"
+  sed 's/^/source: /' "$work/calls"
 done
 exit "$status"
