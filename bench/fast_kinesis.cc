@@ -28,9 +28,10 @@
 //         checksum=HEX pages=K render_seconds=T
 // where checksum is bench/record_hash.h's sum over every payload (what
 // verify_output computes over the files). On SIGINT or SIGTERM it prints
-//   stats get_records=C max_calls_per_second_per_shard=M (shard ID)
+//   stats get_records=C max_calls_per_second_per_shard=M (ID) min_interval_ms=G
 // (the highest number of GetRecords calls one shard received within any one
-// second; Kinesis allows 5) and exits 0. SIGUSR1 prints the same line for
+// second, Kinesis allows 5; and the shortest time between two calls on one
+// shard) and exits 0. SIGUSR1 prints the same line for
 // the calls since the last one and starts counting afresh, so that the
 // calls of one consumer run are not mixed with the next run's.
 //
@@ -522,10 +523,12 @@ class Server {
     uint64_t total = 0;
     size_t max_calls = 0;
     int max_shard = 0;
+    auto min_gap = std::chrono::steady_clock::duration::max();
     for (size_t s = 0; s < calls_.size(); ++s) {
       std::lock_guard lock(calls_[s].mu);
       auto& t = calls_[s].times;
       total += t.size();
+      for (size_t i = 1; i < t.size(); ++i) min_gap = std::min(min_gap, t[i] - t[i - 1]);
       size_t lo = 0;
       for (size_t hi = 0; hi < t.size(); ++hi) {
         while (t[hi] - t[lo] >= std::chrono::seconds(1)) ++lo;
@@ -536,8 +539,11 @@ class Server {
       }
       if (reset) t.clear();
     }
-    std::printf("stats get_records=%" PRIu64 " max_calls_per_second_per_shard=%zu (%s)\n", total,
-                max_calls, Stream::ShardId(max_shard).c_str());
+    const double min_gap_ms =
+        min_gap == std::chrono::steady_clock::duration::max() ? 0 : Seconds(min_gap) * 1000;
+    std::printf("stats get_records=%" PRIu64
+                " max_calls_per_second_per_shard=%zu (%s) min_interval_ms=%.1f\n",
+                total, max_calls, Stream::ShardId(max_shard).c_str(), min_gap_ms);
     std::fflush(stdout);
   }
 

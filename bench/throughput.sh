@@ -149,7 +149,7 @@ TOML
 # run_consumer DIR: runs the consumer once; leaves "wall user sys rss_kb
 # threads" in DIR/figures.
 run_consumer() {
-  local dir=$1 time_pid child='' threads=0 t k v
+  local dir=$1 time_pid child='' threads=0 stat f
   /usr/bin/time -f '%e %U %S %M' -o "$dir/time" \
     build/kinesis-connect run -c "$dir/bench.toml" --once 2>"$dir/log" &
   time_pid=$!
@@ -157,12 +157,11 @@ run_consumer() {
     if [[ -z $child ]]; then
       read -r child _ <"/proc/$time_pid/task/$time_pid/children" 2>/dev/null || true
     fi
-    if [[ -n $child ]]; then
-      t=0
-      while read -r k v; do
-        if [[ $k == Threads: ]]; then t=$v && break; fi
-      done <"/proc/$child/status" 2>/dev/null || true
-      ((t > threads)) && threads=$t
+    # num_threads, field 20 of /proc/PID/stat: one line, read at once (a
+    # line-by-line read of /proc/PID/status can mix two versions of it).
+    if [[ -n $child ]] && read -r stat <"/proc/$child/stat" 2>/dev/null; then
+      read -r -a f <<<"${stat##*) }"
+      if [[ ${f[17]:-} =~ ^[0-9]+$ ]] && ((f[17] > threads)); then threads=${f[17]}; fi
     fi
     sleep 0.02
   done
@@ -265,7 +264,8 @@ for shape in "${shapes[@]}"; do
     done
     calls=$(grep '^stats ' "$work/server.out" | tail -n 1)
     echo "run $run: $(field get_records "$calls") GetRecords calls, at most" \
-      "$(field max_calls_per_second_per_shard "$calls") a second on one shard" >>"$work/calls"
+      "$(field max_calls_per_second_per_shard "$calls") within a second on one shard," \
+      "at least $(field min_interval_ms "$calls") ms apart" >>"$work/calls"
     if ! build/bench/verify_output "$dir/out" --format lines --expect-records "$records" \
       --expect-checksum "$checksum" >"$dir/verify" 2>&1; then
       echo "run $run: VERIFICATION FAILED" >&2
