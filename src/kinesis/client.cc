@@ -140,6 +140,77 @@ PageBuffer& ThreadPageBuffer() {
   return buffer;
 }
 
+// 0-15 for a hex digit, -1 for anything else.
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The text of a Data string, read from the raw JSON token instead of being
+// unescaped into the parser's string buffer: base64 needs no escapes, so
+// the common case is a view into the page itself. JSON still allows them
+// ("\/" for '/', "\u0041" for 'A'): those are undone into `scratch`. An
+// escape that stands for something outside ASCII cannot be base64 and is
+// refused here; any other non-alphabet character is refused by the decoder.
+Result<std::string_view> DataText(std::string_view token, std::string& scratch) {
+  while (!token.empty() && (token.back() == ' ' || token.back() == '\t' || token.back() == '\n' ||
+                            token.back() == '\r')) {
+    token.remove_suffix(1);
+  }
+  if (token.size() < 2 || token.front() != '"' || token.back() != '"') {
+    return Fail(Error(ErrorCode::kParse, "Data is not a string"));
+  }
+  std::string_view text = token.substr(1, token.size() - 2);
+  if (text.find('\\') == std::string_view::npos) return text;
+  scratch.clear();
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\\') {
+      scratch.push_back(text[i]);
+      continue;
+    }
+    if (++i == text.size()) return Fail(Error(ErrorCode::kParse, "Data ends inside an escape"));
+    switch (text[i]) {
+      case 'u': {
+        unsigned code = 0;
+        for (size_t k = 1; k <= 4; ++k) {
+          const int digit = i + k < text.size() ? HexValue(text[i + k]) : -1;
+          if (digit < 0) return Fail(Error(ErrorCode::kParse, "Data has a malformed \\u escape"));
+          code = code * 16 + static_cast<unsigned>(digit);
+        }
+        if (code >= 0x80) return Fail(Error(ErrorCode::kParse, "Data is not base64 text"));
+        scratch.push_back(static_cast<char>(code));
+        i += 4;
+        break;
+      }
+      case 'b':
+        scratch.push_back('\b');
+        break;
+      case 'f':
+        scratch.push_back('\f');
+        break;
+      case 'n':
+        scratch.push_back('\n');
+        break;
+      case 'r':
+        scratch.push_back('\r');
+        break;
+      case 't':
+        scratch.push_back('\t');
+        break;
+      case '"':
+      case '\\':
+      case '/':
+        scratch.push_back(text[i]);
+        break;
+      default:
+        return Fail(Error(ErrorCode::kParse, "Data has an unknown escape"));
+    }
+  }
+  return std::string_view(scratch);
+}
+
 Result<Record> ParseRecord(od::value value, std::string_view what) {
   od::object r;
   if (value.get_object().get(r) != simdjson::SUCCESS) {
@@ -148,6 +219,7 @@ Result<Record> ParseRecord(od::value value, std::string_view what) {
   Record rec;
   bool has_sequence = false, has_key = false, has_data = false;
   std::string_view data;
+  thread_local std::string scratch;  // Data with escapes, undone
   for (auto field : r) {
     std::string_view key;
     if (field.unescaped_key().get(key) != simdjson::SUCCESS) {
@@ -171,8 +243,10 @@ Result<Record> ParseRecord(od::value value, std::string_view what) {
     } else if (key == "Data") {
       // Decoded once the sequence number, which names the record in errors,
       // is known; the view stays valid until the next page is parsed.
-      has_data = v.get_string().get(data) == simdjson::SUCCESS;
-      if (!has_data) return Fail(ParseError(what, "a record's Data is not a string"));
+      auto text = DataText(v.raw_json_token(), scratch);
+      if (!text) return Fail(ParseError(what, "a record's " + text.error().message()));
+      data = *text;
+      has_data = true;
     } else if (key == "ApproximateArrivalTimestamp") {
       od::json_type type;
       if (v.type().get(type) != simdjson::SUCCESS)

@@ -33,7 +33,7 @@ TEST(GetRecordsResponse, FieldsInAnyOrderUnknownOnesSkippedEscapesDecoded) {
   // another order than Kinesis sends them, and fields this client does not
   // know, with nested values.
   auto r = ParseGetRecordsResponse(R"({"MillisBehindLatest": 0, "ChildShards": [{"ShardId": "s"}],
-    "Records": [{"Data": "AP\/+", "EncryptionType": "NONE", "Extra": {"a": [1, {"b": null}]},
+    "Records": [{"Data": "A\u0050\/+"  , "EncryptionType": "NONE", "Extra": {"a": [1, {"b": null}]},
                  "PartitionKey": "p\u00e9", "ApproximateArrivalTimestamp": null,
                  "SequenceNumber": "7"}],
     "NextShardIterator": "it"})");
@@ -102,6 +102,12 @@ TEST(GetRecordsResponse, MalformedInputIsAnErrorNotACrash) {
       R"({"Records": [{"SequenceNumber": "1", "PartitionKey": "k", "Data": 0}]})",
       R"({"Records": [{"PartitionKey": "k", "Data": ""}]})",
       R"({"Records": [{"SequenceNumber": "1", "Data": ""}]})",
+      R"({"Records": [{"SequenceNumber": "1", "PartitionKey": "k", "Data": "AA\u00e9="}]})",
+      R"({"Records": [{"SequenceNumber": "1", "PartitionKey": "k", "Data": "AA\u00"}]})",
+      R"({"Records": [{"SequenceNumber": "1", "PartitionKey": "k", "Data": "AA\x=="}]})",
+      R"({"Records": [{"SequenceNumber": "1", "PartitionKey": "k", "Data": "AA\n=="}]})",
+      R"({"Records": [{"SequenceNumber": "1", "PartitionKey": "k", "Data": null}]})",
+      R"({"Records": [{"SequenceNumber": "1", "PartitionKey": "k", "Data": ["AA=="]}]})",
   };
   for (const char* body : bad) {
     auto r = ParseGetRecordsResponse(body);
