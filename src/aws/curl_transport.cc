@@ -2,8 +2,11 @@
 // keeps its connections open, so a reader polling one shard reuses one TCP
 // (and TLS) connection instead of opening one per call.
 #include <curl/curl.h>
+#include <strings.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cstdint>
 #include <mutex>
 #include <vector>
 
@@ -22,8 +25,15 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
+// A body announced by Content-Length is allocated once, with room for the
+// parsers' padding (kResponseBodySlack), instead of growing chunk by chunk,
+// copying a large GetRecords page several times. Announced sizes past this
+// are left to grow as they come, so a wrong header cannot reserve gigabytes.
+constexpr uint64_t kMaxReservedBody = 64ull << 20;
+
 size_t OnHeader(char* data, size_t size, size_t count, void* user) {
-  auto* headers = static_cast<std::vector<HttpHeader>*>(user);
+  auto* response = static_cast<HttpResponse*>(user);
+  auto* headers = &response->headers;
   std::string_view line(data, size * count);
   if (line.starts_with("HTTP/")) {
     headers->clear();  // a new response (after 100-continue or a redirect)
@@ -38,6 +48,13 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
     while (!value.empty() &&
            (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
       value.remove_suffix(1);
+    }
+    if (name.size() == 14 && strncasecmp(name.data(), "content-length", 14) == 0) {
+      uint64_t length = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), length);
+      if (ec == std::errc() && end == value.data() + value.size() && length <= kMaxReservedBody) {
+        response->body.reserve(static_cast<size_t>(length) + kResponseBodySlack);
+      }
     }
     headers->push_back({std::string(name), std::string(value)});
   }
@@ -110,7 +127,7 @@ class CurlTransport final : public HttpTransport {
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, OnBody);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &response.body);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, OnHeader);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &response.headers);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &response);
     if (request.method == "GET") {
       curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     } else if (request.method == "HEAD") {

@@ -29,10 +29,15 @@ struct HttpRequest {
   void SetHeader(std::string name, std::string value);  // replaces any of that name
 };
 
+// Bytes a transport leaves free after a response body it sized from
+// Content-Length, so that parsers which read a little past the end (simdjson
+// reads up to 64 bytes past it) can work on the body where it is.
+inline constexpr size_t kResponseBodySlack = 64;
+
 struct HttpResponse {
   long status = 0;
   std::vector<HttpHeader> headers;
-  std::string body;
+  std::string body;  // capacity ≥ size + kResponseBodySlack when the length was announced
   const std::string* Header(std::string_view name) const;
 };
 

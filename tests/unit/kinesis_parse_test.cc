@@ -28,6 +28,47 @@ TEST(GetRecordsResponse, ParsesRecordsWithBinaryData) {
   EXPECT_EQ(r->bytes, 3u);
 }
 
+TEST(GetRecordsResponse, FieldsInAnyOrderUnknownOnesSkippedEscapesDecoded) {
+  // Data with an escaped '/' ("\/" is legal JSON for "/"), fields in
+  // another order than Kinesis sends them, and fields this client does not
+  // know, with nested values.
+  auto r = ParseGetRecordsResponse(R"({"MillisBehindLatest": 0, "ChildShards": [{"ShardId": "s"}],
+    "Records": [{"Data": "A\u0050\/+"  , "EncryptionType": "NONE", "Extra": {"a": [1, {"b": null}]},
+                 "PartitionKey": "p\u00e9", "ApproximateArrivalTimestamp": null,
+                 "SequenceNumber": "7"}],
+    "NextShardIterator": "it"})");
+  ASSERT_TRUE(r) << r.error().ToString();
+  ASSERT_EQ(r->records.size(), 1u);
+  EXPECT_EQ(r->records[0].data, std::string("\x00\xff\xfe", 3));
+  EXPECT_EQ(r->records[0].partition_key, "pé");
+  EXPECT_EQ(r->records[0].sequence_number, "7");
+  EXPECT_EQ(r->records[0].approximate_arrival_ms, 0);
+  EXPECT_EQ(r->next_shard_iterator, "it");
+  EXPECT_EQ(r->bytes, 3u);
+}
+
+TEST(GetRecordsResponse, ManyPagesInARowOfDifferentSizes) {
+  // The parser's buffers are reused from page to page: a small page after a
+  // large one must not see the large one's leftovers.
+  for (int n : {500, 3, 0, 200, 1}) {
+    std::string body = R"({"Records": [)";
+    for (int i = 0; i < n; ++i) {
+      if (i > 0) body += ",";
+      body += R"({"SequenceNumber": ")" + std::to_string(1000 + i) +
+              R"(", "PartitionKey": "k", "Data": "QUJD"})";
+    }
+    body += R"(], "NextShardIterator": "n)" + std::to_string(n) + R"("})";
+    auto r = ParseGetRecordsResponse(body);
+    ASSERT_TRUE(r) << r.error().ToString();
+    ASSERT_EQ(r->records.size(), static_cast<size_t>(n));
+    EXPECT_EQ(r->next_shard_iterator, "n" + std::to_string(n));
+    EXPECT_EQ(r->bytes, 3u * n);
+    if (n > 0) {
+      EXPECT_EQ(r->records.back().data, "ABC");
+    }
+  }
+}
+
 TEST(GetRecordsResponse, ClosedShardHasNoNextIterator) {
   auto r = ParseGetRecordsResponse(R"({"Records": [], "MillisBehindLatest": 0})");
   ASSERT_TRUE(r);
@@ -53,6 +94,20 @@ TEST(GetRecordsResponse, MalformedInputIsAnErrorNotACrash) {
       R"({"Records": [{"SequenceNumber": "1", "PartitionKey": "k", "Data": "", "ApproximateArrivalTimestamp": "x"}]})",
       R"({"Records": [], "MillisBehindLatest": "soon"})",
       R"({"Records": [], "NextShardIterator": 5})",
+      R"({"Records": []} {"Records": []})",
+      R"({"Records": []}])",
+      R"({"Records": [{"SequenceNumber": "1", "PartitionKey": "k", "Data": "AA=="} 2]})",
+      R"({"Records": [{"SequenceNumber": "1", "PartitionKey": "k", "Data": "AA==", }]})",
+      R"({"Records": [{"SequenceNumber": "1", "PartitionKey": 7, "Data": ""}]})",
+      R"({"Records": [{"SequenceNumber": "1", "PartitionKey": "k", "Data": 0}]})",
+      R"({"Records": [{"PartitionKey": "k", "Data": ""}]})",
+      R"({"Records": [{"SequenceNumber": "1", "Data": ""}]})",
+      R"({"Records": [{"SequenceNumber": "1", "PartitionKey": "k", "Data": "AA\u00e9="}]})",
+      R"({"Records": [{"SequenceNumber": "1", "PartitionKey": "k", "Data": "AA\u00"}]})",
+      R"({"Records": [{"SequenceNumber": "1", "PartitionKey": "k", "Data": "AA\x=="}]})",
+      R"({"Records": [{"SequenceNumber": "1", "PartitionKey": "k", "Data": "AA\n=="}]})",
+      R"({"Records": [{"SequenceNumber": "1", "PartitionKey": "k", "Data": null}]})",
+      R"({"Records": [{"SequenceNumber": "1", "PartitionKey": "k", "Data": ["AA=="]}]})",
   };
   for (const char* body : bad) {
     auto r = ParseGetRecordsResponse(body);

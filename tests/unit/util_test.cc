@@ -47,6 +47,46 @@ TEST(Base64, RejectsGarbage) {
   EXPECT_EQ(Base64Decode("ab\ncd").error().code(), ErrorCode::kParse);
 }
 
+TEST(Base64, NamesTheOffsetOfABadCharacterAnywhere) {
+  // Groups before the last take the table path, the last the careful one:
+  // both must reject every character outside the alphabet, padding in the
+  // middle included, and say where it is.
+  const std::string good = Base64Encode(std::string(30, 'x'));  // 40 characters
+  for (size_t at = 0; at < good.size(); ++at) {
+    for (char bad : {'!', '=', '-', '_', ' ', '\0', '\x80'}) {
+      if (bad == '=' && at >= good.size() - 2) continue;  // legal padding place
+      std::string text = good;
+      text[at] = bad;
+      auto d = Base64Decode(text);
+      ASSERT_FALSE(d) << at << " " << int(bad);
+      EXPECT_EQ(d.error().message(), "invalid base64 character at offset " + std::to_string(at));
+    }
+  }
+}
+
+TEST(Base64, EveryByteInEveryPlaceOfLongText) {
+  // Long text goes through the vector path (blocks of 32 characters) where
+  // the CPU has it: each byte value in each place of two blocks must be
+  // accepted exactly when it is in the alphabet, and decode to what encodes
+  // back to the same text.
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const std::string good = Base64Encode(std::string(51, '\x5a'));  // 68 characters
+  for (size_t at = 0; at < 64; ++at) {
+    for (int c = 0; c < 256; ++c) {
+      std::string text = good;
+      text[at] = static_cast<char>(c);
+      auto d = Base64Decode(text);
+      const bool in_alphabet = alphabet.find(static_cast<char>(c)) != std::string::npos;
+      ASSERT_EQ(d.has_value(), in_alphabet) << "byte " << c << " at " << at;
+      if (in_alphabet) {
+        ASSERT_EQ(Base64Encode(*d), text) << "byte " << c << " at " << at;
+      } else {
+        EXPECT_EQ(d.error().message(), "invalid base64 character at offset " + std::to_string(at));
+      }
+    }
+  }
+}
+
 TEST(JsonWriter, EscapesAndNests) {
   JsonWriter w;
   w.BeginObject()
