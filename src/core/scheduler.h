@@ -3,17 +3,17 @@
 //
 // Why: a thread per shard made the thread count, and the stacks, grow with
 // the shard count, although an idle shard needs no more than one GetRecords
-// call per poll_interval. A shard is a state machine (ShardReader::Step)
+// call per poll_interval. A shard is a state machine (ShardReader::Next)
 // whose steps run on this pool; between two steps a shard costs a timer
-// entry, not a thread.
+// entry, not a thread. A pipeline has two: one for reads, one for emits.
 //
 // - Pool threads are started when a task is ready and no started thread is
 //   free, up to `max_threads`; they live until the scheduler is destroyed.
-//   A task may block (a slow sink, a retried checkpoint save): it holds one
+//   A task may block (a slow sink, a retried checkpoint load): it holds one
 //   pool thread meanwhile, never more, and the other threads go on.
-// - One timer thread, started with the first timed task, waits on the Clock for the earliest task
-// due and hands
-//   due tasks to the pool in due order (in posting order for equal times).
+// - One timer thread, started with the first timed task, waits on the Clock
+//   for the earliest task due and hands due tasks to the pool in due order
+//   (in posting order for equal times).
 //   It waits on the Clock only while no task is ready to run, so a fake
 //   clock, which moves when it is waited on, moves only once the pool has
 //   caught up.
