@@ -768,6 +768,44 @@ TEST_F(PipelineTest, ReadingOverlapsTheEmitOfThePreviousBatchWithOneBatchInFligh
   EXPECT_EQ(store_->Get("a").position, emitter_->batches.back().last);
 }
 
+TEST_F(PipelineTest, ASinkStuckOnOneShardDoesNotStopTheOthers) {
+  kinesis_->AddShard("a");
+  kinesis_->AddShard("b");
+  auto a = PutMany("a", 10, "a");
+  auto b = PutMany("b", 250, "b");
+  config_.buffer.max_records = 100;
+  config_.reader_threads = 1;  // held by the stuck emit, nothing would be read
+  config_.emit_threads = 2;
+  // Holds shard a's batch until every record of b is in the sink.
+  struct Stuck : Emitter {
+    std::shared_ptr<CollectingEmitter> sink;
+    std::mutex mu;
+    std::condition_variable cv;
+    bool waited = false;
+    Status Emit(const Batch& batch, std::stop_token stop) override {
+      if (batch.shard_id == "a") {
+        std::unique_lock lock(mu);
+        waited = cv.wait_for(lock, 30s, [&] { return sink->Data("b").size() == 250; });
+      }
+      auto s = sink->Emit(batch, stop);
+      std::lock_guard lock(mu);
+      cv.notify_all();
+      return s;
+    }
+    std::string Describe() const override { return "stuck"; }
+  };
+  auto stuck = std::make_shared<Stuck>();
+  stuck->sink = emitter_;
+  PipelineParts parts;
+  parts.emitter = stuck;
+  parts.checkpoints = store_;
+  ASSERT_TRUE(core::MakePipeline(config_, parts, kinesis_->Client(kinesis_, &clock_), true, &clock_)
+                  ->Run({}, {}));
+  EXPECT_TRUE(stuck->waited) << "shard b waited for shard a's sink";
+  EXPECT_EQ(emitter_->Data("a"), a);
+  EXPECT_EQ(emitter_->Data("b"), b);
+}
+
 TEST_F(PipelineTest, AnExceptionFromUserCodeStopsThePipelineNamingTheShard) {
   kinesis_->AddShard("a");
   PutMany("a", 5, "x");
