@@ -128,6 +128,12 @@ struct PipelineConfig {
   uint32_t records_per_call = 10'000;
   std::chrono::milliseconds poll_interval{1'000};
   std::chrono::milliseconds shard_discovery_interval{10'000};
+  // The most threads reading this pipeline's shards, however many shards
+  // there are; 0: automatic (16, or two per core on larger machines).
+  uint32_t reader_threads = 0;
+  // The most batches written at once (each shard has one at most);
+  // 0: as many as reader threads.
+  uint32_t emit_threads = 0;
   // The {app} of this pipeline's Redis checkpoint keys; empty: checkpoint.app.
   std::string checkpoint_app;
   int line = 0;  // where the [[pipeline]] table starts, for messages

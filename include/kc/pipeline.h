@@ -12,8 +12,11 @@
 // resharding while running; a child shard is read only once all its parents
 // were read to their end, emitted and checkpointed, so per-key order holds.
 //
-// Thread-safety: Run blocks the calling thread and starts one thread per
-// shard; stats() may be called from any thread.
+// Threads: Run blocks the calling thread; it reads every shard on a pool of
+// at most `reader_threads` threads plus one timer thread and writes batches
+// on a pool of at most `emit_threads`, however many shards the stream has
+// (see src/core/scheduler.h and src/core/shard_reader.h). stats() may be
+// called from any thread.
 #pragma once
 
 #include <atomic>

@@ -46,6 +46,7 @@ constexpr int64_t kMaxRecordsPerCall = 10'000;
 // Kinesis allows 5 GetRecords calls per second per shard.
 constexpr milliseconds kMinPollInterval{200};
 constexpr milliseconds kMinShardDiscoveryInterval{1'000};
+constexpr int64_t kMaxThreads = 1024;  // reader_threads, emit_threads
 // A buffer lives in memory; these keep one misplaced zero from exhausting it.
 constexpr int64_t kMaxBufferRecords = 1'000'000;
 constexpr uint64_t kMaxBufferBytes = uint64_t{1} << 30;
@@ -1207,6 +1208,16 @@ void ReadPipeline(TableReader reader, size_t index, std::map<std::string, NameUs
   if (std::optional<milliseconds> discovery = ReadDuration(
           reader, "shard_discovery_interval", kMinShardDiscoveryInterval, "must be at least 1s")) {
     pipeline->shard_discovery_interval = *discovery;
+  }
+  for (auto [key, threads] : {std::pair{"reader_threads", &pipeline->reader_threads},
+                              std::pair{"emit_threads", &pipeline->emit_threads}}) {
+    if (std::optional<int64_t> n = reader.Integer(key, Need::kOptional)) {
+      if (*n < 1 || *n > kMaxThreads) {
+        reader.Report(key, "must be between 1 and 1024");
+      } else {
+        *threads = static_cast<uint32_t>(*n);
+      }
+    }
   }
   ReadComponent(reader, "transformer", "transformer type", kTransformerTypes,
                 &pipeline->transformer);

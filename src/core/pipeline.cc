@@ -2,11 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
+
+#include "core/scheduler.h"
 
 #include "aws/aws_context.h"
 #include "core/pipeline_internal.h"
@@ -21,6 +24,29 @@ namespace {
 constexpr RetryOptions kReadRetry{.max_attempts = 20,
                                   .base = std::chrono::milliseconds(100),
                                   .cap = std::chrono::milliseconds(10'000)};
+
+// Shards are read by steps on a pool of reader threads (core/scheduler.h),
+// started as steps are ready to run, up to this many unless `reader_threads`
+// says otherwise. A step mostly waits on the network: a GetRecords answer
+// takes some 10 to 50 ms, so one thread makes 20 to 100 calls a second.
+// Sixteen threads poll about a thousand idle shards every second (or run 80
+// to 300 busy shards at the five calls a second Kinesis allows) while a
+// thread costs a stack reservation, some tens of KiB resident and a JSON
+// parser as large as the largest page it parsed; machines with many cores
+// get two threads per core for the CPU-bound part (parsing, transformers).
+// Sinks do not hold these threads: batches are written on the emit pool.
+size_t ReaderThreads(const PipelineConfig& config) {
+  if (config.reader_threads > 0) return config.reader_threads;
+  return std::max<size_t>(16, 2 * size_t{std::thread::hardware_concurrency()});
+}
+
+// Batches are written on a pool of their own (see Run), by default as large
+// as the readers': every reader thread may have cut a batch for the sink.
+// Sinks with few connections to spare want fewer (`emit_threads`).
+size_t EmitThreads(const PipelineConfig& config) {
+  if (config.emit_threads > 0) return config.emit_threads;
+  return ReaderThreads(config);
+}
 
 class PipelineImpl final : public Pipeline {
  public:
@@ -37,14 +63,19 @@ class PipelineImpl final : public Pipeline {
   const PipelineConfig& config() const override { return config_; }
 
  private:
+  // A shard being read: its reader's steps run on the scheduler, one at a time.
   struct Worker {
-    std::jthread thread;
-    bool done = false;
-    std::optional<Result<core::ShardOutcome>> outcome;
+    std::string shard_id;
+    std::unique_ptr<core::ShardReader> reader;          // released by the last step
+    bool done = false;                                  // guarded by mu_
+    std::optional<Result<core::ShardOutcome>> outcome;  // guarded by mu_
   };
 
   void StartWorker(const kinesis::Shard& shard, bool after_parents, std::stop_token stop,
                    std::stop_token abort);
+  // Runs the next step of `w` and schedules the one after it, or records
+  // how the shard ended.
+  void RunStep(Worker* w, std::stop_token stop, std::stop_token abort);
 
   PipelineConfig config_;
   PipelineParts parts_;
@@ -52,6 +83,9 @@ class PipelineImpl final : public Pipeline {
   bool once_;
   Clock* clock_;
   core::PipelineCounters counters_;
+
+  core::Scheduler* scheduler_ = nullptr;  // during Run: reads
+  core::Scheduler* emits_ = nullptr;      // during Run: emits
 
   std::mutex mu_;
   std::condition_variable_any changed_;
@@ -62,31 +96,38 @@ void PipelineImpl::StartWorker(const kinesis::Shard& shard, bool after_parents,
                                std::stop_token stop, std::stop_token abort) {
   auto worker = std::make_unique<Worker>();
   Worker* w = worker.get();
-  core::ShardReaderContext ctx{
-      &config_, &client_, &parts_, clock_, &counters_, RetryPolicy(kReadRetry, clock_), once_};
+  w->shard_id = shard.shard_id;
+  core::ShardReaderContext ctx{&config_, &client_,   &parts_,
+                               clock_,   &counters_, RetryPolicy(kReadRetry, clock_),
+                               once_,    emits_};
+  w->reader = std::make_unique<core::ShardReader>(ctx, shard, after_parents);
+  w->reader->OnResume([this, w, stop, abort] {
+    scheduler_->Post([this, w, stop, abort] { RunStep(w, stop, abort); });
+  });
   {
     std::lock_guard lock(mu_);
     workers_[shard.shard_id] = std::move(worker);
   }
-  w->thread = std::jthread([this, w, ctx, shard, after_parents, stop, abort] {
-    Result<core::ShardOutcome> outcome = Fail(ErrorCode::kInternal, "not run");
-    try {
-      core::ShardReader reader(ctx, shard, after_parents);
-      outcome = reader.Run(stop, abort);
-    } catch (const std::exception& e) {
-      // A user's transformer, filter, emitter or store threw: stop this
-      // pipeline like any other failure, naming the shard, instead of
-      // terminating the process.
-      outcome = Fail(ErrorCode::kInternal,
-                     "shard " + shard.shard_id + ": unexpected exception: " + e.what());
-    } catch (...) {
-      outcome = Fail(ErrorCode::kInternal, "shard " + shard.shard_id + ": unexpected exception");
+  scheduler_->Post([this, w, stop, abort] { RunStep(w, stop, abort); });
+}
+
+void PipelineImpl::RunStep(Worker* w, std::stop_token stop, std::stop_token abort) {
+  core::ShardReader::Step step = w->reader->Next(stop, abort);
+  if (step.parked) return;  // the end of its batch in flight resumes it
+  if (!step.outcome) {
+    auto next = [this, w, stop, abort] { RunStep(w, stop, abort); };
+    if (step.at) {
+      scheduler_->PostAt(*step.at, std::move(next));
+    } else {
+      scheduler_->Post(std::move(next));
     }
-    std::lock_guard lock(mu_);
-    w->outcome = std::move(outcome);
-    w->done = true;
-    changed_.notify_all();
-  });
+    return;
+  }
+  w->reader.reset();  // its buffer and iterator are no longer needed
+  std::lock_guard lock(mu_);
+  w->outcome = std::move(*step.outcome);
+  w->done = true;
+  changed_.notify_all();
 }
 
 Status PipelineImpl::Run(std::stop_token user_stop, std::stop_token abort) {
@@ -94,6 +135,17 @@ Status PipelineImpl::Run(std::stop_token user_stop, std::stop_token abort) {
   std::stop_source stop_all;
   std::stop_callback forward(user_stop, [&] { stop_all.request_stop(); });
   std::stop_token stop = stop_all.get_token();
+  // Emits have their own pool: a slow sink holds emit threads while the
+  // shards go on reading (up to one batch in flight and one buffered per
+  // shard), and every shard's batches keep their turn (the pool runs ready
+  // tasks first come, first served).
+  core::Scheduler emits(EmitThreads(config_), clock_);
+  emits_ = &emits;
+  core::Scheduler scheduler(ReaderThreads(config_), clock_);
+  scheduler_ = &scheduler;
+  // Shards waiting for their next poll or backoff must emit and checkpoint
+  // what they read now.
+  std::stop_callback hurry(stop, [&] { scheduler.Hurry(); });
 
   std::set<std::string> finished;   // shards read to their end (shard_end)
   std::set<std::string> caught_up;  // once mode: open shards with nothing left
@@ -205,7 +257,6 @@ Status PipelineImpl::Run(std::stop_token user_stop, std::stop_token abort) {
         ++it;
         continue;
       }
-      w.thread.join();
       auto& outcome = *w.outcome;
       if (!outcome) {
         if (!failure) failure = outcome.error();
@@ -223,11 +274,13 @@ Status PipelineImpl::Run(std::stop_token user_stop, std::stop_token abort) {
   stop_all.request_stop();
   std::map<std::string, std::unique_ptr<Worker>> remaining;
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    changed_.wait(lock, [&] {
+      return std::ranges::all_of(workers_, [](const auto& entry) { return entry.second->done; });
+    });
     remaining.swap(workers_);
   }
   for (auto& [id, w] : remaining) {
-    w->thread.join();
     if (w->outcome && !*w->outcome && !failure &&
         w->outcome->error().code() != ErrorCode::kCancelled) {
       failure = w->outcome->error();

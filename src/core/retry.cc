@@ -23,6 +23,18 @@ std::chrono::milliseconds RetryPolicy::Backoff(int attempt) const {
   return std::chrono::milliseconds(dist(rng));
 }
 
+Result<std::chrono::milliseconds> RetryPolicy::NextWait(std::string_view what, const Error& e,
+                                                        int attempt) const {
+  if (!e.retriable()) return Fail(e);
+  if (options_.max_attempts > 0 && attempt + 1 >= options_.max_attempts) {
+    return Fail(
+        e.With(std::string(what) + " failed after " + std::to_string(attempt + 1) + " attempts"));
+  }
+  auto wait = Backoff(attempt);
+  LogRetry(what, e, attempt, wait);
+  return wait;
+}
+
 void RetryPolicy::LogRetry(std::string_view what, const Error& e, int attempt,
                            std::chrono::milliseconds wait) {
   auto level = attempt < 2 ? spdlog::level::debug : spdlog::level::warn;

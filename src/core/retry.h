@@ -43,19 +43,21 @@ class RetryPolicy {
     for (int attempt = 0;; ++attempt) {
       auto result = op();
       if (result) return result;
-      const Error& e = result.error();
-      if (!e.retriable()) return result;
-      if (options_.max_attempts > 0 && attempt + 1 >= options_.max_attempts) {
-        return Fail(e.With(std::string(what) + " failed after " + std::to_string(attempt + 1) +
-                           " attempts"));
-      }
-      auto wait = Backoff(attempt);
-      LogRetry(what, e, attempt, wait);
-      if (!clock_->SleepFor(wait, stop)) {
+      auto wait = NextWait(what, result.error(), attempt);
+      if (!wait) return Fail(std::move(wait.error()));
+      if (!clock_->SleepFor(*wait, stop)) {
         return Fail(ErrorCode::kCancelled, std::string(what) + " cancelled by shutdown");
       }
     }
   }
+
+  // The decision Run takes after failed attempt `attempt` (0-based) ended
+  // with `e`, for callers that wait elsewhere (shard reads, which wait on the
+  // pipeline's scheduler instead of holding a thread): the wait before the
+  // next attempt, or the error to give up with (`e` itself when it is not
+  // worth retrying).
+  Result<std::chrono::milliseconds> NextWait(std::string_view what, const Error& e,
+                                             int attempt) const;
 
   const RetryOptions& options() const { return options_; }
 

@@ -119,19 +119,25 @@ Status ShardReader::ConfirmClosed(std::stop_token abort) {
                                      ", which is still open; not treating it as finished");
 }
 
-Status ShardReader::FlushBatch(std::stop_token abort) {
+Batch ShardReader::CutBatch() {
   Batch batch = buffer_->Take();
   batch.stream = ctx_.config->stream;
   batch.shard_id = shard_.shard_id;
   const BatchRange range{batch.first, batch.last};
+  if (replay_ && *replay_ != range) {
+    spdlog::warn(
+        "[{}] shard {}: the batch recorded as {}..{} could not be cut again (its records "
+        "are gone); cutting {}..{} instead",
+        ctx_.config->name, shard_.shard_id, Describe(replay_->first), Describe(replay_->last),
+        Describe(range.first), Describe(range.last));
+  }
+  replay_.reset();
+  return batch;
+}
+
+Status ShardReader::EmitBatch(const Batch& batch, std::stop_token abort) {
+  const BatchRange range{batch.first, batch.last};
   if (state_.pending.empty() || state_.pending.front() != range) {
-    if (!state_.pending.empty()) {
-      spdlog::warn(
-          "[{}] shard {}: the batch recorded as {}..{} could not be cut again (its records "
-          "are gone); cutting {}..{} instead",
-          ctx_.config->name, shard_.shard_id, Describe(state_.pending.front().first),
-          Describe(state_.pending.front().last), Describe(range.first), Describe(range.last));
-    }
     state_.pending.assign(1, range);
     if (auto s = Save(abort); !s) return s;
   }
@@ -162,12 +168,14 @@ Status ShardReader::FlushBatch(std::stop_token abort) {
   return Save(abort);
 }
 
+Status ShardReader::FlushBatch(std::stop_token abort) { return EmitBatch(CutBatch(), abort); }
+
 Error ShardReader::StopAtBadRecord(const ShardPosition& pos, const Error& error,
                                    std::stop_token abort) {
   std::string delivered;
   if (buffer_->Empty()) {
     delivered = "the records before it were already emitted and checkpointed";
-  } else if (state_.pending.empty()) {
+  } else if (!replay_) {
     // The records before the bad one form a batch of their own; the next
     // run starts right at the bad record, so it cuts no other batch.
     if (auto s = FlushBatch(abort); !s) {
@@ -191,136 +199,279 @@ Error ShardReader::StopAtBadRecord(const ShardPosition& pos, const Error& error,
                    "next run stops at this record again");
 }
 
-bool ShardReader::PaceCall(std::stop_token stop) {
-  auto now = ctx_.clock->Now();
-  if (last_call_ && now - *last_call_ < kMinCallInterval) {
-    if (!ctx_.clock->SleepFor(kMinCallInterval - (now - *last_call_), stop)) return false;
-  }
-  last_call_ = ctx_.clock->Now();
-  return true;
+namespace {
+
+ShardReader::Step Done(Result<ShardOutcome> outcome) {
+  return ShardReader::Step{.outcome = std::move(outcome), .at = std::nullopt, .parked = false};
+}
+ShardReader::Step AtOnce() { return ShardReader::Step{}; }
+ShardReader::Step At(Clock::TimePoint when) {
+  return ShardReader::Step{.outcome = std::nullopt, .at = when, .parked = false};
+}
+ShardReader::Step Parked() {
+  return ShardReader::Step{.outcome = std::nullopt, .at = std::nullopt, .parked = true};
 }
 
-Result<ShardOutcome> ShardReader::Run(std::stop_token stop, std::stop_token abort) {
-  const std::string& name = ctx_.config->name;
+}  // namespace
+
+ShardReader::Step ShardReader::Next(std::stop_token stop, std::stop_token abort) {
+  if (!outcome_) {
+    Step step;
+    try {
+      if (!started_) {
+        started_ = true;
+        step = Start(stop, abort);
+      } else {
+        step = Read(stop, abort);
+      }
+    } catch (const std::exception& e) {
+      // A user's transformer, filter or store threw: stop this pipeline like
+      // any other failure, naming the shard, instead of terminating the
+      // process.
+      step = Done(Fail(ErrorCode::kInternal,
+                       "shard " + shard_.shard_id + ": unexpected exception: " + e.what()));
+    } catch (...) {
+      step =
+          Done(Fail(ErrorCode::kInternal, "shard " + shard_.shard_id + ": unexpected exception"));
+    }
+    if (!step.outcome) return step;
+    outcome_ = std::move(step.outcome);
+  }
+  // The reader may be destroyed once it gives its outcome: a batch still in
+  // flight (on an error path) is waited for first.
+  {
+    std::lock_guard lock(mu_);
+    if (in_flight_) {
+      parked_ = true;
+      return Parked();
+    }
+  }
+  return Done(std::move(*outcome_));
+}
+
+std::optional<ShardReader::Step> ShardReader::WaitForEmit() {
+  std::lock_guard lock(mu_);
+  if (in_flight_) {
+    parked_ = true;
+    return Parked();
+  }
+  if (emit_error_) return Done(Fail(*emit_error_));
+  return std::nullopt;
+}
+
+std::optional<ShardReader::Step> ShardReader::Cut(std::stop_token abort) {
+  if (auto wait = WaitForEmit()) return wait;
+  Batch batch = CutBatch();
+  {
+    std::lock_guard lock(mu_);
+    in_flight_ = true;
+  }
+  ctx_.emits->Post([this, b = std::move(batch), abort]() mutable { Deliver(std::move(b), abort); });
+  return std::nullopt;
+}
+
+std::optional<ShardReader::Step> ShardReader::Drain(std::stop_token abort) {
+  if (auto wait = WaitForEmit()) return wait;
+  if (buffer_->Empty()) return std::nullopt;
+  if (auto wait = Cut(abort)) return wait;
+  return Drain(abort);
+}
+
+void ShardReader::Deliver(Batch batch, std::stop_token abort) {
+  Status s;
+  try {
+    s = EmitBatch(batch, abort);
+  } catch (const std::exception& e) {
+    s = Fail(ErrorCode::kInternal,
+             "shard " + shard_.shard_id + ": unexpected exception: " + e.what());
+  } catch (...) {
+    s = Fail(ErrorCode::kInternal, "shard " + shard_.shard_id + ": unexpected exception");
+  }
+  batch = Batch{};  // the memory is free before the reader reads on
+  std::function<void()> resume;
+  {
+    std::lock_guard lock(mu_);
+    in_flight_ = false;
+    if (!s) emit_error_ = s.error();
+    if (parked_) {
+      parked_ = false;
+      resume = resume_;
+    }
+  }
+  // Nothing of the reader is touched from here on: once resumed, it may end
+  // and be destroyed.
+  if (resume) resume();
+}
+
+ShardReader::Step ShardReader::Start(std::stop_token stop, std::stop_token abort) {
   auto loaded = Load(stop);
   if (!loaded) {
     // Stopped while waiting to load again: nothing was read, nothing is owed.
     if (loaded.error().code() == ErrorCode::kCancelled && stop.stop_requested()) {
-      return ShardOutcome::kStopped;
+      return Done(ShardOutcome::kStopped);
     }
-    return Fail(loaded.error());
+    return Done(Fail(loaded.error()));
   }
   state_ = std::move(*loaded);
-  if (state_.shard_end) return ShardOutcome::kShardEnd;
+  if (state_.shard_end) return Done(ShardOutcome::kShardEnd);
   last_read_ = state_.position;
+  if (!state_.pending.empty()) replay_ = state_.pending.front();
   ctx_.counters->shards_started += 1;
 
   auto iterator = InitialIterator(abort);
-  if (!iterator) return Fail(iterator.error().With("shard " + shard_.shard_id));
-  std::string it = std::move(*iterator);
+  if (!iterator) return Done(Fail(iterator.error().With("shard " + shard_.shard_id)));
+  iterator_ = std::move(*iterator);
+  return Read(stop, abort);
+}
 
-  for (;;) {
-    if (stop.stop_requested()) {
-      if (!state_.pending.empty()) {
-        // Replaying a batch cut before a crash: emitting part of it would
-        // name a different batch and duplicate its records when the rest is
-        // cut later. Drop it; the checkpoint has not moved past it, so the
-        // next run reads it again and cuts the recorded batch whole.
-        if (!buffer_->Empty()) buffer_->Take();
-        return ShardOutcome::kStopped;
-      }
-      if (!buffer_->Empty()) {
-        if (auto s = FlushBatch(abort); !s) return Fail(s.error());
-      }
-      return ShardOutcome::kStopped;
-    }
-    if (it.empty()) {
-      // A closed shard's last page has no next iterator: everything is read.
-      if (auto s = ConfirmClosed(abort); !s) return Fail(s.error());
-      if (!buffer_->Empty()) {
-        if (auto s = FlushBatch(abort); !s) return Fail(s.error());
-      }
-      state_.shard_end = true;
-      state_.pending.clear();
-      if (auto s = Save(abort); !s) return Fail(s.error());
-      ctx_.counters->shards_finished += 1;
-      spdlog::info("[{}] shard {}: read to its end and checkpointed", name, shard_.shard_id);
-      return ShardOutcome::kShardEnd;
-    }
-    if (!PaceCall(stop)) continue;
-
-    auto page = ctx_.read_retry.Run("GetRecords on shard " + shard_.shard_id, stop, [&] {
-      return ctx_.client->GetRecordsOnce(it, ctx_.config->records_per_call);
-    });
-    if (!page) {
-      const Error& e = page.error();
-      if (e.code() == ErrorCode::kCancelled) continue;
-      if (e.code() == ErrorCode::kExpiredIterator) {
-        spdlog::info("[{}] shard {}: iterator expired; asking for one after the last record read",
-                     name, shard_.shard_id);
-        auto fresh = IteratorAfterLastRead(abort);
-        if (!fresh) return Fail(fresh.error().With("shard " + shard_.shard_id));
-        it = std::move(*fresh);
-        continue;
-      }
-      return Fail(e.With("shard " + shard_.shard_id));
-    }
-
-    for (Record& rec : page->records) {
-      // A stop ends reading here: the rest of the page lies after the last
-      // record handed on, so the next run reads it again.
-      if (stop.stop_requested()) break;
-      ShardPosition pos = rec.position();
-      if (last_read_ && pos <= *last_read_) continue;  // handed on before an iterator refresh
-      if (!state_.pending.empty() && pos > state_.pending.front().last && !buffer_->Empty()) {
-        if (auto s = FlushBatch(abort); !s) return Fail(s.error());
-      }
-      ctx_.counters->records_read += 1;
-      if (auto t = ctx_.parts->transformer->Transform(rec); !t) {
-        return Fail(StopAtBadRecord(pos, t.error(), abort));
-      }
-      auto kept = ctx_.parts->filter->Keep(rec);
-      if (!kept) return Fail(StopAtBadRecord(pos, kept.error(), abort));
-      const bool keep = *kept;
-      if (!keep) ctx_.counters->records_filtered += 1;
-      buffer_->Add(std::move(rec), keep, ctx_.clock->Now());
-      last_read_ = pos;
-      bool cut = state_.pending.empty() ? buffer_->ShouldFlush(ctx_.clock->Now())
-                                        : pos == state_.pending.front().last;
-      if (cut) {
-        if (auto s = FlushBatch(abort); !s) return Fail(s.error());
-      }
-    }
-    if (stop.stop_requested()) continue;  // emit what was read, then return
-    it = std::move(page->next_shard_iterator);
-    const bool caught_up = page->records.empty() && page->millis_behind_latest == 0;
-
-    if (!state_.pending.empty() && caught_up && !buffer_->Empty()) {
-      // The recorded batch cannot be completed: its last records are gone.
-      if (auto s = FlushBatch(abort); !s) return Fail(s.error());
-    }
-    if (caught_up) state_.pending.clear();
-    if (state_.pending.empty() && buffer_->ShouldFlush(ctx_.clock->Now())) {
-      if (auto s = FlushBatch(abort); !s) return Fail(s.error());  // the age threshold
-    }
-    if (ctx_.once && caught_up && !it.empty()) {
-      if (!buffer_->Empty()) {
-        if (auto s = FlushBatch(abort); !s) return Fail(s.error());
-      }
-      return ShardOutcome::kCaughtUp;
-    }
-    if (caught_up && !it.empty()) {
-      // Idle at the tip: wait for new records, but wake in time for the age
-      // threshold. An empty page further back (Kinesis returns those while
-      // skipping over gaps) is followed at once, paced by PaceCall only.
-      auto wait = std::chrono::duration_cast<Clock::Duration>(ctx_.config->poll_interval);
-      if (auto deadline = buffer_->Deadline()) {
-        wait = std::clamp<Clock::Duration>(*deadline - ctx_.clock->Now(), Clock::Duration::zero(),
-                                           wait);
-      }
-      ctx_.clock->SleepFor(wait, stop);
-    }
+ShardReader::Step ShardReader::Read(std::stop_token stop, std::stop_token abort) {
+  const std::string& name = ctx_.config->name;
+  {
+    std::lock_guard lock(mu_);
+    if (emit_error_) return Done(Fail(*emit_error_));
   }
+  if (bad_) {
+    if (auto wait = WaitForEmit()) return *wait;
+    return Done(Fail(StopAtBadRecord(bad_->pos, bad_->error, abort)));
+  }
+  if (stop.stop_requested()) {
+    // The rest of the page lies after the last record handed on, so the
+    // next run reads it again.
+    page_.reset();
+    if (replay_) {
+      // Replaying a batch cut before a crash: emitting part of it would
+      // name a different batch and duplicate its records when the rest is
+      // cut later. Drop it; the checkpoint has not moved past it, so the
+      // next run reads it again and cuts the recorded batch whole.
+      if (!buffer_->Empty()) buffer_->Take();
+      return Done(ShardOutcome::kStopped);
+    }
+    if (auto wait = Drain(abort)) return *wait;
+    return Done(ShardOutcome::kStopped);
+  }
+  if (page_) return ReadPage(stop, abort);
+  if (iterator_.empty()) {
+    // A closed shard's last page has no next iterator: everything is read.
+    if (auto s = ConfirmClosed(abort); !s) return Done(Fail(s.error()));
+    if (auto wait = Drain(abort)) return *wait;
+    state_.shard_end = true;
+    state_.pending.clear();
+    if (auto s = Save(abort); !s) return Done(Fail(s.error()));
+    ctx_.counters->shards_finished += 1;
+    spdlog::info("[{}] shard {}: read to its end and checkpointed", name, shard_.shard_id);
+    return Done(ShardOutcome::kShardEnd);
+  }
+  // Kinesis allows five GetRecords calls a second per shard.
+  if (last_answer_ && ctx_.clock->Now() - *last_answer_ < kMinCallInterval) {
+    return At(*last_answer_ + kMinCallInterval);
+  }
+
+  auto page = ctx_.client->GetRecordsOnce(iterator_, ctx_.config->records_per_call);
+  const Clock::TimePoint answered = ctx_.clock->Now();
+  last_answer_ = answered;
+  if (!page) {
+    const Error& e = page.error();
+    if (e.code() == ErrorCode::kCancelled) return AtOnce();
+    if (e.retriable()) {
+      // Throttled or briefly unreachable: wait the policy's backoff on the
+      // scheduler, not on a thread.
+      auto wait =
+          ctx_.read_retry.NextWait("GetRecords on shard " + shard_.shard_id, e, failed_calls_++);
+      if (!wait) return Done(Fail(wait.error().With("shard " + shard_.shard_id)));
+      return At(answered + *wait);
+    }
+    failed_calls_ = 0;
+    if (e.code() == ErrorCode::kExpiredIterator) {
+      spdlog::info("[{}] shard {}: iterator expired; asking for one after the last record read",
+                   name, shard_.shard_id);
+      auto fresh = IteratorAfterLastRead(abort);
+      if (!fresh) return Done(Fail(fresh.error().With("shard " + shard_.shard_id)));
+      iterator_ = std::move(*fresh);
+      return AtOnce();
+    }
+    return Done(Fail(e.With("shard " + shard_.shard_id)));
+  }
+  failed_calls_ = 0;
+  iterator_ = std::move(page->next_shard_iterator);
+  caught_up_ = page->records.empty() && page->millis_behind_latest == 0;
+  page_ = std::move(*page);
+  page_index_ = 0;
+  return ReadPage(stop, abort);
+}
+
+ShardReader::Step ShardReader::ReadPage(std::stop_token stop, std::stop_token abort) {
+  std::vector<Record>& records = page_->records;
+  for (;;) {
+    if (cut_due_) {
+      if (auto wait = Cut(abort)) return *wait;
+      cut_due_ = false;
+    }
+    if (page_index_ == records.size()) break;
+    // A stop ends reading here; the next step emits what was read.
+    if (stop.stop_requested()) return AtOnce();
+    Record& rec = records[page_index_];
+    ShardPosition pos = rec.position();
+    if (last_read_ && pos <= *last_read_) {  // handed on before an iterator refresh
+      ++page_index_;
+      continue;
+    }
+    if (replay_ && pos > replay_->last && !buffer_->Empty()) {
+      cut_due_ = true;  // the recorded batch ends before this record
+      continue;
+    }
+    ++page_index_;
+    ctx_.counters->records_read += 1;
+    if (auto t = ctx_.parts->transformer->Transform(rec); !t) {
+      bad_ = BadRecord{pos, t.error()};
+      return AtOnce();
+    }
+    auto kept = ctx_.parts->filter->Keep(rec);
+    if (!kept) {
+      bad_ = BadRecord{pos, kept.error()};
+      return AtOnce();
+    }
+    const bool keep = *kept;
+    if (!keep) ctx_.counters->records_filtered += 1;
+    buffer_->Add(std::move(rec), keep, ctx_.clock->Now());
+    last_read_ = pos;
+    cut_due_ = replay_ ? pos == replay_->last : buffer_->ShouldFlush(ctx_.clock->Now());
+  }
+
+  // The whole page was handed on. The steps below may park and run again:
+  // each is done only while its condition holds.
+  if (replay_ && caught_up_ && !buffer_->Empty()) {
+    // The recorded batch cannot be completed: its last records are gone.
+    if (auto wait = Cut(abort)) return *wait;
+  }
+  if (caught_up_ && replay_) {
+    replay_.reset();
+    state_.pending.clear();
+  }
+  if (!replay_ && buffer_->ShouldFlush(ctx_.clock->Now())) {
+    if (auto wait = Cut(abort)) return *wait;  // the age threshold
+  }
+  if (ctx_.once && caught_up_ && !iterator_.empty()) {
+    if (auto wait = Drain(abort)) return *wait;
+    return Done(ShardOutcome::kCaughtUp);
+  }
+  if (caught_up_ && !iterator_.empty()) {
+    // Idle at the tip: the batch in flight is waited for first (there is
+    // nothing to read meanwhile, and an emit error ends the shard at once),
+    // then the shard polls again after poll_interval, but wakes in time for
+    // the age threshold. An empty page further back (Kinesis returns those
+    // while skipping over gaps) is followed at once, paced only by the
+    // spacing between calls.
+    if (auto wait = WaitForEmit()) return *wait;
+    page_.reset();
+    const Clock::TimePoint now = ctx_.clock->Now();
+    auto wait = std::chrono::duration_cast<Clock::Duration>(ctx_.config->poll_interval);
+    if (auto deadline = buffer_->Deadline()) {
+      wait = std::clamp<Clock::Duration>(*deadline - now, Clock::Duration::zero(), wait);
+    }
+    return At(now + wait);
+  }
+  page_.reset();
+  return AtOnce();
 }
 
 }  // namespace kc::core

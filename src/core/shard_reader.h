@@ -11,15 +11,48 @@
 //   records already read are not handed on twice;
 // - a closed shard is read to its end and marked shard_end.
 //
-// Thread-safety: one ShardReader runs on one thread.
+// Steps: the reader does not own a thread. Next() does one unit of work (the
+// first one loads the checkpoint and gets an iterator; each one after makes
+// at most one GetRecords call and hands its records through the stages) and
+// says when the next step is due, so that a pipeline runs thousands of
+// shards on a few threads (see core/scheduler.h). Waiting between steps:
+// - an empty page at the tip of the shard: `poll_interval`, or less when the
+//   buffer's age threshold fires earlier;
+// - records, or an empty page further back: at once, but a GetRecords call
+//   never starts less than 200 ms after the previous one's answer came back.
+//   Measured from the answer, the spacing holds however Kinesis times the
+//   calls between request and answer: never more than five a second;
+// - a throttled or failed call: the retry policy's backoff (and the 200 ms),
+//   without holding a thread.
+// Checkpoint loads block the step (only the first one, and the ends).
+//
+// Emits: a cut batch is emitted and checkpointed on the emit pool
+// (`ShardReaderContext::emits`) while the reader goes on reading the next
+// one: GetRecords overlaps with the sink. One batch per shard is in flight
+// at most: when the next one is due before the last one is acknowledged the
+// reader parks (Next returns `parked`, keeping the rest of its page) and the
+// emit's end resumes it (OnResume). So a shard holds at most one batch being
+// emitted, one buffer and one page, whatever the backlog; and a slow sink or
+// checkpoint store holds emit threads, never reader threads. The emit task
+// saves the batch's range as pending first, once the batch before it is
+// checkpointed, so the store never holds more than one pending range, as
+// before, and a restart cuts the same batch.
+//
+// Thread-safety: one step at a time; consecutive steps may run on different
+// threads (the scheduler orders them). The emit of a batch runs beside the
+// steps; it alone touches the stored state while it is in flight.
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <stop_token>
 #include <string>
 
 #include "core/retry.h"
+#include "core/scheduler.h"
 #include "kc/pipeline.h"
 #include "kinesis/client.h"
 
@@ -49,6 +82,7 @@ struct ShardReaderContext {
   PipelineCounters* counters;
   RetryPolicy read_retry;  // GetRecords, and checkpoint loads and saves
   bool once = false;
+  Scheduler* emits = nullptr;  // where batches are emitted
 };
 
 class ShardReader {
@@ -57,13 +91,42 @@ class ShardReader {
   // shard starts at its beginning rather than at the configured start_at.
   ShardReader(ShardReaderContext context, kinesis::Shard shard, bool after_parents);
 
-  Result<ShardOutcome> Run(std::stop_token stop, std::stop_token abort);
+  struct Step {
+    // Set when the shard is done: how it ended. Nothing is in flight then,
+    // and the reader may be destroyed.
+    std::optional<Result<ShardOutcome>> outcome;
+    // Otherwise the next step is due at this time on the clock; nullopt: now.
+    std::optional<Clock::TimePoint> at;
+    // Otherwise: no step is due until the resume callback runs.
+    bool parked = false;
+  };
+
+  // `stop`: emit and checkpoint what was read, then end with kStopped (a
+  // step due later should then be run at once). `abort`: abandon
+  // in-flight emits and saves. Exceptions from the user's components end
+  // the shard with an error naming it.
+  Step Next(std::stop_token stop, std::stop_token abort);
+
+  // Called (from an emit thread) when a parked reader may take its next
+  // step. Set before the first step.
+  void OnResume(std::function<void()> resume) { resume_ = std::move(resume); }
+
+  const std::string& shard_id() const { return shard_.shard_id; }
 
  private:
+  struct BadRecord {
+    ShardPosition pos;
+    Error error;
+  };
+
   Result<std::string> InitialIterator(std::stop_token abort);
   Result<std::string> IteratorAfterLastRead(std::stop_token abort);
-  // Takes the buffer's batch, records it as pending, emits it, checkpoints it
+  // Takes the buffer's batch. REQUIRES: nothing in flight.
+  Batch CutBatch();
+  // Saves a cut batch's range as pending, emits the batch and checkpoints it
   // (the last two in one step when the emitter commits checkpoints).
+  Status EmitBatch(const Batch& batch, std::stop_token abort);
+  // CutBatch and EmitBatch on the calling thread. REQUIRES: nothing in flight.
   Status FlushBatch(std::stop_token abort);
   Status Save(std::stop_token abort);
   // The shard's checkpoint, retried like saves while the store is briefly
@@ -75,10 +138,24 @@ class ShardReader {
   // A transformer or filter refused the record at `pos`: emits and
   // checkpoints the records read before it when they make a batch of their
   // own, and returns the error that stops the pipeline. Nothing from `pos`
-  // on is checkpointed.
+  // on is checkpointed. REQUIRES: nothing in flight.
   Error StopAtBadRecord(const ShardPosition& pos, const Error& error, std::stop_token abort);
-  // Paces GetRecords to the per-shard limit of five calls a second.
-  bool PaceCall(std::stop_token stop);
+
+  Step Start(std::stop_token stop, std::stop_token abort);
+  Step Read(std::stop_token stop, std::stop_token abort);
+  // Hands the rest of page_ through the stages.
+  Step ReadPage(std::stop_token stop, std::stop_token abort);
+  // nullopt when nothing is in flight and no emit failed; else the step to
+  // return: parked until the batch in flight is done, or the emit's error.
+  std::optional<Step> WaitForEmit();
+  // Cuts the buffer's batch and hands it to the emit pool; nullopt when it
+  // was handed over, else what WaitForEmit or the cut said.
+  std::optional<Step> Cut(std::stop_token abort);
+  // Hands over what the buffer holds and waits until everything is
+  // acknowledged; nullopt once it is.
+  std::optional<Step> Drain(std::stop_token abort);
+  // On the emit pool.
+  void Deliver(Batch batch, std::stop_token abort);
 
   ShardReaderContext ctx_;
   kinesis::Shard shard_;
@@ -87,7 +164,26 @@ class ShardReader {
   std::unique_ptr<Buffer> buffer_;
   ShardCheckpoint state_;
   std::optional<ShardPosition> last_read_;
-  std::optional<Clock::TimePoint> last_call_;
+  // The range recorded as pending before a restart, until it is cut again
+  // (or found impossible to cut, its last records gone).
+  std::optional<BatchRange> replay_;
+  bool started_ = false;
+  std::optional<Result<ShardOutcome>> outcome_;  // once decided, given when nothing is in flight
+  std::string iterator_;
+  std::optional<kinesis::GetRecordsResult> page_;  // being handed on
+  size_t page_index_ = 0;                          // the next record of page_
+  bool caught_up_ = false;                         // page_ was empty at the tip
+  bool cut_due_ = false;                           // a batch is due, waiting for the one in flight
+  std::optional<BadRecord> bad_;
+  // When the answer to the last GetRecords call came back.
+  std::optional<Clock::TimePoint> last_answer_;
+  int failed_calls_ = 0;  // GetRecords failures in a row, for the retry policy
+  std::function<void()> resume_;
+
+  std::mutex mu_;
+  bool in_flight_ = false;           // guarded by mu_
+  bool parked_ = false;              // guarded by mu_
+  std::optional<Error> emit_error_;  // guarded by mu_
 };
 
 }  // namespace kc::core

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <mutex>
 #include <vector>
 
@@ -24,10 +25,21 @@ class FakeClock final : public Clock {
   }
   bool SleepFor(Duration d, std::stop_token stop) override {
     if (stop.stop_requested()) return false;
-    std::lock_guard lock(mu_);
-    sleeps_.push_back(d);
-    now_ += d;
+    std::function<void()> on_sleep;
+    {
+      std::lock_guard lock(mu_);
+      sleeps_.push_back(d);
+      now_ += d;
+      on_sleep = on_sleep_;
+    }
+    if (on_sleep) on_sleep();
     return true;
+  }
+  // Runs `f` after every SleepFor has moved the time: the moment a pipeline
+  // waits for its next due shard, for tests that look at the process then.
+  void OnSleep(std::function<void()> f) {
+    std::lock_guard lock(mu_);
+    on_sleep_ = std::move(f);
   }
   void Advance(Duration d) {
     std::lock_guard lock(mu_);
@@ -47,6 +59,7 @@ class FakeClock final : public Clock {
   TimePoint now_{};
   int64_t unix_ms_ = 1'700'000'000'000;
   std::vector<Duration> sleeps_;
+  std::function<void()> on_sleep_;
 };
 
 }  // namespace kc::testing

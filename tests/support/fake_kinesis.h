@@ -99,6 +99,12 @@ class FakeKinesis final : public aws::HttpTransport {
     return call_times_[operation];
   }
 
+  // When each GetRecords call on `shard` came (with TimeCallsWith).
+  std::vector<Clock::TimePoint> GetRecordsTimes(const std::string& shard) {
+    std::lock_guard lock(mu_);
+    return get_records_times_[shard];
+  }
+
   int Calls(const std::string& operation) {
     std::lock_guard lock(mu_);
     return calls_[operation];
@@ -117,7 +123,10 @@ class FakeKinesis final : public aws::HttpTransport {
     }
     std::string op = target->substr(target->find('.') + 1);
     ++calls_[op];
-    if (clock_ != nullptr) call_times_[op].push_back(clock_->Now());
+    if (clock_ != nullptr) {
+      call_time_ = clock_->Now();
+      call_times_[op].push_back(call_time_);
+    }
     if (auto& q = faults_[op]; !q.empty()) {
       auto f = q.front();
       q.pop_front();
@@ -263,6 +272,7 @@ class FakeKinesis final : public aws::HttpTransport {
     uint64_t limit = uint64_t(body["Limit"]);
     auto bar = it.find('|');
     Shard& s = Find(it.substr(0, bar));
+    if (clock_ != nullptr) get_records_times_[s.id].push_back(call_time_);
     size_t index = std::max<size_t>(std::stoul(it.substr(bar + 1)), s.trimmed);
     size_t end = std::min(s.records.size(), index + limit);
     util::JsonWriter w;
@@ -299,6 +309,8 @@ class FakeKinesis final : public aws::HttpTransport {
   std::string refuse_code_;
   Clock* clock_ = nullptr;
   std::map<std::string, std::vector<Clock::TimePoint>> call_times_;
+  Clock::TimePoint call_time_{};  // of the call being answered
+  std::map<std::string, std::vector<Clock::TimePoint>> get_records_times_;
 };
 
 }  // namespace kc::testing

@@ -85,6 +85,8 @@ start_at = "latest"
 records_per_call = 2500
 poll_interval = "500ms"
 shard_discovery_interval = "1m30s"
+reader_threads = 4
+emit_threads = 2
 
 [pipeline.transformer]
 type = "string"
@@ -131,6 +133,8 @@ emitter = { type = "stdout", format = "raw" }
   EXPECT_EQ(a.records_per_call, 2500u);
   EXPECT_EQ(a.poll_interval, milliseconds(500));
   EXPECT_EQ(a.shard_discovery_interval, milliseconds(90'000));
+  EXPECT_EQ(a.reader_threads, 4u);
+  EXPECT_EQ(a.emit_threads, 2u);
   EXPECT_EQ(a.transformer, "string");
   EXPECT_EQ(a.filter, "all_pass");
   EXPECT_EQ(a.buffer.max_records, 1000u);
@@ -154,7 +158,7 @@ emitter = { type = "stdout", format = "raw" }
   EXPECT_EQ(b.emitter.directory, "");
   EXPECT_EQ(b.emitter.format, FileFormat::kRaw);
   EXPECT_EQ(b.records_per_call, 10'000u);
-  EXPECT_EQ(b.line, 40);
+  EXPECT_EQ(b.line, 42);
 }
 
 TEST(ParseConfigTest, DefaultsForEverythingLeftOut) {
@@ -182,6 +186,8 @@ TEST(ParseConfigTest, DefaultsForEverythingLeftOut) {
   EXPECT_EQ(p.records_per_call, 10'000u);
   EXPECT_EQ(p.poll_interval, milliseconds(1'000));
   EXPECT_EQ(p.shard_discovery_interval, milliseconds(10'000));
+  EXPECT_EQ(p.reader_threads, 0u) << "automatic";
+  EXPECT_EQ(p.emit_threads, 0u) << "as many as reader threads";
   EXPECT_EQ(p.line, 1);
 }
 
@@ -934,6 +940,8 @@ max_age = "0s"
 name = "q"
 stream = ""
 records_per_call = 0
+reader_threads = 0
+emit_threads = 1025
 buffer = { max_records = 0, max_bytes = 0, max_age = "-1s" }
 emitter = { type = "stdout" }
 )toml"),
@@ -950,9 +958,11 @@ emitter = { type = "stdout" }
            "must be a Kinesis stream name: 1 to 128 letters, digits, '_', '.' or '-'"},
           {15, "pipeline[1].records_per_call",
            "must be between 1 and 10000, the most one GetRecords call returns"},
-          {16, "pipeline[1].buffer.max_records", "must be between 1 and 1000000"},
-          {16, "pipeline[1].buffer.max_bytes", "must be greater than 0"},
-          {16, "pipeline[1].buffer.max_age",
+          {16, "pipeline[1].reader_threads", "must be between 1 and 1024"},
+          {17, "pipeline[1].emit_threads", "must be between 1 and 1024"},
+          {18, "pipeline[1].buffer.max_records", "must be between 1 and 1000000"},
+          {18, "pipeline[1].buffer.max_bytes", "must be greater than 0"},
+          {18, "pipeline[1].buffer.max_age",
            "invalid duration: a duration cannot be negative; e.g. \"250ms\", \"30s\", "
            "\"5m\", \"1h\" or \"1m30s\""},
       }));

@@ -3,6 +3,7 @@
 // pending batch, expired iterators, throttling, trimming, resharding.
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -713,6 +714,96 @@ TEST_F(PipelineTest, MissingNextIteratorOnAnOpenShardIsAnErrorNotTheEnd) {
   // The next run reads on normally.
   ASSERT_TRUE(Make(true)->Run({}, {}));
   EXPECT_EQ(emitter_->Data("a").size(), 5u);
+}
+
+TEST_F(PipelineTest, ReadingOverlapsTheEmitOfThePreviousBatchWithOneBatchInFlight) {
+  kinesis_->AddShard("a");
+  auto data = PutMany("a", 300, "o");
+  config_.records_per_call = 50;
+  config_.buffer.max_records = 100;  // a batch is two pages
+  std::mutex mu;
+  std::condition_variable cv;
+  int in_flight = 0;
+  int most_in_flight = 0;
+  int emits = 0;
+  bool overlapped = false;
+  int calls_while_first_in_flight = 0;
+  // The first batch is acknowledged only once the pages of the second were
+  // fetched: a reader that waited for the sink would never get there.
+  emitter_->fail = [&](const Batch&) {
+    std::unique_lock lock(mu);
+    most_in_flight = std::max(most_in_flight, ++in_flight);
+    if (++emits == 1) {
+      overlapped = cv.wait_for(lock, 30s, [&] { return kinesis_->Calls("GetRecords") >= 4; });
+      // The third batch is due only after the first is acknowledged: the
+      // reader stopped after the second batch's pages.
+      calls_while_first_in_flight = kinesis_->Calls("GetRecords");
+    }
+    --in_flight;
+    return false;
+  };
+  // Nothing notifies `cv` when a page is fetched: the transformer, which sees
+  // every record read, does.
+  struct Notify : Transformer {
+    std::mutex* mu;
+    std::condition_variable* cv;
+    Status Transform(Record&) override {
+      std::lock_guard lock(*mu);
+      cv->notify_all();
+      return Ok();
+    }
+  };
+  auto t = std::make_shared<Notify>();
+  t->mu = &mu;
+  t->cv = &cv;
+  transformer_ = t;
+  ASSERT_TRUE(Make(true)->Run({}, {}));
+  EXPECT_TRUE(overlapped) << "the second batch's pages were not read while the first was emitted";
+  EXPECT_EQ(calls_while_first_in_flight, 4);
+  EXPECT_EQ(most_in_flight, 1);
+  EXPECT_EQ(emitter_->Data("a"), data);
+  std::vector<size_t> sizes;
+  for (auto& x : emitter_->batches) sizes.push_back(x.records.size());
+  EXPECT_EQ(sizes, (std::vector<size_t>{100, 100, 100}));
+  EXPECT_EQ(store_->Get("a").position, emitter_->batches.back().last);
+}
+
+TEST_F(PipelineTest, ASinkStuckOnOneShardDoesNotStopTheOthers) {
+  kinesis_->AddShard("a");
+  kinesis_->AddShard("b");
+  auto a = PutMany("a", 10, "a");
+  auto b = PutMany("b", 250, "b");
+  config_.buffer.max_records = 100;
+  config_.reader_threads = 1;  // held by the stuck emit, nothing would be read
+  config_.emit_threads = 2;
+  // Holds shard a's batch until every record of b is in the sink.
+  struct Stuck : Emitter {
+    std::shared_ptr<CollectingEmitter> sink;
+    std::mutex mu;
+    std::condition_variable cv;
+    bool waited = false;
+    Status Emit(const Batch& batch, std::stop_token stop) override {
+      if (batch.shard_id == "a") {
+        std::unique_lock lock(mu);
+        waited = cv.wait_for(lock, 30s, [&] { return sink->Data("b").size() == 250; });
+      }
+      auto s = sink->Emit(batch, stop);
+      std::lock_guard lock(mu);
+      cv.notify_all();
+      return s;
+    }
+    std::string Describe() const override { return "stuck"; }
+  };
+  auto stuck = std::make_shared<Stuck>();
+  stuck->sink = emitter_;
+  PipelineParts parts;
+  parts.emitter = stuck;
+  parts.checkpoints = store_;
+  ASSERT_TRUE(core::MakePipeline(config_, parts, kinesis_->Client(kinesis_, &clock_), true, &clock_)
+                  ->Run({}, {}));
+  EXPECT_TRUE(stuck->waited) << "shard b waited for shard a's sink";
+  EXPECT_EQ(emitter_->Data("a"), a);
+  EXPECT_EQ(emitter_->Data("b"), b);
 }
 
 TEST_F(PipelineTest, AnExceptionFromUserCodeStopsThePipelineNamingTheShard) {
