@@ -45,8 +45,12 @@ struct StartAt {
   int64_t timestamp_ms = 0;  // for kTimestamp
 };
 
+// Defaults: a batch is usually cut by size (5 MiB) or age (30 s); the
+// record count, one full GetRecords page, bounds batches of tiny records.
+// Each batch costs a file or object and two checkpoint writes, so small
+// batches of small records spend more on that than on the records.
 struct BufferConfig {
-  uint64_t max_records = 500;
+  uint64_t max_records = 10'000;
   uint64_t max_bytes = 5ull << 20;
   std::chrono::milliseconds max_age{30'000};
 };
@@ -126,6 +130,12 @@ struct PipelineConfig {
   // GetRecords tuning. Kinesis allows 5 calls/s per shard, shared by all
   // consumers: an idle shard is polled every `poll_interval`.
   uint32_t records_per_call = 10'000;
+  // About how much record data one GetRecords page may bring: each call's
+  // Limit is this divided by the average record size of the shard's last
+  // page (at most records_per_call). A page, its records and the parser's
+  // copy are a reader's memory; Kinesis serves at most 2 MB/s per shard, so
+  // five calls a second of 1 MiB never hold a shard back.
+  uint64_t bytes_per_call = 1ull << 20;
   std::chrono::milliseconds poll_interval{1'000};
   std::chrono::milliseconds shard_discovery_interval{10'000};
   // The most threads reading this pipeline's shards, however many shards

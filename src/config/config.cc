@@ -43,6 +43,7 @@ using std::chrono::milliseconds;
 
 // GetRecords returns at most 10,000 records per call.
 constexpr int64_t kMaxRecordsPerCall = 10'000;
+constexpr uint64_t kMaxBytesPerCall = 10ull << 20;
 // Kinesis allows 5 GetRecords calls per second per shard.
 constexpr milliseconds kMinPollInterval{200};
 constexpr milliseconds kMinShardDiscoveryInterval{1'000};
@@ -1198,6 +1199,11 @@ void ReadPipeline(TableReader reader, size_t index, std::map<std::string, NameUs
     } else {
       pipeline->records_per_call = static_cast<uint32_t>(*records);
     }
+  }
+  if (std::optional<uint64_t> bytes =
+          ReadByteSize(reader, "bytes_per_call", kMaxBytesPerCall,
+                       "must be at most 10MiB, the most one GetRecords call returns")) {
+    pipeline->bytes_per_call = *bytes;
   }
   if (std::optional<milliseconds> poll =
           ReadDuration(reader, "poll_interval", kMinPollInterval,

@@ -366,7 +366,7 @@ ShardReader::Step ShardReader::Read(std::stop_token stop, std::stop_token abort)
     return At(*last_answer_ + kMinCallInterval);
   }
 
-  auto page = ctx_.client->GetRecordsOnce(iterator_, ctx_.config->records_per_call);
+  auto page = ctx_.client->GetRecordsOnce(iterator_, PageLimit());
   const Clock::TimePoint answered = ctx_.clock->Now();
   last_answer_ = answered;
   if (!page) {
@@ -392,11 +392,29 @@ ShardReader::Step ShardReader::Read(std::stop_token stop, std::stop_token abort)
     return Done(Fail(e.With("shard " + shard_.shard_id)));
   }
   failed_calls_ = 0;
+  if (!page->records.empty()) {
+    // The next page is sized by this one's records: ceil so that a page
+    // never overshoots bytes_per_call by rounding.
+    average_record_bytes_ =
+        std::max<uint64_t>(1, (page->bytes + page->records.size() - 1) / page->records.size());
+  }
   iterator_ = std::move(page->next_shard_iterator);
   caught_up_ = page->records.empty() && page->millis_behind_latest == 0;
   page_ = std::move(*page);
   page_index_ = 0;
   return ReadPage(stop, abort);
+}
+
+uint32_t PageLimitFor(uint32_t records_per_call, uint64_t bytes_per_call,
+                      uint64_t average_record_bytes) {
+  const uint64_t fit = bytes_per_call / std::max<uint64_t>(1, average_record_bytes);
+  return static_cast<uint32_t>(
+      std::clamp<uint64_t>(fit, 1, std::max<uint32_t>(1, records_per_call)));
+}
+
+uint32_t ShardReader::PageLimit() const {
+  return PageLimitFor(ctx_.config->records_per_call, ctx_.config->bytes_per_call,
+                      average_record_bytes_);
 }
 
 ShardReader::Step ShardReader::ReadPage(std::stop_token stop, std::stop_token abort) {

@@ -85,6 +85,11 @@ struct ShardReaderContext {
   Scheduler* emits = nullptr;  // where batches are emitted
 };
 
+// The Limit of a GetRecords call: about `bytes_per_call` of records of
+// `average_record_bytes` each, at least 1 and at most `records_per_call`.
+uint32_t PageLimitFor(uint32_t records_per_call, uint64_t bytes_per_call,
+                      uint64_t average_record_bytes);
+
 class ShardReader {
  public:
   // `after_parents`: the shard's parents were read by this pipeline, so the
@@ -145,6 +150,7 @@ class ShardReader {
   Step Read(std::stop_token stop, std::stop_token abort);
   // Hands the rest of page_ through the stages.
   Step ReadPage(std::stop_token stop, std::stop_token abort);
+  uint32_t PageLimit() const;
   // nullopt when nothing is in flight and no emit failed; else the step to
   // return: parked until the batch in flight is done, or the emit's error.
   std::optional<Step> WaitForEmit();
@@ -173,7 +179,11 @@ class ShardReader {
   std::optional<kinesis::GetRecordsResult> page_;  // being handed on
   size_t page_index_ = 0;                          // the next record of page_
   bool caught_up_ = false;                         // page_ was empty at the tip
-  bool cut_due_ = false;                           // a batch is due, waiting for the one in flight
+  // Average data size of the records of the last page that had any; before
+  // the first, an assumed 1 KiB, so a shard's first page is not 10,000
+  // records of unknown size.
+  uint64_t average_record_bytes_ = 1024;
+  bool cut_due_ = false;  // a batch is due, waiting for the one in flight
   std::optional<BadRecord> bad_;
   // When the answer to the last GetRecords call came back.
   std::optional<Clock::TimePoint> last_answer_;

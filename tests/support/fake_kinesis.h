@@ -53,6 +53,12 @@ class FakeKinesis final : public aws::HttpTransport {
     return r.sequence_number;
   }
 
+  // The Limit of every GetRecords call on `shard`, in order.
+  std::vector<uint64_t> GetRecordsLimits(const std::string& shard) {
+    std::lock_guard lock(mu_);
+    return limits_[shard];
+  }
+
   // The records of `shard` so far, oldest first.
   std::vector<Record> Records(const std::string& shard) {
     std::lock_guard lock(mu_);
@@ -270,6 +276,7 @@ class FakeKinesis final : public aws::HttpTransport {
   aws::HttpResponse GetRecords(simdjson::dom::object body) {
     std::string it = Str(body, "ShardIterator");
     uint64_t limit = uint64_t(body["Limit"]);
+    limits_[it.substr(0, it.find('|'))].push_back(limit);
     auto bar = it.find('|');
     Shard& s = Find(it.substr(0, bar));
     if (clock_ != nullptr) get_records_times_[s.id].push_back(call_time_);
@@ -305,6 +312,7 @@ class FakeKinesis final : public aws::HttpTransport {
   std::map<std::string, int> calls_;
   std::vector<std::string> iterator_requests_;
   bool omit_next_iterator_ = false;
+  std::map<std::string, std::vector<uint64_t>> limits_;  // per shard, in order
   int refuse_puts_ = 0;
   std::string refuse_code_;
   Clock* clock_ = nullptr;

@@ -83,6 +83,7 @@ name = "events-to-files"
 stream = "events"
 start_at = "latest"
 records_per_call = 2500
+bytes_per_call = "256KiB"
 poll_interval = "500ms"
 shard_discovery_interval = "1m30s"
 reader_threads = 4
@@ -131,6 +132,7 @@ emitter = { type = "stdout", format = "raw" }
   EXPECT_EQ(a.stream, "events");
   EXPECT_EQ(a.start_at.kind, StartAt::Kind::kLatest);
   EXPECT_EQ(a.records_per_call, 2500u);
+  EXPECT_EQ(a.bytes_per_call, 256u << 10);
   EXPECT_EQ(a.poll_interval, milliseconds(500));
   EXPECT_EQ(a.shard_discovery_interval, milliseconds(90'000));
   EXPECT_EQ(a.reader_threads, 4u);
@@ -158,7 +160,7 @@ emitter = { type = "stdout", format = "raw" }
   EXPECT_EQ(b.emitter.directory, "");
   EXPECT_EQ(b.emitter.format, FileFormat::kRaw);
   EXPECT_EQ(b.records_per_call, 10'000u);
-  EXPECT_EQ(b.line, 42);
+  EXPECT_EQ(b.line, 43);
 }
 
 TEST(ParseConfigTest, DefaultsForEverythingLeftOut) {
@@ -178,7 +180,8 @@ TEST(ParseConfigTest, DefaultsForEverythingLeftOut) {
   EXPECT_EQ(p.start_at.kind, StartAt::Kind::kTrimHorizon);
   EXPECT_EQ(p.transformer, "string");
   EXPECT_EQ(p.filter, "all_pass");
-  EXPECT_EQ(p.buffer.max_records, 500u);
+  EXPECT_EQ(p.buffer.max_records, 10'000u);
+  EXPECT_EQ(p.bytes_per_call, 1u << 20);
   EXPECT_EQ(p.buffer.max_bytes, 5u << 20);
   EXPECT_EQ(p.buffer.max_age, milliseconds(30'000));
   EXPECT_EQ(p.emitter.type, "stdout");
@@ -198,7 +201,7 @@ TEST(ParseConfigTest, EmptyComponentTablesKeepDefaults) {
   ASSERT_EQ(config.pipelines.size(), 1u);
   EXPECT_EQ(config.pipelines[0].transformer, "string");
   EXPECT_EQ(config.pipelines[0].filter, "all_pass");
-  EXPECT_EQ(config.pipelines[0].buffer.max_records, 500u);
+  EXPECT_EQ(config.pipelines[0].buffer.max_records, 10'000u);
 }
 
 TEST(ParseConfigTest, StartAtForms) {
@@ -929,6 +932,7 @@ TEST(ParseConfigErrorTest, OutOfRangeValues) {
 name = "p"
 stream = "s"
 records_per_call = 10001
+bytes_per_call = "11MiB"
 poll_interval = "199ms"
 shard_discovery_interval = "999ms"
 emitter = { type = "stdout" }
@@ -948,21 +952,23 @@ emitter = { type = "stdout" }
       (std::vector<Problem>{
           {4, "pipeline[0].records_per_call",
            "must be between 1 and 10000, the most one GetRecords call returns"},
-          {5, "pipeline[0].poll_interval",
+          {5, "pipeline[0].bytes_per_call",
+           "must be at most 10MiB, the most one GetRecords call returns"},
+          {6, "pipeline[0].poll_interval",
            "must be at least 200ms: Kinesis allows 5 GetRecords calls per second per shard"},
-          {6, "pipeline[0].shard_discovery_interval", "must be at least 1s"},
-          {9, "pipeline[0].buffer.max_records", "must be between 1 and 1000000"},
-          {10, "pipeline[0].buffer.max_bytes", "must be at most 1GiB: a buffer is held in memory"},
-          {11, "pipeline[0].buffer.max_age", "must be greater than 0"},
-          {14, "pipeline[1].stream",
+          {7, "pipeline[0].shard_discovery_interval", "must be at least 1s"},
+          {10, "pipeline[0].buffer.max_records", "must be between 1 and 1000000"},
+          {11, "pipeline[0].buffer.max_bytes", "must be at most 1GiB: a buffer is held in memory"},
+          {12, "pipeline[0].buffer.max_age", "must be greater than 0"},
+          {15, "pipeline[1].stream",
            "must be a Kinesis stream name: 1 to 128 letters, digits, '_', '.' or '-'"},
-          {15, "pipeline[1].records_per_call",
+          {16, "pipeline[1].records_per_call",
            "must be between 1 and 10000, the most one GetRecords call returns"},
-          {16, "pipeline[1].reader_threads", "must be between 1 and 1024"},
-          {17, "pipeline[1].emit_threads", "must be between 1 and 1024"},
-          {18, "pipeline[1].buffer.max_records", "must be between 1 and 1000000"},
-          {18, "pipeline[1].buffer.max_bytes", "must be greater than 0"},
-          {18, "pipeline[1].buffer.max_age",
+          {17, "pipeline[1].reader_threads", "must be between 1 and 1024"},
+          {18, "pipeline[1].emit_threads", "must be between 1 and 1024"},
+          {19, "pipeline[1].buffer.max_records", "must be between 1 and 1000000"},
+          {19, "pipeline[1].buffer.max_bytes", "must be greater than 0"},
+          {19, "pipeline[1].buffer.max_age",
            "invalid duration: a duration cannot be negative; e.g. \"250ms\", \"30s\", "
            "\"5m\", \"1h\" or \"1m30s\""},
       }));

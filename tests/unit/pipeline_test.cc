@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "core/pipeline_internal.h"
+#include "core/shard_reader.h"
 #include "support/fake_clock.h"
 #include "support/fake_kinesis.h"
 #include "transform/json_field_filter.h"
@@ -184,6 +185,38 @@ TEST_F(PipelineTest, OnceDeliversEveryRecordInOrderAndCheckpointsTheLast) {
     if (x.shard_id == "a") sizes.push_back(x.records.size());
   }
   EXPECT_EQ(sizes, (std::vector<size_t>{100, 100, 50}));
+}
+
+TEST(PageLimit, AboutBytesPerCallOfTheLastPagesRecords) {
+  EXPECT_EQ(core::PageLimitFor(10'000, 1 << 20, 1024), 1024u);
+  EXPECT_EQ(core::PageLimitFor(10'000, 1 << 20, 100), 10'000u);  // capped by records_per_call
+  EXPECT_EQ(core::PageLimitFor(500, 1 << 20, 100), 500u);
+  EXPECT_EQ(core::PageLimitFor(10'000, 1 << 20, 2 << 20), 1u);  // records larger than the budget
+  EXPECT_EQ(core::PageLimitFor(10'000, 1 << 20, 0), 10'000u);
+  EXPECT_EQ(core::PageLimitFor(0, 1 << 20, 10), 1u);
+}
+
+TEST_F(PipelineTest, PagesAreSizedByTheRecordsOfTheLastPage) {
+  // 4 KiB records and a 64 KiB budget: after the first page (sized for the
+  // assumed 1 KiB records), calls ask for 16 records; every record still
+  // arrives, in order.
+  config_.bytes_per_call = 64 << 10;
+  config_.records_per_call = 10'000;
+  config_.buffer.max_records = 1000;
+  config_.buffer.max_bytes = 64 << 20;
+  kinesis_->AddShard("a");
+  std::vector<std::string> data;
+  for (int i = 0; i < 200; ++i) {
+    data.push_back(std::string(4096, static_cast<char>('a' + i % 26)) + std::to_string(i));
+    kinesis_->Put("a", data.back());
+  }
+  auto p = Make(true);
+  ASSERT_TRUE(p->Run({}, {}));
+  EXPECT_EQ(emitter_->Data("a"), data);
+  const auto limits = kinesis_->GetRecordsLimits("a");
+  ASSERT_GE(limits.size(), 3u);
+  EXPECT_EQ(limits[0], 64u);  // 64 KiB of the assumed 1 KiB records
+  for (size_t i = 1; i < limits.size(); ++i) EXPECT_EQ(limits[i], 15u) << i;  // 64 KiB / 4.1 KiB
 }
 
 TEST_F(PipelineTest, StartAtATimestampSkipsOlderRecords) {
