@@ -227,7 +227,7 @@ profile_consumer() {
     build/kinesis-connect run -c "$dir/bench.toml" --once 2>"$dir/log" >/dev/null
   echo "profile (perf, cpu-clock, self time; functions above 1%):"
   perf report -i "$dir/perf.data" --no-children --sort dso,symbol --percent-limit 1 --stdio 2>/dev/null |
-    grep -v '^#' | grep -v '^$' | head -n 40
+    grep -v '^#' | grep -v '^$' | sed -E 's/[[:space:]]+(-[[:space:]]+)*$//' | head -n 40
 }
 
 status=0
