@@ -201,6 +201,16 @@ def kill_9_rounds(test, connector, progress, rounds, step, after_start=None, aft
             after_kill(round_)
 
 
+def assert_example_validates(test, filename, summary):
+    """`kinesis-connect validate` accepts examples/configs/<filename> and
+    prints `summary` (e.g. "ok, 2 pipelines")."""
+    example = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "configs", filename)
+    out = subprocess.run([binary(), "validate", "-c", example], capture_output=True, text=True,
+                         timeout=60)
+    test.assertEqual(out.returncode, 0, out.stderr)
+    test.assertIn(summary, out.stdout)
+
+
 def read_stream(name):
     """Every record now in stream `name`, per shard, oldest first, read with
     the real client: {shard_id: [(sequence_number, partition_key, data)]}."""

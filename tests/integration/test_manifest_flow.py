@@ -19,7 +19,6 @@ import json
 import os
 import random
 import signal
-import subprocess
 import sys
 import tempfile
 import unittest
@@ -236,12 +235,7 @@ load_target = "postgres"
 
 class ManifestFlowExampleTest(unittest.TestCase):
     def test_validate_accepts_the_shipped_example(self):
-        example = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "configs",
-                               "manifest_flow.toml")
-        out = subprocess.run([harness.binary(), "validate", "-c", example], capture_output=True,
-                             text=True, timeout=60)
-        self.assertEqual(out.returncode, 0, out.stderr)
-        self.assertIn("ok, 2 pipelines", out.stdout)
+        harness.assert_example_validates(self, "manifest_flow.toml", "ok, 2 pipelines")
 
 
 if __name__ == "__main__":

@@ -296,12 +296,7 @@ class PostgresPipelineTest(unittest.TestCase):
 
 class PostgresExampleTest(unittest.TestCase):
     def test_validate_accepts_the_shipped_example(self):
-        example = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "configs",
-                               "postgres.toml")
-        out = subprocess.run([harness.binary(), "validate", "-c", example], capture_output=True,
-                             text=True, timeout=60)
-        self.assertEqual(out.returncode, 0, out.stderr)
-        self.assertIn("ok, 1 pipeline", out.stdout)
+        harness.assert_example_validates(self, "postgres.toml", "ok, 1 pipeline")
 
 
 if __name__ == "__main__":

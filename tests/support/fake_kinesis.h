@@ -41,16 +41,7 @@ class FakeKinesis final : public aws::HttpTransport {
   // Appends a record; returns its sequence number.
   std::string Put(const std::string& shard, std::string data, std::string key = "key") {
     std::lock_guard lock(mu_);
-    Shard& s = Find(shard);
-    Record r;
-    ++counter_;
-    std::string digits = std::to_string(counter_);
-    r.sequence_number = "4960" + std::string(52 - digits.size(), '0') + digits;
-    r.data = std::move(data);
-    r.partition_key = std::move(key);
-    r.approximate_arrival_ms = 1'795'642'616'000 + static_cast<int64_t>(counter_);
-    s.records.push_back(r);
-    return r.sequence_number;
+    return Append(Find(shard), std::move(data), std::move(key));
   }
 
   // The Limit of every GetRecords call on `shard`, in order.
@@ -182,6 +173,20 @@ class FakeKinesis final : public aws::HttpTransport {
     return r;
   }
 
+  // Appends a record with the next sequence number (increasing across
+  // shards, 56 digits like Kinesis's) and returns that number. REQUIRES: mu_.
+  std::string Append(Shard& s, std::string data, std::string key) {
+    Record r;
+    ++counter_;
+    std::string digits = std::to_string(counter_);
+    r.sequence_number = "4960" + std::string(52 - digits.size(), '0') + digits;
+    r.data = std::move(data);
+    r.partition_key = std::move(key);
+    r.approximate_arrival_ms = 1'795'642'616'000 + static_cast<int64_t>(counter_);
+    s.records.push_back(r);
+    return r.sequence_number;
+  }
+
   Shard& Find(const std::string& id) {
     for (auto& s : shards_) {
       if (s.id == id) return s;
@@ -259,15 +264,8 @@ class FakeKinesis final : public aws::HttpTransport {
       auto data = util::Base64Decode(Str(entry, "Data"));
       if (!data) return Answer(400, Error("SerializationException", "Data is not base64"));
       Shard& s = shards_.front();
-      ++counter_;
-      std::string digits = std::to_string(counter_);
-      Record r;
-      r.sequence_number = "4960" + std::string(52 - digits.size(), '0') + digits;
-      r.data = std::move(*data);
-      r.partition_key = Str(entry, "PartitionKey");
-      r.approximate_arrival_ms = 1'795'642'616'000 + static_cast<int64_t>(counter_);
-      s.records.push_back(r);
-      w.BeginObject().Field("SequenceNumber", r.sequence_number).Field("ShardId", s.id).EndObject();
+      const std::string seq = Append(s, std::move(*data), Str(entry, "PartitionKey"));
+      w.BeginObject().Field("SequenceNumber", seq).Field("ShardId", s.id).EndObject();
     }
     w.EndArray().Field("FailedRecordCount", static_cast<int64_t>(failed)).EndObject();
     return Answer(200, w.Take());
