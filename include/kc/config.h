@@ -73,6 +73,9 @@ struct EmitterConfig {
   char delimiter = ',';
   // file
   std::string directory;
+  // Write files around the page cache (O_DIRECT), falling back to ordinary
+  // writes where the file system refuses it.
+  bool direct_io = true;
   // s3: objects <prefix><key> in <bucket>; the key is a template (see the
   // README) that must name the batch's range so a replay rewrites the same
   // object. Empty: "{yyyy}/{MM}/{dd}/{first}-{last}", the original library's.

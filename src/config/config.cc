@@ -1107,6 +1107,9 @@ void ReadEmitter(TableReader reader, EmitterConfig* emitter) {
     ReadFormat(reader, &emitter->format);
     ReadCsv(reader, emitter);
     ReadCompression(reader, &emitter->compression);
+    if (std::optional<bool> direct = reader.Bool("direct_io", Need::kOptional)) {
+      emitter->direct_io = *direct;
+    }
   } else if (*type == "stdout") {
     emitter->type = *type;
     ReadFormat(reader, &emitter->format);

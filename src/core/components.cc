@@ -70,7 +70,7 @@ Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConf
   if (!csv) return Fail(csv.error().With("pipeline '" + pipeline.name + "'"));
   if (e.type == "file") {
     parts.emitter = std::make_shared<emitter::FileEmitter>(e.directory, e.format, e.compression,
-                                                           RetryPolicy(), *csv);
+                                                           RetryPolicy(), *csv, e.direct_io);
   } else if (e.type == "stdout") {
     parts.emitter = std::make_shared<emitter::StdoutEmitter>(e.format, 1, *csv);
   } else if (e.type == "s3" || e.type == "s3_manifest") {

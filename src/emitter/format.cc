@@ -22,28 +22,31 @@ Result<CsvColumns> CsvColumns::Parse(const std::vector<std::string>& fields, cha
   return columns;
 }
 
-Status AppendFormatted(std::string& out, const Batch& batch, FileFormat format,
-                       const CsvColumns& csv) {
+Status WriteFormatted(ByteSink& out, const Batch& batch, FileFormat format, const CsvColumns& csv) {
   switch (format) {
     case FileFormat::kLines:
       for (const auto& r : batch.records) {
-        out += r.data;
-        out.push_back('\n');
+        out.Append(r.data);
+        out.Append("\n");
       }
       return Ok();
     case FileFormat::kRaw:
-      for (const auto& r : batch.records) out += r.data;
+      for (const auto& r : batch.records) out.Append(r.data);
       return Ok();
-    case FileFormat::kCsv:
+    case FileFormat::kCsv: {
+      std::string row;
       for (const auto& r : batch.records) {
-        if (auto s = AppendCsvRow(out, r.data, csv.paths, csv.delimiter); !s) {
+        row.clear();
+        if (auto s = AppendCsvRow(row, r.data, csv.paths, csv.delimiter); !s) {
           return Fail(ErrorCode::kParse, "bad record in shard " + batch.shard_id +
                                              " at sequence number " + PositionName(r.position()) +
                                              ": " + s.error().message() +
                                              " (the csv format needs JSON objects)");
         }
+        out.Append(row);
       }
       return Ok();
+    }
     case FileFormat::kEnvelope: {
       util::JsonWriter w;
       for (const auto& r : batch.records) {
@@ -56,13 +59,23 @@ Status AppendFormatted(std::string& out, const Batch& batch, FileFormat format,
             .Field("approximate_arrival_timestamp", r.approximate_arrival_ms)
             .Field("data", util::Base64Encode(r.data))
             .EndObject();
-        out += w.str();
-        out.push_back('\n');
+        out.Append(w.str());
+        out.Append("\n");
       }
       return Ok();
     }
   }
   return Ok();
+}
+
+Status AppendFormatted(std::string& out, const Batch& batch, FileFormat format,
+                       const CsvColumns& csv) {
+  struct StringSink final : ByteSink {
+    explicit StringSink(std::string& target) : out(target) {}
+    void Append(std::string_view data) override { out += data; }
+    std::string& out;
+  } sink(out);
+  return WriteFormatted(sink, batch, format, csv);
 }
 
 Result<std::string> EncodeBatch(const Batch& batch, FileFormat format, Compression compression,

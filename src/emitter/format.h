@@ -12,6 +12,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kc/config.h"
@@ -29,8 +30,19 @@ struct CsvColumns {
   static Result<CsvColumns> Parse(const std::vector<std::string>& fields, char delimiter);
 };
 
-// Fails only for csv, with kParse naming the record that is not a JSON
-// object; `out` then holds the rows of the records before it.
+// Where formatted bytes go, record by record: a string, a file being written.
+class ByteSink {
+ public:
+  virtual ~ByteSink() = default;
+  virtual void Append(std::string_view data) = 0;
+};
+
+// Formats `batch` into `out`. Fails only for csv, with kParse naming the
+// record that is not a JSON object; `out` then holds the rows of the records
+// before it.
+Status WriteFormatted(ByteSink& out, const Batch& batch, FileFormat format,
+                      const CsvColumns& csv = {});
+// WriteFormatted, appending to a string.
 Status AppendFormatted(std::string& out, const Batch& batch, FileFormat format,
                        const CsvColumns& csv = {});
 // The batch as a sink stores it: formatted, then compressed whole.

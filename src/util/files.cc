@@ -5,10 +5,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
+#include <new>
+#include <utility>
+#include <vector>
 
 namespace kc::util {
 namespace {
@@ -72,39 +78,174 @@ Status WriteAll(int fd, std::string_view data, const std::string& what) {
   return Ok();
 }
 
-Status WriteFileAtomically(const std::string& path, std::string_view data) {
+namespace {
+// Chunks are pooled: a batch file takes one and gives it back, so steady
+// output neither maps nor faults in fresh memory for every file. A few spare
+// chunks are kept, as many as files are usually written at once.
+constexpr size_t kSpareChunks = 4;
+std::mutex spare_mu;
+std::vector<char*>& SpareChunks() {
+  static auto* spare = new std::vector<char*>();  // never destroyed: used at exit
+  return *spare;
+}
+}  // namespace
+
+void AtomicFileWriter::FreeChunk::operator()(char* p) const { std::free(p); }
+
+AtomicFileWriter::Chunk AtomicFileWriter::TakeChunk() {
+  {
+    std::lock_guard lock(spare_mu);
+    auto& spare = SpareChunks();
+    if (!spare.empty()) {
+      char* p = spare.back();
+      spare.pop_back();
+      return Chunk(p);
+    }
+  }
+  void* p = std::aligned_alloc(kDirectAlignment, kChunkBytes);
+  if (p == nullptr) throw std::bad_alloc();
+  return Chunk(static_cast<char*>(p));
+}
+
+void AtomicFileWriter::GiveBack(Chunk chunk) {
+  if (!chunk) return;
+  std::lock_guard lock(spare_mu);
+  auto& spare = SpareChunks();
+  if (spare.size() < kSpareChunks) spare.push_back(chunk.release());
+}
+
+Result<AtomicFileWriter> AtomicFileWriter::Open(const std::string& path, Options options) {
   const std::string dir = Parent(path);
-  if (auto s = CreateDirectories(dir); !s) return s;
+  if (auto s = CreateDirectories(dir); !s) return Fail(s.error());
   static std::atomic<uint64_t> counter{0};
   // A hidden name in the same directory: the rename stays atomic, and tools
   // that list the directory skip a file a crash may have left half written.
-  const std::string tmp = dir + "/." + std::filesystem::path(path).filename().string() + ".tmp." +
-                          std::to_string(::getpid()) + "." +
-                          std::to_string(counter.fetch_add(1, std::memory_order_relaxed));
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  std::string tmp = dir + "/." + std::filesystem::path(path).filename().string() + ".tmp." +
+                    std::to_string(::getpid()) + "." +
+                    std::to_string(counter.fetch_add(1, std::memory_order_relaxed));
+  const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+  bool direct = options.direct;
+  int fd = ::open(tmp.c_str(), flags | (direct ? O_DIRECT : 0), 0644);
+  if (fd < 0 && direct && errno == EINVAL) {
+    // The file system does not do O_DIRECT: write through the cache.
+    direct = false;
+    fd = ::open(tmp.c_str(), flags, 0644);
+  }
   if (fd < 0) return Fail(IoError("cannot create", tmp, errno));
-  if (auto s = WriteAll(fd, data, tmp); !s) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return s;
+  return AtomicFileWriter(path, std::move(tmp), fd, direct, TakeChunk());
+}
+
+AtomicFileWriter::AtomicFileWriter(std::string path, std::string tmp, int fd, bool direct,
+                                   Chunk chunk)
+    : path_(std::move(path)),
+      tmp_(std::move(tmp)),
+      fd_(fd),
+      direct_(direct),
+      chunk_(std::move(chunk)) {}
+
+AtomicFileWriter::AtomicFileWriter(AtomicFileWriter&& other) noexcept
+    : path_(std::move(other.path_)),
+      tmp_(std::move(other.tmp_)),
+      fd_(std::exchange(other.fd_, -1)),
+      direct_(other.direct_),
+      chunk_(std::move(other.chunk_)),
+      used_(std::exchange(other.used_, 0)),
+      error_(std::move(other.error_)) {}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  Abandon();
+  GiveBack(std::move(chunk_));
+}
+
+void AtomicFileWriter::Abandon() {
+  if (fd_ < 0) return;
+  ::close(fd_);
+  ::unlink(tmp_.c_str());
+  fd_ = -1;
+}
+
+void AtomicFileWriter::AppendSlow(std::string_view data) {
+  while (true) {
+    const size_t n = std::min(data.size(), kChunkBytes - used_);
+    std::char_traits<char>::copy(chunk_.get() + used_, data.data(), n);
+    used_ += n;
+    data.remove_prefix(n);
+    if (used_ < kChunkBytes) return;
+    // A full chunk: aligned, so it may go out directly.
+    if (!error_) {
+      if (auto s = WriteOut(chunk_.get(), used_); !s) error_ = s.error();
+    }
+    used_ = 0;
+    if (data.empty()) return;
   }
-  if (::fsync(fd) != 0) {
-    int err = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return Fail(IoError("cannot fsync", tmp, err));
+}
+
+Status AtomicFileWriter::StopDirect() {
+  int flags = ::fcntl(fd_, F_GETFL);
+  if (flags < 0 || ::fcntl(fd_, F_SETFL, flags & ~O_DIRECT) != 0) {
+    return Fail(IoError("cannot turn off O_DIRECT on", tmp_, errno));
   }
+  direct_ = false;
+  return Ok();
+}
+
+Status AtomicFileWriter::WriteOut(const char* p, size_t n) {
+  while (n > 0) {
+    ssize_t w = ::write(fd_, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EINVAL && direct_) {
+        // Refused after all (some file systems only say so at the first
+        // write), or a short write left the rest unaligned.
+        if (auto s = StopDirect(); !s) return s;
+        continue;
+      }
+      return Fail(IoError("cannot write", tmp_, errno));
+    }
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return Ok();
+}
+
+Status AtomicFileWriter::Commit() {
+  if (fd_ < 0) return Fail(ErrorCode::kInternal, "commit of a file no longer open: " + tmp_);
+  auto fail = [&](Error e) {
+    Abandon();
+    return Fail(std::move(e));
+  };
+  if (error_) return fail(*error_);
+  if (used_ > 0) {
+    const size_t aligned = direct_ ? used_ & ~(kDirectAlignment - 1) : used_;
+    if (auto s = WriteOut(chunk_.get(), aligned); !s) return fail(s.error());
+    if (aligned < used_) {
+      if (direct_) {
+        if (auto s = StopDirect(); !s) return fail(s.error());
+      }
+      if (auto s = WriteOut(chunk_.get() + aligned, used_ - aligned); !s) return fail(s.error());
+    }
+    used_ = 0;
+  }
+  if (::fsync(fd_) != 0) return fail(IoError("cannot fsync", tmp_, errno));
+  const int fd = std::exchange(fd_, -1);
   if (::close(fd) != 0) {
     int err = errno;
-    ::unlink(tmp.c_str());
-    return Fail(IoError("cannot close", tmp, err));
+    ::unlink(tmp_.c_str());
+    return Fail(IoError("cannot close", tmp_, err));
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
     int err = errno;
-    ::unlink(tmp.c_str());
-    return Fail(IoError("cannot rename onto", path, err));
+    ::unlink(tmp_.c_str());
+    return Fail(IoError("cannot rename onto", path_, err));
   }
-  return FsyncPath(dir);
+  return FsyncPath(Parent(path_));
+}
+
+Status WriteFileAtomically(const std::string& path, std::string_view data) {
+  auto file = AtomicFileWriter::Open(path, {});
+  if (!file) return Fail(file.error());
+  file->Append(data);
+  return file->Commit();
 }
 
 std::optional<long> AtomicWriteTempPid(std::string_view filename) {

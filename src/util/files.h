@@ -2,6 +2,7 @@
 // checkpoint store.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,82 @@ namespace kc::util {
 // fsync of the directory. Creates
 // missing parent directories.
 Status WriteFileAtomically(const std::string& path, std::string_view data);
+
+// The same guarantee for a file written in pieces: Open, Append as often as
+// needed, Commit. Appended data is staged in a buffer of kChunkBytes and
+// written a full buffer at a time, so a large file never has to exist whole
+// in memory. Destroying a writer that was not committed removes its
+// temporary file.
+//
+// With `direct`, writes bypass the page cache (O_DIRECT from aligned
+// buffers; the unaligned tail, and every write on a file system that refuses
+// O_DIRECT, go through it as usual). That is for files written once and read
+// later by someone else: the kernel no longer copies each byte into cache
+// pages, which was the largest single cost of file output, and the
+// connector stops pushing other data out of the cache.
+//
+// Not thread-safe: one writer belongs to one thread at a time.
+class AtomicFileWriter {
+ public:
+  static constexpr size_t kChunkBytes = 1 << 20;
+  // What O_DIRECT asks of buffers, lengths and offsets: the largest logical
+  // block size of common devices.
+  static constexpr size_t kDirectAlignment = 4096;
+  struct Options {
+    bool direct = false;
+  };
+  // Creates missing parent directories and the temporary file.
+  static Result<AtomicFileWriter> Open(const std::string& path, Options options);
+
+  AtomicFileWriter(AtomicFileWriter&& other) noexcept;
+  AtomicFileWriter& operator=(AtomicFileWriter&&) = delete;
+  ~AtomicFileWriter();
+
+  // A write error is kept and returned by Commit; later appends are dropped.
+  void Append(std::string_view data) {
+    if (data.size() <= kChunkBytes - used_) {
+      std::char_traits<char>::copy(chunk_.get() + used_, data.data(), data.size());
+      used_ += data.size();
+    } else {
+      AppendSlow(data);
+    }
+  }
+  void Append(char c) {
+    if (used_ == kChunkBytes) AppendSlow({});
+    chunk_.get()[used_++] = c;
+  }
+
+  // Writes what is staged, fsyncs, renames the temporary file over `path`
+  // and fsyncs the directory. Call at most once.
+  Status Commit();
+
+  // Whether data still goes around the page cache (false after a fallback).
+  bool direct() const { return direct_; }
+
+ private:
+  struct FreeChunk {
+    void operator()(char* p) const;
+  };
+  using Chunk = std::unique_ptr<char, FreeChunk>;
+
+  AtomicFileWriter(std::string path, std::string tmp, int fd, bool direct, Chunk chunk);
+  void AppendSlow(std::string_view data);
+  // Writes [p, p + n) at the end of the file. While direct_ holds, p is
+  // aligned and n a multiple of kDirectAlignment.
+  Status WriteOut(const char* p, size_t n);
+  Status StopDirect();
+  void Abandon();
+  static Chunk TakeChunk();
+  static void GiveBack(Chunk chunk);
+
+  std::string path_;
+  std::string tmp_;
+  int fd_ = -1;
+  bool direct_ = false;
+  Chunk chunk_;
+  size_t used_ = 0;
+  std::optional<Error> error_;
+};
 
 // The process id in the name of a temporary file WriteFileAtomically makes
 // (".<name>.tmp.<pid>.<n>", `filename` without its directory), or nullopt

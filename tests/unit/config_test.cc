@@ -363,6 +363,15 @@ TEST(ParseConfigTest, FileCompression) {
                 "unknown compression 'lz4' (known: none, gzip, zstd)"));
 }
 
+TEST(ParseConfigTest, FileDirectIo) {
+  const std::string head =
+      "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n[pipeline.emitter]\ntype = \"file\"\n"
+      "directory = \"d\"\n";
+  EXPECT_TRUE(ParseOk(head).pipelines[0].emitter.direct_io);
+  EXPECT_FALSE(ParseOk(head + "direct_io = false\n").pipelines[0].emitter.direct_io);
+  EXPECT_EQ(ProblemsOf(head + "direct_io = \"no\"\n").size(), 1u);
+}
+
 TEST(ParseConfigTest, CsvFormat) {
   const std::string head =
       "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n[pipeline.emitter]\ntype = \"file\"\n"

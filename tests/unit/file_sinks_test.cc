@@ -3,7 +3,10 @@
 #include <simdjson.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "checkpoint/file/file_checkpoint_store.h"
 #include "emitter/file/file_emitter.h"
@@ -230,6 +233,123 @@ TEST(AtomicWriteTempPid, ReadsOnlyTheNamesWriteFileAtomicallyMakes) {
   for (std::string_view name : {"a-b.txt.tmp.123.0", ".a.tmp.123", ".a.tmp.x.0", ".a.tmp.1.",
                                 ".tmp.1.2", "..tmp.1.2", ".a.txt", ".a.tmp..0", ""}) {
     EXPECT_EQ(util::AtomicWriteTempPid(name), std::nullopt) << name;
+  }
+}
+
+std::vector<std::string> Entries(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) names.push_back(e.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Pieces of every awkward size around the alignment and the chunk, with an
+// odd tail, as bytes that differ from position to position.
+std::vector<std::string> AwkwardPieces() {
+  const size_t chunk = util::AtomicFileWriter::kChunkBytes;
+  const size_t align = util::AtomicFileWriter::kDirectAlignment;
+  std::vector<size_t> sizes = {1,     align - 1, align,     align + 1, 100, chunk - 1,
+                               chunk, 7,         chunk + 5, 2 * chunk, 3,   align * 3};
+  std::vector<std::string> pieces;
+  uint32_t x = 12345;
+  for (size_t n : sizes) {
+    std::string piece(n, '\0');
+    for (char& c : piece) {
+      x = x * 1103515245 + 12345;
+      c = static_cast<char>(x >> 24);
+    }
+    pieces.push_back(std::move(piece));
+  }
+  return pieces;
+}
+
+TEST(AtomicFileWriter, WritesEveryPieceAcrossChunksWithAndWithoutDirectIo) {
+  for (bool direct : {false, true}) {
+    SCOPED_TRACE(direct ? "direct" : "through the page cache");
+    TempDir dir;
+    const std::string path = dir.path() + "/a/b/out.bin";
+    std::string expected;
+    auto file = util::AtomicFileWriter::Open(path, {.direct = direct});
+    ASSERT_TRUE(file) << file.error().message();
+    for (const std::string& piece : AwkwardPieces()) {
+      file->Append(piece);
+      file->Append('|');
+      expected += piece;
+      expected.push_back('|');
+    }
+    ASSERT_GT(expected.size(), 4 * util::AtomicFileWriter::kChunkBytes);
+    EXPECT_FALSE(fs::exists(path)) << "visible before Commit";
+    ASSERT_TRUE(file->Commit());
+    auto back = util::ReadFile(path);
+    ASSERT_TRUE(back);
+    EXPECT_TRUE(*back == expected)
+        << "read back " << back->size() << " bytes, wrote " << expected.size();
+    EXPECT_EQ(Entries(dir.path()), std::vector<std::string>{"out.bin"});
+  }
+}
+
+TEST(AtomicFileWriter, AWriterDroppedBeforeCommitLeavesNothing) {
+  TempDir dir;
+  const std::string path = dir.path() + "/out.bin";
+  {
+    auto file = util::AtomicFileWriter::Open(path, {.direct = true});
+    ASSERT_TRUE(file);
+    file->Append(std::string(3 * util::AtomicFileWriter::kChunkBytes + 17, 'x'));
+  }
+  EXPECT_TRUE(Entries(dir.path()).empty());
+}
+
+TEST(AtomicFileWriter, ReplacesAnOldFileWhole) {
+  TempDir dir;
+  const std::string path = dir.path() + "/out.bin";
+  ASSERT_TRUE(util::WriteFileAtomically(path, std::string(5000, 'o')));
+  auto file = util::AtomicFileWriter::Open(path, {.direct = true});
+  ASSERT_TRUE(file);
+  file->Append("new");
+  EXPECT_EQ(*util::ReadFile(path), std::string(5000, 'o')) << "old content until Commit";
+  ASSERT_TRUE(file->Commit());
+  EXPECT_EQ(*util::ReadFile(path), "new");
+}
+
+TEST(AtomicFileWriter, ANameUnderAFileIsAnErrorNamingIt) {
+  TempDir dir;
+  ASSERT_TRUE(util::WriteFileAtomically(dir.path() + "/plain", "x"));
+  auto file = util::AtomicFileWriter::Open(dir.path() + "/plain/out.bin", {.direct = true});
+  ASSERT_FALSE(file);
+  EXPECT_NE(file.error().message().find(dir.path() + "/plain"), std::string::npos)
+      << file.error().message();
+}
+
+// A batch larger than the writer's chunk, with and without direct I/O, is
+// the same file as the batch formatted whole.
+TEST(FileEmitter, LargeBatchesAreTheSameFileWithAndWithoutDirectIo) {
+  Batch b = MakeBatch();
+  b.records.clear();
+  b.bytes = 0;
+  for (int i = 0; i < 3000; ++i) {
+    Record r;
+    r.sequence_number = std::to_string(100000000 + i);
+    r.approximate_arrival_ms = 1795642616123;
+    r.data = std::string(997, static_cast<char>('a' + i % 26)) + std::to_string(i % 1000);
+    b.bytes += r.data.size();
+    b.records.push_back(std::move(r));
+  }
+  b.first = b.records.front().position();
+  b.last = b.records.back().position();
+  std::string expected;
+  ASSERT_TRUE(emitter::AppendFormatted(expected, b, FileFormat::kLines));
+  ASSERT_GT(expected.size(), 2 * util::AtomicFileWriter::kChunkBytes);
+  for (bool direct : {true, false}) {
+    TempDir dir;
+    emitter::FileEmitter e(dir.path(), FileFormat::kLines, Compression::kNone, RetryPolicy(), {},
+                           direct);
+    ASSERT_TRUE(e.Emit(b, {}));
+    auto back = util::ReadFile(e.PathFor(b));
+    ASSERT_TRUE(back);
+    EXPECT_TRUE(*back == expected) << (direct ? "direct: " : "buffered: ") << back->size()
+                                   << " bytes read back, " << expected.size() << " formatted";
   }
 }
 

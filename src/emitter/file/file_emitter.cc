@@ -2,18 +2,21 @@
 
 #include <spdlog/spdlog.h>
 
+#include <optional>
+
 #include "emitter/format.h"
 #include "util/files.h"
 
 namespace kc::emitter {
 
 FileEmitter::FileEmitter(std::string directory, FileFormat format, Compression compression,
-                         RetryPolicy retry, CsvColumns csv)
+                         RetryPolicy retry, CsvColumns csv, bool direct_io)
     : directory_(std::move(directory)),
       format_(format),
       compression_(compression),
       retry_(retry),
       csv_(std::move(csv)),
+      direct_io_(direct_io),
       name_(*KeyTemplate::Parse("{stream}/{shard}/{yyyy}/{MM}/{dd}/{first}-{last}.{ext}")) {
   while (directory_.size() > 1 && directory_.ends_with('/')) directory_.pop_back();
 }
@@ -42,10 +45,32 @@ void FileEmitter::CleanUpOnce(const Batch& batch) {
 
 Status FileEmitter::Emit(const Batch& batch, std::stop_token stop) {
   CleanUpOnce(batch);
-  auto body = EncodeBatch(batch, format_, compression_, csv_);
-  if (!body) return Fail(body.error());
+  // Compressed output is made whole (the compressors work on whole
+  // buffers) and is a fraction of the batch; plain output is formatted
+  // straight into the file.
+  std::optional<std::string> compressed;
+  if (compression_ != Compression::kNone) {
+    auto body = EncodeBatch(batch, format_, compression_, csv_);
+    if (!body) return Fail(body.error());
+    compressed = std::move(*body);
+  }
   const std::string path = PathFor(batch);
-  return retry_.Run("write " + path, stop, [&] { return util::WriteFileAtomically(path, *body); });
+  return retry_.Run("write " + path, stop, [&]() -> Status {
+    auto file = util::AtomicFileWriter::Open(path, {.direct = direct_io_});
+    if (!file) return Fail(file.error());
+    if (compressed) {
+      file->Append(*compressed);
+    } else {
+      struct FileSink final : ByteSink {
+        explicit FileSink(util::AtomicFileWriter& target) : file(target) {}
+        void Append(std::string_view data) override { file.Append(data); }
+        util::AtomicFileWriter& file;
+      } sink(*file);
+      // Fails only for a record the format cannot hold: not retried.
+      if (auto s = WriteFormatted(sink, batch, format_, csv_); !s) return s;
+    }
+    return file->Commit();
+  });
 }
 
 std::string FileEmitter::Describe() const {

@@ -9,6 +9,11 @@
 // a killed process leaves (see util/files.h) are removed under a shard's
 // directory before this process first writes to it.
 //
+// Uncompressed batches are formatted straight into the file a chunk at a
+// time (util::AtomicFileWriter), never as a second copy of the batch in
+// memory; with `direct_io` (the default) the file's data bypasses the page
+// cache.
+//
 // Thread-safety: Emit may be called concurrently for different shards.
 #pragma once
 
@@ -29,7 +34,7 @@ class FileEmitter final : public Emitter {
   // `csv`: the columns when `format` is kCsv.
   FileEmitter(std::string directory, FileFormat format,
               Compression compression = Compression::kNone, RetryPolicy retry = RetryPolicy(),
-              CsvColumns csv = {});
+              CsvColumns csv = {}, bool direct_io = true);
 
   Status Emit(const Batch& batch, std::stop_token stop) override;
   std::string Describe() const override;
@@ -46,6 +51,7 @@ class FileEmitter final : public Emitter {
   Compression compression_;
   RetryPolicy retry_;
   CsvColumns csv_;
+  bool direct_io_;
   KeyTemplate name_;
   std::mutex mu_;
   std::set<std::string> cleaned_;  // "<stream>/<shard>" directories already looked at
