@@ -50,6 +50,7 @@ class ThresholdBuffer final : public Buffer {
   BufferConfig config_;
   Batch batch_;
   std::optional<Clock::TimePoint> started_;
+  size_t last_count_ = 0;  // records in the last batch taken: the next one's likely size
 };
 
 }  // namespace kc

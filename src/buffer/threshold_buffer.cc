@@ -1,5 +1,6 @@
 #include "kc/buffer.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace kc {
@@ -9,8 +10,12 @@ void ThresholdBuffer::Add(Record record, bool keep, Clock::TimePoint now) {
     started_ = now;
     batch_.first = record.position();
     batch_.first_arrival_ms = record.approximate_arrival_ms;
+    // Batches of a steady stream are alike: room for as many records as
+    // the last one saves growing the vector record by record.
+    batch_.records.reserve(std::min<uint64_t>(last_count_, config_.max_records));
   }
-  batch_.last = record.position();
+  batch_.last.sequence_number.assign(record.sequence_number);
+  batch_.last.sub_sequence_number = record.sub_sequence_number;
   if (keep) {
     batch_.bytes += record.data.size();
     batch_.records.push_back(std::move(record));
@@ -31,6 +36,7 @@ std::optional<Clock::TimePoint> ThresholdBuffer::Deadline() const {
 Batch ThresholdBuffer::Take() {
   Batch out = std::move(batch_);
   batch_ = Batch{};
+  last_count_ = out.records.size();
   started_.reset();
   return out;
 }

@@ -419,6 +419,9 @@ uint32_t ShardReader::PageLimit() const {
 
 ShardReader::Step ShardReader::ReadPage(std::stop_token stop, std::stop_token abort) {
   std::vector<Record>& records = page_->records;
+  // One reading for the page: handing a page on takes milliseconds, and the
+  // age threshold is measured in seconds.
+  const Clock::TimePoint page_now = ctx_.clock->Now();
   for (;;) {
     if (cut_due_) {
       if (auto wait = Cut(abort)) return *wait;
@@ -428,7 +431,9 @@ ShardReader::Step ShardReader::ReadPage(std::stop_token stop, std::stop_token ab
     // A stop ends reading here; the next step emits what was read.
     if (stop.stop_requested()) return AtOnce();
     Record& rec = records[page_index_];
-    ShardPosition pos = rec.position();
+    ShardPosition& pos = pos_;
+    pos.sequence_number.assign(rec.sequence_number);
+    pos.sub_sequence_number = rec.sub_sequence_number;
     if (last_read_ && pos <= *last_read_) {  // handed on before an iterator refresh
       ++page_index_;
       continue;
@@ -450,9 +455,9 @@ ShardReader::Step ShardReader::ReadPage(std::stop_token stop, std::stop_token ab
     }
     const bool keep = *kept;
     if (!keep) ctx_.counters->records_filtered += 1;
-    buffer_->Add(std::move(rec), keep, ctx_.clock->Now());
+    buffer_->Add(std::move(rec), keep, page_now);
     last_read_ = pos;
-    cut_due_ = replay_ ? pos == replay_->last : buffer_->ShouldFlush(ctx_.clock->Now());
+    cut_due_ = replay_ ? pos == replay_->last : buffer_->ShouldFlush(page_now);
   }
 
   // The whole page was handed on. The steps below may park and run again:
@@ -466,7 +471,7 @@ ShardReader::Step ShardReader::ReadPage(std::stop_token stop, std::stop_token ab
     state_.pending.clear();
   }
   if (!replay_ && buffer_->ShouldFlush(ctx_.clock->Now())) {
-    if (auto wait = Cut(abort)) return *wait;  // the age threshold
+    if (auto wait = Cut(abort)) return *wait;  // the age threshold, read afresh
   }
   if (ctx_.once && caught_up_ && !iterator_.empty()) {
     if (auto wait = Drain(abort)) return *wait;

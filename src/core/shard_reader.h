@@ -170,6 +170,7 @@ class ShardReader {
   std::unique_ptr<Buffer> buffer_;
   ShardCheckpoint state_;
   std::optional<ShardPosition> last_read_;
+  ShardPosition pos_;  // of the record being handed on; kept to reuse its storage
   // The range recorded as pending before a restart, until it is cut again
   // (or found impossible to cut, its last records gone).
   std::optional<BatchRange> replay_;

@@ -279,7 +279,8 @@ Result<Record> ParseRecord(od::value value, std::string_view what) {
 
 // `capacity`: how many bytes from body.data() may be read; a body without
 // simdjson's padding after it is copied into the thread's buffer first.
-Result<GetRecordsResult> ParsePage(std::string_view body, size_t capacity) {
+// `limit`: the Limit of the call, if known (0 otherwise).
+Result<GetRecordsResult> ParsePage(std::string_view body, size_t capacity, uint32_t limit) {
   constexpr std::string_view kWhat = "GetRecords response";
   PageBuffer& buffer = ThreadPageBuffer();
   simdjson::padded_string_view input(body.data(), body.size(), capacity);
@@ -315,6 +316,10 @@ Result<GetRecordsResult> ParsePage(std::string_view body, size_t capacity) {
       has_records = true;
       out.records.clear();
       out.bytes = 0;
+      // Room for as many records as the call may return and the body can
+      // hold (a record takes more than 128 bytes of JSON), so the vector
+      // is not grown and moved record by record.
+      out.records.reserve(std::min<size_t>(limit, body.size() / 128));
       for (auto element : records) {
         od::value record;
         if (element.get(record) != simdjson::SUCCESS) {
@@ -352,7 +357,7 @@ Result<GetRecordsResult> ParsePage(std::string_view body, size_t capacity) {
 }  // namespace
 
 Result<GetRecordsResult> ParseGetRecordsResponse(std::string_view body) {
-  return ParsePage(body, 0);
+  return ParsePage(body, 0, 0);
 }
 
 Result<std::vector<Shard>> ParseListShardsResponse(std::string_view body, std::string* next_token) {
@@ -496,7 +501,7 @@ Result<GetRecordsResult> KinesisClient::GetRecordsOnce(const std::string& iterat
   if (!body) return Fail(body.error());
   // The transport left room after a body whose length it was told, so
   // the page is parsed where it is, without a copy.
-  return ParsePage(*body, body->capacity());
+  return ParsePage(*body, body->capacity(), limit);
 }
 
 Result<PutRecordsResult> KinesisClient::PutRecords(const std::string& stream,

@@ -40,6 +40,23 @@ TEST(SequenceNumber, Validity) {
   EXPECT_FALSE(IsValidSequenceNumber(" 1"));
 }
 
+// Every byte value at every position of a word-sized and a ragged number:
+// only the ten digits pass, whatever their neighbours.
+TEST(SequenceNumber, ValidityOfEveryByteAtEveryPosition) {
+  for (size_t length : {size_t{8}, size_t{19}, size_t{56}}) {
+    for (size_t at = 0; at < length; ++at) {
+      for (int b = 0; b < 256; ++b) {
+        for (char fill : {'0', '9'}) {
+          std::string s(length, fill);
+          s[at] = static_cast<char>(b);
+          EXPECT_EQ(IsValidSequenceNumber(s), b >= '0' && b <= '9')
+              << "byte " << b << " at " << at << " of " << length;
+        }
+      }
+    }
+  }
+}
+
 TEST(ShardPosition, OrdersBySequenceThenSubSequence) {
   ShardPosition a{"100", 0};
   ShardPosition b{"100", 1};
