@@ -211,31 +211,51 @@ Result<std::string_view> DataText(std::string_view token, std::string& scratch) 
   return std::string_view(scratch);
 }
 
-Result<Record> ParseRecord(od::value value, std::string_view what) {
+// A string value as a view: into the page itself when the string has no
+// escapes (the common case, and the cheap one: no copy into the parser's
+// string buffer), else unescaped by the parser.
+simdjson::error_code StringValue(od::value& v, std::string_view& out) {
+  std::string_view token = v.raw_json_token();
+  while (!token.empty() && (token.back() == ' ' || token.back() == '\t' || token.back() == '\n' ||
+                            token.back() == '\r')) {
+    token.remove_suffix(1);
+  }
+  if (token.size() >= 2 && token.front() == '"' && token.back() == '"' &&
+      token.find('\\') == std::string_view::npos) {
+    out = token.substr(1, token.size() - 2);
+    return simdjson::SUCCESS;
+  }
+  return v.get_string().get(out);
+}
+
+// Fills `rec`, a fresh Record in the page's vector (no move per record).
+Status ParseRecord(od::value value, std::string_view what, Record& rec) {
   od::object r;
   if (value.get_object().get(r) != simdjson::SUCCESS) {
     return Fail(ParseError(what, "a record is not an object"));
   }
-  Record rec;
   bool has_sequence = false, has_key = false, has_data = false;
   std::string_view data;
   thread_local std::string scratch;  // Data with escapes, undone
-  for (auto field : r) {
-    std::string_view key;
-    if (field.unescaped_key().get(key) != simdjson::SUCCESS) {
+  for (auto element : r) {
+    od::field field;
+    if (std::move(element).get(field) != simdjson::SUCCESS) {
       return Fail(ParseError(what, "malformed record"));
     }
-    od::value v = field.value();
+    // Keys compared as written: Kinesis never escapes its own field names,
+    // and one that did would be missing, an error, never misread.
+    const od::raw_json_string key = field.key();
+    od::value& v = field.value();
     if (key == "SequenceNumber") {
       std::string_view seq;
-      if (v.get_string().get(seq) != simdjson::SUCCESS) {
+      if (StringValue(v, seq) != simdjson::SUCCESS) {
         return Fail(ParseError(what, "missing string SequenceNumber"));
       }
       rec.sequence_number.assign(seq);
       has_sequence = true;
     } else if (key == "PartitionKey") {
       std::string_view pk;
-      if (v.get_string().get(pk) != simdjson::SUCCESS) {
+      if (StringValue(v, pk) != simdjson::SUCCESS) {
         return Fail(ParseError(what, "missing string PartitionKey"));
       }
       rec.partition_key.assign(pk);
@@ -274,7 +294,7 @@ Result<Record> ParseRecord(od::value value, std::string_view what) {
         ParseError(what, "record " + rec.sequence_number + " Data: " + decoded.error().message()));
   }
   rec.data = std::move(*decoded);
-  return rec;
+  return Ok();
 }
 
 // `capacity`: how many bytes from body.data() may be read; a body without
@@ -325,10 +345,9 @@ Result<GetRecordsResult> ParsePage(std::string_view body, size_t capacity, uint3
         if (element.get(record) != simdjson::SUCCESS) {
           return Fail(ParseError(kWhat, "malformed Records array"));
         }
-        auto rec = ParseRecord(record, kWhat);
-        if (!rec) return Fail(rec.error());
-        out.bytes += rec->data.size();
-        out.records.push_back(std::move(*rec));
+        Record& rec = out.records.emplace_back();
+        if (auto parsed = ParseRecord(record, kWhat, rec); !parsed) return Fail(parsed.error());
+        out.bytes += rec.data.size();
       }
     } else if (key == "NextShardIterator") {
       if (type == od::json_type::null) continue;

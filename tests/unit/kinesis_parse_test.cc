@@ -35,16 +35,22 @@ TEST(GetRecordsResponse, FieldsInAnyOrderUnknownOnesSkippedEscapesDecoded) {
   auto r = ParseGetRecordsResponse(R"({"MillisBehindLatest": 0, "ChildShards": [{"ShardId": "s"}],
     "Records": [{"Data": "A\u0050\/+"  , "EncryptionType": "NONE", "Extra": {"a": [1, {"b": null}]},
                  "PartitionKey": "p\u00e9", "ApproximateArrivalTimestamp": null,
-                 "SequenceNumber": "7"}],
+                 "SequenceNumber": "7"},
+                {"SequenceNumber" : "\u00389"  , "PartitionKey":"q\"\\" ,"Data":"AA=="}],
     "NextShardIterator": "it"})");
   ASSERT_TRUE(r) << r.error().ToString();
-  ASSERT_EQ(r->records.size(), 1u);
+  ASSERT_EQ(r->records.size(), 2u);
   EXPECT_EQ(r->records[0].data, std::string("\x00\xff\xfe", 3));
   EXPECT_EQ(r->records[0].partition_key, "pé");
   EXPECT_EQ(r->records[0].sequence_number, "7");
   EXPECT_EQ(r->records[0].approximate_arrival_ms, 0);
+  // Escapes in the sequence number and partition key are undone too, and
+  // spaces after a value are not part of it.
+  EXPECT_EQ(r->records[1].sequence_number, "89");
+  EXPECT_EQ(r->records[1].partition_key, "q\"\\");
+  EXPECT_EQ(r->records[1].data, std::string(1, '\0'));
   EXPECT_EQ(r->next_shard_iterator, "it");
-  EXPECT_EQ(r->bytes, 3u);
+  EXPECT_EQ(r->bytes, 4u);
 }
 
 TEST(GetRecordsResponse, ManyPagesInARowOfDifferentSizes) {
