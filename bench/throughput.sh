@@ -23,7 +23,7 @@
 # --dir puts the output files and checkpoints under DIR (default: a temporary
 # directory under $TMPDIR or /tmp), e.g. on tmpfs to leave the disk out;
 # --max-records and --max-bytes set the buffer's thresholds instead of the
-# defaults (500 records, 5 MiB).
+# defaults (50,000 records, 4 MiB).
 # Exits non-zero when any check fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."

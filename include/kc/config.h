@@ -45,13 +45,15 @@ struct StartAt {
   int64_t timestamp_ms = 0;  // for kTimestamp
 };
 
-// Defaults: a batch is usually cut by size (5 MiB) or age (30 s); the
-// record count, one full GetRecords page, bounds batches of tiny records.
-// Each batch costs a file or object and two checkpoint writes, so small
-// batches of small records spend more on that than on the records.
+// Defaults: a batch is cut by size (4 MiB) or age (30 s), as Firehose cuts
+// by size and time. Each batch costs a file or object and two durable
+// checkpoint writes, so records of 84 bytes and more still make 4 MiB
+// batches; the record count only bounds the memory of batches of tiny
+// records (records in memory take about 200 bytes beyond their data). A
+// busy shard holds up to two batches: the one being written and the next.
 struct BufferConfig {
-  uint64_t max_records = 10'000;
-  uint64_t max_bytes = 5ull << 20;
+  uint64_t max_records = 50'000;
+  uint64_t max_bytes = 4ull << 20;
   std::chrono::milliseconds max_age{30'000};
 };
 

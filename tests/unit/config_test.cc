@@ -180,9 +180,9 @@ TEST(ParseConfigTest, DefaultsForEverythingLeftOut) {
   EXPECT_EQ(p.start_at.kind, StartAt::Kind::kTrimHorizon);
   EXPECT_EQ(p.transformer, "string");
   EXPECT_EQ(p.filter, "all_pass");
-  EXPECT_EQ(p.buffer.max_records, 10'000u);
+  EXPECT_EQ(p.buffer.max_records, 50'000u);
   EXPECT_EQ(p.bytes_per_call, 1u << 20);
-  EXPECT_EQ(p.buffer.max_bytes, 5u << 20);
+  EXPECT_EQ(p.buffer.max_bytes, 4u << 20);
   EXPECT_EQ(p.buffer.max_age, milliseconds(30'000));
   EXPECT_EQ(p.emitter.type, "stdout");
   EXPECT_EQ(p.emitter.format, FileFormat::kLines);
@@ -201,7 +201,7 @@ TEST(ParseConfigTest, EmptyComponentTablesKeepDefaults) {
   ASSERT_EQ(config.pipelines.size(), 1u);
   EXPECT_EQ(config.pipelines[0].transformer, "string");
   EXPECT_EQ(config.pipelines[0].filter, "all_pass");
-  EXPECT_EQ(config.pipelines[0].buffer.max_records, 10'000u);
+  EXPECT_EQ(config.pipelines[0].buffer.max_records, 50'000u);
 }
 
 TEST(ParseConfigTest, StartAtForms) {
