@@ -8,9 +8,10 @@
 // shards (the first N % S shards get one more). A payload is a printable
 // JSON object holding the record's index, padded with pseudo-random letters
 // (derived from --seed) to B bytes; below about 60 bytes it is the index and
-// letters only. Every GetRecords page (at most 10,000 records or 10 MiB of
-// payload, as Kinesis) is rendered once at start-up, so answering is writing
-// bytes that already exist.
+// letters only. Every record is rendered once at start-up, as its JSON
+// object in a GetRecords response, in segments of a page (at most 10,000
+// records or 10 MiB of payload, as Kinesis), so answering is copying the
+// records a call covers between a head and a tail, whatever its Limit.
 //
 // HTTP/1.1 with keep-alive on 127.0.0.1, one thread per connection, the JSON
 // protocol (X-Amz-Target: Kinesis_20131202.<Op>): ListShards (paginated),
@@ -18,10 +19,9 @@
 // AT_/AFTER_SEQUENCE_NUMBER, AT_TIMESTAMP) and GetRecords. Signatures are not
 // checked. Shards are open unless --closed: after an open shard's last page
 // comes an empty page with MillisBehindLatest 0 and a next iterator; a closed
-// shard's last page has no next iterator. A position inside a page (a
-// checkpoint, or a Limit below the page size) is rendered on the fly up to the
-// next page boundary. --busy K answers every K-th GetRecords call of a shard
-// with ProvisionedThroughputExceededException.
+// shard's last page has no next iterator. An answer ends at the end of a
+// page at the latest, like Kinesis's answers at 10 MiB. --busy K answers every K-th GetRecords call
+// of a shard with ProvisionedThroughputExceededException.
 //
 // Prints, once it accepts connections, one line on stdout:
 //   ready port=P stream=NAME shards=S records=N size=B payload_bytes=X
@@ -197,7 +197,7 @@ class Stream {
       shard_count_.push_back(n);
       first += n;
     }
-    pages_.resize(static_cast<size_t>(o_.shards));
+    segments_.resize(static_cast<size_t>(o_.shards));
   }
 
   const Options& options() const { return o_; }
@@ -207,7 +207,7 @@ class Stream {
   const Checksum& checksum() const { return checksum_; }
   size_t page_count() const {
     size_t n = 0;
-    for (const auto& p : pages_) n += p.size();
+    for (const auto& p : segments_) n += p.size();
     return n;
   }
 
@@ -302,17 +302,24 @@ class Stream {
     if (json) out.append("\"}");
   }
 
-  // A GetRecords response for records [start, start + count) of `shard`.
-  // Adds each payload to `sum` when given.
-  std::string RenderPage(int shard, uint64_t start, uint64_t count, Checksum* sum) const {
+  // Records [start, start + count) of `shard` as they stand in a
+  // GetRecords response: each record's JSON object followed by a comma, and
+  // where each one starts. Adds each payload to `sum`.
+  struct Segment {
+    std::string text;
+    std::vector<uint32_t> offsets;  // count + 1 of them: the last is text.size()
+  };
+  Segment RenderSegment(int shard, uint64_t start, uint64_t count, Checksum* sum) const {
+    Segment seg;
+    seg.offsets.reserve(count + 1);
     JsonWriter w;
     std::string payload;
     payload.reserve(o_.size);
-    w.BeginObject().Key("Records").BeginArray();
     for (uint64_t i = start; i < start + count; ++i) {
       payload.clear();
       AppendPayload(payload, shard, i);
-      if (sum != nullptr) sum->Add(payload);
+      sum->Add(payload);
+      w.Clear();
       w.BeginObject()
           .Field("SequenceNumber", SequenceNumber(shard, i))
           .Key("ApproximateArrivalTimestamp")
@@ -320,17 +327,15 @@ class Stream {
           .Field("Data", kc::util::Base64Encode(payload))
           .Field("PartitionKey", "user-" + std::to_string(i % 1000))
           .EndObject();
+      seg.offsets.push_back(static_cast<uint32_t>(seg.text.size()));
+      seg.text += w.str();
+      seg.text.push_back(',');
     }
-    w.EndArray();
-    const uint64_t end = start + count;
-    const uint64_t total = Count(shard);
-    if (!(o_.closed && end >= total)) w.Field("NextShardIterator", Iterator(shard, end));
-    // Not a real lag: positive while records remain, 0 on the last page.
-    w.Field("MillisBehindLatest", static_cast<uint64_t>(total - end)).EndObject();
-    return w.Take();
+    seg.offsets.push_back(static_cast<uint32_t>(seg.text.size()));
+    return seg;
   }
 
-  // Renders every page, on all cores.
+  // Renders every record, on all cores, in segments of a page.
   void RenderAll() {
     struct Task {
       int shard;
@@ -339,7 +344,7 @@ class Stream {
     std::vector<Task> tasks;
     for (int s = 0; s < o_.shards; ++s) {
       const uint64_t n = (Count(s) + page_records_ - 1) / page_records_;
-      pages_[static_cast<size_t>(s)].resize(n);
+      segments_[static_cast<size_t>(s)].resize(n);
       for (uint64_t p = 0; p < n; ++p) tasks.push_back({s, p});
     }
     std::atomic<size_t> next{0};
@@ -350,8 +355,8 @@ class Stream {
         const Task& task = tasks[t];
         const uint64_t start = task.page * page_records_;
         const uint64_t count = std::min(page_records_, Count(task.shard) - start);
-        pages_[static_cast<size_t>(task.shard)][task.page] =
-            RenderPage(task.shard, start, count, &local);
+        segments_[static_cast<size_t>(task.shard)][task.page] =
+            RenderSegment(task.shard, start, count, &local);
       }
       std::lock_guard lock(mu);
       checksum_.Merge(local);
@@ -362,19 +367,27 @@ class Stream {
     for (auto& t : threads) t.join();
   }
 
-  // The page for a GetRecords at `index` with `limit`: pre-rendered when it
-  // starts at a page boundary and the limit covers it, else rendered into
-  // `scratch`.
-  const std::string& Page(int shard, uint64_t index, uint64_t limit, std::string& scratch) const {
+  // The response to a GetRecords at `index` (below Count(shard)) with
+  // `limit`, in `out`: at most to the end of index's page, the records
+  // copied whole from their segment between a head and a tail.
+  void Page(int shard, uint64_t index, uint64_t limit, std::string& out) const {
     const uint64_t total = Count(shard);
     const uint64_t in_page = page_records_ - index % page_records_;
     const uint64_t count = std::min({limit, in_page, total - index});
-    if (index % page_records_ == 0 && count == std::min(page_records_, total - index) &&
-        index < total) {
-      return pages_[static_cast<size_t>(shard)][index / page_records_];
+    const Segment& seg = segments_[static_cast<size_t>(shard)][index / page_records_];
+    const size_t first = index % page_records_;
+    const size_t from = seg.offsets[first];
+    const size_t to = seg.offsets[first + count] - 1;  // without the last comma
+    const uint64_t end = index + count;
+    out.clear();
+    out += R"({"Records":[)";
+    out.append(seg.text, from, to - from);
+    out += "]";
+    if (!(o_.closed && end >= total)) {
+      out += R"(,"NextShardIterator":")" + Iterator(shard, end) + "\"";
     }
-    scratch = RenderPage(shard, index, count, nullptr);
-    return scratch;
+    // Not a real lag: positive while records remain, 0 on the last page.
+    out += R"(,"MillisBehindLatest":)" + std::to_string(total - end) + "}";
   }
 
  private:
@@ -382,7 +395,7 @@ class Stream {
   uint64_t page_records_ = kMaxPageRecords;
   std::vector<uint64_t> shard_first_;
   std::vector<uint64_t> shard_count_;
-  std::vector<std::vector<std::string>> pages_;
+  std::vector<std::vector<Segment>> segments_;
   Checksum checksum_;
 };
 
@@ -665,7 +678,8 @@ class Server {
       w.Field("MillisBehindLatest", 0).EndObject();
       return Response{200, w.Take(), nullptr};
     }
-    return Response{200, {}, &stream_.Page(shard, index, limit, scratch)};
+    stream_.Page(shard, index, limit, scratch);
+    return Response{200, {}, &scratch};
   }
 
   Response GetShardIterator(simdjson::dom::element doc) {
