@@ -155,11 +155,11 @@ run_consumer() {
   time_pid=$!
   while kill -0 "$time_pid" 2>/dev/null; do
     if [[ -z $child ]]; then
-      read -r child _ <"/proc/$time_pid/task/$time_pid/children" 2>/dev/null || true
+      read -r child _ 2>/dev/null <"/proc/$time_pid/task/$time_pid/children" || true
     fi
     # num_threads, field 20 of /proc/PID/stat: one line, read at once (a
     # line-by-line read of /proc/PID/status can mix two versions of it).
-    if [[ -n $child ]] && read -r stat <"/proc/$child/stat" 2>/dev/null; then
+    if [[ -n $child ]] && read -r stat 2>/dev/null <"/proc/$child/stat"; then
       read -r -a f <<<"${stat##*) }"
       if [[ ${f[17]:-} =~ ^[0-9]+$ ]] && ((f[17] > threads)); then threads=${f[17]}; fi
     fi

@@ -147,16 +147,20 @@ int Run(const kc::Config& config, bool once) {
 }
 
 // glibc gives each thread that allocates its own malloc arena, up to eight
-// per core, and an arena keeps what its thread freed. Reader and emit
-// threads each handle batch-sized blocks in turn, so with one arena each
-// the process held several batches' worth of freed memory (peak RSS 122 MiB
-// for 4 busy shards). One arena per core keeps allocation concurrent and
-// reuses those blocks: 93 MiB on the same run, with slightly less CPU. An
-// explicit MALLOC_ARENA_MAX in the environment still wins.
+// per core, and an arena keeps what its threads freed. Records are
+// allocated by reader threads and freed, a batch at a time, by emit
+// threads, so every extra arena holds a share of freed batches that the
+// others cannot reuse. Measured on 2 cores with 4 busy shards
+// (bench/throughput.sh, shape a): eight arenas per core 122 MiB of peak RSS,
+// two arenas 70.9 MiB, one arena 59.4 MiB at no cost in CPU (the thread
+// caches take most allocations without the arena's lock). Larger machines
+// get one arena per four cores, so that many reader threads do not all
+// queue on one lock; that split is not measured here. An explicit
+// MALLOC_ARENA_MAX in the environment still wins.
 void LimitMallocArenas() {
   if (std::getenv("MALLOC_ARENA_MAX") != nullptr) return;
-  const unsigned cores = std::max(2u, std::thread::hardware_concurrency());
-  mallopt(M_ARENA_MAX, static_cast<int>(cores));
+  const unsigned cores = std::thread::hardware_concurrency();
+  mallopt(M_ARENA_MAX, static_cast<int>(std::max(1u, cores / 4)));
 }
 
 }  // namespace
