@@ -5,6 +5,7 @@
 #
 #   bench/throughput.sh [--runs N] [--shape a|b|both] [--profile] [--dir DIR]
 #                       [--max-records N] [--max-bytes SIZE]
+#   bench/throughput.sh --slow-sink MB_PER_S [--seconds N] [--max-bytes SIZE]
 #
 # Shapes: a = 4 shards x 250,000 records of 1,000 bytes;
 #         b = 1 shard x 1,000,000 records of 100 bytes.
@@ -24,6 +25,14 @@
 # directory under $TMPDIR or /tmp), e.g. on tmpfs to leave the disk out;
 # --max-records and --max-bytes set the buffer's thresholds instead of the
 # defaults (50,000 records, 4 MiB).
+#
+# --slow-sink measures memory behind a sink slower than the stream: shape
+# (a)'s 1 GB backlog goes to the stdout emitter, whose output a reader takes
+# at MB_PER_S (10^6 bytes a second) for N seconds (default 60). Every 5 s it
+# prints what reached the sink and the consumer's RSS and threads; then it
+# stops the consumer with SIGTERM, which must emit and checkpoint what it
+# read and exit 0, and it prints the RSS figures and how long the stop took.
+#
 # Exits non-zero when any check fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +42,8 @@ shapes=(a b)
 profile=0
 parent=${TMPDIR:-/tmp}
 buffer=''
+slow_rate=''
+slow_seconds=60
 while (($#)); do
   case $1 in
     --runs)
@@ -63,9 +74,17 @@ while (($#)); do
       buffer+="max_bytes = \"${2:?--max-bytes needs a size}\""$'\n'
       shift 2
       ;;
+    --slow-sink)
+      slow_rate=${2:?--slow-sink needs MB per second}
+      shift 2
+      ;;
+    --seconds)
+      slow_seconds=${2:?--seconds needs a number}
+      shift 2
+      ;;
     *)
       echo "usage: bench/throughput.sh [--runs N] [--shape a|b|both] [--profile] [--dir DIR]" \
-        "[--max-records N] [--max-bytes SIZE]" >&2
+        "[--max-records N] [--max-bytes SIZE] | --slow-sink MB_PER_S [--seconds N]" >&2
       exit 2
       ;;
   esac
@@ -126,7 +145,10 @@ stop_server() {
   server_pid=
 }
 
+# write_config DIR PORT [stdout]: the file emitter into DIR/out, or stdout.
 write_config() {
+  local emitter="type = \"file\""$'\n'"directory = \"$1/out\""
+  [[ ${3:-} == stdout ]] && emitter='type = "stdout"'
   cat >"$1/bench.toml" <<TOML
 [aws]
 region = "us-east-1"
@@ -137,8 +159,7 @@ path = "$1/state"
 name = "bench"
 stream = "bench"
 [pipeline.emitter]
-type = "file"
-directory = "$1/out"
+$emitter
 format = "lines"
 TOML
   if [[ -n $buffer ]]; then
@@ -229,6 +250,107 @@ profile_consumer() {
   perf report -i "$dir/perf.data" --no-children --sort dso,symbol --percent-limit 1 --stdio 2>/dev/null |
     grep -v '^#' | grep -v '^$' | sed -E 's/[[:space:]]+(-[[:space:]]+)*$//' | head -n 40
 }
+
+# The consumer's VmRSS in KiB, or nothing once it is gone.
+rss_of() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || true; }
+
+# --slow-sink: see the top of this file.
+slow_sink() {
+  local dir="$work/slow" shards=4 records=1000000 size=1000 pid reader t rss sunk threads stat
+  echo "== slow sink: shape a's backlog ($records records of $size bytes on $shards shards)" \
+    "into the stdout emitter, read at $slow_rate MB/s for $slow_seconds s," \
+    "buffer: ${buffer:-defaults}" | tr '\n' ' '
+  echo
+  mkdir -p "$dir"
+  start_server "$shards" "$records" "$size"
+  write_config "$dir" "$(field port "$(grep '^ready ' "$work/server.out")")" stdout
+  mkfifo "$dir/pipe"
+  # The sink: takes at most the rate, and keeps the count of bytes taken in
+  # a file the loop below reads.
+  python3 - "$slow_rate" "$dir/sunk" "$dir/pipe" <<'PY' &
+import os
+import sys
+import time
+
+rate = float(sys.argv[1]) * 1e6
+count_path = sys.argv[2]
+start = time.monotonic()
+total = 0
+last_report = 0.0
+source = open(sys.argv[3], "rb", buffering=0)
+while True:
+    chunk = source.read(65536)
+    if not chunk:
+        break
+    total += len(chunk)
+    ahead = total / rate - (time.monotonic() - start)
+    if ahead > 0:
+        time.sleep(ahead)  # the sink's pace
+    now = time.monotonic()
+    if now - last_report >= 0.5:
+        with open(count_path + ".tmp", "w") as f:
+            f.write(str(total))
+        os.replace(count_path + ".tmp", count_path)
+        last_report = now
+with open(count_path + ".tmp", "w") as f:
+    f.write(str(total))
+os.replace(count_path + ".tmp", count_path)
+PY
+  reader=$!
+  build/kinesis-connect run -c "$dir/bench.toml" >"$dir/pipe" 2>"$dir/log" &
+  pid=$!
+  local -a series=()
+  for ((t = 1; t <= slow_seconds; t++)); do
+    sleep 1  # the sampling period
+    rss=$(rss_of "$pid")
+    if [[ -z $rss ]]; then
+      echo "throughput.sh: kinesis-connect ended early:" >&2
+      tail -n 20 "$dir/log" >&2
+      exit 1
+    fi
+    series+=("$rss")
+    if ((t % 5 == 0)); then
+      sunk=$(cat "$dir/sunk" 2>/dev/null || echo 0)
+      threads=0
+      if read -r stat 2>/dev/null <"/proc/$pid/stat"; then
+        read -r -a f <<<"${stat##*) }"
+        threads=${f[17]}
+      fi
+      printf '%5d s: %8.1f MB reached the sink | RSS %6.1f MiB, %s threads\n' "$t" \
+        "$(awk -v b="$sunk" 'BEGIN { print b / 1e6 }')" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" \
+        "$threads"
+    fi
+  done
+  local hwm stop_start stop_ms rc=0
+  hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
+  stop_start=$(date +%s%N)
+  kill -TERM "$pid"
+  wait "$pid" || rc=$?
+  stop_ms=$((($(date +%s%N) - stop_start) / 1000000))
+  wait "$reader" || true
+  stop_server
+  printf '%s\n' "${series[@]}" | python3 -c '
+import sys
+kib = [int(line) for line in sys.stdin if line.strip()]
+half = len(kib) // 2
+first, second = kib[:half], kib[half:]
+mib = lambda k: k / 1024
+print(f"RSS: first half max {mib(max(first)):.1f} MiB; second half min {mib(min(second)):.1f},"
+      f" max {mib(max(second)):.1f} MiB; peak (VmHWM) {mib(int(sys.argv[1])):.1f} MiB")
+' "$hwm"
+  echo "sink total: $(awk -v b="$(cat "$dir/sunk")" 'BEGIN { printf "%.1f", b / 1e6 }') MB;" \
+    "SIGTERM to exit: $stop_ms ms, exit status $rc"
+  if ((rc != 0)); then
+    echo "throughput.sh: kinesis-connect did not stop cleanly:" >&2
+    tail -n 20 "$dir/log" >&2
+    exit 1
+  fi
+}
+
+if [[ -n $slow_rate ]]; then
+  slow_sink
+  exit 0
+fi
 
 status=0
 for shape in "${shapes[@]}"; do
