@@ -89,22 +89,6 @@ Status ShardReader::Save(std::stop_token abort) {
   return Ok();
 }
 
-Result<ShardCheckpoint> ShardReader::Load(std::stop_token stop) {
-  // A store that is briefly unreachable (a restart, a failover) answers
-  // kUnavailable or kConnection: wait and ask again, as saves do.
-  const std::string what = "loading the checkpoint of shard " + shard_.shard_id + " from " +
-                           ctx_.parts->checkpoints->Describe();
-  auto loaded =
-      ctx_.read_retry.Run(what, stop, [&] { return ctx_.parts->checkpoints->Load(key_); });
-  if (loaded) return loaded;
-  const Error& e = loaded.error();
-  // The retry policy names the operation when it gave up or was stopped.
-  if (e.retriable() || (e.code() == ErrorCode::kCancelled && stop.stop_requested())) {
-    return Fail(e);
-  }
-  return Fail(e.With(what));
-}
-
 Status ShardReader::ConfirmClosed(std::stop_token abort) {
   if (shard_.closed()) return Ok();
   auto shards = ctx_.client->ListShards(ctx_.config->stream, abort);
@@ -219,7 +203,6 @@ ShardReader::Step ShardReader::Next(std::stop_token stop, std::stop_token abort)
     Step step;
     try {
       if (!started_) {
-        started_ = true;
         step = Start(stop, abort);
       } else {
         step = Read(stop, abort);
@@ -304,14 +287,23 @@ void ShardReader::Deliver(Batch batch, std::stop_token abort) {
 }
 
 ShardReader::Step ShardReader::Start(std::stop_token stop, std::stop_token abort) {
-  auto loaded = Load(stop);
+  // Stopped before the checkpoint was loaded: nothing was read, nothing is
+  // owed.
+  if (stop.stop_requested()) return Done(ShardOutcome::kStopped);
+  auto loaded = ctx_.parts->checkpoints->Load(key_);
   if (!loaded) {
-    // Stopped while waiting to load again: nothing was read, nothing is owed.
-    if (loaded.error().code() == ErrorCode::kCancelled && stop.stop_requested()) {
-      return Done(ShardOutcome::kStopped);
-    }
-    return Done(Fail(loaded.error()));
+    const Error& e = loaded.error();
+    const std::string what = "loading the checkpoint of shard " + shard_.shard_id + " from " +
+                             ctx_.parts->checkpoints->Describe();
+    if (!e.retriable()) return Done(Fail(e.With(what)));
+    // A store that is briefly unreachable (a restart, a failover): ask again
+    // after the policy's backoff, waiting on the scheduler, not on a thread,
+    // so that the shards whose loads went through keep being read.
+    auto wait = ctx_.read_retry.NextWait(what, e, failed_loads_++);
+    if (!wait) return Done(Fail(wait.error()));
+    return At(ctx_.clock->Now() + *wait);
   }
+  started_ = true;
   state_ = std::move(*loaded);
   if (state_.shard_end) return Done(ShardOutcome::kShardEnd);
   last_read_ = state_.position;

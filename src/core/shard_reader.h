@@ -134,9 +134,6 @@ class ShardReader {
   // CutBatch and EmitBatch on the calling thread. REQUIRES: nothing in flight.
   Status FlushBatch(std::stop_token abort);
   Status Save(std::stop_token abort);
-  // The shard's checkpoint, retried like saves while the store is briefly
-  // unreachable; kCancelled when `stop` is requested while waiting.
-  Result<ShardCheckpoint> Load(std::stop_token stop);
   // A shard that answers "no more iterators" must be closed; asks the
   // stream's shard list to be sure, so a bad answer never ends an open shard.
   Status ConfirmClosed(std::stop_token abort);
@@ -146,6 +143,8 @@ class ShardReader {
   // on is checkpointed. REQUIRES: nothing in flight.
   Error StopAtBadRecord(const ShardPosition& pos, const Error& error, std::stop_token abort);
 
+  // Loads the checkpoint, asking again on the scheduler (not on a thread)
+  // while the store is briefly unreachable, then gets the first iterator.
   Step Start(std::stop_token stop, std::stop_token abort);
   Step Read(std::stop_token stop, std::stop_token abort);
   // Hands the rest of page_ through the stages.
@@ -174,7 +173,8 @@ class ShardReader {
   // The range recorded as pending before a restart, until it is cut again
   // (or found impossible to cut, its last records gone).
   std::optional<BatchRange> replay_;
-  bool started_ = false;
+  bool started_ = false;                         // the checkpoint is loaded
+  int failed_loads_ = 0;                         // checkpoint loads that failed in a row
   std::optional<Result<ShardOutcome>> outcome_;  // once decided, given when nothing is in flight
   std::string iterator_;
   std::optional<kinesis::GetRecordsResult> page_;  // being handed on

@@ -31,7 +31,22 @@ class MemoryStore final : public CheckpointStore {
       if (on_failed_load_) on_failed_load_();
       return Fail(std::move(e));
     }
+    if (auto it = shard_failures_.find(key.shard); it != shard_failures_.end()) {
+      if (it->second > 0) {
+        --it->second;
+        return Fail(ErrorCode::kUnavailable, "store briefly unreachable");
+      }
+      if (on_shard_loaded_) on_shard_loaded_();
+      shard_failures_.erase(it);
+    }
     return states_[key.stream + "/" + key.shard];
+  }
+  // The next `failures` loads of `shard` fail as retriable; `then` runs when
+  // its load goes through at last.
+  void FailLoadsOf(const std::string& shard, int failures, std::function<void()> then) {
+    std::lock_guard lock(mu_);
+    shard_failures_[shard] = failures;
+    on_shard_loaded_ = std::move(then);
   }
   // The next loads fail with these errors, one each; `then` runs after each.
   void FailLoads(std::vector<Error> errors, std::function<void()> then = {}) {
@@ -39,6 +54,7 @@ class MemoryStore final : public CheckpointStore {
     load_failures_ = std::move(errors);
     on_failed_load_ = std::move(then);
   }
+
   int loads() {
     std::lock_guard lock(mu_);
     return loads_;
@@ -73,6 +89,8 @@ class MemoryStore final : public CheckpointStore {
   int loads_ = 0;
   std::vector<Error> load_failures_;
   std::function<void()> on_failed_load_;
+  std::map<std::string, int> shard_failures_;
+  std::function<void()> on_shard_loaded_;
 };
 
 // Keeps every batch; `fail` may refuse one (the batch is then not kept).
@@ -440,6 +458,22 @@ TEST_F(PipelineTest, ACheckpointStoreBlipAtAShardsStartIsWaitedOut) {
   auto all = first;
   all.insert(all.end(), second.begin(), second.end());
   EXPECT_EQ(emitter_->Data("a"), all);
+}
+
+// The waits between loads are timers of the scheduler: the one reader thread
+// reads the other shard meanwhile.
+TEST_F(PipelineTest, AShardWaitingToLoadItsCheckpointHoldsNoReaderThread) {
+  config_.reader_threads = 1;
+  kinesis_->AddShard("a");
+  kinesis_->AddShard("b");
+  auto a = PutMany("a", 5, "a-");
+  auto b = PutMany("b", 5, "b-");
+  int get_records_before_a_loaded = -1;
+  store_->FailLoadsOf("a", 3, [&] { get_records_before_a_loaded = kinesis_->Calls("GetRecords"); });
+  ASSERT_TRUE(Make(true)->Run({}, {}));
+  EXPECT_GE(get_records_before_a_loaded, 1) << "shard b was not read while a waited";
+  EXPECT_EQ(emitter_->Data("a"), a);
+  EXPECT_EQ(emitter_->Data("b"), b);
 }
 
 TEST_F(PipelineTest, ACheckpointStoreBlipWhileLookingAtClosedShardsIsWaitedOut) {
