@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "util/base64.h"
+#include "util/hex.h"
 #include "util/json_writer.h"
 
 namespace kc::kinesis {
@@ -140,14 +141,6 @@ PageBuffer& ThreadPageBuffer() {
   return buffer;
 }
 
-// 0-15 for a hex digit, -1 for anything else.
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // The text of a Data string, read from the raw JSON token instead of being
 // unescaped into the parser's string buffer: base64 needs no escapes, so
 // the common case is a view into the page itself. JSON still allows them
@@ -175,7 +168,7 @@ Result<std::string_view> DataText(std::string_view token, std::string& scratch) 
       case 'u': {
         unsigned code = 0;
         for (size_t k = 1; k <= 4; ++k) {
-          const int digit = i + k < text.size() ? HexValue(text[i + k]) : -1;
+          const int digit = i + k < text.size() ? util::HexDigitValue(text[i + k]) : -1;
           if (digit < 0) return Fail(Error(ErrorCode::kParse, "Data has a malformed \\u escape"));
           code = code * 16 + static_cast<unsigned>(digit);
         }

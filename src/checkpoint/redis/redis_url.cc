@@ -2,6 +2,8 @@
 
 #include <optional>
 
+#include "util/hex.h"
+
 namespace kc::checkpoint {
 namespace {
 
@@ -16,13 +18,6 @@ std::unexpected<Error> Invalid(std::string_view what) {
   return Fail(ErrorCode::kInvalidArgument, std::string(what) + std::string(kForm));
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 std::optional<std::string> PercentDecode(std::string_view text) {
   std::string out;
   for (size_t i = 0; i < text.size(); ++i) {
@@ -31,8 +26,8 @@ std::optional<std::string> PercentDecode(std::string_view text) {
       continue;
     }
     if (i + 2 >= text.size()) return std::nullopt;
-    const int high = HexValue(text[i + 1]);
-    const int low = HexValue(text[i + 2]);
+    const int high = util::HexDigitValue(text[i + 1]);
+    const int low = util::HexDigitValue(text[i + 2]);
     if (high < 0 || low < 0) return std::nullopt;
     out += static_cast<char>(high * 16 + low);
     i += 2;
