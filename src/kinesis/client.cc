@@ -141,6 +141,20 @@ PageBuffer& ThreadPageBuffer() {
   return buffer;
 }
 
+// The text between the quotes of a raw JSON string token (which may carry
+// the whitespace that followed the value), still escaped, in `text`; false
+// when the token is not a string. Inlined by force: without that, the page
+// parse measured 5% slower (micro_bench ParseGetRecords).
+[[gnu::always_inline]] inline bool QuotedText(std::string_view token, std::string_view& text) {
+  while (!token.empty() && (token.back() == ' ' || token.back() == '\t' || token.back() == '\n' ||
+                            token.back() == '\r')) {
+    token.remove_suffix(1);
+  }
+  if (token.size() < 2 || token.front() != '"' || token.back() != '"') return false;
+  text = token.substr(1, token.size() - 2);
+  return true;
+}
+
 // The text of a Data string, read from the raw JSON token instead of being
 // unescaped into the parser's string buffer: base64 needs no escapes, so
 // the common case is a view into the page itself. JSON still allows them
@@ -148,14 +162,8 @@ PageBuffer& ThreadPageBuffer() {
 // escape that stands for something outside ASCII cannot be base64 and is
 // refused here; any other non-alphabet character is refused by the decoder.
 Result<std::string_view> DataText(std::string_view token, std::string& scratch) {
-  while (!token.empty() && (token.back() == ' ' || token.back() == '\t' || token.back() == '\n' ||
-                            token.back() == '\r')) {
-    token.remove_suffix(1);
-  }
-  if (token.size() < 2 || token.front() != '"' || token.back() != '"') {
-    return Fail(Error(ErrorCode::kParse, "Data is not a string"));
-  }
-  std::string_view text = token.substr(1, token.size() - 2);
+  std::string_view text;
+  if (!QuotedText(token, text)) return Fail(Error(ErrorCode::kParse, "Data is not a string"));
   if (text.find('\\') == std::string_view::npos) return text;
   scratch.clear();
   for (size_t i = 0; i < text.size(); ++i) {
@@ -208,14 +216,7 @@ Result<std::string_view> DataText(std::string_view token, std::string& scratch) 
 // escapes (the common case, and the cheap one: no copy into the parser's
 // string buffer), else unescaped by the parser.
 simdjson::error_code StringValue(od::value& v, std::string_view& out) {
-  std::string_view token = v.raw_json_token();
-  while (!token.empty() && (token.back() == ' ' || token.back() == '\t' || token.back() == '\n' ||
-                            token.back() == '\r')) {
-    token.remove_suffix(1);
-  }
-  if (token.size() >= 2 && token.front() == '"' && token.back() == '"' &&
-      token.find('\\') == std::string_view::npos) {
-    out = token.substr(1, token.size() - 2);
+  if (QuotedText(v.raw_json_token(), out) && out.find('\\') == std::string_view::npos) {
     return simdjson::SUCCESS;
   }
   return v.get_string().get(out);
