@@ -190,22 +190,21 @@ Status AtomicFileWriter::StopDirect() {
 }
 
 Status AtomicFileWriter::WriteOut(const char* p, size_t n) {
-  while (n > 0) {
+  while (direct_ && n > 0) {
     ssize_t w = ::write(fd_, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EINVAL && direct_) {
-        // Refused after all (some file systems only say so at the first
-        // write), or a short write left the rest unaligned.
-        if (auto s = StopDirect(); !s) return s;
-        continue;
-      }
+    if (w >= 0) {
+      p += w;
+      n -= static_cast<size_t>(w);
+    } else if (errno == EINVAL) {
+      // Refused after all (some file systems only say so at the first
+      // write), or a short write left the rest unaligned: the rest goes
+      // through the cache.
+      if (auto s = StopDirect(); !s) return s;
+    } else if (errno != EINTR) {
       return Fail(IoError("cannot write", tmp_, errno));
     }
-    p += w;
-    n -= static_cast<size_t>(w);
   }
-  return Ok();
+  return WriteAll(fd_, std::string_view(p, n), tmp_);
 }
 
 Status AtomicFileWriter::Commit() {

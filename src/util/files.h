@@ -57,17 +57,10 @@ class AtomicFileWriter {
       AppendSlow(data);
     }
   }
-  void Append(char c) {
-    if (used_ == kChunkBytes) AppendSlow({});
-    chunk_.get()[used_++] = c;
-  }
 
   // Writes what is staged, fsyncs, renames the temporary file over `path`
   // and fsyncs the directory. Call at most once.
   Status Commit();
-
-  // Whether data still goes around the page cache (false after a fallback).
-  bool direct() const { return direct_; }
 
  private:
   struct FreeChunk {

@@ -275,7 +275,7 @@ TEST(AtomicFileWriter, WritesEveryPieceAcrossChunksWithAndWithoutDirectIo) {
     ASSERT_TRUE(file) << file.error().message();
     for (const std::string& piece : AwkwardPieces()) {
       file->Append(piece);
-      file->Append('|');
+      file->Append("|");
       expected += piece;
       expected.push_back('|');
     }
