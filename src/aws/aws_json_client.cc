@@ -67,9 +67,10 @@ AwsJsonClient::AwsJsonClient(AwsJsonClientOptions options, std::shared_ptr<HttpT
               clock),
       retry_(retry) {}
 
-Result<std::string> AwsJsonClient::CallOnce(const std::string& operation,
-                                            const std::string& body) const {
+Result<std::string> AwsJsonClient::CallOnce(const std::string& operation, const std::string& body,
+                                            std::string* response_storage) const {
   HttpRequest request;
+  request.response_storage = response_storage;
   request.method = "POST";
   request.url = options_.endpoint;
   if (!request.url.ends_with('/')) request.url += "/";

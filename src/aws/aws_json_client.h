@@ -38,7 +38,9 @@ class AwsJsonClient {
                            std::stop_token stop = {}) const;
   // One attempt, no retry: for callers that must react to specific errors
   // between attempts (e.g. an expired iterator).
-  Result<std::string> CallOnce(const std::string& operation, const std::string& body) const;
+  // `response_storage`: see HttpRequest::response_storage.
+  Result<std::string> CallOnce(const std::string& operation, const std::string& body,
+                               std::string* response_storage = nullptr) const;
 
   const AwsJsonClientOptions& options() const { return options_; }
 

@@ -95,6 +95,10 @@ class CurlTransport final : public HttpTransport {
     CURL* h = Acquire();
     if (h == nullptr) return Fail(ErrorCode::kInternal, "curl_easy_init failed");
     HttpResponse response;
+    if (request.response_storage != nullptr) {
+      response.body = std::move(*request.response_storage);
+      response.body.clear();
+    }
     char error_buffer[CURL_ERROR_SIZE] = {0};
     curl_slist* headers = nullptr;
     for (const auto& header : request.headers) {

@@ -23,6 +23,10 @@ struct HttpRequest {
   std::string url;  // scheme://host[:port]/path[?query], path and query already URI-encoded
   std::vector<HttpHeader> headers;
   std::string body;
+  // If set, the response body is received into this string's memory (taken
+  // from it, cleared): a caller that reads large answers one after another
+  // hands the last body back here instead of allocating each one afresh.
+  std::string* response_storage = nullptr;
 
   // The first header named `name` (case-insensitive), or nullptr.
   const std::string* Header(std::string_view name) const;

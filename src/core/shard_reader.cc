@@ -270,10 +270,15 @@ void ShardReader::Deliver(Batch batch, std::stop_token abort) {
   } catch (...) {
     s = Fail(ErrorCode::kInternal, "shard " + shard_.shard_id + ": unexpected exception");
   }
-  batch = Batch{};  // the memory is free before the reader reads on
+  std::vector<Record> spent = std::move(batch.records);
+  batch = Batch{};
   std::function<void()> resume;
   {
     std::lock_guard lock(mu_);
+    // Of these and what the reader has left to reuse, the more are kept:
+    // batches are seldom a whole number of pages, and keeping the leftovers
+    // of the last one instead would free every other batch.
+    if (recycled_.size() < spent.size()) recycled_.swap(spent);
     in_flight_ = false;
     if (!s) emit_error_ = s.error();
     if (parked_) {
@@ -281,6 +286,7 @@ void ShardReader::Deliver(Batch batch, std::stop_token abort) {
       resume = resume_;
     }
   }
+  spent = {};  // what was not kept is freed before the reader reads on
   // Nothing of the reader is touched from here on: once resumed, it may end
   // and be destroyed.
   if (resume) resume();
@@ -358,7 +364,16 @@ ShardReader::Step ShardReader::Read(std::stop_token stop, std::stop_token abort)
     return At(*last_answer_ + kMinCallInterval);
   }
 
-  auto page = ctx_.client->GetRecordsOnce(iterator_, PageLimit());
+  std::vector<Record> spare;
+  {
+    std::lock_guard lock(mu_);
+    spare.swap(recycled_);
+  }
+  auto page = ctx_.client->GetRecordsOnce(iterator_, PageLimit(), &spare);
+  if (!spare.empty()) {
+    std::lock_guard lock(mu_);
+    if (recycled_.size() < spare.size()) recycled_.swap(spare);  // the fewer are freed
+  }
   const Clock::TimePoint answered = ctx_.clock->Now();
   last_answer_ = answered;
   if (!page) {
@@ -478,6 +493,12 @@ ShardReader::Step ShardReader::ReadPage(std::stop_token stop, std::stop_token ab
     // spacing between calls.
     if (auto wait = WaitForEmit()) return *wait;
     page_.reset();
+    std::vector<Record> idle;  // an idle shard holds no batch's worth of strings
+    {
+      std::lock_guard lock(mu_);
+      idle.swap(recycled_);
+    }
+    idle = {};
     const Clock::TimePoint now = ctx_.clock->Now();
     auto wait = std::chrono::duration_cast<Clock::Duration>(ctx_.config->poll_interval);
     if (auto deadline = buffer_->Deadline()) {

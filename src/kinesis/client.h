@@ -84,8 +84,11 @@ class KinesisClient {
   Result<std::string> GetShardIterator(const std::string& stream, const std::string& shard_id,
                                        const IteratorSpec& spec, std::stop_token stop = {}) const;
   // One attempt: the reader handles expired iterators and throttling itself,
-  // because both change what it does next.
-  Result<GetRecordsResult> GetRecordsOnce(const std::string& iterator, uint32_t limit) const;
+  // because both change what it does next. Records taken from the back of
+  // `recycled`, when given, hold the page's records: their strings' storage
+  // is reused instead of allocated afresh.
+  Result<GetRecordsResult> GetRecordsOnce(const std::string& iterator, uint32_t limit,
+                                          std::vector<Record>* recycled = nullptr) const;
   Result<PutRecordsResult> PutRecords(const std::string& stream,
                                       const std::vector<PutRecordsEntry>& entries,
                                       std::stop_token stop = {}) const;
@@ -100,7 +103,8 @@ class KinesisClient {
 
 // Response parsers, exposed for unit and fuzz tests. They never throw; a
 // malformed response is a kParse error that says what was wrong.
-Result<GetRecordsResult> ParseGetRecordsResponse(std::string_view body);
+Result<GetRecordsResult> ParseGetRecordsResponse(std::string_view body,
+                                                 std::vector<Record>* recycled = nullptr);
 Result<std::vector<Shard>> ParseListShardsResponse(std::string_view body, std::string* next_token);
 Result<StreamSummary> ParseDescribeStreamSummaryResponse(std::string_view body);
 Result<PutRecordsResult> ParsePutRecordsResponse(std::string_view body);

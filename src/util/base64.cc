@@ -155,13 +155,13 @@ bool HasAvx2() {
 // Every group but the last goes through the tables without a branch per
 // character; only when a group turns out invalid is it decoded again by the
 // careful path, for the message.
-Result<std::string> Base64Decode(std::string_view text) {
+Status Base64DecodeInto(std::string_view text, std::string& out) {
   if (text.size() % 4 != 0) {
     return Fail(ErrorCode::kParse,
                 "base64 text length " + std::to_string(text.size()) + " is not a multiple of 4");
   }
-  std::string out;
-  if (text.empty()) return out;
+  out.clear();
+  if (text.empty()) return Ok();
   const size_t groups = text.size() / 4 - 1;  // the last one may hold padding
   const auto* in = reinterpret_cast<const unsigned char*>(text.data());
   size_t bad_group = groups;
@@ -187,11 +187,13 @@ Result<std::string> Base64Decode(std::string_view text) {
     }
     return groups * 3;
   });
-  if (bad_group < groups) {
-    Status s = DecodeGroup(text, bad_group * 4, out);
-    return Fail(s.error());
-  }
-  if (Status s = DecodeGroup(text, groups * 4, out); !s) return Fail(s.error());
+  if (bad_group < groups) return DecodeGroup(text, bad_group * 4, out);
+  return DecodeGroup(text, groups * 4, out);
+}
+
+Result<std::string> Base64Decode(std::string_view text) {
+  std::string out;
+  if (Status s = Base64DecodeInto(text, out); !s) return Fail(s.error());
   return out;
 }
 

@@ -53,6 +53,49 @@ TEST(GetRecordsResponse, FieldsInAnyOrderUnknownOnesSkippedEscapesDecoded) {
   EXPECT_EQ(r->bytes, 4u);
 }
 
+TEST(GetRecordsResponse, RecycledRecordsAreFilledAfreshWithTheirMemoryReused) {
+  const std::string body = R"({"Records": [
+      {"SequenceNumber": "100", "Data": "Zm9v", "PartitionKey": "a"},
+      {"SequenceNumber": "101", "Data": "YmFy", "PartitionKey": "b",
+       "ApproximateArrivalTimestamp": 2.5}],
+    "NextShardIterator": "it", "MillisBehindLatest": 0})";
+  std::vector<Record> recycled(3);
+  for (auto& r : recycled) {
+    r.data.assign(5000, 'd');
+    r.partition_key.assign(300, 'p');
+    r.sequence_number.assign(56, '9');
+    r.sub_sequence_number = 7;
+    r.approximate_arrival_ms = 123;
+  }
+  const char* last_data = recycled.back().data.data();
+  auto r = ParseGetRecordsResponse(body, &recycled);
+  ASSERT_TRUE(r) << r.error().ToString();
+  // Taken from the back, one a record; the rest left for the next page.
+  EXPECT_EQ(recycled.size(), 1u);
+  ASSERT_EQ(r->records.size(), 2u);
+  EXPECT_EQ(r->records[0].data.data(), last_data);
+  auto fresh = ParseGetRecordsResponse(body);
+  ASSERT_TRUE(fresh);
+  for (size_t i = 0; i < 2; ++i) {
+    const Record& got = r->records[i];
+    const Record& want = fresh->records[i];
+    EXPECT_EQ(got.data, want.data);
+    EXPECT_EQ(got.partition_key, want.partition_key);
+    EXPECT_EQ(got.sequence_number, want.sequence_number);
+    EXPECT_EQ(got.sub_sequence_number, 0u);
+    EXPECT_EQ(got.approximate_arrival_ms, want.approximate_arrival_ms);
+  }
+  EXPECT_EQ(r->records[0].approximate_arrival_ms, 0);
+  EXPECT_EQ(r->records[1].approximate_arrival_ms, 2500);
+  EXPECT_EQ(r->bytes, 6u);
+  // More records than recycled ones: the rest are new.
+  std::vector<Record> one(1);
+  auto more = ParseGetRecordsResponse(body, &one);
+  ASSERT_TRUE(more);
+  EXPECT_TRUE(one.empty());
+  EXPECT_EQ(more->records[1].data, "bar");
+}
+
 TEST(GetRecordsResponse, ManyPagesInARowOfDifferentSizes) {
   // The parser's buffers are reused from page to page: a small page after a
   // large one must not see the large one's leftovers.

@@ -47,6 +47,22 @@ TEST(Base64, RejectsGarbage) {
   EXPECT_EQ(Base64Decode("ab\ncd").error().code(), ErrorCode::kParse);
 }
 
+TEST(Base64, DecodingIntoAStringReusesItsMemoryAndReplacesItsContents) {
+  std::string out(4096, 'x');
+  const char* memory = out.data();
+  ASSERT_TRUE(Base64DecodeInto("Zm9vYmE=", out));
+  EXPECT_EQ(out, "fooba");
+  EXPECT_EQ(out.data(), memory);
+  ASSERT_TRUE(Base64DecodeInto("", out));
+  EXPECT_EQ(out, "");
+  // Too small: grown, with nothing of before left in it.
+  std::string small = "abc";
+  const std::string long_text(3000, 'A');
+  ASSERT_TRUE(Base64DecodeInto(Base64Encode(long_text), small));
+  EXPECT_EQ(small, long_text);
+  EXPECT_EQ(Base64DecodeInto("ab!d", out).error().code(), ErrorCode::kParse);
+}
+
 TEST(Base64, NamesTheOffsetOfABadCharacterAnywhere) {
   // Groups before the last take the table path, the last the careful one:
   // both must reject every character outside the alphabet, padding in the
