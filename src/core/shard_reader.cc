@@ -275,10 +275,11 @@ void ShardReader::Deliver(Batch batch, std::stop_token abort) {
   std::function<void()> resume;
   {
     std::lock_guard lock(mu_);
-    // Of these and what the reader has left to reuse, the more are kept:
-    // batches are seldom a whole number of pages, and keeping the leftovers
-    // of the last one instead would free every other batch.
-    if (recycled_.size() < spent.size()) recycled_.swap(spent);
+    // These replace what the reader has left to reuse: batches are seldom a
+    // whole number of pages, and keeping the leftovers of the last one
+    // instead would free every other batch; keeping both would hold more
+    // than a batch.
+    recycled_.swap(spent);
     in_flight_ = false;
     if (!s) emit_error_ = s.error();
     if (parked_) {
@@ -286,7 +287,7 @@ void ShardReader::Deliver(Batch batch, std::stop_token abort) {
       resume = resume_;
     }
   }
-  spent = {};  // what was not kept is freed before the reader reads on
+  std::vector<Record>().swap(spent);  // what was not kept is freed before the reader reads on
   // Nothing of the reader is touched from here on: once resumed, it may end
   // and be destroyed.
   if (resume) resume();
@@ -372,7 +373,7 @@ ShardReader::Step ShardReader::Read(std::stop_token stop, std::stop_token abort)
   auto page = ctx_.client->GetRecordsOnce(iterator_, PageLimit(), &spare);
   if (!spare.empty()) {
     std::lock_guard lock(mu_);
-    if (recycled_.size() < spare.size()) recycled_.swap(spare);  // the fewer are freed
+    if (recycled_.empty()) recycled_.swap(spare);  // else a newer batch's records are there
   }
   const Clock::TimePoint answered = ctx_.clock->Now();
   last_answer_ = answered;
@@ -498,7 +499,7 @@ ShardReader::Step ShardReader::ReadPage(std::stop_token stop, std::stop_token ab
       std::lock_guard lock(mu_);
       idle.swap(recycled_);
     }
-    idle = {};
+    std::vector<Record>().swap(idle);
     const Clock::TimePoint now = ctx_.clock->Now();
     auto wait = std::chrono::duration_cast<Clock::Duration>(ctx_.config->poll_interval);
     if (auto deadline = buffer_->Deadline()) {

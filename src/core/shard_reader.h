@@ -195,10 +195,11 @@ class ShardReader {
   bool in_flight_ = false;           // guarded by mu_
   bool parked_ = false;              // guarded by mu_
   std::optional<Error> emit_error_;  // guarded by mu_
-  // Records of an emitted batch, their strings kept for the pages read next
-  // to fill: allocating two strings a record and freeing them on another
-  // thread took an eighth of the CPU with 100-byte records. At most one
-  // batch's worth is kept, none once the shard is idle. Guarded by mu_.
+  // Records of the last emitted batch, their strings kept for the pages read
+  // next to fill: allocating two strings a record and freeing them on
+  // another thread took an eighth of the CPU with 100-byte records. Only the
+  // last batch's are kept (a string far larger than its next record is let
+  // go when it is filled), none once the shard is idle. Guarded by mu_.
   std::vector<Record> recycled_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "util/base64.h"
@@ -285,6 +286,13 @@ Status ParseRecord(od::value value, std::string_view what, Record& rec) {
   if (!has_data) {
     return Fail(ParseError(what, "record " + rec.sequence_number + " has no Data string"));
   }
+  // A recycled record's memory is reused only when it is about the size
+  // needed: a string that once held a large record would otherwise carry
+  // that size from batch to batch, where the buffer counts only what it holds.
+  if (const size_t needed = data.size() / 4 * 3;
+      rec.data.capacity() > std::max<size_t>(4096, 2 * needed)) {
+    std::string().swap(rec.data);  // (assigning an empty string keeps the memory)
+  }
   if (Status decoded = util::Base64DecodeInto(data, rec.data); !decoded) {
     return Fail(
         ParseError(what, "record " + rec.sequence_number + " Data: " + decoded.error().message()));
@@ -521,17 +529,24 @@ Result<GetRecordsResult> KinesisClient::GetRecordsOnce(const std::string& iterat
                                                        std::vector<Record>* recycled) const {
   util::JsonWriter w;
   w.BeginObject().Field("ShardIterator", iterator).Field("Limit", uint64_t{limit}).EndObject();
-  // Each reader thread receives its pages into the same memory. A fresh
-  // megabyte or more a call left the heap holding more than it used (the
-  // benchmark's four busy shards peaked some 3 MiB higher), and taking it
-  // from the kernel each time cost half as much CPU again in page faults.
+  // Each reader thread receives large pages into the same memory (with the
+  // curl transport). A fresh megabyte or more a call left the heap holding
+  // more than it used (the benchmark's four busy shards peaked some 3 MiB
+  // higher), and taking it from the kernel each time cost half as much CPU
+  // again in page faults. After a small page (an idle shard's) the memory
+  // is let go.
+  constexpr size_t kKeepPageMemoryFrom = 256 * 1024;
   thread_local std::string page_memory;
   auto body = client_.CallOnce("GetRecords", w.str(), &page_memory);
   if (!body) return Fail(body.error());
   // The transport left room after a body whose length it was told, so
   // the page is parsed where it is, without a copy.
   auto page = ParsePage(*body, body->capacity(), limit, recycled);
-  page_memory = std::move(*body);
+  if (body->size() >= kKeepPageMemoryFrom) {
+    page_memory = std::move(*body);
+  } else {
+    std::string().swap(page_memory);
+  }
   return page;
 }
 

@@ -156,11 +156,11 @@ bool HasAvx2() {
 // character; only when a group turns out invalid is it decoded again by the
 // careful path, for the message.
 Status Base64DecodeInto(std::string_view text, std::string& out) {
+  out.clear();
   if (text.size() % 4 != 0) {
     return Fail(ErrorCode::kParse,
                 "base64 text length " + std::to_string(text.size()) + " is not a multiple of 4");
   }
-  out.clear();
   if (text.empty()) return Ok();
   const size_t groups = text.size() / 4 - 1;  // the last one may hold padding
   const auto* in = reinterpret_cast<const unsigned char*>(text.data());

@@ -61,7 +61,7 @@ TEST(GetRecordsResponse, RecycledRecordsAreFilledAfreshWithTheirMemoryReused) {
     "NextShardIterator": "it", "MillisBehindLatest": 0})";
   std::vector<Record> recycled(3);
   for (auto& r : recycled) {
-    r.data.assign(5000, 'd');
+    r.data.assign(3000, 'd');  // within what is reused for any record
     r.partition_key.assign(300, 'p');
     r.sequence_number.assign(56, '9');
     r.sub_sequence_number = 7;
@@ -88,6 +88,14 @@ TEST(GetRecordsResponse, RecycledRecordsAreFilledAfreshWithTheirMemoryReused) {
   EXPECT_EQ(r->records[0].approximate_arrival_ms, 0);
   EXPECT_EQ(r->records[1].approximate_arrival_ms, 2500);
   EXPECT_EQ(r->bytes, 6u);
+  // A recycled string far larger than its new record is let go, so one large
+  // record does not make its memory travel on from batch to batch.
+  std::vector<Record> large(1);
+  large[0].data.reserve(1 << 20);
+  auto small = ParseGetRecordsResponse(body, &large);
+  ASSERT_TRUE(small);
+  EXPECT_EQ(small->records[0].data, "foo");
+  EXPECT_LT(small->records[0].data.capacity(), 4096u);
   // More records than recycled ones: the rest are new.
   std::vector<Record> one(1);
   auto more = ParseGetRecordsResponse(body, &one);
