@@ -293,6 +293,13 @@ void ShardReader::Deliver(Batch batch, std::stop_token abort) {
   if (resume) resume();
 }
 
+std::vector<Record> ShardReader::TakeRecycled() {
+  std::vector<Record> out;
+  std::lock_guard lock(mu_);
+  out.swap(recycled_);
+  return out;
+}
+
 ShardReader::Step ShardReader::Start(std::stop_token stop, std::stop_token abort) {
   // Stopped before the checkpoint was loaded: nothing was read, nothing is
   // owed.
@@ -365,11 +372,7 @@ ShardReader::Step ShardReader::Read(std::stop_token stop, std::stop_token abort)
     return At(*last_answer_ + kMinCallInterval);
   }
 
-  std::vector<Record> spare;
-  {
-    std::lock_guard lock(mu_);
-    spare.swap(recycled_);
-  }
+  std::vector<Record> spare = TakeRecycled();
   auto page = ctx_.client->GetRecordsOnce(iterator_, PageLimit(), &spare);
   if (!spare.empty()) {
     std::lock_guard lock(mu_);
@@ -494,12 +497,7 @@ ShardReader::Step ShardReader::ReadPage(std::stop_token stop, std::stop_token ab
     // spacing between calls.
     if (auto wait = WaitForEmit()) return *wait;
     page_.reset();
-    std::vector<Record> idle;  // an idle shard holds no batch's worth of strings
-    {
-      std::lock_guard lock(mu_);
-      idle.swap(recycled_);
-    }
-    std::vector<Record>().swap(idle);
+    TakeRecycled();  // freed: an idle shard holds no batch's worth of strings
     const Clock::TimePoint now = ctx_.clock->Now();
     auto wait = std::chrono::duration_cast<Clock::Duration>(ctx_.config->poll_interval);
     if (auto deadline = buffer_->Deadline()) {

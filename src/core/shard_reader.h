@@ -161,6 +161,8 @@ class ShardReader {
   std::optional<Step> Drain(std::stop_token abort);
   // On the emit pool.
   void Deliver(Batch batch, std::stop_token abort);
+  // recycled_, taken whole (the lock is not held while it is used or freed).
+  std::vector<Record> TakeRecycled();
 
   ShardReaderContext ctx_;
   kinesis::Shard shard_;
