@@ -27,5 +27,10 @@ std::shared_ptr<CheckpointStore> MakeFileCheckpointStore(const std::string& dire
 Result<std::shared_ptr<CheckpointStore>> MakeRedisCheckpointStore(
     const std::string& url, const std::string& app,
     const std::map<std::string, std::string>& pipeline_apps = {});
+// Checkpoints in the DynamoDB table `table` (created if missing), one item per shard with the
+// Kinesis Client Library's lease attribute names, saved with conditional writes. The endpoint,
+// region and credentials come from `aws`. Connects on first use.
+Result<std::shared_ptr<CheckpointStore>> MakeDynamoDbCheckpointStore(const AwsConfig& aws,
+                                                                     const std::string& table);
 
 }  // namespace kc

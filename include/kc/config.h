@@ -27,8 +27,7 @@ struct AwsConfig {
 };
 
 struct CheckpointConfig {
-  // "file", "redis" or "postgres"; "dynamodb" is planned and rejected by
-  // ParseConfig as "not available yet".
+  // "file", "redis", "postgres" or "dynamodb".
   std::string store = "file";
   std::string path = "state/checkpoints";      // file
   std::string url = "redis://127.0.0.1:6379";  // redis; may hold a password
@@ -37,6 +36,10 @@ struct CheckpointConfig {
   // password there or in PGPASSWORD) and the table, created if missing.
   std::string postgres_url;
   std::string postgres_table = "kc_checkpoints";
+  // dynamodb: the table, created if missing; empty means the app's name (as
+  // the Kinesis Client Library names its lease table after the application).
+  // The endpoint and credentials are those of [aws].
+  std::string dynamodb_table;
 };
 
 struct StartAt {

@@ -22,6 +22,7 @@ enum class ErrorCode {
   kUnavailable,      // 5xx, InternalFailure, ServiceUnavailable: retried
   kConnection,       // could not connect, reset, timed out: retried
   kExpiredIterator,  // a shard iterator is older than five minutes
+  kConflict,         // a conditional write found the state changed by another writer
   kTrimmed,          // asked for data older than the stream's retention
   kParse,            // a response or record could not be parsed
   kIo,               // local file system failure

@@ -9,6 +9,13 @@
 #                                and export KC_KINESIS_ENDPOINT. Call it in the
 #                                current shell, not in $(...), or the export is
 #                                lost.
+#   kc_start_dynalite DIR [P [persist]]
+#                                start the signature-verifying dynalite
+#                                (tables in memory, or with "persist" in
+#                                DIR/dynalite-data so that a restart keeps
+#                                them; log in DIR/dynalite.log, pid in
+#                                DIR/dynalite.pid) and export
+#                                KC_DYNAMODB_ENDPOINT. Same rule about $(...).
 #   kc_start_s3rver DIR BUCKET...
 #                                start the signature-verifying s3rver with
 #                                these buckets (data in DIR/s3rver-data, log in
@@ -179,6 +186,31 @@ kc_start_kinesalite() {
   export KC_KINESIS_ENDPOINT="http://127.0.0.1:$_kc_service_port"
   echo "$KC_KINESIS_ENDPOINT" >"$dir/kinesalite.endpoint"
   echo "kc_start_kinesalite: $KC_KINESIS_ENDPOINT (pid $_kc_service_pid) up in" \
+    "$(($(_kc_now_ms) - _kc_service_started)) ms" >&2
+}
+
+# Starts dynalite (tests/stand-ins/dynalite.js) in the background. Tables
+# live in memory (every test makes tables of its own names) unless the third
+# argument is "persist".
+kc_start_dynalite() {
+  if (($# < 1 || $# > 3)) || { (($# == 3)) && [[ $3 != persist ]]; }; then
+    echo "usage: kc_start_dynalite DIR [PORT [persist]]" >&2
+    return 2
+  fi
+  local dir=$1
+  local -a data=()
+  mkdir -p "$dir" || return 1
+  dir=$(cd "$dir" && pwd) || return 1
+  if [[ ${3:-} == persist ]]; then
+    mkdir -p "$dir/dynalite-data" || return 1
+    data=(--path "$dir/dynalite-data")
+  fi
+  _kc_start_node_service dynalite "$dir" "${2:-}" \
+    "$_kc_services_root/tests/stand-ins/dynalite.js" \
+    --port @PORT@ --secret "${KC_STANDIN_SECRET:-kc-test-secret}" "${data[@]}" || return 1
+  export KC_DYNAMODB_ENDPOINT="http://127.0.0.1:$_kc_service_port"
+  echo "$KC_DYNAMODB_ENDPOINT" >"$dir/dynalite.endpoint"
+  echo "kc_start_dynalite: $KC_DYNAMODB_ENDPOINT (pid $_kc_service_pid) up in" \
     "$(($(_kc_now_ms) - _kc_service_started)) ms" >&2
 }
 

@@ -32,6 +32,7 @@ Error ClassifyAwsError(long http_status, std::string_view body, const std::strin
   }
   if (type == "ExpiredIteratorException") return Error(ErrorCode::kExpiredIterator, text);
   if (type == "ResourceNotFoundException") return Error(ErrorCode::kNotFound, text);
+  if (type == "ConditionalCheckFailedException") return Error(ErrorCode::kConflict, text);
   if (IsOneOf(type, {"InternalFailure", "InternalFailureException", "ServiceUnavailable",
                      "ServiceUnavailableException", "InternalServerError"})) {
     return Error(ErrorCode::kUnavailable, text);

@@ -1,5 +1,5 @@
-// One signed call to an AWS service speaking the JSON 1.1 protocol (Kinesis,
-// later DynamoDB's 1.0 variant): POST / with X-Amz-Target, SigV4, error
+// One signed call to an AWS service speaking the JSON protocol (Kinesis's
+// 1.1, DynamoDB's 1.0): POST / with X-Amz-Target, SigV4, error
 // classification from the `__type` field, and the shared retry policy.
 //
 // Thread-safety: safe for concurrent calls.

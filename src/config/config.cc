@@ -75,8 +75,8 @@ constexpr std::array<std::string_view, 3> kCompressions = {"none", "gzip", "zstd
 constexpr std::array<std::string_view, 4> kCopyFormats = {"json", "jsonpaths", "csv", "delimited"};
 constexpr std::array<std::string_view, 2> kLoadModes = {"manifest", "basic"};
 constexpr std::array<std::string_view, 2> kLoadTargets = {"redshift", "postgres"};
-constexpr std::array<std::string_view, 3> kCheckpointStores = {"file", "redis", "postgres"};
-constexpr std::array<std::string_view, 1> kPlannedCheckpointStores = {"dynamodb"};
+constexpr std::array<std::string_view, 4> kCheckpointStores = {"file", "redis", "postgres",
+                                                               "dynamodb"};
 constexpr std::array<std::string_view, 4> kEndpointServices = {"kinesis", "s3", "dynamodb", "sts"};
 constexpr std::array<std::string_view, 2> kStartAtWords = {"trim_horizon", "latest"};
 
@@ -265,6 +265,17 @@ std::optional<std::string> IdentifierProblem(std::string_view name) {
   });
   if (!allowed) return "must contain only letters, digits, '.', '_' and '-'";
   if (name == "." || name == "..") return "must not be '.' or '..'";
+  return std::nullopt;
+}
+
+// DynamoDB's rule for table names.
+std::optional<std::string> DynamoTableProblem(std::string_view name) {
+  if (name.size() < 3 || name.size() > 255) return "must be 3 to 255 characters long";
+  const bool allowed = std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+  });
+  if (!allowed) return "must contain only letters, digits, '.', '_' and '-'";
   return std::nullopt;
 }
 
@@ -498,17 +509,21 @@ void ReadCheckpoint(TableReader reader, CheckpointConfig* checkpoint) {
   if (std::optional<std::string> store = reader.String("store", Need::kOptional)) {
     if (Contains(kCheckpointStores, *store)) {
       checkpoint->store = *store;
-    } else if (Contains(kPlannedCheckpointStores, *store)) {
-      reader.Report("store", "checkpoint store '" + *store + "' is not available yet (available: " +
-                                 Join(kCheckpointStores) + ")");
     } else {
-      reader.Report("store",
-                    UnknownChoice("checkpoint store", *store, kCheckpointStores,
-                                  Join(kCheckpointStores) + "; planned, not available yet: " +
-                                      Join(kPlannedCheckpointStores)));
+      reader.Report("store", UnknownChoice("checkpoint store", *store, kCheckpointStores,
+                                           Join(kCheckpointStores)));
     }
   }
   if (checkpoint->store == "postgres") ReadPostgresCheckpoint(reader, checkpoint);
+  if (checkpoint->store == "dynamodb") {
+    if (auto table = reader.String("table", Need::kOptional)) {
+      if (auto problem = DynamoTableProblem(*table)) {
+        reader.Report("table", *problem);
+      } else {
+        checkpoint->dynamodb_table = *table;
+      }
+    }
+  }
   if (std::optional<std::string> path = reader.NonEmptyString("path", Need::kOptional)) {
     if (checkpoint->store == "redis") {
       reader.Report("path",
@@ -535,6 +550,12 @@ void ReadCheckpoint(TableReader reader, CheckpointConfig* checkpoint) {
     // so it must not contain the separator.
     if (std::optional<std::string> problem = IdentifierProblem(*app)) {
       reader.Report("app", *problem);
+    } else if (std::optional<std::string> not_a_table = DynamoTableProblem(*app);
+               not_a_table && checkpoint->store == "dynamodb" &&
+               checkpoint->dynamodb_table.empty()) {
+      // The app names the table unless `table` does.
+      reader.Report("app", "names the DynamoDB checkpoint table, so it " + *not_a_table +
+                               "; or give the table its own name with table = \"...\"");
     } else {
       checkpoint->app = *app;
     }

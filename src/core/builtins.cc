@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include "aws/aws_context.h"
+#include "checkpoint/dynamodb/dynamodb_checkpoint_store.h"
 #include "checkpoint/file/file_checkpoint_store.h"
 #include "checkpoint/redis/redis_checkpoint_store.h"
 #include "emitter/file/file_emitter.h"
@@ -37,6 +39,15 @@ Result<std::shared_ptr<CheckpointStore>> MakeRedisCheckpointStore(
   options.default_app = app;
   options.apps = pipeline_apps;
   return std::make_shared<checkpoint::RedisCheckpointStore>(std::move(options));
+}
+
+Result<std::shared_ptr<CheckpointStore>> MakeDynamoDbCheckpointStore(const AwsConfig& aws,
+                                                                     const std::string& table) {
+  auto context = aws::MakeAwsContext(aws);
+  if (!context) return Fail(context.error().With("checkpoint store dynamodb"));
+  // One attempt per call: the pipeline retries checkpoint loads and saves.
+  return std::make_shared<checkpoint::DynamoDbCheckpointStore>(
+      dynamodb::MakeDynamoClient(*context, RetryPolicy(RetryOptions{.max_attempts = 1})), table);
 }
 
 }  // namespace kc

@@ -36,8 +36,12 @@ Result<std::shared_ptr<CheckpointStore>> MakeCheckpointStore(const Config& full)
     }
     return MakeRedisCheckpointStore(config.url, config.app, apps);
   }
+  if (config.store == "dynamodb") {
+    return MakeDynamoDbCheckpointStore(
+        full.aws, config.dynamodb_table.empty() ? config.app : config.dynamodb_table);
+  }
   return Fail(ErrorCode::kConfig, "checkpoint.store: unknown store '" + config.store +
-                                      "'; this build knows: file, redis, postgres");
+                                      "'; this build knows: file, redis, postgres, dynamodb");
 }
 
 Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConfig& pipeline,

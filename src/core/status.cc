@@ -20,6 +20,8 @@ const char* ErrorCodeName(ErrorCode code) {
       return "connection";
     case ErrorCode::kExpiredIterator:
       return "expired iterator";
+    case ErrorCode::kConflict:
+      return "conflict";
     case ErrorCode::kTrimmed:
       return "trimmed";
     case ErrorCode::kParse:

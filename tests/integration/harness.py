@@ -97,6 +97,22 @@ def s3_endpoint():
     return url
 
 
+def dynamodb_endpoint():
+    url = os.environ.get("KC_DYNAMODB_ENDPOINT")
+    if not url:
+        _missing("KC_DYNAMODB_ENDPOINT is not set; run the tests with scripts/test")
+    return url
+
+
+def dynamodb(*args):
+    """The real AWS CLI against the DynamoDB stand-in; JSON output parsed."""
+    cmd = [AWS_CLI, "--endpoint-url", dynamodb_endpoint(), "--output", "json", "dynamodb", *args]
+    out = subprocess.run(cmd, env=client_env(), capture_output=True, text=True, timeout=120)
+    if out.returncode != 0:
+        raise AssertionError(f"aws dynamodb {' '.join(args)} failed: {out.stderr.strip()}")
+    return json.loads(out.stdout) if out.stdout.strip() else {}
+
+
 def redis_url():
     url = os.environ.get("KC_REDIS_URL")
     if not url:
@@ -350,9 +366,10 @@ format = "envelope"
 {extra_emitter}"""
         state = os.path.join(workdir, "state")
         checkpoint_toml = checkpoint or f'store = "file"\npath = "{state}"\napp = "it"'
-        aws_extra = ""
-        if os.environ.get("KC_S3_ENDPOINT"):
-            aws_extra = f'[aws.endpoints]\ns3 = "{os.environ["KC_S3_ENDPOINT"]}"\nkinesis = "{endpoint()}"'
+        aws_extra = f'[aws.endpoints]\nkinesis = "{endpoint()}"'
+        for service, variable in (("s3", "KC_S3_ENDPOINT"), ("dynamodb", "KC_DYNAMODB_ENDPOINT")):
+            if os.environ.get(variable):
+                aws_extra += f'\n{service} = "{os.environ[variable]}"'
         with open(self.config, "w") as f:
             f.write(
                 f"""

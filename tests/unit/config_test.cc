@@ -763,15 +763,30 @@ TEST(ParseConfigErrorTest, JsonFieldFilterProblems) {
 }
 
 TEST(ParseConfigErrorTest, CheckpointStores) {
-  EXPECT_EQ(
-      ProblemsOf(WithPipeline("[checkpoint]\nstore = \"dynamodb\"\n")),
-      One(7, "checkpoint.store",
-          "checkpoint store 'dynamodb' is not available yet (available: file, redis, postgres)"));
-  EXPECT_EQ(
-      ProblemsOf(WithPipeline("[checkpoint]\nstore = \"fil\"\n")),
-      One(7, "checkpoint.store",
-          "unknown checkpoint store 'fil' (known: file, redis, postgres; planned, not available "
-          "yet: dynamodb); did you mean 'file'?"));
+  EXPECT_EQ(ProblemsOf(WithPipeline("[checkpoint]\nstore = \"fil\"\n")),
+            One(7, "checkpoint.store",
+                "unknown checkpoint store 'fil' (known: file, redis, postgres, dynamodb); did you "
+                "mean 'file'?"));
+  // The DynamoDB table is named by `table` or else by the app, under DynamoDB's rules.
+  Config dynamo = ParseOk(WithPipeline("[checkpoint]\nstore = \"dynamodb\"\n"));
+  EXPECT_EQ(dynamo.checkpoint.store, "dynamodb");
+  EXPECT_EQ(dynamo.checkpoint.dynamodb_table, "");
+  EXPECT_EQ(dynamo.checkpoint.app, "kinesis-connect");
+  EXPECT_EQ(ParseOk(WithPipeline("[checkpoint]\nstore = \"dynamodb\"\ntable = \"kc.leases\"\n"))
+                .checkpoint.dynamodb_table,
+            "kc.leases");
+  EXPECT_EQ(ProblemsOf(WithPipeline("[checkpoint]\nstore = \"dynamodb\"\ntable = \"a b\"\n")),
+            One(8, "checkpoint.table", "must contain only letters, digits, '.', '_' and '-'"));
+  EXPECT_EQ(ProblemsOf(WithPipeline("[checkpoint]\nstore = \"dynamodb\"\napp = \"ab\"\n")),
+            One(8, "checkpoint.app",
+                "names the DynamoDB checkpoint table, so it must be 3 to 255 characters long; or "
+                "give the table its own name with table = \"...\""));
+  EXPECT_EQ(ParseOk(WithPipeline("[checkpoint]\nstore = \"dynamodb\"\napp = \"ab\"\n"
+                                 "table = \"leases\"\n"))
+                .checkpoint.app,
+            "ab");
+  EXPECT_EQ(ProblemsOf(WithPipeline("[checkpoint]\ntable = \"leases\"\n")),
+            One(7, "checkpoint.table", "unknown key 'table' in [checkpoint]"));
   EXPECT_EQ(ProblemsOf(WithPipeline("[checkpoint]\napp = \"a:b\"\npath = \"\"\n")),
             (std::vector<Problem>{
                 {7, "checkpoint.app", "must contain only letters, digits, '.', '_' and '-'"},

@@ -1,0 +1,122 @@
+#include "dynamodb/client.h"
+
+#include <simdjson.h>
+
+#include <chrono>
+
+#include "aws/endpoint.h"
+#include "util/json_writer.h"
+
+namespace kc::dynamodb {
+namespace {
+
+// A table's status and its hash key's name, from a DescribeTable answer.
+struct TableState {
+  std::string status;
+  std::string hash_key;
+};
+
+Result<TableState> ParseDescribeTable(const std::string& body, const std::string& table) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  simdjson::dom::object desc;
+  if (parser.parse(body).get(doc) != simdjson::SUCCESS ||
+      doc["Table"].get(desc) != simdjson::SUCCESS) {
+    return Fail(ErrorCode::kParse, "DescribeTable " + table + ": no Table in the answer");
+  }
+  TableState state;
+  std::string_view status;
+  if (desc["TableStatus"].get(status) == simdjson::SUCCESS) state.status = std::string(status);
+  simdjson::dom::array keys;
+  if (desc["KeySchema"].get(keys) == simdjson::SUCCESS) {
+    for (simdjson::dom::element k : keys) {
+      std::string_view name, type;
+      if (k["AttributeName"].get(name) == simdjson::SUCCESS &&
+          k["KeyType"].get(type) == simdjson::SUCCESS && type == "HASH") {
+        state.hash_key = std::string(name);
+      }
+    }
+  }
+  return state;
+}
+
+}  // namespace
+
+Status DynamoClient::EnsureTable(const std::string& table, const std::string& hash_key,
+                                 std::stop_token stop) const {
+  util::JsonWriter describe;
+  describe.BeginObject().Field("TableName", table).EndObject();
+  auto described = Call("DescribeTable", describe.str(), stop);
+  if (!described && described.error().code() != ErrorCode::kNotFound) {
+    return Fail(described.error());
+  }
+  if (!described) {
+    util::JsonWriter create;
+    create.BeginObject()
+        .Field("TableName", table)
+        .Key("AttributeDefinitions")
+        .BeginArray()
+        .BeginObject()
+        .Field("AttributeName", hash_key)
+        .Field("AttributeType", "S")
+        .EndObject()
+        .EndArray()
+        .Key("KeySchema")
+        .BeginArray()
+        .BeginObject()
+        .Field("AttributeName", hash_key)
+        .Field("KeyType", "HASH")
+        .EndObject()
+        .EndArray()
+        .Field("BillingMode", "PAY_PER_REQUEST")
+        .EndObject();
+    auto created = Call("CreateTable", create.str(), stop);
+    // Another process may have created it meanwhile: that is as good.
+    if (!created && created.error().message().find("ResourceInUseException") == std::string::npos) {
+      return Fail(created.error().With("creating DynamoDB table " + table));
+    }
+  }
+  // A new table takes seconds to become ACTIVE on DynamoDB.
+  const auto deadline = clock_->Now() + std::chrono::minutes(5);
+  for (auto wait = std::chrono::milliseconds(50);;
+       wait = std::min(wait * 2, decltype(wait)(2000))) {
+    auto answer = Call("DescribeTable", describe.str(), stop);
+    if (!answer) return Fail(answer.error().With("waiting for DynamoDB table " + table));
+    auto state = ParseDescribeTable(*answer, table);
+    if (!state) return Fail(state.error());
+    if (state->hash_key != hash_key) {
+      return Fail(ErrorCode::kConfig, "DynamoDB table " + table + " has the hash key '" +
+                                          state->hash_key + "', not '" + hash_key +
+                                          "'; name another table or delete this one");
+    }
+    if (state->status == "ACTIVE") return Ok();
+    if (clock_->Now() > deadline) {
+      return Fail(ErrorCode::kUnavailable,
+                  "DynamoDB table " + table + " is still " + state->status + " after 5 minutes");
+    }
+    if (!clock_->SleepFor(wait, stop)) {
+      return Fail(ErrorCode::kCancelled, "waiting for DynamoDB table " + table + " cancelled");
+    }
+  }
+}
+
+Status DynamoClient::DeleteTable(const std::string& table, std::stop_token stop) const {
+  util::JsonWriter w;
+  w.BeginObject().Field("TableName", table).EndObject();
+  auto r = Call("DeleteTable", w.str(), stop);
+  if (!r) return Fail(r.error());
+  return Ok();
+}
+
+DynamoClient MakeDynamoClient(const aws::AwsContext& context, RetryPolicy retry) {
+  aws::AwsJsonClientOptions options;
+  options.endpoint = aws::ServiceEndpoint(context.config, "dynamodb", context.region);
+  options.region = context.region;
+  options.service = "dynamodb";
+  options.target_prefix = "DynamoDB_20120810";
+  options.content_type = "application/x-amz-json-1.0";
+  return DynamoClient(
+      aws::AwsJsonClient(std::move(options), context.transport, context.credentials, retry));
+}
+
+}  // namespace kc::dynamodb

@@ -1,0 +1,432 @@
+// The DynamoDB checkpoint store against dynalite, which checks every
+// request's SigV4 signature:
+//
+// - the conformance suite, on the dynalite scripts/test starts
+//   (KC_DYNAMODB_ENDPOINT; a table of this run's own), and on a dynalite of
+//   this test's own, keeping its tables on disk, which the outage case stops
+//   and starts again;
+// - the item's layout (the Kinesis Client Library's lease attribute names),
+//   items written by the KCL, a stale writer refused, and a save whose
+//   answer was lost.
+//
+// Without KC_DYNAMODB_ENDPOINT the shared-server cases are left out, and
+// MissingServer says so (a failure when KC_REQUIRE_SERVICES=1, as
+// scripts/test sets).
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <simdjson.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "aws/credentials.h"
+#include "aws/http.h"
+#include "checkpoint/dynamodb/dynamodb_checkpoint_store.h"
+#include "dynamodb/client.h"
+#include "support/checkpoint_conformance.h"
+#include "util/json_writer.h"
+
+namespace kc::testing {
+namespace {
+
+using checkpoint::DynamoDbCheckpointStore;
+using dynamodb::DynamoClient;
+
+std::string Env(const char* name, std::string fallback = {}) {
+  const char* v = std::getenv(name);
+  return v != nullptr ? std::string(v) : fallback;
+}
+
+// Runs `script` in bash with services.sh sourced and "$1" = `dir`.
+bool Services(const std::string& script, const std::string& dir) {
+  const std::string command = "bash -c 'source \"$0\" && " + script + "' '" +
+                              std::string(KC_SERVICES_SH) + "' '" + dir + "' 2>&1";
+  std::string out;
+  FILE* p = ::popen(command.c_str(), "r");
+  if (p == nullptr) return false;
+  std::array<char, 4096> buf;
+  while (size_t n = std::fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+  if (::pclose(p) != 0) {
+    ADD_FAILURE() << "services.sh: " << script << " failed:\n" << out;
+    return false;
+  }
+  return true;
+}
+
+// Passes every request on to the real transport; while `lose_updates` is
+// set, the answer to an UpdateItem that was carried out is replaced by a
+// reset connection, as when a network fails between the write and its
+// answer.
+class LosingTransport final : public aws::HttpTransport {
+ public:
+  explicit LosingTransport(std::shared_ptr<aws::HttpTransport> real) : real_(std::move(real)) {}
+  Result<aws::HttpResponse> Send(const aws::HttpRequest& request) override {
+    auto response = real_->Send(request);
+    bool is_update = false;
+    for (const auto& [name, value] : request.headers) {
+      if (name == "X-Amz-Target" && value.ends_with(".UpdateItem")) is_update = true;
+    }
+    if (is_update && lose_updates && response && response->status == 200) {
+      ++lost;
+      return Fail(ErrorCode::kConnection, "connection reset by the test after the write");
+    }
+    return response;
+  }
+  std::atomic<bool> lose_updates{false};
+  std::atomic<int> lost{0};
+
+ private:
+  std::shared_ptr<aws::HttpTransport> real_;
+};
+
+std::shared_ptr<aws::HttpTransport> RealTransport() {
+  static std::shared_ptr<aws::HttpTransport> t = aws::MakeCurlTransport(aws::HttpOptions{});
+  return t;
+}
+
+DynamoClient Client(const std::string& endpoint,
+                    std::shared_ptr<aws::HttpTransport> transport = RealTransport()) {
+  aws::AwsJsonClientOptions options;
+  options.endpoint = endpoint;
+  options.region = "us-east-1";
+  options.service = "dynamodb";
+  options.target_prefix = "DynamoDB_20120810";
+  options.content_type = "application/x-amz-json-1.0";
+  aws::Credentials credentials{"kc-test", Env("KC_STANDIN_SECRET", "kc-test-secret"), ""};
+  return DynamoClient(aws::AwsJsonClient(
+      std::move(options), std::move(transport),
+      std::make_shared<aws::StaticCredentialsProvider>(std::move(credentials)),
+      RetryPolicy(RetryOptions{.max_attempts = 1})));
+}
+
+std::string RunTable(const std::string& what) {
+  static const std::string run = std::to_string(::getpid()) + "-" +
+                                 std::to_string(std::random_device{}() % 1'000'000);
+  return "kc-" + what + "-" + run;
+}
+
+// A dynalite of this test's own with its tables on disk; stopped and
+// removed at exit.
+class OwnServer : public ::testing::Environment {
+ public:
+  static OwnServer& Get() {
+    static OwnServer* server = [] {
+      auto* s = new OwnServer;
+      ::testing::AddGlobalTestEnvironment(s);
+      return s;
+    }();
+    return *server;
+  }
+  // Starts it on first use.
+  std::string endpoint() {
+    if (dir_.empty()) {
+      std::string tmpl = (std::filesystem::temp_directory_path() / "kc-dynalite-XXXXXX").string();
+      dir_ = ::mkdtemp(tmpl.data());
+      Start();
+    }
+    return "http://" + name();
+  }
+  // "127.0.0.1:PORT", which errors must name; chosen before the server starts.
+  std::string name() const { return "127.0.0.1:" + port_; }
+  void Stop() { Services("kc_stop_services \"$1\"", dir_); }
+  void Start() { Services("kc_start_dynalite \"$1\" " + port_ + " persist", dir_); }
+  void TearDown() override {
+    if (dir_.empty()) return;
+    Stop();
+    std::filesystem::remove_all(dir_);
+  }
+
+ private:
+  OwnServer() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+      port_ = std::to_string(ntohs(addr.sin_port));
+    }
+    ::close(fd);
+  }
+  std::string dir_;
+  std::string port_;
+};
+
+// Tables of this run on the shared server, deleted at exit.
+class DropTables : public ::testing::Environment {
+ public:
+  static void Add(const std::string& table) {
+    static DropTables* drop = [] {
+      auto* d = new DropTables;
+      ::testing::AddGlobalTestEnvironment(d);
+      return d;
+    }();
+    drop->tables_.push_back(table);
+  }
+  void TearDown() override {
+    for (const auto& t : tables_) (void)Client(Env("KC_DYNAMODB_ENDPOINT")).DeleteTable(t);
+  }
+
+ private:
+  std::vector<std::string> tables_;
+};
+
+std::unique_ptr<CheckpointStore> SharedStore(const std::string& table) {
+  DropTables::Add(table);
+  return std::make_unique<DynamoDbCheckpointStore>(Client(Env("KC_DYNAMODB_ENDPOINT")), table);
+}
+
+std::vector<StoreFactory> Factories() {
+  std::vector<StoreFactory> out;
+  if (!Env("KC_DYNAMODB_ENDPOINT").empty()) {
+    out.push_back(StoreFactory{.name = "dynamodb",
+                               .open = [] { return SharedStore(RunTable("conformance")); },
+                               .stop_server = {},
+                               .start_server = {},
+                               .server_name = {}});
+  }
+  out.push_back(StoreFactory{.name = "dynamodb_own_server",
+                             .open =
+                                 [] {
+                                   return std::unique_ptr<CheckpointStore>(
+                                       std::make_unique<DynamoDbCheckpointStore>(
+                                           Client(OwnServer::Get().endpoint()), "kc-own"));
+                                 },
+                             .stop_server = [] { OwnServer::Get().Stop(); },
+                             .start_server = [] { OwnServer::Get().Start(); },
+                             .server_name = OwnServer::Get().name()});
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, CheckpointConformance, ::testing::ValuesIn(Factories()),
+                         PrintStoreName);
+
+TEST(DynamoDbStore, MissingServer) {
+  if (!Env("KC_DYNAMODB_ENDPOINT").empty()) return;
+  if (Env("KC_REQUIRE_SERVICES") == "1") {
+    FAIL() << "KC_DYNAMODB_ENDPOINT is not set but KC_REQUIRE_SERVICES=1; start dynalite with "
+              "kc_start_dynalite (scripts/test does)";
+  }
+  GTEST_SKIP() << "KC_DYNAMODB_ENDPOINT is not set: the shared-server cases are left out";
+}
+
+// The cases below use the shared dynalite, each with a table of its own.
+class DynamoDbStoreIT : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    endpoint_ = Env("KC_DYNAMODB_ENDPOINT");
+    if (endpoint_.empty()) GTEST_SKIP() << "KC_DYNAMODB_ENDPOINT is not set";
+    table_ = RunTable(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    DropTables::Add(table_);
+  }
+  std::unique_ptr<DynamoDbCheckpointStore> Store(
+      std::shared_ptr<aws::HttpTransport> transport = RealTransport()) const {
+    return std::make_unique<DynamoDbCheckpointStore>(Client(endpoint_, std::move(transport)),
+                                                     table_);
+  }
+  // The item as GetItem returns it (typed JSON), or "" when there is none.
+  std::string RawItem(const std::string& lease_key) const {
+    util::JsonWriter w;
+    w.BeginObject().Field("TableName", table_).Key("Key").BeginObject().Key("leaseKey");
+    w.BeginObject().Field("S", lease_key).EndObject().EndObject();
+    w.Field("ConsistentRead", true).EndObject();
+    auto answer = Client(endpoint_).Call("GetItem", w.str());
+    EXPECT_TRUE(answer) << answer.error().ToString();
+    if (!answer) return "";
+    simdjson::dom::parser parser;
+    simdjson::dom::element item;
+    if (parser.parse(*answer)["Item"].get(item) != simdjson::SUCCESS) return "";
+    return simdjson::to_string(item);
+  }
+  // One attribute of the item: its {"S"|"N": value} text, "" when absent.
+  std::string Attr(const std::string& lease_key, const std::string& name) const {
+    const std::string item = RawItem(lease_key);
+    simdjson::dom::parser parser;
+    simdjson::dom::object attr;
+    if (item.empty() || parser.parse(item)[name].get(attr) != simdjson::SUCCESS) return "";
+    for (auto [type, value] : attr) {
+      std::string_view text;
+      if (value.get(text) == simdjson::SUCCESS) return std::string(text);
+    }
+    return "";
+  }
+  void PutRaw(const std::string& item_json) const {
+    auto answer = Client(endpoint_).Call(
+        "PutItem", "{\"TableName\":\"" + table_ + "\",\"Item\":" + item_json + "}");
+    ASSERT_TRUE(answer) << answer.error().ToString();
+  }
+
+  const ShardKey key_{"billing", "orders", "shardId-000000000003"};
+  const std::string lease_key_ = "billing:orders:shardId-000000000003";
+  std::string endpoint_;
+  std::string table_;
+};
+
+ShardCheckpoint At(std::string seq, uint64_t sub = 0) {
+  ShardCheckpoint s;
+  s.position = ShardPosition{std::move(seq), sub};
+  return s;
+}
+
+TEST_F(DynamoDbStoreIT, TheItemUsesTheLeaseAttributeNamesOfTheKcl) {
+  auto store = Store();
+  ASSERT_TRUE(store->Load(key_));  // creates the table
+  EXPECT_EQ(RawItem(lease_key_), "");
+  ShardCheckpoint state = At("49590338271490256608559692538361571095921575989136588898", 7);
+  state.pending.push_back({{"49590338271490256608559692538361571095921575989136588899", 0},
+                           {"49590338271490256608559692538361571095921575989136589000", 3}});
+  ASSERT_TRUE(store->Save(key_, state));
+  EXPECT_EQ(Attr(lease_key_, "leaseKey"), lease_key_);
+  EXPECT_EQ(Attr(lease_key_, "checkpoint"),
+            "49590338271490256608559692538361571095921575989136588898");
+  EXPECT_EQ(Attr(lease_key_, "checkpointSubSequenceNumber"), "7");
+  EXPECT_EQ(Attr(lease_key_, "leaseCounter"), "1");
+  EXPECT_EQ(Attr(lease_key_, "ownerSwitchesSinceCheckpoint"), "0");
+  EXPECT_NE(Attr(lease_key_, "kcPendingBatches"), "");
+
+  ShardCheckpoint end = At("49590338271490256608559692538361571095921575989136589100", 2);
+  end.shard_end = true;
+  auto saved_end = store->Save(key_, end);
+  ASSERT_TRUE(saved_end) << saved_end.error().ToString();
+  EXPECT_EQ(Attr(lease_key_, "checkpoint"), "SHARD_END");
+  EXPECT_EQ(Attr(lease_key_, "checkpointSubSequenceNumber"), "0");
+  EXPECT_EQ(Attr(lease_key_, "kcLastSequenceNumber"),
+            "49590338271490256608559692538361571095921575989136589100");
+  EXPECT_EQ(Attr(lease_key_, "kcLastSubSequenceNumber"), "2");
+  EXPECT_EQ(Attr(lease_key_, "leaseCounter"), "2");
+  EXPECT_EQ(Attr(lease_key_, "kcPendingBatches"), "");  // removed with the ranges
+  EXPECT_EQ(*Store()->Load(key_), end);
+}
+
+TEST_F(DynamoDbStoreIT, AnItemWrittenByTheKclLoadsAsItsCheckpointAndKeepsItsOtherAttributes) {
+  ASSERT_TRUE(Store()->Load(key_));
+  PutRaw(R"({"leaseKey":{"S":")" + lease_key_ +
+         R"("},"checkpoint":{"S":"49590338271490256608559692538361571095921575989136588898"},)"
+         R"("checkpointSubSequenceNumber":{"N":"3"},"leaseCounter":{"N":"41"},)"
+         R"("leaseOwner":{"S":"worker-1"},"parentShardId":{"SS":["shardId-000000000000"]},)"
+         R"("kcLastSequenceNumber":{"S":"49590338271490256608559692538361571095921575989136580000"},)"
+         R"("kcPendingBatches":{"S":"[]"}})");
+  auto store = Store();
+  auto loaded = store->Load(key_);
+  ASSERT_TRUE(loaded) << loaded.error().ToString();
+  // The KCL moved the checkpoint past what this store wrote: it wins.
+  EXPECT_EQ(*loaded, At("49590338271490256608559692538361571095921575989136588898", 3));
+
+  ASSERT_TRUE(store->Save(key_, At("49590338271490256608559692538361571095921575989136588999")));
+  EXPECT_EQ(Attr(lease_key_, "leaseCounter"), "42");
+  EXPECT_EQ(Attr(lease_key_, "leaseOwner"), "worker-1");
+  EXPECT_NE(RawItem(lease_key_).find("shardId-000000000000"), std::string::npos);
+
+  // The KCL's sentinels mean "nothing processed yet".
+  for (const char* sentinel : {"TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"}) {
+    PutRaw(R"({"leaseKey":{"S":")" + lease_key_ + R"("},"checkpoint":{"S":")" + sentinel +
+           R"("},"checkpointSubSequenceNumber":{"N":"0"},"leaseCounter":{"N":"1"}})");
+    auto fresh = Store()->Load(key_);
+    ASSERT_TRUE(fresh) << fresh.error().ToString();
+    EXPECT_EQ(*fresh, ShardCheckpoint{}) << sentinel;
+  }
+}
+
+TEST_F(DynamoDbStoreIT, AStaleWriterCannotMoveTheCheckpointBackwards) {
+  auto first = Store();
+  auto second = Store();
+  ASSERT_TRUE(first->Load(key_));
+  ASSERT_TRUE(first->Save(key_, At("100")));
+  ASSERT_TRUE(second->Load(key_));
+  ASSERT_TRUE(second->Save(key_, At("300")));
+
+  // `first` last saw the item at 100 and would now write 200 over 300.
+  auto saved = first->Save(key_, At("200"));
+  ASSERT_FALSE(saved) << "a stale writer moved the checkpoint";
+  EXPECT_EQ(saved.error().code(), ErrorCode::kConflict);
+  EXPECT_FALSE(saved.error().retriable());
+  EXPECT_NE(saved.error().message().find("shardId-000000000003"), std::string::npos)
+      << saved.error().ToString();
+  EXPECT_NE(saved.error().message().find("another writer"), std::string::npos)
+      << saved.error().ToString();
+  // It keeps refusing rather than learning the new counter and writing.
+  EXPECT_FALSE(first->Save(key_, At("200")));
+  EXPECT_EQ(*Store()->Load(key_), At("300"));
+
+  // Two stores that never loaded the shard race for its first save: one wins.
+  const ShardKey fresh{"billing", "orders", "shardId-000000000009"};
+  auto a = Store();
+  auto b = Store();
+  ASSERT_TRUE(a->Load(fresh));
+  ASSERT_TRUE(b->Load(fresh));
+  ASSERT_TRUE(a->Save(fresh, At("5")));
+  auto lost = b->Save(fresh, At("4"));
+  ASSERT_FALSE(lost);
+  EXPECT_EQ(lost.error().code(), ErrorCode::kConflict);
+  EXPECT_EQ(*Store()->Load(fresh), At("5"));
+}
+
+TEST_F(DynamoDbStoreIT, ASaveWhoseAnswerWasLostSucceedsWhenSentAgain) {
+  auto transport = std::make_shared<LosingTransport>(RealTransport());
+  auto store = Store(transport);
+  ASSERT_TRUE(store->Load(key_));
+  ASSERT_TRUE(store->Save(key_, At("100")));
+
+  transport->lose_updates = true;
+  auto saved = store->Save(key_, At("200"));
+  ASSERT_FALSE(saved);
+  EXPECT_TRUE(saved.error().retriable()) << saved.error().ToString();
+  transport->lose_updates = false;
+  EXPECT_EQ(transport->lost, 1);
+  EXPECT_EQ(Attr(lease_key_, "leaseCounter"), "2");  // the write was carried out
+
+  // The pipeline sends the same save again: the item already holds it.
+  auto again = store->Save(key_, At("200"));
+  ASSERT_TRUE(again) << again.error().ToString();
+  EXPECT_EQ(Attr(lease_key_, "leaseCounter"), "2");
+  ASSERT_TRUE(store->Save(key_, At("300")));
+  EXPECT_EQ(Attr(lease_key_, "leaseCounter"), "3");
+  EXPECT_EQ(*Store()->Load(key_), At("300"));
+}
+
+TEST_F(DynamoDbStoreIT, ATableWithAnotherKeyIsAClearError) {
+  auto created = Client(endpoint_).Call(
+      "CreateTable", R"({"TableName":")" + table_ +
+                         R"(","AttributeDefinitions":[{"AttributeName":"id","AttributeType":"S"}],)"
+                         R"("KeySchema":[{"AttributeName":"id","KeyType":"HASH"}],)"
+                         R"("BillingMode":"PAY_PER_REQUEST"})");
+  ASSERT_TRUE(created) << created.error().ToString();
+  auto loaded = Store()->Load(key_);
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().code(), ErrorCode::kConfig);
+  EXPECT_NE(loaded.error().message().find("'id', not 'leaseKey'"), std::string::npos)
+      << loaded.error().ToString();
+}
+
+TEST_F(DynamoDbStoreIT, AWrongSecretIsRefusedWithAnAuthError) {
+  aws::AwsJsonClientOptions options;
+  options.endpoint = endpoint_;
+  options.region = "us-east-1";
+  options.service = "dynamodb";
+  options.target_prefix = "DynamoDB_20120810";
+  options.content_type = "application/x-amz-json-1.0";
+  DynamoDbCheckpointStore store(
+      DynamoClient(aws::AwsJsonClient(std::move(options), RealTransport(),
+                                      std::make_shared<aws::StaticCredentialsProvider>(
+                                          aws::Credentials{"kc-test", "not-the-secret", ""}),
+                                      RetryPolicy(RetryOptions{.max_attempts = 1}))),
+      table_);
+  auto loaded = store.Load(key_);
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().code(), ErrorCode::kAuth) << loaded.error().ToString();
+  EXPECT_EQ(loaded.error().ToString().find("not-the-secret"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kc::testing
