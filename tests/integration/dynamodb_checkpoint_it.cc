@@ -103,15 +103,15 @@ DynamoClient Client(const std::string& endpoint,
   options.target_prefix = "DynamoDB_20120810";
   options.content_type = "application/x-amz-json-1.0";
   aws::Credentials credentials{"kc-test", Env("KC_STANDIN_SECRET", "kc-test-secret"), ""};
-  return DynamoClient(aws::AwsJsonClient(
-      std::move(options), std::move(transport),
-      std::make_shared<aws::StaticCredentialsProvider>(std::move(credentials)),
-      RetryPolicy(RetryOptions{.max_attempts = 1})));
+  return DynamoClient(
+      aws::AwsJsonClient(std::move(options), std::move(transport),
+                         std::make_shared<aws::StaticCredentialsProvider>(std::move(credentials)),
+                         RetryPolicy(RetryOptions{.max_attempts = 1})));
 }
 
 std::string RunTable(const std::string& what) {
-  static const std::string run = std::to_string(::getpid()) + "-" +
-                                 std::to_string(std::random_device{}() % 1'000'000);
+  static const std::string run =
+      std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}() % 1'000'000);
   return "kc-" + what + "-" + run;
 }
 
@@ -311,12 +311,13 @@ TEST_F(DynamoDbStoreIT, TheItemUsesTheLeaseAttributeNamesOfTheKcl) {
 
 TEST_F(DynamoDbStoreIT, AnItemWrittenByTheKclLoadsAsItsCheckpointAndKeepsItsOtherAttributes) {
   ASSERT_TRUE(Store()->Load(key_));
-  PutRaw(R"({"leaseKey":{"S":")" + lease_key_ +
-         R"("},"checkpoint":{"S":"49590338271490256608559692538361571095921575989136588898"},)"
-         R"("checkpointSubSequenceNumber":{"N":"3"},"leaseCounter":{"N":"41"},)"
-         R"("leaseOwner":{"S":"worker-1"},"parentShardId":{"SS":["shardId-000000000000"]},)"
-         R"("kcLastSequenceNumber":{"S":"49590338271490256608559692538361571095921575989136580000"},)"
-         R"("kcPendingBatches":{"S":"[]"}})");
+  PutRaw(
+      R"({"leaseKey":{"S":")" + lease_key_ +
+      R"("},"checkpoint":{"S":"49590338271490256608559692538361571095921575989136588898"},)"
+      R"("checkpointSubSequenceNumber":{"N":"3"},"leaseCounter":{"N":"41"},)"
+      R"("leaseOwner":{"S":"worker-1"},"parentShardId":{"SS":["shardId-000000000000"]},)"
+      R"("kcLastSequenceNumber":{"S":"49590338271490256608559692538361571095921575989136580000"},)"
+      R"("kcPendingBatches":{"S":"[]"}})");
   auto store = Store();
   auto loaded = store->Load(key_);
   ASSERT_TRUE(loaded) << loaded.error().ToString();

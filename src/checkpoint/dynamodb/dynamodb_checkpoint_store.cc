@@ -29,7 +29,8 @@ Result<T> Number(std::string_view text, std::string_view name) {
   T value{};
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size()) {
-    return Fail(ErrorCode::kParse, std::string(name) + " is not an integer: '" + std::string(text) + "'");
+    return Fail(ErrorCode::kParse,
+                std::string(name) + " is not an integer: '" + std::string(text) + "'");
   }
   return value;
 }
@@ -209,9 +210,8 @@ Status DynamoDbCheckpointStore::Save(const ShardKey& key, const ShardCheckpoint&
     if (!item) return Fail(item.error());
     known = item->version;
   }
-  const Version next{.exists = true,
-                     .has_counter = true,
-                     .counter = known->has_counter ? known->counter + 1 : 1};
+  const Version next{
+      .exists = true, .has_counter = true, .counter = known->has_counter ? known->counter + 1 : 1};
 
   Update update;
   std::string condition;
@@ -221,7 +221,8 @@ Status DynamoDbCheckpointStore::Save(const ShardKey& key, const ShardCheckpoint&
     condition = "attribute_exists(" + update.Name(kHashKey) + ") AND attribute_not_exists(" +
                 update.Name("leaseCounter") + ")";
   } else {
-    condition = update.Name("leaseCounter") + " = " + update.Value("N", std::to_string(known->counter));
+    condition =
+        update.Name("leaseCounter") + " = " + update.Value("N", std::to_string(known->counter));
   }
   if (state.position) {
     update.Set("checkpoint", "S", state.shard_end ? kShardEnd : state.position->sequence_number);
@@ -269,8 +270,7 @@ Status DynamoDbCheckpointStore::Save(const ShardKey& key, const ShardCheckpoint&
               "the checkpoint of " + Where(key) + " in DynamoDB table " + table_ +
                   " was changed by another writer (leaseCounter " +
                   (now->version.has_counter ? std::to_string(now->version.counter) : "absent") +
-                  ", expected " +
-                  (known->has_counter ? std::to_string(known->counter) : "absent") +
+                  ", expected " + (known->has_counter ? std::to_string(known->counter) : "absent") +
                   "); stopping rather than moving it backwards. Is a second kinesis-connect "
                   "running with the same table and pipeline?");
 }

@@ -76,7 +76,7 @@ class DynamoDbCheckpointStore final : public CheckpointStore {
   dynamodb::DynamoClient client_;
   std::string table_;
   std::mutex mu_;
-  bool table_ready_ = false;                  // guarded by mu_
+  bool table_ready_ = false;                 // guarded by mu_
   std::map<std::string, Version> versions_;  // by lease key; guarded by mu_
 };
 
