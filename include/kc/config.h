@@ -68,7 +68,8 @@ enum class LoadMode { kManifest, kBasic };
 enum class LoadTarget { kRedshift, kPostgres };
 
 struct EmitterConfig {
-  std::string type;  // "file" | "stdout" | "s3" | "s3_manifest" | "postgres" | "redshift"
+  // "file" | "stdout" | "s3" | "s3_manifest" | "postgres" | "redshift" | "dynamodb"
+  std::string type;
   // file, stdout, s3
   FileFormat format = FileFormat::kLines;
   Compression compression = Compression::kNone;  // file, s3: "none" | "gzip" | "zstd"
@@ -120,6 +121,13 @@ struct EmitterConfig {
   // kPostgres: the objects are read here and sent with COPY ... FROM STDIN,
   // for running the flow against PostgreSQL, which cannot read S3.
   LoadTarget load_target = LoadTarget::kRedshift;
+  // dynamodb: each record (a JSON object) is an item of `table`, whose key
+  // attributes are `hash_key` and optionally `range_key`. Attribute types are
+  // inferred from JSON unless declared: attribute → "S" | "N" | "B" | "BOOL"
+  // (TOML: [pipeline.emitter.attribute_types]).
+  std::string hash_key;
+  std::string range_key;
+  std::map<std::string, std::string> attribute_types;
 };
 
 struct PipelineConfig {

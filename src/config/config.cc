@@ -60,11 +60,12 @@ constexpr size_t kMaxEchoLength = 64;
 
 constexpr std::array<std::string_view, 2> kTransformerTypes = {"string", "json"};
 constexpr std::array<std::string_view, 2> kFilterTypes = {"all_pass", "json_field"};
-constexpr std::array<std::string_view, 6> kEmitterTypes = {"file",        "stdout",   "s3",
-                                                           "s3_manifest", "postgres", "redshift"};
+constexpr std::array<std::string_view, 7> kEmitterTypes = {
+    "file", "stdout", "s3", "s3_manifest", "postgres", "redshift", "dynamodb"};
 // Emitters in the design that are not built yet: named so that users get
 // "not available yet" rather than "unknown".
-constexpr std::array<std::string_view, 2> kPlannedEmitterTypes = {"dynamodb", "kinesis"};
+constexpr std::array<std::string_view, 1> kPlannedEmitterTypes = {"kinesis"};
+constexpr std::array<std::string_view, 4> kDynamoAttributeTypes = {"S", "N", "B", "BOOL"};
 constexpr std::array<std::string_view, 2> kServerSideEncryptions = {"AES256", "aws:kms"};
 // S3's limits: parts of at least 5 MiB (but the last), objects of at most 5 TiB
 // in at most 10,000 parts; a part is held in memory, so at most 5 GiB.
@@ -1114,6 +1115,46 @@ bool IsStreamName(std::string_view stream) {
          });
 }
 
+// table, hash_key, range_key and [pipeline.emitter.attribute_types].
+void ReadDynamoDbEmitter(TableReader& reader, EmitterConfig* emitter) {
+  if (auto table = reader.String("table", Need::kRequired)) {
+    if (auto problem = DynamoTableProblem(*table)) {
+      reader.Report("table", *problem);
+    } else {
+      emitter->table = *table;
+    }
+  }
+  if (auto hash = reader.NonEmptyString("hash_key", Need::kRequired)) emitter->hash_key = *hash;
+  if (auto range = reader.NonEmptyString("range_key", Need::kOptional)) {
+    if (*range == emitter->hash_key) {
+      reader.Report("range_key", "must differ from hash_key");
+    } else {
+      emitter->range_key = *range;
+    }
+  }
+  const toml::table* types = reader.Table("attribute_types", Need::kOptional);
+  if (types == nullptr) return;
+  TableReader entries = reader.Child(*types, "attribute_types");
+  for (auto&& [key, value] : *types) {
+    const std::string_view name = key.str();
+    if (name.empty()) {
+      entries.Report(name, "an attribute name must not be empty");
+      continue;
+    }
+    const toml::value<std::string>* text = value.as_string();
+    if (text == nullptr) {
+      entries.ReportWrongType(name, value, "\"S\", \"N\", \"B\" or \"BOOL\"");
+      continue;
+    }
+    if (!Contains(kDynamoAttributeTypes, text->get())) {
+      entries.Report(name, UnknownChoice("attribute type", text->get(), kDynamoAttributeTypes,
+                                         Join(kDynamoAttributeTypes)));
+      continue;
+    }
+    emitter->attribute_types[std::string(name)] = text->get();
+  }
+}
+
 void ReadEmitter(TableReader reader, EmitterConfig* emitter) {
   std::optional<std::string> type = reader.String("type", Need::kRequired);
   // Without a known type the other keys cannot be judged: reporting them all
@@ -1168,6 +1209,9 @@ void ReadEmitter(TableReader reader, EmitterConfig* emitter) {
   } else if (*type == "redshift") {
     emitter->type = *type;
     ReadRedshiftEmitter(reader, emitter);
+  } else if (*type == "dynamodb") {
+    emitter->type = *type;
+    ReadDynamoDbEmitter(reader, emitter);
   } else if (Contains(kPlannedEmitterTypes, *type)) {
     reader.Report("type", "emitter type '" + *type +
                               "' is not available yet (available: " + Join(kEmitterTypes) + ")");

@@ -6,6 +6,7 @@
 #include "aws/aws_context.h"
 #include "aws/s3_client.h"
 #include "checkpoint/postgres/postgres_checkpoint_store.h"
+#include "emitter/dynamodb/dynamodb_emitter.h"
 #include "emitter/file/file_emitter.h"
 #include "emitter/format.h"
 #include "emitter/postgres/postgres_emitter.h"
@@ -106,10 +107,27 @@ Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConf
     auto client = std::make_shared<aws::S3Client>(aws::MakeS3Client(*context));
     parts.emitter =
         std::make_shared<emitter::RedshiftEmitter>(e, std::move(client), context->credentials);
+  } else if (e.type == "dynamodb") {
+    auto context = aws::MakeAwsContext(aws);
+    if (!context) return Fail(context.error());
+    emitter::DynamoDbEmitterOptions options{
+        .table = e.table, .hash_key = e.hash_key, .range_key = e.range_key, .declared = {}};
+    for (const auto& [name, type] : e.attribute_types) {
+      auto parsed = dynamodb::ParseAttributeType(type);
+      if (!parsed) {
+        return Fail(ErrorCode::kConfig, "pipeline '" + pipeline.name + "': attribute type '" +
+                                            type + "' of " + name + " is not S, N, B or BOOL");
+      }
+      options.declared[name] = *parsed;
+    }
+    // One attempt per call: the emitter retries what DynamoDB refused.
+    parts.emitter = std::make_shared<emitter::DynamoDbEmitter>(
+        dynamodb::MakeDynamoClient(*context, RetryPolicy(RetryOptions{.max_attempts = 1})),
+        std::move(options));
   } else {
     return Fail(ErrorCode::kConfig,
                 "pipeline '" + pipeline.name + "': unknown emitter '" + e.type +
-                    "'; known: file, stdout, s3, s3_manifest, postgres, redshift");
+                    "'; known: file, stdout, s3, s3_manifest, postgres, redshift, dynamodb");
   }
   return parts;
 }

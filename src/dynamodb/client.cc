@@ -8,45 +8,54 @@
 #include "util/json_writer.h"
 
 namespace kc::dynamodb {
-namespace {
-
-// A table's status and its hash key's name, from a DescribeTable answer.
-struct TableState {
-  std::string status;
-  std::string hash_key;
-};
-
-Result<TableState> ParseDescribeTable(const std::string& body, const std::string& table) {
+Result<TableDescription> ParseDescribeTable(std::string_view body, const std::string& table) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   simdjson::dom::object desc;
-  if (parser.parse(body).get(doc) != simdjson::SUCCESS ||
+  if (parser.parse(body.data(), body.size()).get(doc) != simdjson::SUCCESS ||
       doc["Table"].get(desc) != simdjson::SUCCESS) {
     return Fail(ErrorCode::kParse, "DescribeTable " + table + ": no Table in the answer");
   }
-  TableState state;
+  TableDescription d;
   std::string_view status;
-  if (desc["TableStatus"].get(status) == simdjson::SUCCESS) state.status = std::string(status);
+  if (desc["TableStatus"].get(status) == simdjson::SUCCESS) d.status = std::string(status);
   simdjson::dom::array keys;
   if (desc["KeySchema"].get(keys) == simdjson::SUCCESS) {
     for (simdjson::dom::element k : keys) {
       std::string_view name, type;
-      if (k["AttributeName"].get(name) == simdjson::SUCCESS &&
-          k["KeyType"].get(type) == simdjson::SUCCESS && type == "HASH") {
-        state.hash_key = std::string(name);
+      if (k["AttributeName"].get(name) != simdjson::SUCCESS ||
+          k["KeyType"].get(type) != simdjson::SUCCESS) {
+        continue;
+      }
+      if (type == "HASH") d.hash_key = std::string(name);
+      if (type == "RANGE") d.range_key = std::string(name);
+    }
+  }
+  simdjson::dom::array attributes;
+  if (desc["AttributeDefinitions"].get(attributes) == simdjson::SUCCESS) {
+    for (simdjson::dom::element a : attributes) {
+      std::string_view name, type;
+      if (a["AttributeName"].get(name) == simdjson::SUCCESS &&
+          a["AttributeType"].get(type) == simdjson::SUCCESS) {
+        d.attribute_types[std::string(name)] = std::string(type);
       }
     }
   }
-  return state;
+  return d;
 }
 
-}  // namespace
+Result<TableDescription> DynamoClient::DescribeTable(const std::string& table,
+                                                     std::stop_token stop) const {
+  util::JsonWriter w;
+  w.BeginObject().Field("TableName", table).EndObject();
+  auto answer = Call("DescribeTable", w.str(), stop);
+  if (!answer) return Fail(answer.error());
+  return ParseDescribeTable(*answer, table);
+}
 
 Status DynamoClient::EnsureTable(const std::string& table, const std::string& hash_key,
                                  std::stop_token stop) const {
-  util::JsonWriter describe;
-  describe.BeginObject().Field("TableName", table).EndObject();
-  auto described = Call("DescribeTable", describe.str(), stop);
+  auto described = DescribeTable(table, stop);
   if (!described && described.error().code() != ErrorCode::kNotFound) {
     return Fail(described.error());
   }
@@ -76,23 +85,29 @@ Status DynamoClient::EnsureTable(const std::string& table, const std::string& ha
       return Fail(created.error().With("creating DynamoDB table " + table));
     }
   }
-  // A new table takes seconds to become ACTIVE on DynamoDB.
+  auto state = DescribeActive(table, stop);
+  if (!state) return Fail(state.error());
+  if (state->hash_key != hash_key) {
+    return Fail(ErrorCode::kConfig, "DynamoDB table " + table + " has the hash key '" +
+                                        state->hash_key + "', not '" + hash_key +
+                                        "'; name another table or delete this one");
+  }
+  return Ok();
+}
+
+Result<TableDescription> DynamoClient::DescribeActive(const std::string& table,
+                                                      std::stop_token stop) const {
+  // A new table takes seconds to become ACTIVE on DynamoDB, and refuses
+  // reads and writes until then.
   const auto deadline = clock_->Now() + std::chrono::minutes(5);
   for (auto wait = std::chrono::milliseconds(50);;
        wait = std::min(wait * 2, decltype(wait)(2000))) {
-    auto answer = Call("DescribeTable", describe.str(), stop);
-    if (!answer) return Fail(answer.error().With("waiting for DynamoDB table " + table));
-    auto state = ParseDescribeTable(*answer, table);
+    auto state = DescribeTable(table, stop);
     if (!state) return Fail(state.error());
-    if (state->hash_key != hash_key) {
-      return Fail(ErrorCode::kConfig, "DynamoDB table " + table + " has the hash key '" +
-                                          state->hash_key + "', not '" + hash_key +
-                                          "'; name another table or delete this one");
-    }
-    if (state->status == "ACTIVE") return Ok();
+    if (state->status != "CREATING") return state;
     if (clock_->Now() > deadline) {
       return Fail(ErrorCode::kUnavailable,
-                  "DynamoDB table " + table + " is still " + state->status + " after 5 minutes");
+                  "DynamoDB table " + table + " is still CREATING after 5 minutes");
     }
     if (!clock_->SleepFor(wait, stop)) {
       return Fail(ErrorCode::kCancelled, "waiting for DynamoDB table " + table + " cancelled");

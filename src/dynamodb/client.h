@@ -6,6 +6,7 @@
 // Thread-safety: safe for concurrent calls.
 #pragma once
 
+#include <map>
 #include <stop_token>
 #include <string>
 
@@ -16,6 +17,17 @@
 #include "kc/status.h"
 
 namespace kc::dynamodb {
+
+// What DescribeTable tells about a table.
+struct TableDescription {
+  std::string status;  // CREATING | ACTIVE | UPDATING | DELETING | ...
+  std::string hash_key;
+  std::string range_key;                               // empty: none
+  std::map<std::string, std::string> attribute_types;  // key attributes: "S" | "N" | "B"
+};
+
+// Reads a DescribeTable answer (exposed for tests).
+Result<TableDescription> ParseDescribeTable(std::string_view body, const std::string& table);
 
 class DynamoClient {
  public:
@@ -30,11 +42,17 @@ class DynamoClient {
   }
 
   // Creates `table` with one string hash key named `hash_key`, billed per
-  // request, unless a table of that name exists; then waits until it is
-  // ACTIVE. A table that exists with another key is an error naming both.
+  // request, unless a table of that name exists; then waits until it is no
+  // longer CREATING. A table that exists with another key is an error naming both.
   Status EnsureTable(const std::string& table, const std::string& hash_key,
                      std::stop_token stop = {}) const;
   Status DeleteTable(const std::string& table, std::stop_token stop = {}) const;
+  // kNotFound when there is no such table.
+  Result<TableDescription> DescribeTable(const std::string& table, std::stop_token stop = {}) const;
+  // The same, once the table is no longer CREATING (it refuses reads and
+  // writes until then); waits up to 5 minutes.
+  Result<TableDescription> DescribeActive(const std::string& table,
+                                          std::stop_token stop = {}) const;
 
   // "DynamoDB at <endpoint>", for messages.
   std::string Describe() const { return "DynamoDB at " + client_.options().endpoint; }

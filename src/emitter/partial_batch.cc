@@ -14,8 +14,8 @@ Status PartialBatchWriter::Write(std::string_view what, size_t count,
   std::vector<size_t> pending(count);
   std::iota(pending.begin(), pending.end(), size_t{0});
   for (int attempt = 0;; ++attempt) {
-    std::vector<size_t> refused;                    // to send again next round
-    std::unordered_set<std::string_view> blocked;   // keys with an item in `refused`
+    std::vector<size_t> refused;                   // to send again next round
+    std::unordered_set<std::string_view> blocked;  // keys with an item in `refused`
     std::optional<Error> refusal;
     std::vector<size_t> rest = std::move(pending);  // still to try this round
     while (!rest.empty()) {

@@ -33,36 +33,6 @@ std::string_view TrimRight(std::string_view s) {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
-// RFC 8259's number grammar. simdjson checks numbers only when it converts
-// them, and big integers do not convert: the text is checked instead, so a
-// number of any size is accepted and kept as written.
-bool IsJsonNumber(std::string_view s) {
-  size_t i = 0;
-  const size_t n = s.size();
-  if (i < n && s[i] == '-') ++i;
-  if (i == n) return false;
-  if (s[i] == '0') {
-    ++i;
-  } else if (s[i] >= '1' && s[i] <= '9') {
-    while (i < n && IsDigit(s[i])) ++i;
-  } else {
-    return false;
-  }
-  if (i < n && s[i] == '.') {
-    const size_t start = ++i;
-    while (i < n && IsDigit(s[i])) ++i;
-    if (i == start) return false;
-  }
-  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
-    const size_t start = i;
-    while (i < n && IsDigit(s[i])) ++i;
-    if (i == start) return false;
-  }
-  return i == n;
-}
-
 std::string_view RawToken(od::value& value) { return value.raw_json_token(); }
 std::string_view RawToken(od::document& document) {
   std::string_view token;
@@ -295,6 +265,36 @@ Status Check(std::string_view json, std::span<const JsonPath> paths, std::vector
 }
 
 }  // namespace
+
+// RFC 8259's number grammar. simdjson checks numbers only when it converts
+// them, and big integers do not convert: the text is checked instead, so a
+// number of any size is accepted and kept as written.
+bool IsJsonNumber(std::string_view s) {
+  size_t i = 0;
+  const size_t n = s.size();
+  if (i < n && s[i] == '-') ++i;
+  if (i == n) return false;
+  if (s[i] == '0') {
+    ++i;
+  } else if (s[i] >= '1' && s[i] <= '9') {
+    while (i < n && IsDigit(s[i])) ++i;
+  } else {
+    return false;
+  }
+  if (i < n && s[i] == '.') {
+    const size_t start = ++i;
+    while (i < n && IsDigit(s[i])) ++i;
+    if (i == start) return false;
+  }
+  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
+    const size_t start = i;
+    while (i < n && IsDigit(s[i])) ++i;
+    if (i == start) return false;
+  }
+  return i == n;
+}
 
 Result<JsonPath> JsonPath::Parse(std::string_view text) {
   const std::string shown = "field path \"" + std::string(text) + "\"";

@@ -46,6 +46,10 @@ struct JsonField {
   std::string text;
 };
 
+// RFC 8259's number grammar: true when `text` is exactly one JSON number,
+// of any size.
+bool IsJsonNumber(std::string_view text);
+
 // OK when `json` is one complete JSON document (of any type); otherwise
 // kParse with the reason, e.g. "not valid JSON: ...".
 Status ValidateJson(std::string_view json);

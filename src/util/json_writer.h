@@ -26,6 +26,8 @@ class JsonWriter {
   JsonWriter& Double(double value);  // shortest form that reads back the same
   JsonWriter& Bool(bool value);
   JsonWriter& Null();
+  // A value that is already JSON text (written by a JsonWriter), as is.
+  JsonWriter& Raw(std::string_view json);
 
   // Key(k) followed by the value, for the common case.
   JsonWriter& Field(std::string_view key, std::string_view value) { return Key(key).String(value); }

@@ -34,6 +34,7 @@
 #include "checkpoint/dynamodb/dynamodb_checkpoint_store.h"
 #include "dynamodb/client.h"
 #include "support/checkpoint_conformance.h"
+#include "support/dynalite.h"
 #include "util/json_writer.h"
 
 namespace kc::testing {
@@ -89,24 +90,11 @@ class LosingTransport final : public aws::HttpTransport {
   std::shared_ptr<aws::HttpTransport> real_;
 };
 
-std::shared_ptr<aws::HttpTransport> RealTransport() {
-  static std::shared_ptr<aws::HttpTransport> t = aws::MakeCurlTransport(aws::HttpOptions{});
-  return t;
-}
+std::shared_ptr<aws::HttpTransport> RealTransport() { return SharedCurlTransport(); }
 
 DynamoClient Client(const std::string& endpoint,
                     std::shared_ptr<aws::HttpTransport> transport = RealTransport()) {
-  aws::AwsJsonClientOptions options;
-  options.endpoint = endpoint;
-  options.region = "us-east-1";
-  options.service = "dynamodb";
-  options.target_prefix = "DynamoDB_20120810";
-  options.content_type = "application/x-amz-json-1.0";
-  aws::Credentials credentials{"kc-test", Env("KC_STANDIN_SECRET", "kc-test-secret"), ""};
-  return DynamoClient(
-      aws::AwsJsonClient(std::move(options), std::move(transport),
-                         std::make_shared<aws::StaticCredentialsProvider>(std::move(credentials)),
-                         RetryPolicy(RetryOptions{.max_attempts = 1})));
+  return DynaliteClient(endpoint, std::move(transport));
 }
 
 std::string RunTable(const std::string& what) {
@@ -411,18 +399,8 @@ TEST_F(DynamoDbStoreIT, ATableWithAnotherKeyIsAClearError) {
 }
 
 TEST_F(DynamoDbStoreIT, AWrongSecretIsRefusedWithAnAuthError) {
-  aws::AwsJsonClientOptions options;
-  options.endpoint = endpoint_;
-  options.region = "us-east-1";
-  options.service = "dynamodb";
-  options.target_prefix = "DynamoDB_20120810";
-  options.content_type = "application/x-amz-json-1.0";
-  DynamoDbCheckpointStore store(
-      DynamoClient(aws::AwsJsonClient(std::move(options), RealTransport(),
-                                      std::make_shared<aws::StaticCredentialsProvider>(
-                                          aws::Credentials{"kc-test", "not-the-secret", ""}),
-                                      RetryPolicy(RetryOptions{.max_attempts = 1}))),
-      table_);
+  DynamoDbCheckpointStore store(DynaliteClient(endpoint_, RealTransport(), "not-the-secret"),
+                                table_);
   auto loaded = store.Load(key_);
   ASSERT_FALSE(loaded);
   EXPECT_EQ(loaded.error().code(), ErrorCode::kAuth) << loaded.error().ToString();

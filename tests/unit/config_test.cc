@@ -663,17 +663,52 @@ TEST(ParseConfigErrorTest, RedshiftEmitterProblems) {
   EXPECT_EQ(std::get<2>(bad_url[0]).find("hunter2"), std::string::npos);
 }
 
+TEST(ParseConfigTest, DynamoDbEmitter) {
+  const std::string head = "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n[pipeline.emitter]\n";
+  Config config = ParseOk(head +
+                          "type = \"dynamodb\"\ntable = \"orders\"\nhash_key = \"id\"\n"
+                          "range_key = \"ts\"\n[pipeline.emitter.attribute_types]\nprice = \"N\"\n"
+                          "\"a.b\" = \"BOOL\"\n");
+  const EmitterConfig& e = config.pipelines[0].emitter;
+  EXPECT_EQ(e.type, "dynamodb");
+  EXPECT_EQ(e.table, "orders");
+  EXPECT_EQ(e.hash_key, "id");
+  EXPECT_EQ(e.range_key, "ts");
+  EXPECT_EQ(e.attribute_types,
+            (std::map<std::string, std::string>{{"price", "N"}, {"a.b", "BOOL"}}));
+
+  EXPECT_EQ(
+      ProblemsOf(head + "type = \"dynamodb\"\n"),
+      (std::vector<Problem>{
+          {4, "pipeline[0].emitter.table", "missing required key 'table' in [pipeline.emitter]"},
+          {4, "pipeline[0].emitter.hash_key",
+           "missing required key 'hash_key' in [pipeline.emitter]"},
+      }));
+  EXPECT_EQ(
+      ProblemsOf(head + "type = \"dynamodb\"\ntable = \"t\"\nhash_key = \"id\"\n"
+                        "range_key = \"id\"\n[pipeline.emitter.attribute_types]\nprice = \"M\"\n"
+                        "n = 5\n"),
+      (std::vector<Problem>{
+          {6, "pipeline[0].emitter.table", "must be 3 to 255 characters long"},
+          {8, "pipeline[0].emitter.range_key", "must differ from hash_key"},
+          {10, "pipeline[0].emitter.attribute_types.price",
+           "unknown attribute type 'M' (known: S, N, B, BOOL); did you mean 'S'?"},
+          {11, "pipeline[0].emitter.attribute_types.n",
+           "expected \"S\", \"N\", \"B\" or \"BOOL\", got an integer"},
+      }));
+}
+
 TEST(ParseConfigErrorTest, EmitterTypes) {
   const std::string head = "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n[pipeline.emitter]\n";
   EXPECT_EQ(ProblemsOf(head + "type = \"fiel\"\ndirectory = \"d\"\n"),
             One(5, "pipeline[0].emitter.type",
                 "unknown emitter type 'fiel' (known: file, stdout, s3, s3_manifest, postgres, "
-                "redshift); did you mean 'file'?"));
+                "redshift, dynamodb); did you mean 'file'?"));
   // Keys of a type that does not exist are not judged.
-  EXPECT_EQ(ProblemsOf(head + "type = \"dynamodb\"\nbucket = \"b\"\n"),
+  EXPECT_EQ(ProblemsOf(head + "type = \"kinesis\"\nbucket = \"b\"\n"),
             One(5, "pipeline[0].emitter.type",
-                "emitter type 'dynamodb' is not available yet (available: file, stdout, s3, "
-                "s3_manifest, postgres, redshift)"));
+                "emitter type 'kinesis' is not available yet (available: file, stdout, s3, "
+                "s3_manifest, postgres, redshift, dynamodb)"));
   EXPECT_EQ(
       ProblemsOf(head + "type = \"stdout\"\ndirectory = \"d\"\n"),
       One(6, "pipeline[0].emitter.directory", "'directory' is not used by emitter type 'stdout'"));
@@ -1108,7 +1143,7 @@ type = "kafka"
           {19, "pipeline[1].name", "pipeline name 'first' is already used by pipeline[0] (line 8)"},
           {21, "pipeline[1].emitter.type",
            "unknown emitter type 'kafka' (known: file, stdout, s3, s3_manifest, postgres, "
-           "redshift)"},
+           "redshift, dynamodb)"},
       }));
 }
 
