@@ -36,8 +36,7 @@ struct CheckpointConfig {
   // password there or in PGPASSWORD) and the table, created if missing.
   std::string postgres_url;
   std::string postgres_table = "kc_checkpoints";
-  // dynamodb: the table, created if missing; empty means the app's name (as
-  // the Kinesis Client Library names its lease table after the application).
+  // dynamodb: the table, created if missing; empty means the app's name.
   // The endpoint and credentials are those of [aws].
   std::string dynamodb_table;
 };

@@ -87,10 +87,15 @@ Status DynamoClient::EnsureTable(const std::string& table, const std::string& ha
   }
   auto state = DescribeActive(table, stop);
   if (!state) return Fail(state.error());
-  if (state->hash_key != hash_key) {
-    return Fail(ErrorCode::kConfig, "DynamoDB table " + table + " has the hash key '" +
-                                        state->hash_key + "', not '" + hash_key +
-                                        "'; name another table or delete this one");
+  auto type = state->attribute_types.find(hash_key);
+  if (state->hash_key != hash_key || !state->range_key.empty() ||
+      type == state->attribute_types.end() || type->second != "S") {
+    return Fail(
+        ErrorCode::kConfig,
+        "DynamoDB table " + table + " has the hash key '" + state->hash_key + "'" +
+            (state->range_key.empty() ? "" : " and the range key '" + state->range_key + "'") +
+            ", not the one string hash key '" + hash_key +
+            "'; name another table or delete this one");
   }
   return Ok();
 }

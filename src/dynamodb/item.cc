@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <set>
 #include <utility>
 
 #include "util/base64.h"
@@ -122,12 +123,17 @@ class Converter {
         if (value.get_object().get(object) != simdjson::SUCCESS) return Invalid();
         w_.BeginObject().Key("M").BeginObject();
         *size += 3;
+        std::set<std::string, std::less<>> names;
         for (auto member : object) {
           od::field field;
           std::string_view key;
           if (std::move(member).get(field) != simdjson::SUCCESS ||
               field.unescaped_key().get(key) != simdjson::SUCCESS) {
             return Invalid();
+          }
+          if (!names.emplace(key).second) {
+            return Problem("the name '" + std::string(key.substr(0, 64)) +
+                           "' occurs twice in one object");
           }
           w_.Key(key);
           *size += key.size() + 1;
@@ -162,7 +168,8 @@ class Converter {
     switch (type) {
       case AttributeType::kS:
         if (json_type == od::json_type::number) {
-          if (auto n = Number(token); !n) return Fail(n.error());
+          // Written as text: only JSON's grammar applies, not DynamoDB's number limits.
+          if (!util::IsJsonNumber(token)) return Invalid();
         } else if (json_type != od::json_type::string && json_type != od::json_type::boolean) {
           return mismatch("a string, number or boolean");
         }
@@ -190,7 +197,7 @@ class Converter {
         if (!bytes) return mismatch("a string of base64");
         w_.BeginObject().Field("B", token).EndObject();
         *size += bytes->size();
-        *text = "B" + std::string(token);
+        *text = "B" + *bytes;  // "QQ==" and "QR==" are the same bytes
         return Ok();
       }
       case AttributeType::kBool:
@@ -246,6 +253,12 @@ class Converter {
 
   util::JsonWriter& w_;
 };
+
+// The key's parts, each prefixed by its length: values may hold any byte,
+// so no separator could keep two different keys apart.
+std::string KeyOf(const std::string& hash, const std::string& range) {
+  return std::to_string(hash.size()) + ":" + hash + range;
+}
 
 }  // namespace
 
@@ -319,6 +332,7 @@ Result<Item> ConvertRecord(std::string_view json, const ItemSchema& schema) {
   std::string range_text;
   bool has_hash = false;
   bool has_range = false;
+  std::set<std::string, std::less<>> names;
   w.BeginObject();
   for (auto member : object) {
     od::field field;
@@ -330,16 +344,16 @@ Result<Item> ConvertRecord(std::string_view json, const ItemSchema& schema) {
     if (name.empty()) {
       return Fail(ErrorCode::kInvalidArgument, "a field has an empty name, which DynamoDB refuses");
     }
+    if (!names.emplace(name).second) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "the field '" + std::string(name.substr(0, 64)) + "' occurs twice");
+    }
     w.Key(name);
     item.size += name.size();
     od::value value = field.value();
     Status converted;
     if (name == schema.hash_key || (!schema.range_key.empty() && name == schema.range_key)) {
       const bool is_hash = name == schema.hash_key;
-      if (is_hash ? has_hash : has_range) {
-        return Fail(ErrorCode::kInvalidArgument,
-                    "key attribute '" + std::string(name) + "' occurs twice");
-      }
       std::string& text = is_hash ? hash_text : range_text;
       converted = convert.Typed(value, is_hash ? schema.hash_type : schema.range_type, name,
                                 &item.size, &text);
@@ -347,6 +361,14 @@ Result<Item> ConvertRecord(std::string_view json, const ItemSchema& schema) {
         // "S" or "B" with nothing after it.
         return Fail(ErrorCode::kInvalidArgument,
                     "key attribute '" + std::string(name) + "' is empty, which DynamoDB refuses");
+      }
+      // DynamoDB's limits on key values: 2048 bytes for a hash key, 1024 for a range key.
+      const size_t limit = is_hash ? 2048 : 1024;
+      if (converted && text[0] != 'N' && text.size() - 1 > limit) {
+        return Fail(ErrorCode::kInvalidArgument,
+                    "key attribute '" + std::string(name) + "' holds " +
+                        std::to_string(text.size() - 1) + " bytes; DynamoDB allows " +
+                        std::to_string(limit) + " in a " + (is_hash ? "hash" : "range") + " key");
       }
       (is_hash ? has_hash : has_range) = true;
     } else if (auto it = schema.declared.find(name); it != schema.declared.end()) {
@@ -370,8 +392,7 @@ Result<Item> ConvertRecord(std::string_view json, const ItemSchema& schema) {
     return Fail(ErrorCode::kInvalidArgument, "key attribute '" + schema.range_key + "' is missing");
   }
   item.json = w.Take();
-  item.key = hash_text;
-  if (!schema.range_key.empty()) item.key += '\0' + range_text;
+  item.key = KeyOf(hash_text, range_text);
   return item;
 }
 
@@ -391,14 +412,19 @@ std::optional<std::string> KeyOfTypedItem(std::string_view typed_item_json,
       if (!canonical) return std::nullopt;
       return "N" + *canonical;
     }
+    if (type == AttributeType::kB) {
+      auto bytes = util::Base64Decode(text);
+      if (!bytes) return std::nullopt;
+      return "B" + *bytes;
+    }
     return std::string(tag) + std::string(text);
   };
   auto hash = part(schema.hash_key, schema.hash_type);
   if (!hash) return std::nullopt;
-  if (schema.range_key.empty()) return hash;
+  if (schema.range_key.empty()) return KeyOf(*hash, "");
   auto range = part(schema.range_key, schema.range_type);
   if (!range) return std::nullopt;
-  return *hash + '\0' + *range;
+  return KeyOf(*hash, *range);
 }
 
 }  // namespace kc::dynamodb

@@ -17,6 +17,7 @@ Status PartialBatchWriter::Write(std::string_view what, size_t count,
     std::vector<size_t> refused;                   // to send again next round
     std::unordered_set<std::string_view> blocked;  // keys with an item in `refused`
     std::optional<Error> refusal;
+    size_t accepted = 0;
     std::vector<size_t> rest = std::move(pending);  // still to try this round
     while (!rest.empty()) {
       // A wave: with order keys, each key's first item not yet tried.
@@ -60,9 +61,15 @@ Status PartialBatchWriter::Write(std::string_view what, size_t count,
         } else if (!answer->positions.empty()) {
           refusal = answer->error;
           for (size_t p : answer->positions) {
-            if (p < request.size()) not_taken.push_back(request[p]);
+            if (p >= request.size()) {
+              return Fail(ErrorCode::kInternal,
+                          std::string(what) + ": position " + std::to_string(p) +
+                              " refused in a request of " + std::to_string(request.size()));
+            }
+            not_taken.push_back(request[p]);
           }
         }
+        accepted += request.size() - not_taken.size();
         for (size_t i : not_taken) {
           refused.push_back(i);
           if (order_key) blocked.insert(order_key(i));
@@ -71,6 +78,9 @@ Status PartialBatchWriter::Write(std::string_view what, size_t count,
       rest = std::move(later);
     }
     if (refused.empty()) return Ok();
+    // The budget is for rounds without progress: a batch that gets items in
+    // every round (throttled, or ordered one item per key at a time) goes on.
+    if (accepted > 0) attempt = 0;
     std::sort(refused.begin(), refused.end());
     refused.erase(std::unique(refused.begin(), refused.end()), refused.end());
     const std::string left =

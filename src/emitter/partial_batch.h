@@ -3,7 +3,9 @@
 // (UnprocessedItems). Items are sent in requests of at most `max_items`
 // items and `max_bytes` bytes; what a request did not accept is sent again,
 // and only that, after a backoff of the shared retry policy, until every
-// item is in, the retry budget is spent, or `stop` is requested.
+// item is in, the retry budget is spent by rounds that got nothing in (a
+// round that got some items in starts the count again), or `stop` is
+// requested.
 //
 // Items are named by their index in the caller's array and are sent in
 // index order. A sink that refuses items one by one may accept a later item

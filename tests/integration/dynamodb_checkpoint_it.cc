@@ -6,7 +6,7 @@
 //   this test's own, keeping its tables on disk, which the outage case stops
 //   and starts again;
 // - the item's layout (the Kinesis Client Library's lease attribute names),
-//   items written by the KCL, a stale writer refused, and a save whose
+//   checkpoints set by others, a stale writer refused, and a save whose
 //   answer was lost.
 //
 // Without KC_DYNAMODB_ENDPOINT the shared-server cases are left out, and
@@ -297,7 +297,7 @@ TEST_F(DynamoDbStoreIT, TheItemUsesTheLeaseAttributeNamesOfTheKcl) {
   EXPECT_EQ(*Store()->Load(key_), end);
 }
 
-TEST_F(DynamoDbStoreIT, AnItemWrittenByTheKclLoadsAsItsCheckpointAndKeepsItsOtherAttributes) {
+TEST_F(DynamoDbStoreIT, ACheckpointSetBySomeoneElseWinsAndOtherAttributesAreKept) {
   ASSERT_TRUE(Store()->Load(key_));
   PutRaw(
       R"({"leaseKey":{"S":")" + lease_key_ +
@@ -309,7 +309,7 @@ TEST_F(DynamoDbStoreIT, AnItemWrittenByTheKclLoadsAsItsCheckpointAndKeepsItsOthe
   auto store = Store();
   auto loaded = store->Load(key_);
   ASSERT_TRUE(loaded) << loaded.error().ToString();
-  // The KCL moved the checkpoint past what this store wrote: it wins.
+  // Someone moved the checkpoint away from what this store wrote: it wins.
   EXPECT_EQ(*loaded, At("49590338271490256608559692538361571095921575989136588898", 3));
 
   ASSERT_TRUE(store->Save(key_, At("49590338271490256608559692538361571095921575989136588999")));
@@ -317,14 +317,31 @@ TEST_F(DynamoDbStoreIT, AnItemWrittenByTheKclLoadsAsItsCheckpointAndKeepsItsOthe
   EXPECT_EQ(Attr(lease_key_, "leaseOwner"), "worker-1");
   EXPECT_NE(RawItem(lease_key_).find("shardId-000000000000"), std::string::npos);
 
-  // The KCL's sentinels mean "nothing processed yet".
-  for (const char* sentinel : {"TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"}) {
-    PutRaw(R"({"leaseKey":{"S":")" + lease_key_ + R"("},"checkpoint":{"S":")" + sentinel +
-           R"("},"checkpointSubSequenceNumber":{"N":"0"},"leaseCounter":{"N":"1"}})");
+  // The same sequence number with another sub-sequence number is a move too.
+  PutRaw(R"({"leaseKey":{"S":")" + lease_key_ +
+         R"("},"checkpoint":{"S":"500"},)"
+         R"("checkpointSubSequenceNumber":{"N":"4"},"kcLastSequenceNumber":{"S":"500"},)"
+         R"("kcLastSubSequenceNumber":{"N":"9"},"kcPendingBatches":{"S":"[]"}})");
+  EXPECT_EQ(*Store()->Load(key_), At("500", 4));
+
+  // Sentinels and a removed checkpoint mean "nothing processed yet", even
+  // beside a position this store wrote.
+  for (const std::string& checkpoint : std::vector<std::string>{
+           R"("checkpoint":{"S":"TRIM_HORIZON"},)", R"("checkpoint":{"S":"LATEST"},)",
+           R"("checkpoint":{"S":"AT_TIMESTAMP"},)", ""}) {
+    PutRaw(R"({"leaseKey":{"S":")" + lease_key_ + R"("},)" + checkpoint +
+           R"("kcLastSequenceNumber":{"S":"700"},"leaseCounter":{"N":"1"}})");
     auto fresh = Store()->Load(key_);
     ASSERT_TRUE(fresh) << fresh.error().ToString();
-    EXPECT_EQ(*fresh, ShardCheckpoint{}) << sentinel;
+    EXPECT_EQ(*fresh, ShardCheckpoint{}) << checkpoint;
   }
+  // Anything else is an error naming the item, never a silent fresh start.
+  PutRaw(R"({"leaseKey":{"S":")" + lease_key_ + R"("},"checkpoint":{"S":"yesterday"}})");
+  auto odd = Store()->Load(key_);
+  ASSERT_FALSE(odd);
+  EXPECT_EQ(odd.error().code(), ErrorCode::kParse);
+  EXPECT_NE(odd.error().message().find("checkpoint 'yesterday' is neither"), std::string::npos)
+      << odd.error().ToString();
 }
 
 TEST_F(DynamoDbStoreIT, AStaleWriterCannotMoveTheCheckpointBackwards) {
@@ -394,7 +411,8 @@ TEST_F(DynamoDbStoreIT, ATableWithAnotherKeyIsAClearError) {
   auto loaded = Store()->Load(key_);
   ASSERT_FALSE(loaded);
   EXPECT_EQ(loaded.error().code(), ErrorCode::kConfig);
-  EXPECT_NE(loaded.error().message().find("'id', not 'leaseKey'"), std::string::npos)
+  EXPECT_NE(loaded.error().message().find("hash key 'id', not the one string hash key 'leaseKey'"),
+            std::string::npos)
       << loaded.error().ToString();
 }
 

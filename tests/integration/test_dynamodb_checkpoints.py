@@ -2,7 +2,7 @@
 
 What users rely on: every record once, in order, across kill -9; one item per
 shard under the Kinesis Client Library's attribute names, as the AWS CLI shows
-it; a checkpoint the KCL left in the table is where a run starts; and an
+it; a checkpoint set by hand with the AWS CLI is where a run starts; and an
 unreachable DynamoDB stops the run with an error naming it.
 """
 
@@ -74,7 +74,7 @@ class DynamoDbCheckpointTest(unittest.TestCase):
         self.assertItemsHoldTheLastDelivered(c.out)
         self.assertIn(f"DynamoDB table {self.table}", c.log_text())
 
-    def test_a_checkpoint_left_by_the_kcl_is_where_the_run_starts(self):
+    def test_a_checkpoint_set_with_the_aws_cli_is_where_the_run_starts(self):
         harness.create_stream(self.stream, 2)
         producer = Producer(self.stream)
         producer.put(test_file_pipeline.sample_records(400, self.rng))
@@ -84,7 +84,7 @@ class DynamoDbCheckpointTest(unittest.TestCase):
             "create-table", "--table-name", self.table, "--billing-mode", "PAY_PER_REQUEST",
             "--attribute-definitions", "AttributeName=leaseKey,AttributeType=S",
             "--key-schema", "AttributeName=leaseKey,KeyType=HASH")
-        # As the KCL writes a lease: its checkpoint, counter and owner.
+        # A checkpoint set by hand, beside attributes of other programs.
         after = {}
         for shard, records in expected.items():
             cut = len(records) // 3
@@ -99,7 +99,7 @@ class DynamoDbCheckpointTest(unittest.TestCase):
         self.assertEqual(sorted(delivered), sorted(after))
         for shard, want in after.items():
             got = [(s, k, d) for s, k, d, _ in delivered[shard]]
-            self.assertEqual(got, want, f"{shard}: exactly the records after the KCL checkpoint")
+            self.assertEqual(got, want, f"{shard}: exactly the records after the checkpoint set")
             item = self.item(shard)
             self.assertEqual(item["leaseOwner"]["S"], "worker-1", "other attributes are kept")
             self.assertGreater(int(item["leaseCounter"]["N"]), 7)

@@ -108,9 +108,43 @@ TEST(DynamoDbItemTest, WhatIsNotAnItemIsExplained) {
   EXPECT_EQ(Problem(R"({"id":"a","x":tru})"), "the record is not valid JSON");
   EXPECT_EQ(Problem(R"({"id":"a"} trailing)").substr(0, 30), "the record is not valid JSON: ");
   EXPECT_EQ(Problem(R"({"id":"a","":1})"), "a field has an empty name, which DynamoDB refuses");
-  EXPECT_EQ(Problem(R"({"id":"a","id":"b"})"), "key attribute 'id' occurs twice");
+  EXPECT_EQ(Problem(R"({"id":"a","id":"b"})"), "the field 'id' occurs twice");
+  EXPECT_EQ(Problem(R"({"id":"a","v":1,"v":2})"), "the field 'v' occurs twice");
+  EXPECT_EQ(Problem(R"({"id":"a","m":{"k":1,"k":2}})"), "the name 'k' occurs twice in one object");
   std::string deep = R"({"id":"a","d":)" + std::string(40, '[') + std::string(40, ']') + "}";
   EXPECT_EQ(Problem(deep), "lists and maps nest deeper than 32 levels");
+}
+
+TEST(DynamoDbItemTest, KeyValuesStayWithinDynamoDbsLimitsAndNeverMerge) {
+  ItemSchema s = Schema();
+  s.range_key = "r";
+  s.range_type = AttributeType::kS;
+  EXPECT_TRUE(ConvertRecord(R"({"id":")" + std::string(2048, 'x') + R"(","r":"a"})", s));
+  EXPECT_EQ(Problem(R"({"id":")" + std::string(2049, 'x') + R"(","r":"a"})", s),
+            "key attribute 'id' holds 2049 bytes; DynamoDB allows 2048 in a hash key");
+  EXPECT_EQ(Problem(R"({"id":"a","r":")" + std::string(1025, 'x') + R"("})", s),
+            "key attribute 'r' holds 1025 bytes; DynamoDB allows 1024 in a range key");
+  // Values may hold any character: two different keys never read as one.
+  auto a = ConvertRecord(R"({"id":"a\u0000Sb","r":"c"})", s);
+  auto b = ConvertRecord(R"({"id":"a","r":"b\u0000Sc"})", s);
+  ASSERT_TRUE(a && b);
+  EXPECT_NE(a->key, b->key);
+  // Binary keys are the bytes, however the base64 was written.
+  ItemSchema binary = Schema();
+  binary.hash_type = AttributeType::kB;
+  auto q1 = ConvertRecord(R"({"id":"QQ=="})", binary);
+  auto q2 = ConvertRecord(R"({"id":"QR=="})", binary);
+  ASSERT_TRUE(q1 && q2);
+  EXPECT_EQ(q1->key, q2->key);
+  EXPECT_EQ(KeyOfTypedItem(R"({"id":{"B":"QR=="}})", binary), q1->key);
+}
+
+TEST(DynamoDbItemTest, ANumberDeclaredAStringNeedOnlyBeJson) {
+  ItemSchema s = Schema();
+  s.declared = {{"order", AttributeType::kS}};
+  const std::string forty(40, '7');
+  EXPECT_EQ(Json(R"({"id":"a","order":)" + forty + "}", s),
+            R"({"id":{"S":"a"},"order":{"S":")" + forty + R"("}})");
 }
 
 TEST(DynamoDbItemTest, SizeCountsNamesAndValuesAsDynamoDbDoes) {

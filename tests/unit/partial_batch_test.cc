@@ -98,6 +98,29 @@ TEST(PartialBatchWriterTest, WithOrderKeysNoItemOvertakesAnEarlierOneWithItsKey)
   EXPECT_EQ(sink.requests[1], (std::vector<size_t>{4}));
 }
 
+TEST(PartialBatchWriterTest, RoundsThatMakeProgressDoNotSpendTheBudget) {
+  testing::FakeClock clock;
+  PartialBatchWriter writer({.max_items = 500, .max_bytes = 1'000'000}, Policy(&clock, 3), &clock);
+  Sink sink;
+  for (size_t i = 0; i < 12; ++i) sink.refuse_once.insert(i);  // each item refused once
+  ASSERT_TRUE(writer.Write(
+      "test", 12, [](size_t) { return uint64_t{1}; },
+      [&](std::span<const size_t> ix) { return sink(ix); }, {},
+      [](size_t) -> std::string_view { return "one key"; }));
+  EXPECT_EQ(sink.landed, (std::vector<size_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}));
+  for (auto d : clock.sleeps()) EXPECT_LE(d, 100ms);  // the first backoff each time
+}
+
+TEST(PartialBatchWriterTest, ARefusedPositionOutsideTheRequestIsAnError) {
+  testing::FakeClock clock;
+  PartialBatchWriter writer({.max_items = 10, .max_bytes = 1000}, Policy(&clock), &clock);
+  auto result = writer.Write(
+      "t", 2, [](size_t) { return uint64_t{1}; },
+      [](std::span<const size_t>) -> Result<Refused> { return Refused{{5}}; }, {});
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code(), ErrorCode::kInternal);
+}
+
 TEST(PartialBatchWriterTest, ARetriableRequestErrorSendsTheRequestAgain) {
   testing::FakeClock clock;
   PartialBatchWriter writer({.max_items = 2, .max_bytes = 1000}, Policy(&clock), &clock);

@@ -107,11 +107,16 @@ std::string DynamoDbCheckpointStore::Describe() const {
 }
 
 Status DynamoDbCheckpointStore::EnsureTable() {
-  std::lock_guard lock(mu_);
-  if (table_ready_) return Ok();
+  {
+    std::lock_guard lock(mu_);
+    if (table_ready_) return Ok();
+  }
+  // Not under the lock: shards that load at once each check (a second
+  // CreateTable finds the table and is as good), none waits behind another.
   if (auto s = client_.EnsureTable(table_, kHashKey); !s) {
     return Fail(s.error().With("checkpoint table " + table_));
   }
+  std::lock_guard lock(mu_);
   table_ready_ = true;
   return Ok();
 }
@@ -154,32 +159,45 @@ Result<DynamoDbCheckpointStore::Item> DynamoDbCheckpointStore::Read(const ShardK
   };
   std::optional<std::string_view> checkpoint = Attribute(attrs, "checkpoint", "S");
   std::optional<std::string_view> last = Attribute(attrs, "kcLastSequenceNumber", "S");
+  auto checkpoint_sub = sub_of("checkpointSubSequenceNumber");
+  if (!checkpoint_sub) return Fail(checkpoint_sub.error().With(what));
+  auto last_sub = sub_of("kcLastSubSequenceNumber");
+  if (!last_sub) return Fail(last_sub.error().With(what));
+  if (last && !IsValidSequenceNumber(*last)) {
+    return Fail(ErrorCode::kParse,
+                what + ": kcLastSequenceNumber '" + std::string(*last) +
+                    "' is not a sequence number; fix or delete the item to start over");
+  }
   ShardCheckpoint& state = item.state;
-  state.shard_end = checkpoint == kShardEnd;
-  const bool checkpoint_is_position = checkpoint && IsValidSequenceNumber(*checkpoint);
-  if (checkpoint_is_position && last != checkpoint) {
-    // Written by another program (the KCL, a user): its checkpoint wins.
-    auto sub = sub_of("checkpointSubSequenceNumber");
-    if (!sub) return Fail(sub.error().With(what));
-    state.position = ShardPosition{std::string(*checkpoint), *sub};
-    if (last || attrs["kcPendingBatches"].error() == simdjson::SUCCESS) {
+  // What this store wrote: `checkpoint` mirrors the position, or is
+  // SHARD_END beside it. Anything else was written by someone else (a user
+  // moving the shard with the AWS CLI, another program), and wins.
+  const bool ours = checkpoint == kShardEnd || (!checkpoint && !last) ||
+                    (checkpoint && last == checkpoint && *checkpoint_sub == *last_sub);
+  const bool has_ours = last || attrs["kcPendingBatches"].error() == simdjson::SUCCESS;
+  if (!ours) {
+    if (checkpoint && IsValidSequenceNumber(*checkpoint)) {
+      state.position = ShardPosition{std::string(*checkpoint), *checkpoint_sub};
+    } else if (checkpoint && *checkpoint != "TRIM_HORIZON" && *checkpoint != "LATEST" &&
+               *checkpoint != "AT_TIMESTAMP") {
+      return Fail(ErrorCode::kParse, what + ": checkpoint '" +
+                                         std::string(checkpoint->substr(0, 64)) +
+                                         "' is neither a sequence number nor SHARD_END, "
+                                         "TRIM_HORIZON, LATEST or AT_TIMESTAMP; set it to one "
+                                         "or delete the item to start the shard over");
+    }
+    // A sentinel, or no checkpoint: nothing emitted, start where the config says.
+    if (has_ours) {
       spdlog::warn(
-          "{}: checkpoint {} was written by another program; resuming after it and ignoring "
-          "the batch ranges kept beside it",
-          what, *checkpoint);
+          "{}: checkpoint '{}' was set by someone else; resuming {} and ignoring the position "
+          "and batch ranges kept beside it",
+          what, checkpoint.value_or("(removed)"),
+          state.position ? "after it" : "where start_at says");
     }
     return item;
   }
-  if (last) {
-    if (!IsValidSequenceNumber(*last)) {
-      return Fail(ErrorCode::kParse,
-                  what + ": kcLastSequenceNumber '" + std::string(*last) +
-                      "' is not a sequence number; fix or delete the item to start over");
-    }
-    auto sub = sub_of("kcLastSubSequenceNumber");
-    if (!sub) return Fail(sub.error().With(what));
-    state.position = ShardPosition{std::string(*last), *sub};
-  }
+  state.shard_end = checkpoint == kShardEnd;
+  if (last) state.position = ShardPosition{std::string(*last), *last_sub};
   if (auto pending = Attribute(attrs, "kcPendingBatches", "S")) {
     auto ranges = DecodePendingRanges(*pending);
     if (!ranges) return Fail(ranges.error().With(what + ", kcPendingBatches"));

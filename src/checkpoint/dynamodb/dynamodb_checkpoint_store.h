@@ -1,7 +1,9 @@
 // DynamoDbCheckpointStore: one item per shard in a DynamoDB table, created
 // (billed per request) if missing. The item uses the Kinesis Client Library's
 // lease attribute names where they mean the same thing, so that a lease
-// table shared by several processes can later be this table:
+// table of this project's, shared by several processes, can later be this
+// table. It is not a KCL application's table: the KCL keys leases by shard
+// id alone and renews leaseCounter, so the two must not share one.
 //
 //   leaseKey (S)                     "{pipeline}:{stream}:{shard}", the hash key
 //   checkpoint (S)                   the last emitted record's sequence number,
@@ -11,7 +13,7 @@
 //                                    on the value this store last read or wrote
 //   ownerSwitchesSinceCheckpoint (N) 0 after every save, as the KCL sets it
 //   kcLastSequenceNumber (S),        the position itself, kept at SHARD_END too
-//   kcLastSubSequenceNumber (N)      (the KCL keeps nothing there)
+//   kcLastSubSequenceNumber (N)
 //   kcPendingBatches (S)             the cut, unacknowledged batch ranges as
 //                                    JSON; absent when there are none
 //
@@ -22,11 +24,12 @@
 // answer was lost and is sent again is recognised (the item already holds
 // exactly that state, one counter further) and succeeds.
 //
-// An item written by the KCL alone loads as its checkpoint; its sentinels
-// TRIM_HORIZON, LATEST and AT_TIMESTAMP load as "nothing emitted yet", so
-// the pipeline starts where its config says. When `checkpoint` no longer
-// matches kcLastSequenceNumber (another program wrote it since), the
-// checkpoint wins and the pending ranges beside it are ignored.
+// `checkpoint` may be changed by someone else, e.g. a user moving a shard
+// with the AWS CLI: whenever it differs from the position this store wrote
+// beside it, it wins and the pending ranges are ignored. A sequence number
+// resumes after it; TRIM_HORIZON, LATEST, AT_TIMESTAMP or no checkpoint
+// mean "nothing emitted yet" (the pipeline starts where its config says);
+// any other value is an error naming the item.
 //
 // Each call is one attempt: the pipeline retries checkpoint loads and saves
 // with its own policy. Reads are strongly consistent.

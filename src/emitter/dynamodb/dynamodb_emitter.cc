@@ -26,7 +26,10 @@ std::string RecordName(const Batch& batch, const Record& r) {
 
 DynamoDbEmitter::DynamoDbEmitter(dynamodb::DynamoClient client, DynamoDbEmitterOptions options,
                                  RetryPolicy retry, Clock* clock)
-    : client_(std::move(client)), options_(std::move(options)), writer_(kLimits, retry, clock) {}
+    : client_(std::move(client)),
+      options_(std::move(options)),
+      retry_(retry),
+      writer_(kLimits, retry, clock) {}
 
 std::string DynamoDbEmitter::Describe() const {
   return "DynamoDB table " + options_.table + " (" + client_.Describe() + ")";
@@ -37,7 +40,9 @@ Result<dynamodb::ItemSchema> DynamoDbEmitter::Schema(std::stop_token stop) {
     std::lock_guard lock(mu_);
     if (schema_) return *schema_;
   }
-  auto table = client_.DescribeActive(options_.table, stop);
+  // Retried like the writes: one throttled or dropped call must not stop the pipeline.
+  auto table = retry_.Run("describing DynamoDB table " + options_.table, stop,
+                          [&] { return client_.DescribeActive(options_.table, stop); });
   if (!table) {
     if (table.error().code() == ErrorCode::kNotFound) {
       return Fail(ErrorCode::kConfig,

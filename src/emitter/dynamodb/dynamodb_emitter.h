@@ -54,6 +54,7 @@ class DynamoDbEmitter final : public Emitter {
 
   dynamodb::DynamoClient client_;
   DynamoDbEmitterOptions options_;
+  RetryPolicy retry_;
   PartialBatchWriter writer_;
   std::mutex mu_;
   std::optional<dynamodb::ItemSchema> schema_;  // guarded by mu_
