@@ -161,6 +161,10 @@ struct PipelineConfig {
   uint32_t emit_threads = 0;
   // The {app} of this pipeline's Redis checkpoint keys; empty: checkpoint.app.
   std::string checkpoint_app;
+  // Records in the KPL's aggregated format are split into their user
+  // records (each with its partition key and sub-sequence number); false
+  // hands them on as Kinesis stored them.
+  bool deaggregate = true;
   int line = 0;  // where the [[pipeline]] table starts, for messages
 };
 

@@ -1260,6 +1260,9 @@ void ReadPipeline(TableReader reader, size_t index, std::map<std::string, NameUs
     }
   }
   ReadStartAt(reader, &pipeline->start_at);
+  if (std::optional<bool> deaggregate = reader.Bool("deaggregate", Need::kOptional)) {
+    pipeline->deaggregate = *deaggregate;
+  }
   if (std::optional<int64_t> records = reader.Integer("records_per_call", Need::kOptional)) {
     if (*records < 1 || *records > kMaxRecordsPerCall) {
       reader.Report("records_per_call",

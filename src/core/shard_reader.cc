@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "kinesis/deaggregate.h"
+
 namespace kc::core {
 namespace {
 
@@ -15,12 +17,15 @@ std::string Describe(const ShardPosition& p) {
   return p.sequence_number + "/" + std::to_string(p.sub_sequence_number);
 }
 
-// Resuming from a position: with a sub-sequence number the aggregated record
-// holding it must be read again (and its earlier user records skipped).
+// Resuming from a position: the record at it is read again and skipped
+// (the reader drops what is not after `last_read_`). A position may be a
+// user record inside a KPL aggregate, with more of them after it under the
+// same sequence number, and AFTER_SEQUENCE_NUMBER would skip those, whatever
+// its sub-sequence number (the first user record's is 0, as a plain
+// record's).
 kinesis::IteratorSpec After(const ShardPosition& p) {
   kinesis::IteratorSpec spec;
-  spec.type = p.sub_sequence_number > 0 ? kinesis::IteratorType::kAtSequenceNumber
-                                        : kinesis::IteratorType::kAfterSequenceNumber;
+  spec.type = kinesis::IteratorType::kAtSequenceNumber;
   spec.sequence_number = p.sequence_number;
   return spec;
 }
@@ -411,6 +416,17 @@ ShardReader::Step ShardReader::Read(std::stop_token stop, std::stop_token abort)
   }
   iterator_ = std::move(page->next_shard_iterator);
   caught_up_ = page->records.empty() && page->millis_behind_latest == 0;
+  if (ctx_.config->deaggregate) {
+    const kinesis::DeaggregateCounts counts = kinesis::Deaggregate(page->records);
+    ctx_.counters->aggregates_split += counts.aggregates;
+    if (counts.malformed > 0) {
+      ctx_.counters->aggregates_malformed += counts.malformed;
+      spdlog::warn(
+          "[{}] shard {}: {} record(s) start like a KPL aggregate but are not one ({}); handed "
+          "on unchanged",
+          name, shard_.shard_id, counts.malformed, counts.first_malformed);
+    }
+  }
   page_ = std::move(*page);
   page_index_ = 0;
   return ReadPage(stop, abort);

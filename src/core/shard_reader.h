@@ -1,7 +1,9 @@
 // ShardReader: reads one shard through the pipeline's stages.
 //
 // Per shard it keeps the delivery promise:
-// - resume after the checkpoint (AFTER_SEQUENCE_NUMBER);
+// - resume after the checkpoint (AT_SEQUENCE_NUMBER, skipping what is not
+//   after it: the checkpoint may be inside a KPL aggregate);
+// - split KPL aggregates into their user records (config `deaggregate`);
 // - before a batch is emitted its range is saved as "pending"; after a
 //   restart the first batch is cut at exactly that range's end whatever the
 //   thresholds say, so the sink sees the same batch again;
@@ -66,6 +68,8 @@ struct PipelineCounters {
   std::atomic<uint64_t> batches_emitted{0};
   std::atomic<uint64_t> shards_started{0};
   std::atomic<uint64_t> shards_finished{0};
+  std::atomic<uint64_t> aggregates_split{0};
+  std::atomic<uint64_t> aggregates_malformed{0};
 };
 
 enum class ShardOutcome {

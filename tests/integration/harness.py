@@ -296,9 +296,11 @@ class Producer:
         return by_shard
 
 
-def read_envelopes(directory, stream):
+def read_envelopes(directory, stream, with_sub=False):
     """Every record the file sink wrote for `stream`, per shard, in file order
-    (files sorted by their first sequence number), with the file it came from."""
+    (files sorted by their first position), with the file it came from:
+    (sequence number, partition key, data, path), or with `with_sub`
+    (sequence number, sub-sequence number, partition key, data, path)."""
     by_shard = {}
     root = os.path.join(directory, stream)
     if not os.path.isdir(root):
@@ -308,8 +310,10 @@ def read_envelopes(directory, stream):
         for dirpath, _, names in os.walk(os.path.join(root, shard)):
             for n in names:
                 if n.endswith((".jsonl", ".jsonl.gz", ".jsonl.zst")):
-                    first = n.split("-")[0].split(".")[0]
-                    files.append((int(first), os.path.join(dirpath, n)))
+                    # "<seq>[.<sub>]-<seq>[.<sub>].<ext>": sorted by (seq, sub).
+                    first = n.split("-")[0].split(".")
+                    sub = int(first[1]) if len(first) > 1 and first[1].isdigit() else 0
+                    files.append(((int(first[0]), sub), os.path.join(dirpath, n)))
                 elif not (n.startswith(".") and ".tmp." in n):
                     raise AssertionError(f"unexpected file {os.path.join(dirpath, n)}")
         records = []
@@ -329,9 +333,12 @@ def read_envelopes(directory, stream):
                     raise AssertionError(f"{path}: unexpected keys {sorted(o)}")
                 if o["shard_id"] != shard:
                     raise AssertionError(f"{path}: record of shard {o['shard_id']}")
-                records.append(
-                    (o["sequence_number"], o["partition_key"], base64.b64decode(o["data"]), path)
-                )
+                data = base64.b64decode(o["data"])
+                if with_sub:
+                    records.append((o["sequence_number"], o["sub_sequence_number"],
+                                    o["partition_key"], data, path))
+                else:
+                    records.append((o["sequence_number"], o["partition_key"], data, path))
         by_shard[shard] = records
     return by_shard
 

@@ -1,0 +1,99 @@
+// KPL aggregates: user records come out with their own partition keys, the
+// aggregate's sequence number and arrival time, and their index as
+// sub-sequence number; anything that only looks aggregated passes through.
+#include "kinesis/deaggregate.h"
+
+#include <gtest/gtest.h>
+#include <kpl_aggregate.pb.h>
+
+#include <string>
+#include <vector>
+
+#include "aws/crypto.h"
+
+namespace kc::kinesis {
+namespace {
+
+Record Outer(std::string data, std::string seq = "4960") {
+  Record r;
+  r.data = std::move(data);
+  r.partition_key = "outer";
+  r.sequence_number = std::move(seq);
+  r.approximate_arrival_ms = 1'700'000'000'123;
+  return r;
+}
+
+// An aggregate from a hand-made protobuf message, with a correct MD5.
+std::string Wrap(const std::string& message) {
+  return std::string(kKplMagic) + message + aws::Md5(message);
+}
+
+TEST(DeaggregateTest, UserRecordsKeepTheirKeysAndGetTheirIndexAsSubSequenceNumber) {
+  const std::string data = Aggregate({{"alpha", "one"}, {"beta", std::string("t\0wo", 4)},
+                                      {"alpha", ""}, {"ключ", "four"}});
+  std::vector<Record> out;
+  ASSERT_EQ(DeaggregateInto(Outer(data), out), Aggregation::kAggregate);
+  ASSERT_EQ(out.size(), 4u);
+  const std::vector<std::pair<std::string, std::string>> want = {
+      {"alpha", "one"}, {"beta", std::string("t\0wo", 4)}, {"alpha", ""}, {"ключ", "four"}};
+  for (size_t i = 0; i < out.size(); ++i) {
+    EXPECT_EQ(out[i].partition_key, want[i].first);
+    EXPECT_EQ(out[i].data, want[i].second);
+    EXPECT_EQ(out[i].sequence_number, "4960");
+    EXPECT_EQ(out[i].sub_sequence_number, i);
+    EXPECT_EQ(out[i].approximate_arrival_ms, 1'700'000'000'123);
+  }
+}
+
+TEST(DeaggregateTest, WhatOnlyLooksAggregatedPassesThroughWithTheReason) {
+  const std::string good = Aggregate({{"k", "v"}});
+  std::string why;
+  std::vector<Record> out;
+
+  EXPECT_EQ(DeaggregateInto(Outer("plain"), out, &why), Aggregation::kPlain);
+  EXPECT_EQ(DeaggregateInto(Outer(std::string(kKplMagic) + "short"), out, &why),
+            Aggregation::kMalformed);
+  EXPECT_EQ(why, "shorter than the magic and the MD5 trailer");
+  std::string bad_md5 = good;
+  bad_md5.back() ^= 0x55;
+  EXPECT_EQ(DeaggregateInto(Outer(bad_md5), out, &why), Aggregation::kMalformed);
+  EXPECT_EQ(why, "the MD5 trailer does not match");
+  EXPECT_EQ(DeaggregateInto(Outer(good.substr(0, good.size() - 3)), out, &why),
+            Aggregation::kMalformed);
+  EXPECT_EQ(DeaggregateInto(Outer(Wrap("\xff\xff\xff not protobuf")), out, &why),
+            Aggregation::kMalformed);
+  EXPECT_EQ(why, "the protobuf message does not parse");
+
+  kpl::AggregatedRecord aggregate;
+  aggregate.add_partition_key_table("only");
+  kpl::Record* r = aggregate.add_records();
+  r->set_partition_key_index(1);  // out of range
+  r->set_data("x");
+  EXPECT_EQ(DeaggregateInto(Outer(Wrap(aggregate.SerializeAsString())), out, &why),
+            Aggregation::kMalformed);
+  EXPECT_EQ(why, "a partition key index is out of range");
+  EXPECT_TRUE(out.empty()) << "nothing is appended for a record that is not an aggregate";
+}
+
+TEST(DeaggregateTest, APageIsExpandedInOrderAndOneWithoutAggregatesIsUntouched) {
+  std::vector<Record> page = {Outer("a", "1"), Outer(Aggregate({{"k", "b"}, {"k", "c"}}), "2"),
+                              Outer(std::string(kKplMagic) + "not one", "3"), Outer("d", "4")};
+  DeaggregateCounts counts = Deaggregate(page);
+  EXPECT_EQ(counts.aggregates, 1u);
+  EXPECT_EQ(counts.user_records, 2u);
+  EXPECT_EQ(counts.malformed, 1u);
+  EXPECT_EQ(counts.first_malformed, "3: shorter than the magic and the MD5 trailer");
+  std::vector<std::string> got;
+  for (const auto& r : page) got.push_back(r.data + "@" + r.sequence_number);
+  EXPECT_EQ(got, (std::vector<std::string>{"a@1", "b@2", "c@2",
+                                           std::string(kKplMagic) + "not one@3", "d@4"}));
+
+  std::vector<Record> plain = {Outer("x"), Outer("y")};
+  const Record* storage = plain.data();
+  counts = Deaggregate(plain);
+  EXPECT_EQ(counts.aggregates + counts.malformed, 0u);
+  EXPECT_EQ(plain.data(), storage);
+}
+
+}  // namespace
+}  // namespace kc::kinesis
