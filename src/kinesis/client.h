@@ -109,6 +109,14 @@ Result<std::vector<Shard>> ParseListShardsResponse(std::string_view body, std::s
 Result<StreamSummary> ParseDescribeStreamSummaryResponse(std::string_view body);
 Result<PutRecordsResult> ParsePutRecordsResponse(std::string_view body);
 
+// The error of one record that a PutRecords answer refused, "<ErrorCode>:
+// <ErrorMessage>", classified for the retry policy: a shard over its write
+// limit is kThrottled; an internal failure, and codes this build does not
+// know, kUnavailable (worth sending again); codes that say sending again
+// cannot help (access denied, an unusable KMS key of an encrypted stream)
+// are final. Every writer to Kinesis classifies refused records with this.
+Error PutRecordsEntryError(const PutRecordsResultEntry& entry);
+
 const char* IteratorTypeName(IteratorType type);
 
 }  // namespace kc::kinesis
