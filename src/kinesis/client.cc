@@ -475,6 +475,18 @@ Result<PutRecordsResult> ParsePutRecordsResponse(std::string_view body) {
   return out;
 }
 
+size_t PartitionKeyLength(std::string_view key) {
+  size_t length = 0;
+  for (char c : key) {
+    const auto byte = static_cast<unsigned char>(c);
+    if ((byte & 0xC0) == 0x80) continue;  // a continuation byte
+    // Characters beyond the Basic Multilingual Plane (four UTF-8 bytes) are
+    // two UTF-16 code units.
+    length += byte >= 0xF0 ? 2 : 1;
+  }
+  return length;
+}
+
 Error PutRecordsEntryError(const PutRecordsResultEntry& entry) {
   std::string text = entry.error_code.empty() ? "refused without an ErrorCode" : entry.error_code;
   if (!entry.error_message.empty()) text += ": " + entry.error_message;
