@@ -164,6 +164,9 @@ format = "envelope"
         log = c.log_text()
         self.assertIn(f"records on Kinesis stream {self.target}", log)
 
+    def test_example_config_validates(self):
+        harness.assert_example_validates(self, "kinesis_copy.toml", "ok, 2 pipelines")
+
     def test_kill_9_while_records_arrive_delivers_every_record_in_order(self):
         harness.create_stream(self.source, 2)
         harness.create_stream(self.target, 3)
