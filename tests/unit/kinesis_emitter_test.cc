@@ -163,6 +163,7 @@ TEST_F(KinesisEmitterTest, ARecordWithoutTheKeyFieldIsABadRecord) {
       {R"({"user": {"id": {"x": 1}}})", "is an object"},
       {"not json", "JSON object"},
       {"[1, 2]", "JSON object"},
+      {R"({"user": {"id": ""}})", "has 0 characters"},
   };
   for (const auto& c : cases) {
     const Batch b = Keyed({R"({"user": {"id": "fine"}})", c.data}, {"k", "k"});

@@ -38,7 +38,7 @@ const char* KindName(util::JsonField::Kind kind) {
 
 Result<std::unique_ptr<KinesisEmitter>> KinesisEmitter::Create(
     const EmitterConfig& config, std::shared_ptr<kinesis::KinesisClient> client, RetryPolicy retry,
-    Clock* clock, PartialBatchLimits limits) {
+    Clock* clock) {
   std::optional<util::JsonPath> field;
   if (config.partition_key == KeySource::kField) {
     auto path = util::JsonPath::Parse(config.partition_key_field);
@@ -56,8 +56,9 @@ Result<std::unique_ptr<KinesisEmitter>> KinesisEmitter::Create(
                   "characters");
     }
   }
-  return std::unique_ptr<KinesisEmitter>(new KinesisEmitter(
-      config, std::move(client), std::move(field), PartialBatchWriter(limits, retry, clock)));
+  return std::unique_ptr<KinesisEmitter>(
+      new KinesisEmitter(config, std::move(client), std::move(field),
+                         PartialBatchWriter({kMaxRecordsPerCall, kMaxBytesPerCall}, retry, clock)));
 }
 
 KinesisEmitter::KinesisEmitter(const EmitterConfig& config,
@@ -98,29 +99,28 @@ Result<std::vector<std::string>> KinesisEmitter::PartitionKeys(const Batch& batc
   std::vector<util::JsonField> scratch;
   for (const Record& record : batch.records) {
     std::string key;
-    std::string source;  // where the key came from, for messages
     switch (config_.partition_key) {
       case KeySource::kSource:
         key = record.partition_key;
-        source = "its own partition key";
         break;
       case KeySource::kConstant:
         key = config_.partition_key_value;
-        source = "partition_key_value";
         break;
       case KeySource::kField: {
         auto value = FieldKey(batch, record, scratch);
         if (!value) return Fail(value.error());
         key = std::move(*value);
-        source = "its field " + field_->text();
         break;
       }
     }
     const size_t length = kinesis::PartitionKeyLength(key);
     if (length == 0 || length > kinesis::kMaxPartitionKeyLength) {
+      const std::string whose = config_.partition_key == KeySource::kField
+                                    ? "its partition key (from field " + field_->text() + ")"
+                                    : "its partition key";
       return Fail(ErrorCode::kInvalidArgument,
-                  "bad " + RecordName(batch, record) + ": the partition key from " + source +
-                      " has " + std::to_string(length) +
+                  "bad " + RecordName(batch, record) + ": " + whose + " has " +
+                      std::to_string(length) +
                       " characters, and Kinesis takes partition keys of 1 to 256 characters "
                       "(fix the record, or choose another partition_key)");
     }

@@ -62,8 +62,7 @@ class KinesisEmitter final : public Emitter {
   // reports both first).
   static Result<std::unique_ptr<KinesisEmitter>> Create(
       const EmitterConfig& config, std::shared_ptr<kinesis::KinesisClient> client,
-      RetryPolicy retry = RetryPolicy(), Clock* clock = &Clock::Real(),
-      PartialBatchLimits limits = {kMaxRecordsPerCall, kMaxBytesPerCall});
+      RetryPolicy retry = RetryPolicy(), Clock* clock = &Clock::Real());
 
   Status Emit(const Batch& batch, std::stop_token stop) override;
   std::string Describe() const override;
