@@ -1148,8 +1148,7 @@ void ReadKinesisEmitter(TableReader& reader, EmitterConfig* emitter) {
                   "partition_key = \"field\" needs partition_key_field = \"user.id\", the dotted "
                   "path of the field of each JSON record that holds its partition key");
   }
-  if (std::optional<std::string> path =
-          reader.NonEmptyString("partition_key_field", Need::kOptional)) {
+  if (std::optional<std::string> path = reader.String("partition_key_field", Need::kOptional)) {
     if (!field) {
       reader.Report("partition_key_field",
                     "'partition_key_field' is only used with partition_key = \"field\"");

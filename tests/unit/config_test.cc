@@ -526,6 +526,10 @@ TEST(ParseConfigErrorTest, KinesisEmitterProblems) {
   ASSERT_EQ(bad_path.size(), 1u);
   EXPECT_EQ(std::get<0>(bad_path[0]), 8);
   EXPECT_EQ(std::get<1>(bad_path[0]), "pipeline[0].emitter.partition_key_field");
+  EXPECT_EQ(ProblemsOf(head + "stream = \"c\"\npartition_key = \"field\"\n" +
+                       "partition_key_field = \"\"\n"),
+            One(8, "pipeline[0].emitter.partition_key_field",
+                "field path is empty; name a field, e.g. \"type\" or \"user.id\""));
   EXPECT_EQ(ProblemsOf(head + "stream = \"c\"\npartition_key_field = \"id\"\n"),
             One(7, "pipeline[0].emitter.partition_key_field",
                 "'partition_key_field' is only used with partition_key = \"field\""));
