@@ -67,7 +67,8 @@ enum class LoadMode { kManifest, kBasic };
 enum class LoadTarget { kRedshift, kPostgres };
 
 struct EmitterConfig {
-  // "file" | "stdout" | "s3" | "s3_manifest" | "postgres" | "redshift" | "dynamodb"
+  // "file" | "stdout" | "s3" | "s3_manifest" | "kinesis" | "postgres" | "redshift" |
+  // "dynamodb"
   std::string type;
   // file, stdout, s3
   FileFormat format = FileFormat::kLines;
@@ -104,6 +105,18 @@ struct EmitterConfig {
   // (empty: the source stream's name).
   std::string manifest_stream;
   std::string manifest_partition_key;
+  // kinesis: each record is put on the Kinesis stream `stream`, another
+  // than the pipeline's own, with the partition key `partition_key` says:
+  // the source record's, the value of field `partition_key_field` (a path
+  // as in `fields`) of each record, a JSON object, or `partition_key_value`.
+  // `ordered`: the records of one partition key land in the order they were
+  // read, retries included (one record per key in each call).
+  enum class KeySource { kSource, kField, kConstant };
+  std::string stream;
+  KeySource partition_key = KeySource::kSource;
+  std::string partition_key_field;
+  std::string partition_key_value;
+  bool ordered = false;
   // redshift: each record names an S3 object (a key in `bucket`, or a full
   // s3:// URL); each batch of them is loaded into `table` of the database at
   // `url` with COPY, and the loaded objects are recorded in `file_table` in

@@ -32,6 +32,7 @@
 #include "config/units.h"
 #include "emitter/key_template.h"
 #include "kc/config.h"
+#include "kinesis/client.h"
 #include "pg/connection.h"
 #include "util/json_fields.h"
 
@@ -60,12 +61,11 @@ constexpr size_t kMaxEchoLength = 64;
 
 constexpr std::array<std::string_view, 2> kTransformerTypes = {"string", "json"};
 constexpr std::array<std::string_view, 2> kFilterTypes = {"all_pass", "json_field"};
-constexpr std::array<std::string_view, 7> kEmitterTypes = {
-    "file", "stdout", "s3", "s3_manifest", "postgres", "redshift", "dynamodb"};
-// Emitters in the design that are not built yet: named so that users get
-// "not available yet" rather than "unknown".
-constexpr std::array<std::string_view, 1> kPlannedEmitterTypes = {"kinesis"};
+constexpr std::array<std::string_view, 8> kEmitterTypes = {
+    "file", "stdout", "s3", "s3_manifest", "kinesis", "postgres", "redshift", "dynamodb"};
 constexpr std::array<std::string_view, 4> kDynamoAttributeTypes = {"S", "N", "B", "BOOL"};
+// kinesis: where each record's partition key comes from.
+constexpr std::array<std::string_view, 3> kPartitionKeySources = {"source", "field", "constant"};
 constexpr std::array<std::string_view, 2> kServerSideEncryptions = {"AES256", "aws:kms"};
 // S3's limits: parts of at least 5 MiB (but the last), objects of at most 5 TiB
 // in at most 10,000 parts; a part is held in memory, so at most 5 GiB.
@@ -1155,6 +1155,66 @@ void ReadDynamoDbEmitter(TableReader& reader, EmitterConfig* emitter) {
   }
 }
 
+// partition_key = "field" needs partition_key_field, "constant" needs
+// partition_key_value; neither key goes with another choice.
+void ReadKinesisEmitter(TableReader& reader, EmitterConfig* emitter) {
+  using KeySource = EmitterConfig::KeySource;
+  if (std::optional<std::string> stream = reader.NonEmptyString("stream", Need::kRequired)) {
+    if (!IsStreamName(*stream)) {
+      reader.Report("stream", kStreamNameRule);
+    } else {
+      emitter->stream = *stream;
+    }
+  }
+  if (std::optional<bool> ordered = reader.Bool("ordered", Need::kOptional)) {
+    emitter->ordered = *ordered;
+  }
+  std::optional<std::string> source =
+      reader.Choice("partition_key", Need::kOptional, "partition key source", kPartitionKeySources);
+  if (reader.Has("partition_key") && !source) {
+    // Reported; which of the keys below belong cannot be told.
+    reader.Get("partition_key_field", Need::kOptional);
+    reader.Get("partition_key_value", Need::kOptional);
+    return;
+  }
+  if (source == "field") emitter->partition_key = KeySource::kField;
+  if (source == "constant") emitter->partition_key = KeySource::kConstant;
+  const bool field = emitter->partition_key == KeySource::kField;
+  const bool constant = emitter->partition_key == KeySource::kConstant;
+  if (field && !reader.Has("partition_key_field")) {
+    reader.Report("partition_key_field",
+                  "partition_key = \"field\" needs partition_key_field = \"user.id\", the dotted "
+                  "path of the field of each JSON record that holds its partition key");
+  }
+  if (std::optional<std::string> path = reader.String("partition_key_field", Need::kOptional)) {
+    if (!field) {
+      reader.Report("partition_key_field",
+                    "'partition_key_field' is only used with partition_key = \"field\"");
+    } else if (Result<util::JsonPath> parsed = util::JsonPath::Parse(*path); !parsed) {
+      reader.Report("partition_key_field", parsed.error().message());
+    } else {
+      emitter->partition_key_field = *path;
+    }
+  }
+  if (constant && !reader.Has("partition_key_value")) {
+    reader.Report("partition_key_value",
+                  "partition_key = \"constant\" needs partition_key_value = \"...\", the "
+                  "partition key of every record");
+  }
+  if (std::optional<std::string> value = reader.String("partition_key_value", Need::kOptional)) {
+    const size_t length = kinesis::PartitionKeyLength(*value);
+    if (!constant) {
+      reader.Report("partition_key_value",
+                    "'partition_key_value' is only used with partition_key = \"constant\"");
+    } else if (length == 0 || length > kinesis::kMaxPartitionKeyLength) {
+      reader.Report("partition_key_value",
+                    "must have 1 to 256 characters, as Kinesis partition keys do");
+    } else {
+      emitter->partition_key_value = *value;
+    }
+  }
+}
+
 void ReadEmitter(TableReader reader, EmitterConfig* emitter) {
   std::optional<std::string> type = reader.String("type", Need::kRequired);
   // Without a known type the other keys cannot be judged: reporting them all
@@ -1206,16 +1266,15 @@ void ReadEmitter(TableReader reader, EmitterConfig* emitter) {
         emitter->manifest_partition_key = *key;
       }
     }
+  } else if (*type == "kinesis") {
+    emitter->type = *type;
+    ReadKinesisEmitter(reader, emitter);
   } else if (*type == "redshift") {
     emitter->type = *type;
     ReadRedshiftEmitter(reader, emitter);
   } else if (*type == "dynamodb") {
     emitter->type = *type;
     ReadDynamoDbEmitter(reader, emitter);
-  } else if (Contains(kPlannedEmitterTypes, *type)) {
-    reader.Report("type", "emitter type '" + *type +
-                              "' is not available yet (available: " + Join(kEmitterTypes) + ")");
-    return;
   } else {
     reader.Report("type", UnknownChoice("emitter type", *type, kEmitterTypes, Join(kEmitterTypes)));
     return;
@@ -1310,6 +1369,13 @@ void ReadPipeline(TableReader reader, size_t index, std::map<std::string, NameUs
       emitter_reader.Report("manifest_stream",
                             "must differ from the pipeline's own stream: the pipeline would "
                             "read its own manifest records back");
+    }
+    if (!pipeline->stream.empty() && pipeline->emitter.type == "kinesis" &&
+        pipeline->emitter.stream == pipeline->stream) {
+      // Each record put would be read back and put again, forever.
+      emitter_reader.Report("stream",
+                            "must differ from the pipeline's own stream: the pipeline would "
+                            "read the records it puts back and put them again, without end");
     }
   }
   reader.ReportUnknownKeys();

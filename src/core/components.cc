@@ -9,6 +9,7 @@
 #include "emitter/dynamodb/dynamodb_emitter.h"
 #include "emitter/file/file_emitter.h"
 #include "emitter/format.h"
+#include "emitter/kinesis/kinesis_emitter.h"
 #include "emitter/postgres/postgres_emitter.h"
 #include "emitter/redshift/redshift_emitter.h"
 #include "emitter/s3/s3_emitter.h"
@@ -92,6 +93,16 @@ Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConf
           std::make_shared<kinesis::KinesisClient>(kinesis::MakeKinesisClient(*context)),
           e.manifest_stream, e.manifest_partition_key);
     }
+  } else if (e.type == "kinesis") {
+    auto context = aws::MakeAwsContext(aws);
+    if (!context) return Fail(context.error());
+    // One attempt per call: the emitter sends refused records and failed
+    // calls again itself, and nested retries would multiply the waits.
+    auto client = std::make_shared<kinesis::KinesisClient>(
+        kinesis::MakeKinesisClient(*context, RetryPolicy(RetryOptions{.max_attempts = 1})));
+    auto kinesis = emitter::KinesisEmitter::Create(e, std::move(client));
+    if (!kinesis) return Fail(kinesis.error().With("pipeline '" + pipeline.name + "'"));
+    parts.emitter = std::move(*kinesis);
   } else if (e.type == "postgres") {
     // Rows and checkpoints commit together when the store is this database.
     auto store = std::dynamic_pointer_cast<checkpoint::PostgresCheckpointStore>(parts.checkpoints);
@@ -127,7 +138,8 @@ Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConf
   } else {
     return Fail(ErrorCode::kConfig,
                 "pipeline '" + pipeline.name + "': unknown emitter '" + e.type +
-                    "'; known: file, stdout, s3, s3_manifest, postgres, redshift, dynamodb");
+                    "'; known: file, stdout, s3, s3_manifest, kinesis, postgres, redshift, "
+                    "dynamodb");
   }
   return parts;
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "aws/errors.h"
 #include "util/base64.h"
 #include "util/hex.h"
 #include "util/json_writer.h"
@@ -472,6 +473,39 @@ Result<PutRecordsResult> ParsePutRecordsResponse(std::string_view body) {
     out.records.push_back(std::move(entry));
   }
   return out;
+}
+
+size_t PartitionKeyLength(std::string_view key) {
+  size_t length = 0;
+  for (char c : key) {
+    const auto byte = static_cast<unsigned char>(c);
+    if ((byte & 0xC0) == 0x80) continue;  // a continuation byte
+    // Characters beyond the Basic Multilingual Plane (four UTF-8 bytes) are
+    // two UTF-16 code units.
+    length += byte >= 0xF0 ? 2 : 1;
+  }
+  return length;
+}
+
+Error PutRecordsEntryError(const PutRecordsResultEntry& entry) {
+  std::string text = entry.error_code.empty() ? "refused without an ErrorCode" : entry.error_code;
+  if (!entry.error_message.empty()) text += ": " + entry.error_message;
+  const std::string_view code = entry.error_code;
+  if (aws::IsOneOf(code, {"ProvisionedThroughputExceededException", "KMSThrottlingException"})) {
+    return Error(ErrorCode::kThrottled, std::move(text));
+  }
+  if (aws::IsOneOf(code, {"AccessDeniedException", "KMSAccessDeniedException"})) {
+    return Error(ErrorCode::kAuth, std::move(text) + std::string(aws::kCredentialsHint));
+  }
+  if (aws::IsOneOf(code, {"KMSDisabledException", "KMSInvalidStateException",
+                          "KMSNotFoundException", "KMSOptInRequired"})) {
+    return Error(ErrorCode::kInvalidArgument,
+                 std::move(text) +
+                     " (the stream's encryption key cannot be used; fix the key or "
+                     "the stream's encryption settings)");
+  }
+  // "InternalFailure", and anything unknown: sending again may pass.
+  return Error(ErrorCode::kUnavailable, std::move(text));
 }
 
 Result<std::vector<Shard>> KinesisClient::ListShards(const std::string& stream,

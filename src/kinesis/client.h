@@ -4,10 +4,12 @@
 // Thread-safety: safe for concurrent calls.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "aws/aws_json_client.h"
@@ -54,6 +56,14 @@ struct GetRecordsResult {
   int64_t millis_behind_latest = 0;
   uint64_t bytes = 0;  // sum of decoded data sizes
 };
+
+// A partition key has 1 to this many characters, counted as Kinesis counts
+// them: UTF-16 code units (see PartitionKeyLength).
+inline constexpr size_t kMaxPartitionKeyLength = 256;
+
+// The length of `key`, UTF-8 text, in UTF-16 code units: a character beyond
+// the Basic Multilingual Plane counts twice.
+size_t PartitionKeyLength(std::string_view key);
 
 struct PutRecordsEntry {
   std::string data;
@@ -108,6 +118,14 @@ Result<GetRecordsResult> ParseGetRecordsResponse(std::string_view body,
 Result<std::vector<Shard>> ParseListShardsResponse(std::string_view body, std::string* next_token);
 Result<StreamSummary> ParseDescribeStreamSummaryResponse(std::string_view body);
 Result<PutRecordsResult> ParsePutRecordsResponse(std::string_view body);
+
+// The error of one record that a PutRecords answer refused, "<ErrorCode>:
+// <ErrorMessage>", classified for the retry policy: a shard over its write
+// limit is kThrottled; an internal failure, and codes this build does not
+// know, kUnavailable (worth sending again); codes that say sending again
+// cannot help (access denied, an unusable KMS key of an encrypted stream)
+// are final. Every writer to Kinesis classifies refused records with this.
+Error PutRecordsEntryError(const PutRecordsResultEntry& entry);
 
 const char* IteratorTypeName(IteratorType type);
 

@@ -102,6 +102,12 @@ class FakeKinesis final : public aws::HttpTransport {
     return get_records_times_[shard];
   }
 
+  // How many records each PutRecords call held, in order.
+  std::vector<size_t> PutRecordsSizes() {
+    std::lock_guard lock(mu_);
+    return put_sizes_;
+  }
+
   int Calls(const std::string& operation) {
     std::lock_guard lock(mu_);
     return calls_[operation];
@@ -141,8 +147,10 @@ class FakeKinesis final : public aws::HttpTransport {
     return Answer(400, Error("UnknownOperationException", op));
   }
 
-  // A client whose requests go to this fake.
-  kinesis::KinesisClient Client(std::shared_ptr<FakeKinesis> self, Clock* clock) {
+  // A client whose requests go to this fake, making up to `max_attempts`
+  // attempts per call.
+  kinesis::KinesisClient Client(std::shared_ptr<FakeKinesis> self, Clock* clock,
+                                int max_attempts = 5) {
     aws::AwsJsonClientOptions options{.endpoint = "http://fake.invalid",
                                       .region = "us-east-1",
                                       .service = "kinesis",
@@ -151,7 +159,9 @@ class FakeKinesis final : public aws::HttpTransport {
         aws::Credentials{"AKIDEXAMPLE", "secret", ""});
     return kinesis::KinesisClient(aws::AwsJsonClient(
         options, std::move(self), std::move(creds),
-        RetryPolicy(RetryOptions{.max_attempts = 5, .base = std::chrono::milliseconds(10)}, clock),
+        RetryPolicy(
+            RetryOptions{.max_attempts = max_attempts, .base = std::chrono::milliseconds(10)},
+            clock),
         clock));
   }
 
@@ -248,6 +258,7 @@ class FakeKinesis final : public aws::HttpTransport {
     if (body["Records"].get(entries) != simdjson::SUCCESS || shards_.empty()) {
       return Answer(400, Error("InvalidArgumentException", "no Records or no shard"));
     }
+    put_sizes_.push_back(entries.size());
     util::JsonWriter w;
     int failed = 0;
     w.BeginObject().Key("Records").BeginArray();
@@ -311,6 +322,7 @@ class FakeKinesis final : public aws::HttpTransport {
   std::vector<std::string> iterator_requests_;
   bool omit_next_iterator_ = false;
   std::map<std::string, std::vector<uint64_t>> limits_;  // per shard, in order
+  std::vector<size_t> put_sizes_;
   int refuse_puts_ = 0;
   std::string refuse_code_;
   Clock* clock_ = nullptr;

@@ -468,6 +468,94 @@ TEST(ParseConfigErrorTest, S3EmitterProblems) {
             One(7, "pipeline[0].emitter.kms_key_id", "needs server_side_encryption = \"aws:kms\""));
 }
 
+// Lines 1-5; the kinesis emitter's keys follow from line 6.
+constexpr std::string_view kKinesisHead =
+    "[[pipeline]]\nname = \"p\"\nstream = \"events\"\n[pipeline.emitter]\ntype = \"kinesis\"\n";
+
+TEST(ParseConfigTest, KinesisEmitter) {
+  const std::string head(kKinesisHead);
+  const EmitterConfig d = ParseOk(head + "stream = \"copy\"\n").pipelines[0].emitter;
+  EXPECT_EQ(d.type, "kinesis");
+  EXPECT_EQ(d.stream, "copy");
+  EXPECT_EQ(d.partition_key, EmitterConfig::KeySource::kSource);
+  EXPECT_FALSE(d.ordered);
+
+  const EmitterConfig f =
+      ParseOk(head +
+              "stream = \"copy\"\npartition_key = \"field\"\npartition_key_field = "
+              "\"user.id\"\nordered = true\n")
+          .pipelines[0]
+          .emitter;
+  EXPECT_EQ(f.partition_key, EmitterConfig::KeySource::kField);
+  EXPECT_EQ(f.partition_key_field, "user.id");
+  EXPECT_TRUE(f.ordered);
+
+  // 256 characters, one of them beyond the BMP (two UTF-16 units).
+  const std::string longest = std::string(254, 'k') + "\xF0\x9F\x99\x82";
+  const EmitterConfig c = ParseOk(head + "stream = \"copy\"\npartition_key = \"constant\"\n" +
+                                  "partition_key_value = \"" + longest + "\"\n")
+                              .pipelines[0]
+                              .emitter;
+  EXPECT_EQ(c.partition_key, EmitterConfig::KeySource::kConstant);
+  EXPECT_EQ(c.partition_key_value, longest);
+}
+
+TEST(ParseConfigErrorTest, KinesisEmitterProblems) {
+  const std::string head(kKinesisHead);
+  EXPECT_EQ(ProblemsOf(head), One(4, "pipeline[0].emitter.stream",
+                                  "missing required key 'stream' in [pipeline.emitter]"));
+  EXPECT_EQ(ProblemsOf(head + "stream = \"a/b\"\n"),
+            One(6, "pipeline[0].emitter.stream",
+                "must be a Kinesis stream name: 1 to 128 letters, digits, '_', '.' or '-'"));
+  // Putting on the stream it reads would feed the pipeline its own output.
+  EXPECT_EQ(ProblemsOf(head + "stream = \"events\"\n"),
+            One(6, "pipeline[0].emitter.stream",
+                "must differ from the pipeline's own stream: the pipeline would read the records "
+                "it puts back and put them again, without end"));
+  EXPECT_EQ(ProblemsOf(head + "stream = \"c\"\npartition_key = \"feild\"\n" +
+                       "partition_key_field = \"id\"\n"),
+            One(7, "pipeline[0].emitter.partition_key",
+                "unknown partition key source 'feild' (known: source, field, constant); did you "
+                "mean 'field'?"));
+  EXPECT_EQ(ProblemsOf(head + "stream = \"c\"\npartition_key = \"field\"\n"),
+            One(4, "pipeline[0].emitter.partition_key_field",
+                "partition_key = \"field\" needs partition_key_field = \"user.id\", the dotted "
+                "path of the field of each JSON record that holds its partition key"));
+  const auto bad_path = ProblemsOf(
+      head + "stream = \"c\"\npartition_key = \"field\"\npartition_key_field = \"a..b\"\n");
+  ASSERT_EQ(bad_path.size(), 1u);
+  EXPECT_EQ(std::get<0>(bad_path[0]), 8);
+  EXPECT_EQ(std::get<1>(bad_path[0]), "pipeline[0].emitter.partition_key_field");
+  EXPECT_EQ(ProblemsOf(head + "stream = \"c\"\npartition_key = \"field\"\n" +
+                       "partition_key_field = \"\"\n"),
+            One(8, "pipeline[0].emitter.partition_key_field",
+                "field path is empty; name a field, e.g. \"type\" or \"user.id\""));
+  EXPECT_EQ(ProblemsOf(head + "stream = \"c\"\npartition_key_field = \"id\"\n"),
+            One(7, "pipeline[0].emitter.partition_key_field",
+                "'partition_key_field' is only used with partition_key = \"field\""));
+  EXPECT_EQ(ProblemsOf(head + "stream = \"c\"\npartition_key = \"constant\"\n"),
+            One(4, "pipeline[0].emitter.partition_key_value",
+                "partition_key = \"constant\" needs partition_key_value = \"...\", the partition "
+                "key of every record"));
+  EXPECT_EQ(ProblemsOf(head + "stream = \"c\"\npartition_key = \"constant\"\n" +
+                       "partition_key_value = \"" + std::string(255, 'k') + "\xF0\x9F\x99\x82\"\n"),
+            One(8, "pipeline[0].emitter.partition_key_value",
+                "must have 1 to 256 characters, as Kinesis partition keys do"));
+  EXPECT_EQ(ProblemsOf(head + "stream = \"c\"\npartition_key = \"constant\"\n" +
+                       "partition_key_value = \"\"\n"),
+            One(8, "pipeline[0].emitter.partition_key_value",
+                "must have 1 to 256 characters, as Kinesis partition keys do"));
+  EXPECT_EQ(ProblemsOf(head + "stream = \"c\"\npartition_key_value = \"k\"\n"),
+            One(7, "pipeline[0].emitter.partition_key_value",
+                "'partition_key_value' is only used with partition_key = \"constant\""));
+  EXPECT_EQ(
+      ProblemsOf(head + "stream = \"c\"\nordered = \"yes\"\n"),
+      One(7, "pipeline[0].emitter.ordered", "expected a boolean (true or false), got a string"));
+  EXPECT_EQ(ProblemsOf(head + "stream = \"c\"\nexplicit_hash_key = \"1\"\n"),
+            One(7, "pipeline[0].emitter.explicit_hash_key",
+                "unknown key 'explicit_hash_key' in [pipeline.emitter]"));
+}
+
 TEST(ParseConfigTest, S3ManifestEmitter) {
   const std::string head =
       "[[pipeline]]\nname = \"p\"\nstream = \"events\"\n[pipeline.emitter]\n"
@@ -702,13 +790,13 @@ TEST(ParseConfigErrorTest, EmitterTypes) {
   const std::string head = "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n[pipeline.emitter]\n";
   EXPECT_EQ(ProblemsOf(head + "type = \"fiel\"\ndirectory = \"d\"\n"),
             One(5, "pipeline[0].emitter.type",
-                "unknown emitter type 'fiel' (known: file, stdout, s3, s3_manifest, postgres, "
-                "redshift, dynamodb); did you mean 'file'?"));
+                "unknown emitter type 'fiel' (known: file, stdout, s3, s3_manifest, kinesis, "
+                "postgres, redshift, dynamodb); did you mean 'file'?"));
   // Keys of a type that does not exist are not judged.
-  EXPECT_EQ(ProblemsOf(head + "type = \"kinesis\"\nbucket = \"b\"\n"),
+  EXPECT_EQ(ProblemsOf(head + "type = \"kafka\"\nbucket = \"b\"\n"),
             One(5, "pipeline[0].emitter.type",
-                "emitter type 'kinesis' is not available yet (available: file, stdout, s3, "
-                "s3_manifest, postgres, redshift, dynamodb)"));
+                "unknown emitter type 'kafka' (known: file, stdout, s3, s3_manifest, kinesis, "
+                "postgres, redshift, dynamodb)"));
   EXPECT_EQ(
       ProblemsOf(head + "type = \"stdout\"\ndirectory = \"d\"\n"),
       One(6, "pipeline[0].emitter.directory", "'directory' is not used by emitter type 'stdout'"));
@@ -1142,8 +1230,8 @@ type = "kafka"
           {18, "pipeline[1].stream", "missing required key 'stream' in [[pipeline]]"},
           {19, "pipeline[1].name", "pipeline name 'first' is already used by pipeline[0] (line 8)"},
           {21, "pipeline[1].emitter.type",
-           "unknown emitter type 'kafka' (known: file, stdout, s3, s3_manifest, postgres, "
-           "redshift, dynamodb)"},
+           "unknown emitter type 'kafka' (known: file, stdout, s3, s3_manifest, kinesis, "
+           "postgres, redshift, dynamodb)"},
       }));
 }
 

@@ -29,8 +29,8 @@ std::string Wrap(const std::string& message) {
 }
 
 TEST(DeaggregateTest, UserRecordsKeepTheirKeysAndGetTheirIndexAsSubSequenceNumber) {
-  const std::string data = Aggregate({{"alpha", "one"}, {"beta", std::string("t\0wo", 4)},
-                                      {"alpha", ""}, {"ключ", "four"}});
+  const std::string data = Aggregate(
+      {{"alpha", "one"}, {"beta", std::string("t\0wo", 4)}, {"alpha", ""}, {"ключ", "four"}});
   std::vector<Record> out;
   ASSERT_EQ(DeaggregateInto(Outer(data), out), Aggregation::kAggregate);
   ASSERT_EQ(out.size(), 4u);

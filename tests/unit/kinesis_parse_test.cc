@@ -207,6 +207,24 @@ TEST(PutRecordsResponse, PartialFailuresPerRecord) {
   EXPECT_EQ(r->records[1].error_code, "ProvisionedThroughputExceededException");
 }
 
+TEST(PutRecordsResponse, RefusedEntriesAreClassifiedForTheRetryPolicy) {
+  const auto error = [](const char* code) {
+    return PutRecordsEntryError(PutRecordsResultEntry{"", "", code, "details"});
+  };
+  EXPECT_EQ(error("ProvisionedThroughputExceededException").code(), ErrorCode::kThrottled);
+  EXPECT_EQ(error("KMSThrottlingException").code(), ErrorCode::kThrottled);
+  EXPECT_EQ(error("InternalFailure").code(), ErrorCode::kUnavailable);
+  // Unknown codes may pass when sent again.
+  EXPECT_EQ(error("SomethingNew").code(), ErrorCode::kUnavailable);
+  EXPECT_TRUE(error("SomethingNew").retriable());
+  // Sending again cannot help these.
+  EXPECT_EQ(error("KMSAccessDeniedException").code(), ErrorCode::kAuth);
+  EXPECT_EQ(error("KMSDisabledException").code(), ErrorCode::kInvalidArgument);
+  EXPECT_FALSE(error("KMSNotFoundException").retriable());
+  EXPECT_EQ(error("InternalFailure").message(), "InternalFailure: details");
+  EXPECT_EQ(PutRecordsEntryError({}).code(), ErrorCode::kUnavailable);
+}
+
 TEST(AwsErrors, ClassifiedForTheRetryPolicy) {
   struct Case {
     long status;

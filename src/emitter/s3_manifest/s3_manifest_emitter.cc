@@ -35,12 +35,8 @@ Status S3ManifestEmitter::PutKey(const std::string& key, const std::string& part
                                              std::to_string(result->records.size()) +
                                              " results for 1 record");
         }
-        const auto& r = result->records.front();
-        const ErrorCode code = r.error_code == "ProvisionedThroughputExceededException"
-                                   ? ErrorCode::kThrottled
-                                   : ErrorCode::kUnavailable;
-        return Fail(code, "manifest stream " + manifest_stream_ +
-                              " refused the key: " + r.error_code + ": " + r.error_message);
+        return Fail(kinesis::PutRecordsEntryError(result->records.front())
+                        .With("manifest stream " + manifest_stream_ + " refused the key"));
       });
 }
 
