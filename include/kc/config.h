@@ -142,6 +142,19 @@ struct EmitterConfig {
   std::map<std::string, std::string> attribute_types;
 };
 
+// Where records that cannot be delivered go (see kc/dead_letter.h).
+struct DeadLetterConfig {
+  std::string type;       // "" (none) | "file" | "s3" | "kinesis"
+  std::string directory;  // file
+  std::string bucket;     // s3
+  std::string prefix;     // s3: keys start with it
+  std::string stream;     // kinesis
+};
+
+// What a record that cannot be delivered does: stop the pipeline (nothing
+// skipped, the next run stops at it again) or go to the dead letters.
+enum class OnError { kStop, kDeadLetter };
+
 struct PipelineConfig {
   std::string name;
   std::string stream;
@@ -178,6 +191,10 @@ struct PipelineConfig {
   // records (each with its partition key and sub-sequence number); false
   // hands them on as Kinesis stored them.
   bool deaggregate = true;
+  // Without a dead-letter destination, always kStop; with one, kDeadLetter
+  // unless on_error = "stop".
+  DeadLetterConfig dead_letter;
+  OnError on_error = OnError::kStop;
   int line = 0;  // where the [[pipeline]] table starts, for messages
 };
 

@@ -31,6 +31,7 @@
 #include "kc/checkpoint.h"
 #include "kc/clock.h"
 #include "kc/config.h"
+#include "kc/dead_letter.h"
 #include "kc/emitter.h"
 #include "kc/filter.h"
 #include "kc/status.h"
@@ -43,6 +44,9 @@ struct PipelineParts {
   std::shared_ptr<Filter> filter = std::make_shared<AllPassFilter>();
   std::shared_ptr<Emitter> emitter;              // required
   std::shared_ptr<CheckpointStore> checkpoints;  // required
+  // Where undeliverable records go with on_error = kDeadLetter; without one,
+  // a bad record stops the pipeline.
+  std::shared_ptr<DeadLetterSink> dead_letter;
   // Makes one buffer per shard; default: ThresholdBuffer with config.buffer.
   std::function<std::unique_ptr<Buffer>()> make_buffer;
 };
@@ -51,6 +55,7 @@ struct PipelineStats {
   uint64_t records_read = 0;
   uint64_t records_emitted = 0;
   uint64_t records_filtered = 0;
+  uint64_t records_dead_lettered = 0;  // written to the dead-letter destination
   uint64_t bytes_emitted = 0;
   uint64_t batches_emitted = 0;
   uint64_t shards_started = 0;

@@ -134,10 +134,11 @@ int Run(const kc::Config& config, bool once) {
   for (size_t i = 0; i < pipelines.size(); ++i) {
     auto s = pipelines[i]->stats();
     spdlog::info(
-        "pipeline {}: {} records read, {} emitted ({} bytes) in {} batches, {} filtered; {} "
-        "shards read, {} finished; {:.2f} s",
+        "pipeline {}: {} records read, {} emitted ({} bytes) in {} batches, {} filtered, {} "
+        "dead-lettered; {} shards read, {} finished; {:.2f} s",
         pipelines[i]->config().name, s.records_read, s.records_emitted, s.bytes_emitted,
-        s.batches_emitted, s.records_filtered, s.shards_started, s.shards_finished, seconds);
+        s.batches_emitted, s.records_filtered, s.records_dead_lettered, s.shards_started,
+        s.shards_finished, seconds);
     if (!*results[i]) {
       spdlog::error("{}", results[i]->error().message());
       code = kExitFailure;

@@ -64,6 +64,8 @@ constexpr std::array<std::string_view, 2> kFilterTypes = {"all_pass", "json_fiel
 constexpr std::array<std::string_view, 8> kEmitterTypes = {
     "file", "stdout", "s3", "s3_manifest", "kinesis", "postgres", "redshift", "dynamodb"};
 constexpr std::array<std::string_view, 4> kDynamoAttributeTypes = {"S", "N", "B", "BOOL"};
+constexpr std::array<std::string_view, 3> kDeadLetterTypes = {"file", "s3", "kinesis"};
+constexpr std::array<std::string_view, 2> kOnErrorChoices = {"stop", "dead_letter"};
 // kinesis: where each record's partition key comes from.
 constexpr std::array<std::string_view, 3> kPartitionKeySources = {"source", "field", "constant"};
 constexpr std::array<std::string_view, 2> kServerSideEncryptions = {"AES256", "aws:kms"};
@@ -1287,6 +1289,56 @@ struct NameUse {
   int line;
 };
 
+// [pipeline.dead_letter] and on_error.
+void ReadDeadLetter(TableReader& reader, PipelineConfig* pipeline) {
+  DeadLetterConfig& dl = pipeline->dead_letter;
+  if (const toml::table* table = reader.Table("dead_letter", Need::kOptional)) {
+    TableReader r = reader.Child(*table, "dead_letter");
+    if (std::optional<std::string> type =
+            r.Choice("type", Need::kRequired, "dead-letter type", kDeadLetterTypes)) {
+      dl.type = *type;
+      if (dl.type == "file") {
+        if (auto directory = r.NonEmptyString("directory", Need::kRequired)) {
+          dl.directory = *directory;
+        }
+      } else if (dl.type == "s3") {
+        if (auto bucket = r.NonEmptyString("bucket", Need::kRequired)) dl.bucket = *bucket;
+        if (auto prefix = r.String("prefix", Need::kOptional)) dl.prefix = *prefix;
+      } else if (auto stream = r.NonEmptyString("stream", Need::kRequired)) {
+        if (!IsStreamName(*stream)) {
+          r.Report("stream", kStreamNameRule);
+        } else if (*stream == pipeline->stream) {
+          r.Report("stream",
+                   "must differ from the pipeline's own stream: dead letters would be read "
+                   "back as records");
+        } else {
+          dl.stream = *stream;
+        }
+      }
+      r.ReportUnknownKeys();
+    } else if (r.Has("type")) {
+      // Reported; which other keys belong cannot be told.
+      for (const char* key : {"directory", "bucket", "prefix", "stream"}) {
+        r.Get(key, Need::kOptional);
+      }
+    }
+    pipeline->on_error = OnError::kDeadLetter;
+  }
+  const bool has_destination = reader.Has("dead_letter");
+  if (std::optional<std::string> on_error =
+          reader.Choice("on_error", Need::kOptional, "on_error choice", kOnErrorChoices)) {
+    if (*on_error == "stop") {
+      pipeline->on_error = OnError::kStop;
+    } else if (!has_destination) {
+      reader.Report("on_error",
+                    "on_error = \"dead_letter\" needs a destination: add a "
+                    "[pipeline.dead_letter] table with type = \"file\", \"s3\" or \"kinesis\"");
+    } else {
+      pipeline->on_error = OnError::kDeadLetter;
+    }
+  }
+}
+
 void ReadPipeline(TableReader reader, size_t index, std::map<std::string, NameUse>* names,
                   const CheckpointConfig& checkpoint, PipelineConfig* pipeline) {
   pipeline->line = reader.line();
@@ -1361,6 +1413,7 @@ void ReadPipeline(TableReader reader, size_t index, std::map<std::string, NameUs
   if (const toml::table* buffer = reader.Table("buffer", Need::kOptional)) {
     ReadBuffer(reader.Child(*buffer, "buffer"), &pipeline->buffer);
   }
+  ReadDeadLetter(reader, pipeline);
   if (const toml::table* emitter = reader.Table("emitter", Need::kRequired)) {
     TableReader emitter_reader = reader.Child(*emitter, "emitter");
     ReadEmitter(emitter_reader, &pipeline->emitter);

@@ -6,6 +6,7 @@
 #include "aws/aws_context.h"
 #include "aws/s3_client.h"
 #include "checkpoint/postgres/postgres_checkpoint_store.h"
+#include "dead_letter/dead_letter.h"
 #include "emitter/dynamodb/dynamodb_emitter.h"
 #include "emitter/file/file_emitter.h"
 #include "emitter/format.h"
@@ -70,6 +71,28 @@ Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConf
   } else {
     return Fail(ErrorCode::kConfig, "pipeline '" + pipeline.name + "': unknown filter '" +
                                         pipeline.filter + "'; known: all_pass, json_field");
+  }
+  if (const DeadLetterConfig& dl = pipeline.dead_letter; !dl.type.empty()) {
+    if (dl.type == "file") {
+      parts.dead_letter = std::make_shared<dead_letter::FileDeadLetters>(dl.directory);
+    } else {
+      auto context = aws::MakeAwsContext(aws);
+      if (!context) return Fail(context.error());
+      if (dl.type == "s3") {
+        parts.dead_letter = std::make_shared<dead_letter::S3DeadLetters>(
+            std::make_shared<aws::S3Client>(aws::MakeS3Client(*context)), dl.bucket, dl.prefix);
+      } else if (dl.type == "kinesis") {
+        // One attempt per call: the dead-letter writer retries what was refused.
+        parts.dead_letter = std::make_shared<dead_letter::KinesisDeadLetters>(
+            std::make_shared<kinesis::KinesisClient>(
+                kinesis::MakeKinesisClient(*context, RetryPolicy(RetryOptions{.max_attempts = 1}))),
+            dl.stream);
+      } else {
+        return Fail(ErrorCode::kConfig, "pipeline '" + pipeline.name +
+                                            "': unknown dead-letter type '" + dl.type +
+                                            "'; known: file, s3, kinesis");
+      }
+    }
   }
   const EmitterConfig& e = pipeline.emitter;
   auto csv = emitter::CsvColumns::Parse(e.fields, e.delimiter);

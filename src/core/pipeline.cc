@@ -295,6 +295,7 @@ PipelineStats PipelineImpl::stats() const {
   s.records_read = counters_.records_read.load();
   s.records_emitted = counters_.records_emitted.load();
   s.records_filtered = counters_.records_filtered.load();
+  s.records_dead_lettered = counters_.records_dead_lettered.load();
   s.bytes_emitted = counters_.bytes_emitted.load();
   s.batches_emitted = counters_.batches_emitted.load();
   s.shards_started = counters_.shards_started.load();

@@ -142,22 +142,128 @@ Status ShardReader::EmitBatch(const Batch& batch, std::stop_token abort) {
   // transaction; otherwise the checkpoint is saved once the emit succeeded.
   const bool committed = !batch.records.empty() && ctx_.parts->emitter->CommitsCheckpoints();
   if (!batch.records.empty()) {
-    auto s = committed ? ctx_.parts->emitter->EmitAndCheckpoint(batch, key_, after, abort)
-                       : ctx_.parts->emitter->Emit(batch, abort);
-    if (!s) {
-      return Fail(s.error().With("emitting shard " + shard_.shard_id + " records " +
-                                 Describe(range.first) + ".." + Describe(range.last)));
+    const std::string what = "emitting shard " + shard_.shard_id + " records " +
+                             Describe(range.first) + ".." + Describe(range.last);
+    std::vector<DeadLetter> letters;
+    Status s;
+    if (committed) {
+      s = ctx_.parts->emitter->EmitAndCheckpoint(batch, key_, after, abort);
+    } else if (DeadLettersOn()) {
+      s = EmitSeparatingBad(batch, abort, &letters);
+    } else {
+      s = ctx_.parts->emitter->Emit(batch, abort);
     }
-    ctx_.counters->records_emitted += batch.records.size();
-    ctx_.counters->bytes_emitted += batch.bytes;
-    ctx_.counters->batches_emitted += 1;
+    if (s && !DeadLettersOn()) CountEmitted(batch);
+    if (!s) {
+      // A sink that stayed unavailable past the retry budget (or refused
+      // the data of an emitter that commits checkpoints, whose batches are
+      // not split): the whole batch goes to the dead letters. Errors of the
+      // setup (access, a missing table, a second writer, shutdown) stop the
+      // pipeline.
+      const ErrorCode code = s.error().code();
+      const bool whole = DeadLettersOn() && (code == ErrorCode::kInvalidArgument ||
+                                             code == ErrorCode::kParse || s.error().retriable());
+      if (!whole) return Fail(s.error().With(what));
+      letters.clear();
+      for (const Record& r : batch.records) {
+        letters.push_back(DeadLetter{ctx_.config->name, ctx_.config->stream, shard_.shard_id,
+                                     "emit", s.error().message(), r});
+      }
+    }
+    if (!letters.empty()) {
+      if (auto written = WriteDeadLetters(letters, abort); !written) {
+        return Fail(written.error().With(what));
+      }
+      spdlog::warn("[{}] {}: {} record(s) went to the dead letters; the first: {}",
+                   ctx_.config->name, what, letters.size(), letters.front().error);
+      state_ = std::move(after);
+      return Save(abort);  // also after a committing emitter's failure: nothing was committed
+    }
   }
   state_ = std::move(after);
   if (committed) return Ok();
   return Save(abort);
 }
 
+void ShardReader::CountEmitted(const Batch& batch) {
+  ctx_.counters->records_emitted += batch.records.size();
+  ctx_.counters->bytes_emitted += batch.bytes;
+  ctx_.counters->batches_emitted += 1;
+}
+
+Status ShardReader::EmitSeparatingBad(const Batch& batch, std::stop_token abort,
+                                      std::vector<DeadLetter>* letters) {
+  auto s = ctx_.parts->emitter->Emit(batch, abort);
+  if (s) {
+    CountEmitted(batch);
+    return Ok();
+  }
+  const ErrorCode code = s.error().code();
+  if (code != ErrorCode::kInvalidArgument && code != ErrorCode::kParse) return s;
+  if (batch.records.size() == 1) {
+    letters->push_back(DeadLetter{ctx_.config->name, ctx_.config->stream, shard_.shard_id, "emit",
+                                  s.error().message(), batch.records.front()});
+    return Ok();
+  }
+  // Refused for its data: halves, until the records the sink refuses are
+  // alone. The halves are the same on a replay, so idempotent sinks get the
+  // same pieces again.
+  const size_t mid = batch.records.size() / 2;
+  for (auto [begin, end] : {std::pair{size_t{0}, mid}, std::pair{mid, batch.records.size()}}) {
+    Batch half;
+    half.stream = batch.stream;
+    half.shard_id = batch.shard_id;
+    half.records.assign(batch.records.begin() + static_cast<std::ptrdiff_t>(begin),
+                        batch.records.begin() + static_cast<std::ptrdiff_t>(end));
+    half.first = half.records.front().position();
+    half.last = half.records.back().position();
+    half.first_arrival_ms = half.records.front().approximate_arrival_ms;
+    for (const Record& r : half.records) half.bytes += r.data.size();
+    if (auto r = EmitSeparatingBad(half, abort, letters); !r) return r;
+  }
+  return Ok();
+}
+
 Status ShardReader::FlushBatch(std::stop_token abort) { return EmitBatch(CutBatch(), abort); }
+
+Status ShardReader::WriteDeadLetters(const std::vector<DeadLetter>& letters,
+                                     std::stop_token abort) {
+  const std::string what = "writing " + std::to_string(letters.size()) +
+                           " dead letter(s) of shard " + shard_.shard_id + " to " +
+                           ctx_.parts->dead_letter->Describe();
+  auto s = ctx_.read_retry.Run(what, abort,
+                               [&] { return ctx_.parts->dead_letter->Write(letters, abort); });
+  if (!s) return Fail(s.error().With(what));
+  ctx_.counters->records_dead_lettered += letters.size();
+  return Ok();
+}
+
+std::optional<ShardReader::Step> ShardReader::BadRecordAt(Record& rec, const ShardPosition& pos,
+                                                          const char* stage, const Error& error,
+                                                          Clock::TimePoint page_now,
+                                                          std::stop_token abort) {
+  if (!DeadLettersOn()) {
+    bad_ = BadRecord{pos, error};
+    return ShardReader::Step{};
+  }
+  if (auto s = WriteDeadLetters({DeadLetter{ctx_.config->name, ctx_.config->stream, shard_.shard_id,
+                                            stage, error.message(), rec}},
+                                abort);
+      !s) {
+    return ShardReader::Step{
+        .outcome = Fail(s.error().With("bad record in stream " + ctx_.config->stream + " shard " +
+                                       shard_.shard_id + " at sequence number " + Describe(pos) +
+                                       " (" + error.message() + ")")),
+        .at = std::nullopt,
+        .parked = false};
+  }
+  spdlog::warn("[{}] shard {}: record {} went to the dead letters: {}", ctx_.config->name,
+               shard_.shard_id, Describe(pos), error.message());
+  buffer_->Add(std::move(rec), false, page_now);
+  last_read_ = pos;
+  cut_due_ = replay_ ? pos == replay_->last : buffer_->ShouldFlush(page_now);
+  return std::nullopt;
+}
 
 Error ShardReader::StopAtBadRecord(const ShardPosition& pos, const Error& error,
                                    std::stop_token abort) {
@@ -472,13 +578,13 @@ ShardReader::Step ShardReader::ReadPage(std::stop_token stop, std::stop_token ab
     ++page_index_;
     ctx_.counters->records_read += 1;
     if (auto t = ctx_.parts->transformer->Transform(rec); !t) {
-      bad_ = BadRecord{pos, t.error()};
-      return AtOnce();
+      if (auto step = BadRecordAt(rec, pos, "transform", t.error(), page_now, abort)) return *step;
+      continue;
     }
     auto kept = ctx_.parts->filter->Keep(rec);
     if (!kept) {
-      bad_ = BadRecord{pos, kept.error()};
-      return AtOnce();
+      if (auto step = BadRecordAt(rec, pos, "filter", kept.error(), page_now, abort)) return *step;
+      continue;
     }
     const bool keep = *kept;
     if (!keep) ctx_.counters->records_filtered += 1;

@@ -64,6 +64,7 @@ struct PipelineCounters {
   std::atomic<uint64_t> records_read{0};
   std::atomic<uint64_t> records_emitted{0};
   std::atomic<uint64_t> records_filtered{0};
+  std::atomic<uint64_t> records_dead_lettered{0};
   std::atomic<uint64_t> bytes_emitted{0};
   std::atomic<uint64_t> batches_emitted{0};
   std::atomic<uint64_t> shards_started{0};
@@ -128,6 +129,24 @@ class ShardReader {
     Error error;
   };
 
+  // A record its transformer or filter refused: with on_error = dead_letter
+  // it is written there and handed on as filtered out, so the checkpoint
+  // passes it with its batch (nullopt: read on); otherwise, or when the
+  // dead letter cannot be written, the step that stops.
+  std::optional<Step> BadRecordAt(Record& rec, const ShardPosition& pos, const char* stage,
+                                  const Error& error, Clock::TimePoint page_now,
+                                  std::stop_token abort);
+  // Emits `batch`; a batch the sink refuses for its data (kInvalidArgument,
+  // kParse) is split in halves until the records it refuses are alone,
+  // which are appended to `letters`. Other errors are returned.
+  Status EmitSeparatingBad(const Batch& batch, std::stop_token abort,
+                           std::vector<DeadLetter>* letters);
+  void CountEmitted(const Batch& batch);
+  // Writes `letters` to the dead-letter destination, retried like reads.
+  Status WriteDeadLetters(const std::vector<DeadLetter>& letters, std::stop_token abort);
+  bool DeadLettersOn() const {
+    return ctx_.config->on_error == OnError::kDeadLetter && ctx_.parts->dead_letter != nullptr;
+  }
   Result<std::string> InitialIterator(std::stop_token abort);
   Result<std::string> IteratorAfterLastRead(std::stop_token abort);
   // Takes the buffer's batch. REQUIRES: nothing in flight.

@@ -786,6 +786,47 @@ TEST(ParseConfigTest, DynamoDbEmitter) {
       }));
 }
 
+TEST(ParseConfigTest, DeadLetters) {
+  const std::string head = "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n";
+  const std::string emitter = "[pipeline.emitter]\ntype = \"stdout\"\n";
+  Config none = ParseOk(head + emitter);
+  EXPECT_EQ(none.pipelines[0].on_error, OnError::kStop);
+  EXPECT_EQ(none.pipelines[0].dead_letter.type, "");
+
+  Config file =
+      ParseOk(head + emitter + "[pipeline.dead_letter]\ntype = \"file\"\ndirectory = \"dlq\"\n");
+  EXPECT_EQ(file.pipelines[0].on_error, OnError::kDeadLetter);
+  EXPECT_EQ(file.pipelines[0].dead_letter.directory, "dlq");
+  Config stop =
+      ParseOk(head + "on_error = \"stop\"\n" + emitter +
+              "[pipeline.dead_letter]\ntype = \"s3\"\nbucket = \"b\"\nprefix = \"dl/\"\n");
+  EXPECT_EQ(stop.pipelines[0].on_error, OnError::kStop);
+  EXPECT_EQ(stop.pipelines[0].dead_letter.bucket, "b");
+  EXPECT_EQ(stop.pipelines[0].dead_letter.prefix, "dl/");
+  EXPECT_EQ(
+      ParseOk(head + emitter + "[pipeline.dead_letter]\ntype = \"kinesis\"\nstream = \"dlq\"\n")
+          .pipelines[0]
+          .dead_letter.stream,
+      "dlq");
+
+  EXPECT_EQ(ProblemsOf(head + "on_error = \"dead_letter\"\n" + emitter),
+            One(4, "pipeline[0].on_error",
+                "on_error = \"dead_letter\" needs a destination: add a [pipeline.dead_letter] "
+                "table with type = \"file\", \"s3\" or \"kinesis\""));
+  EXPECT_EQ(
+      ProblemsOf(head + emitter + "[pipeline.dead_letter]\ntype = \"kinesis\"\nstream = \"s\"\n"),
+      One(8, "pipeline[0].dead_letter.stream",
+          "must differ from the pipeline's own stream: dead letters would be read back as "
+          "records"));
+  EXPECT_EQ(ProblemsOf(head + emitter + "[pipeline.dead_letter]\ntype = \"file\"\n"),
+            One(6, "pipeline[0].dead_letter.directory",
+                "missing required key 'directory' in [pipeline.dead_letter]"));
+  EXPECT_EQ(
+      ProblemsOf(head + emitter +
+                 "[pipeline.dead_letter]\ntype = \"file\"\ndirectory = \"d\"\nbucket = \"b\"\n"),
+      One(9, "pipeline[0].dead_letter.bucket", "unknown key 'bucket' in [pipeline.dead_letter]"));
+}
+
 TEST(ParseConfigErrorTest, EmitterTypes) {
   const std::string head = "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n[pipeline.emitter]\n";
   EXPECT_EQ(ProblemsOf(head + "type = \"fiel\"\ndirectory = \"d\"\n"),

@@ -99,7 +99,7 @@ class CollectingEmitter final : public Emitter {
  public:
   Status Emit(const Batch& batch, std::stop_token) override {
     std::lock_guard lock(mu_);
-    if (fail && fail(batch)) return Fail(ErrorCode::kInvalidArgument, "sink refused the batch");
+    if (fail && fail(batch)) return Fail(fail_code, "sink refused the batch");
     batches.push_back(batch);
     if (on_emit) on_emit(batch);
     return Ok();
@@ -132,9 +132,30 @@ class CollectingEmitter final : public Emitter {
   std::mutex mu_;
   std::vector<Batch> batches;
   std::function<bool(const Batch&)> fail;
+  ErrorCode fail_code = ErrorCode::kInvalidArgument;
   std::function<void(const Batch&)> on_emit;
   MemoryStore* commits_into = nullptr;
   std::vector<std::pair<ShardKey, ShardCheckpoint>> commits;
+};
+
+class MemoryDeadLetters final : public DeadLetterSink {
+ public:
+  Status Write(const std::vector<DeadLetter>& l, std::stop_token) override {
+    std::lock_guard lock(mu_);
+    if (refuse) return Fail(ErrorCode::kAuth, "AccessDenied on the dead-letter bucket");
+    letters.insert(letters.end(), l.begin(), l.end());
+    return Ok();
+  }
+  std::string Describe() const override { return "memory dead letters"; }
+  std::vector<std::string> Data() {
+    std::lock_guard lock(mu_);
+    std::vector<std::string> out;
+    for (const auto& l : letters) out.push_back(l.stage + ":" + l.record.data);
+    return out;
+  }
+  std::mutex mu_;
+  std::vector<DeadLetter> letters;
+  bool refuse = false;
 };
 
 class PipelineTest : public ::testing::Test {
@@ -156,6 +177,7 @@ class PipelineTest : public ::testing::Test {
     parts.checkpoints = store_;
     if (transformer_) parts.transformer = transformer_;
     if (filter_) parts.filter = filter_;
+    parts.dead_letter = dead_letters_;
     return core::MakePipeline(config_, parts, kinesis_->Client(kinesis_, &clock_), once, &clock_);
   }
 
@@ -175,6 +197,7 @@ class PipelineTest : public ::testing::Test {
   std::shared_ptr<CollectingEmitter> emitter_ = std::make_shared<CollectingEmitter>();
   std::shared_ptr<Transformer> transformer_;
   std::shared_ptr<Filter> filter_;
+  std::shared_ptr<MemoryDeadLetters> dead_letters_;
 };
 
 TEST_F(PipelineTest, OnceDeliversEveryRecordInOrderAndCheckpointsTheLast) {
@@ -420,6 +443,89 @@ TEST_F(PipelineTest, WithoutDeaggregationAnAggregateIsHandedOnWhole) {
   auto p = Make(true);
   ASSERT_TRUE(p->Run({}, {}));
   EXPECT_EQ(emitter_->Data("a"), (std::vector<std::string>{"one", "two", broken}));
+}
+
+TEST_F(PipelineTest, RecordsThatFailToTransformGoToTheDeadLettersAndTheShardReadsOn) {
+  kinesis_->AddShard("a");
+  const std::vector<std::string> data = {"{\"n\":0}", "{\"n\":", "{\"n\":2}", "nope", "{\"n\":4}"};
+  std::string last;
+  for (const auto& d : data) last = kinesis_->Put("a", d);
+  transformer_ = std::make_shared<transform::JsonTransformer>();
+  dead_letters_ = std::make_shared<MemoryDeadLetters>();
+  config_.on_error = OnError::kDeadLetter;
+  auto p = Make(true);
+  ASSERT_TRUE(p->Run({}, {}));
+  EXPECT_EQ(emitter_->Data("a"), (std::vector<std::string>{data[0], data[2], data[4]}));
+  EXPECT_EQ(dead_letters_->Data(),
+            (std::vector<std::string>{"transform:" + data[1], "transform:" + data[3]}));
+  const DeadLetter& first = dead_letters_->letters[0];
+  EXPECT_EQ(first.pipeline, "t");
+  EXPECT_EQ(first.stream, "s");
+  EXPECT_EQ(first.shard_id, "a");
+  EXPECT_NE(first.error.find("not valid JSON"), std::string::npos) << first.error;
+  EXPECT_EQ(p->stats().records_dead_lettered, 2u);
+  EXPECT_EQ(p->stats().records_read, 5u);
+  auto state = store_->Get("a");
+  ASSERT_TRUE(state.position);
+  EXPECT_EQ(state.position->sequence_number, last);  // past every record, the bad ones too
+}
+
+TEST_F(PipelineTest, AnEmitRefusalIsNarrowedToTheRecordsTheSinkRefuses) {
+  kinesis_->AddShard("a");
+  auto data = PutMany("a", 10, "r");
+  dead_letters_ = std::make_shared<MemoryDeadLetters>();
+  config_.on_error = OnError::kDeadLetter;
+  emitter_->fail = [](const Batch& b) {
+    for (const auto& r : b.records) {
+      if (r.data == "r3" || r.data == "r8") return true;
+    }
+    return false;
+  };
+  auto p = Make(true);
+  ASSERT_TRUE(p->Run({}, {}));
+  std::vector<std::string> good;
+  for (const auto& d : data) {
+    if (d != "r3" && d != "r8") good.push_back(d);
+  }
+  EXPECT_EQ(emitter_->Data("a"), good);
+  EXPECT_EQ(dead_letters_->Data(), (std::vector<std::string>{"emit:r3", "emit:r8"}));
+  EXPECT_EQ(p->stats().records_emitted, 8u);
+  EXPECT_EQ(p->stats().records_dead_lettered, 2u);
+  EXPECT_TRUE(store_->Get("a").pending.empty());
+}
+
+TEST_F(PipelineTest, ErrorsOfTheSetupStillStopWithDeadLettersOn) {
+  kinesis_->AddShard("a");
+  PutMany("a", 5, "r");
+  dead_letters_ = std::make_shared<MemoryDeadLetters>();
+  config_.on_error = OnError::kDeadLetter;
+  emitter_->fail = [](const Batch&) { return true; };
+  emitter_->fail_code = ErrorCode::kAuth;
+  auto s = Make(true)->Run({}, {});
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code(), ErrorCode::kAuth);
+  EXPECT_TRUE(dead_letters_->letters.empty());
+  EXPECT_FALSE(store_->Get("a").position);
+}
+
+TEST_F(PipelineTest, ADeadLetterThatCannotBeWrittenStopsBeforeTheCheckpointPassesIt) {
+  kinesis_->AddShard("a");
+  const std::string good = kinesis_->Put("a", "{}");
+  const std::string bad = kinesis_->Put("a", "{");
+  kinesis_->Put("a", "{}");
+  transformer_ = std::make_shared<transform::JsonTransformer>();
+  dead_letters_ = std::make_shared<MemoryDeadLetters>();
+  dead_letters_->refuse = true;
+  config_.on_error = OnError::kDeadLetter;
+  auto s = Make(true)->Run({}, {});
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message().find("at sequence number " + bad), std::string::npos)
+      << s.error().message();
+  EXPECT_NE(s.error().message().find("memory dead letters"), std::string::npos);
+  auto state = store_->Get("a");
+  if (state.position) {
+    EXPECT_LT(*state.position, (ShardPosition{bad, 0}));
+  }
 }
 
 TEST_F(PipelineTest, AnEmitterThatCommitsCheckpointsGetsTheStateAfterEachBatch) {
