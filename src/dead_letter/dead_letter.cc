@@ -68,10 +68,9 @@ Status KinesisDeadLetters::Write(const std::vector<DeadLetter>& letters, std::st
   for (const DeadLetter& letter : letters) {
     // A record's own partition key keeps its shard's letters together; a
     // record's key may be empty only in tests, where "dead-letter" stands in.
-    entries.push_back({EncodeDeadLetter(letter),
-                       letter.record.partition_key.empty() ? "dead-letter"
-                                                           : letter.record.partition_key,
-                       ""});
+    entries.push_back(
+        {EncodeDeadLetter(letter),
+         letter.record.partition_key.empty() ? "dead-letter" : letter.record.partition_key, ""});
   }
   auto send = [&](std::span<const size_t> indices) -> Result<emitter::Refused> {
     std::vector<kinesis::PutRecordsEntry> request;
