@@ -1,13 +1,16 @@
 // Microbenchmarks of the per-record hot path: parsing a GetRecords page,
 // base64, formatting a batch, compressing it (gzip, zstd) for the file and
-// S3 emitters, and the transformer, filter and buffer a record goes through.
+// S3 emitters, the transformer, filter and buffer a record goes through,
+// splitting KPL aggregates, and JSON records as DynamoDB items.
 #include <benchmark/benchmark.h>
 
 #include <random>
 
+#include "dynamodb/item.h"
 #include "emitter/format.h"
 #include "kc/buffer.h"
 #include "kinesis/client.h"
+#include "kinesis/deaggregate.h"
 #include "transform/json_field_filter.h"
 #include "transform/json_transformer.h"
 #include "util/base64.h"
@@ -257,5 +260,46 @@ void BM_ThresholdBuffer(benchmark::State& state) {
 BENCHMARK(BM_ThresholdBuffer);
 
 }  // namespace
+
+// A page of 1,000 records: plain ones (arg 0), whose only cost is the check
+// for the magic, or KPL aggregates of 100 user records of 100 bytes (arg 1).
+void BM_Deaggregate(benchmark::State& state) {
+  std::mt19937 rng(5);
+  std::vector<std::pair<std::string, std::string>> users;
+  for (int i = 0; i < 100; ++i)
+    users.emplace_back("key-" + std::to_string(i % 7), RandomBytes(100, rng));
+  const std::string aggregate = kc::kinesis::Aggregate(users);
+  const bool aggregated = state.range(0) == 1;
+  std::vector<kc::Record> page(aggregated ? 10 : 1000);
+  for (auto& r : page) {
+    r.data = aggregated ? aggregate : RandomBytes(100, rng);
+    r.sequence_number = "49590338271490256608559692538361571095921575989136588898";
+  }
+  uint64_t user_records = 0;
+  for (auto _ : state) {
+    std::vector<kc::Record> records = page;
+    auto counts = kc::kinesis::Deaggregate(records);
+    benchmark::DoNotOptimize(counts);
+    user_records += records.size();
+  }
+  state.counters["user_records/s"] =
+      benchmark::Counter(static_cast<double>(user_records), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_Deaggregate)->Arg(0)->Arg(1);
+
+// A JSON record of about 200 bytes as a DynamoDB item.
+void BM_DynamoDbItem(benchmark::State& state) {
+  kc::dynamodb::ItemSchema schema;
+  schema.hash_key = "id";
+  const std::string record =
+      R"({"id":"order-123456","user":{"id":42,"name":"Ada","tags":["a","b"]},)"
+      R"("amount":12.50,"paid":true,"note":null,"items":[{"sku":"X1","qty":2},{"sku":"Y2","qty":1}]})";
+  for (auto _ : state) {
+    auto item = kc::dynamodb::ConvertRecord(record, schema);
+    benchmark::DoNotOptimize(item);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_DynamoDbItem);
 
 BENCHMARK_MAIN();

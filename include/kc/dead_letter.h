@@ -11,7 +11,9 @@
 //   {"pipeline", "stream", "shard_id", "sequence_number",
 //    "sub_sequence_number", "partition_key", "approximate_arrival_timestamp"
 //    (ms since the epoch), "stage" ("transform" | "filter" | "emit"),
-//    "error", "data" (base64)}
+//    "error_code" (e.g. "invalid argument" for the record's own data,
+//    "unavailable" or "throttled" for a sink past its retry budget),
+//    "error", "data" (base64, as handed to the stage that refused it)}
 //
 // Contract: Write returns success only once every record is durably at the
 // destination; the shard's checkpoint moves past them only after that. The
@@ -34,7 +36,8 @@ struct DeadLetter {
   std::string pipeline;
   std::string stream;
   std::string shard_id;
-  std::string stage;  // "transform" | "filter" | "emit"
+  std::string stage;       // "transform" | "filter" | "emit"
+  std::string error_code;  // ErrorCodeName: "invalid argument", "unavailable", ...
   std::string error;
   Record record;
 };

@@ -1302,8 +1302,18 @@ void ReadDeadLetter(TableReader& reader, PipelineConfig* pipeline) {
           dl.directory = *directory;
         }
       } else if (dl.type == "s3") {
-        if (auto bucket = r.NonEmptyString("bucket", Need::kRequired)) dl.bucket = *bucket;
-        if (auto prefix = r.String("prefix", Need::kOptional)) dl.prefix = *prefix;
+        EmitterConfig bucket;
+        ReadBucket(r, &bucket);  // the one rule for bucket names
+        dl.bucket = bucket.bucket;
+        if (auto prefix = r.String("prefix", Need::kOptional)) {
+          if (prefix->starts_with('/')) {
+            r.Report("prefix",
+                     "must not start with '/': keys are <prefix><pipeline>/<stream>/<shard>/..., "
+                     "and the prefix is used as written (end it with '/' for a folder)");
+          } else {
+            dl.prefix = *prefix;
+          }
+        }
       } else if (auto stream = r.NonEmptyString("stream", Need::kRequired)) {
         if (!IsStreamName(*stream)) {
           r.Report("stream", kStreamNameRule);
@@ -1422,6 +1432,12 @@ void ReadPipeline(TableReader reader, size_t index, std::map<std::string, NameUs
       emitter_reader.Report("manifest_stream",
                             "must differ from the pipeline's own stream: the pipeline would "
                             "read its own manifest records back");
+    }
+    if (pipeline->dead_letter.type == "kinesis" && pipeline->emitter.type == "kinesis" &&
+        pipeline->dead_letter.stream == pipeline->emitter.stream) {
+      emitter_reader.Report("stream",
+                            "must differ from the dead-letter stream: dead letters and delivered "
+                            "records would be mixed on one stream");
     }
     if (!pipeline->stream.empty() && pipeline->emitter.type == "kinesis" &&
         pipeline->emitter.stream == pipeline->stream) {

@@ -108,8 +108,10 @@ Status ShardReader::ConfirmClosed(std::stop_token abort) {
                                      ", which is still open; not treating it as finished");
 }
 
-Batch ShardReader::CutBatch() {
-  Batch batch = buffer_->Take();
+ShardReader::CutWork ShardReader::CutBatch() {
+  CutWork work{buffer_->Take(), std::move(letters_)};
+  letters_.clear();
+  Batch& batch = work.batch;
   batch.stream = ctx_.config->stream;
   batch.shard_id = shard_.shard_id;
   const BatchRange range{batch.first, batch.last};
@@ -121,10 +123,11 @@ Batch ShardReader::CutBatch() {
         Describe(range.first), Describe(range.last));
   }
   replay_.reset();
-  return batch;
+  return work;
 }
 
-Status ShardReader::EmitBatch(const Batch& batch, std::stop_token abort) {
+Status ShardReader::EmitBatch(const Batch& batch, std::vector<DeadLetter> letters,
+                              std::stop_token abort) {
   const BatchRange range{batch.first, batch.last};
   if (state_.pending.empty() || state_.pending.front() != range) {
     state_.pending.assign(1, range);
@@ -135,6 +138,14 @@ Status ShardReader::EmitBatch(const Batch& batch, std::stop_token abort) {
                 "checkpoint of shard " + shard_.shard_id + " would move backwards from " +
                     Describe(*state_.position) + " to " + Describe(range.last));
   }
+  const std::string what = "emitting shard " + shard_.shard_id + " records " +
+                           Describe(range.first) + ".." + Describe(range.last);
+  // The letters of records refused by the transformer or filter first: an
+  // emitter that commits checkpoints moves the checkpoint past them.
+  if (!letters.empty()) {
+    if (auto s = WriteDeadLetters(letters, abort); !s) return Fail(s.error().With(what));
+    letters.clear();
+  }
   ShardCheckpoint after = state_;
   after.position = range.last;
   after.pending.erase(after.pending.begin());
@@ -142,32 +153,38 @@ Status ShardReader::EmitBatch(const Batch& batch, std::stop_token abort) {
   // transaction; otherwise the checkpoint is saved once the emit succeeded.
   const bool committed = !batch.records.empty() && ctx_.parts->emitter->CommitsCheckpoints();
   if (!batch.records.empty()) {
-    const std::string what = "emitting shard " + shard_.shard_id + " records " +
-                             Describe(range.first) + ".." + Describe(range.last);
-    std::vector<DeadLetter> letters;
+    std::vector<ShardPosition> delivered;  // by EmitSeparatingBad, before a failure
     Status s;
     if (committed) {
       s = ctx_.parts->emitter->EmitAndCheckpoint(batch, key_, after, abort);
+      if (s) CountEmitted(batch);
     } else if (DeadLettersOn()) {
-      s = EmitSeparatingBad(batch, abort, &letters);
+      s = EmitSeparatingBad(batch, abort, &letters, &delivered);
     } else {
       s = ctx_.parts->emitter->Emit(batch, abort);
+      if (s) CountEmitted(batch);
     }
-    if (s && !DeadLettersOn()) CountEmitted(batch);
     if (!s) {
-      // A sink that stayed unavailable past the retry budget (or refused
-      // the data of an emitter that commits checkpoints, whose batches are
-      // not split): the whole batch goes to the dead letters. Errors of the
-      // setup (access, a missing table, a second writer, shutdown) stop the
-      // pipeline.
-      const ErrorCode code = s.error().code();
-      const bool whole = DeadLettersOn() && (code == ErrorCode::kInvalidArgument ||
-                                             code == ErrorCode::kParse || s.error().retriable());
-      if (!whole) return Fail(s.error().With(what));
-      letters.clear();
+      // A sink that stayed unavailable past the retry budget, or that
+      // refused the data of an emitter whose batches are not split (it
+      // commits checkpoints): the records not delivered go to the dead
+      // letters. Errors of the setup (access, a missing table, a second
+      // writer, an answer that cannot be read, shutdown) stop the pipeline.
+      const bool undeliverable =
+          DeadLettersOn() &&
+          (s.error().code() == ErrorCode::kInvalidArgument || s.error().retriable());
+      if (!undeliverable) return Fail(s.error().With(what));
       for (const Record& r : batch.records) {
-        letters.push_back(DeadLetter{ctx_.config->name, ctx_.config->stream, shard_.shard_id,
-                                     "emit", s.error().message(), r});
+        const ShardPosition p = r.position();
+        const bool done = std::find(delivered.begin(), delivered.end(), p) != delivered.end() ||
+                          std::any_of(letters.begin(), letters.end(), [&](const DeadLetter& l) {
+                            return l.record.position() == p;
+                          });
+        if (!done) {
+          letters.push_back(DeadLetter{ctx_.config->name, ctx_.config->stream, shard_.shard_id,
+                                       "emit", ErrorCodeName(s.error().code()), s.error().message(),
+                                       r});
+        }
       }
     }
     if (!letters.empty()) {
@@ -192,17 +209,19 @@ void ShardReader::CountEmitted(const Batch& batch) {
 }
 
 Status ShardReader::EmitSeparatingBad(const Batch& batch, std::stop_token abort,
-                                      std::vector<DeadLetter>* letters) {
+                                      std::vector<DeadLetter>* letters,
+                                      std::vector<ShardPosition>* delivered) {
   auto s = ctx_.parts->emitter->Emit(batch, abort);
   if (s) {
     CountEmitted(batch);
+    for (const Record& r : batch.records) delivered->push_back(r.position());
     return Ok();
   }
-  const ErrorCode code = s.error().code();
-  if (code != ErrorCode::kInvalidArgument && code != ErrorCode::kParse) return s;
+  if (s.error().code() != ErrorCode::kInvalidArgument) return s;
   if (batch.records.size() == 1) {
     letters->push_back(DeadLetter{ctx_.config->name, ctx_.config->stream, shard_.shard_id, "emit",
-                                  s.error().message(), batch.records.front()});
+                                  ErrorCodeName(s.error().code()), s.error().message(),
+                                  batch.records.front()});
     return Ok();
   }
   // Refused for its data: halves, until the records the sink refuses are
@@ -219,18 +238,23 @@ Status ShardReader::EmitSeparatingBad(const Batch& batch, std::stop_token abort,
     half.last = half.records.back().position();
     half.first_arrival_ms = half.records.front().approximate_arrival_ms;
     for (const Record& r : half.records) half.bytes += r.data.size();
-    if (auto r = EmitSeparatingBad(half, abort, letters); !r) return r;
+    if (auto r = EmitSeparatingBad(half, abort, letters, delivered); !r) return r;
   }
   return Ok();
 }
 
-Status ShardReader::FlushBatch(std::stop_token abort) { return EmitBatch(CutBatch(), abort); }
+Status ShardReader::FlushBatch(std::stop_token abort) {
+  CutWork work = CutBatch();
+  return EmitBatch(work.batch, std::move(work.letters), abort);
+}
 
 Status ShardReader::WriteDeadLetters(const std::vector<DeadLetter>& letters,
                                      std::stop_token abort) {
   const std::string what = "writing " + std::to_string(letters.size()) +
-                           " dead letter(s) of shard " + shard_.shard_id + " to " +
-                           ctx_.parts->dead_letter->Describe();
+                           " dead letter(s) of shard " + shard_.shard_id +
+                           " (the first for the record at sequence number " +
+                           Describe(letters.front().record.position()) + ": " +
+                           letters.front().error + ") to " + ctx_.parts->dead_letter->Describe();
   auto s = ctx_.read_retry.Run(what, abort,
                                [&] { return ctx_.parts->dead_letter->Write(letters, abort); });
   if (!s) return Fail(s.error().With(what));
@@ -240,25 +264,15 @@ Status ShardReader::WriteDeadLetters(const std::vector<DeadLetter>& letters,
 
 std::optional<ShardReader::Step> ShardReader::BadRecordAt(Record& rec, const ShardPosition& pos,
                                                           const char* stage, const Error& error,
-                                                          Clock::TimePoint page_now,
-                                                          std::stop_token abort) {
+                                                          Clock::TimePoint page_now) {
   if (!DeadLettersOn()) {
     bad_ = BadRecord{pos, error};
     return ShardReader::Step{};
   }
-  if (auto s = WriteDeadLetters({DeadLetter{ctx_.config->name, ctx_.config->stream, shard_.shard_id,
-                                            stage, error.message(), rec}},
-                                abort);
-      !s) {
-    return ShardReader::Step{
-        .outcome = Fail(s.error().With("bad record in stream " + ctx_.config->stream + " shard " +
-                                       shard_.shard_id + " at sequence number " + Describe(pos) +
-                                       " (" + error.message() + ")")),
-        .at = std::nullopt,
-        .parked = false};
-  }
-  spdlog::warn("[{}] shard {}: record {} went to the dead letters: {}", ctx_.config->name,
-               shard_.shard_id, Describe(pos), error.message());
+  // Written by the emit of the batch the record is read into, before that
+  // batch's checkpoint: the reader never waits on the destination.
+  letters_.push_back(DeadLetter{ctx_.config->name, ctx_.config->stream, shard_.shard_id, stage,
+                                ErrorCodeName(error.code()), error.message(), rec});
   buffer_->Add(std::move(rec), false, page_now);
   last_read_ = pos;
   cut_due_ = replay_ ? pos == replay_->last : buffer_->ShouldFlush(page_now);
@@ -284,6 +298,7 @@ Error ShardReader::StopAtBadRecord(const ShardPosition& pos, const Error& error,
     // name a different batch, so it is left to be cut whole once the record
     // is fixed, as after a stop.
     buffer_->Take();
+    letters_.clear();
     delivered = "the batch it belongs to was left unemitted, as recorded before the restart";
   }
   return Error(ErrorCode::kParse,
@@ -355,12 +370,14 @@ std::optional<ShardReader::Step> ShardReader::WaitForEmit() {
 
 std::optional<ShardReader::Step> ShardReader::Cut(std::stop_token abort) {
   if (auto wait = WaitForEmit()) return wait;
-  Batch batch = CutBatch();
+  CutWork work = CutBatch();
   {
     std::lock_guard lock(mu_);
     in_flight_ = true;
   }
-  ctx_.emits->Post([this, b = std::move(batch), abort]() mutable { Deliver(std::move(b), abort); });
+  ctx_.emits->Post([this, w = std::move(work), abort]() mutable {
+    Deliver(std::move(w.batch), std::move(w.letters), abort);
+  });
   return std::nullopt;
 }
 
@@ -371,10 +388,10 @@ std::optional<ShardReader::Step> ShardReader::Drain(std::stop_token abort) {
   return Drain(abort);
 }
 
-void ShardReader::Deliver(Batch batch, std::stop_token abort) {
+void ShardReader::Deliver(Batch batch, std::vector<DeadLetter> letters, std::stop_token abort) {
   Status s;
   try {
-    s = EmitBatch(batch, abort);
+    s = EmitBatch(batch, std::move(letters), abort);
   } catch (const std::exception& e) {
     s = Fail(ErrorCode::kInternal,
              "shard " + shard_.shard_id + ": unexpected exception: " + e.what());
@@ -461,6 +478,7 @@ ShardReader::Step ShardReader::Read(std::stop_token stop, std::stop_token abort)
       // cut later. Drop it; the checkpoint has not moved past it, so the
       // next run reads it again and cuts the recorded batch whole.
       if (!buffer_->Empty()) buffer_->Take();
+      letters_.clear();  // read again, and written again, by the next run
       return Done(ShardOutcome::kStopped);
     }
     if (auto wait = Drain(abort)) return *wait;
@@ -578,12 +596,12 @@ ShardReader::Step ShardReader::ReadPage(std::stop_token stop, std::stop_token ab
     ++page_index_;
     ctx_.counters->records_read += 1;
     if (auto t = ctx_.parts->transformer->Transform(rec); !t) {
-      if (auto step = BadRecordAt(rec, pos, "transform", t.error(), page_now, abort)) return *step;
+      if (auto step = BadRecordAt(rec, pos, "transform", t.error(), page_now)) return *step;
       continue;
     }
     auto kept = ctx_.parts->filter->Keep(rec);
     if (!kept) {
-      if (auto step = BadRecordAt(rec, pos, "filter", kept.error(), page_now, abort)) return *step;
+      if (auto step = BadRecordAt(rec, pos, "filter", kept.error(), page_now)) return *step;
       continue;
     }
     const bool keep = *kept;

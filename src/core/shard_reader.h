@@ -130,17 +130,17 @@ class ShardReader {
   };
 
   // A record its transformer or filter refused: with on_error = dead_letter
-  // it is written there and handed on as filtered out, so the checkpoint
-  // passes it with its batch (nullopt: read on); otherwise, or when the
-  // dead letter cannot be written, the step that stops.
+  // its letter goes with the batch it is read into (written by that batch's
+  // emit, before its checkpoint) and the record is handed on as filtered
+  // out (nullopt: read on); otherwise the step that stops.
   std::optional<Step> BadRecordAt(Record& rec, const ShardPosition& pos, const char* stage,
-                                  const Error& error, Clock::TimePoint page_now,
-                                  std::stop_token abort);
+                                  const Error& error, Clock::TimePoint page_now);
   // Emits `batch`; a batch the sink refuses for its data (kInvalidArgument,
   // kParse) is split in halves until the records it refuses are alone,
   // which are appended to `letters`. Other errors are returned.
+  // `delivered` gets the positions of the records the sink took.
   Status EmitSeparatingBad(const Batch& batch, std::stop_token abort,
-                           std::vector<DeadLetter>* letters);
+                           std::vector<DeadLetter>* letters, std::vector<ShardPosition>* delivered);
   void CountEmitted(const Batch& batch);
   // Writes `letters` to the dead-letter destination, retried like reads.
   Status WriteDeadLetters(const std::vector<DeadLetter>& letters, std::stop_token abort);
@@ -149,11 +149,17 @@ class ShardReader {
   }
   Result<std::string> InitialIterator(std::stop_token abort);
   Result<std::string> IteratorAfterLastRead(std::stop_token abort);
+  // A cut batch and the dead letters of the records read into it.
+  struct CutWork {
+    Batch batch;
+    std::vector<DeadLetter> letters;
+  };
   // Takes the buffer's batch. REQUIRES: nothing in flight.
-  Batch CutBatch();
-  // Saves a cut batch's range as pending, emits the batch and checkpoints it
-  // (the last two in one step when the emitter commits checkpoints).
-  Status EmitBatch(const Batch& batch, std::stop_token abort);
+  CutWork CutBatch();
+  // Saves a cut batch's range as pending, writes its letters, emits the
+  // batch and checkpoints it (the last two in one step when the emitter
+  // commits checkpoints).
+  Status EmitBatch(const Batch& batch, std::vector<DeadLetter> letters, std::stop_token abort);
   // CutBatch and EmitBatch on the calling thread. REQUIRES: nothing in flight.
   Status FlushBatch(std::stop_token abort);
   Status Save(std::stop_token abort);
@@ -183,7 +189,7 @@ class ShardReader {
   // acknowledged; nullopt once it is.
   std::optional<Step> Drain(std::stop_token abort);
   // On the emit pool.
-  void Deliver(Batch batch, std::stop_token abort);
+  void Deliver(Batch batch, std::vector<DeadLetter> letters, std::stop_token abort);
   // recycled_, taken whole (the lock is not held while it is used or freed).
   std::vector<Record> TakeRecycled();
 
@@ -198,6 +204,8 @@ class ShardReader {
   // The range recorded as pending before a restart, until it is cut again
   // (or found impossible to cut, its last records gone).
   std::optional<BatchRange> replay_;
+  // Letters of the records in the buffer the transformer or filter refused.
+  std::vector<DeadLetter> letters_;
   bool started_ = false;                         // the checkpoint is loaded
   int failed_loads_ = 0;                         // checkpoint loads that failed in a row
   std::optional<Result<ShardOutcome>> outcome_;  // once decided, given when nothing is in flight

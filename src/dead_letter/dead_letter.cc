@@ -20,6 +20,7 @@ std::string EncodeDeadLetter(const DeadLetter& letter) {
       .Field("partition_key", letter.record.partition_key)
       .Field("approximate_arrival_timestamp", letter.record.approximate_arrival_ms)
       .Field("stage", letter.stage)
+      .Field("error_code", letter.error_code)
       .Field("error", letter.error)
       .Field("data", util::Base64Encode(letter.record.data))
       .EndObject();
@@ -71,6 +72,18 @@ Status KinesisDeadLetters::Write(const std::vector<DeadLetter>& letters, std::st
     entries.push_back(
         {EncodeDeadLetter(letter),
          letter.record.partition_key.empty() ? "dead-letter" : letter.record.partition_key, ""});
+  }
+  for (size_t i = 0; i < entries.size(); ++i) {
+    // Base64 and the JSON around it make a letter a third larger than its
+    // record: records over about 780 KB do not fit in a Kinesis record.
+    const uint64_t size = entries[i].data.size() + entries[i].partition_key.size();
+    if (size > (1u << 20)) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "the dead letter of record " + letters[i].record.sequence_number + " of shard " +
+                      letters[i].shard_id + " is " + std::to_string(size) +
+                      " bytes, over the 1 MiB a Kinesis record holds; send dead letters of "
+                      "records this large to a file or S3 destination");
+    }
   }
   auto send = [&](std::span<const size_t> indices) -> Result<emitter::Refused> {
     std::vector<kinesis::PutRecordsEntry> request;

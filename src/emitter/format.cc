@@ -38,10 +38,10 @@ Status WriteFormatted(ByteSink& out, const Batch& batch, FileFormat format, cons
       for (const auto& r : batch.records) {
         row.clear();
         if (auto s = AppendCsvRow(row, r.data, csv.paths, csv.delimiter); !s) {
-          return Fail(ErrorCode::kParse, "bad record in shard " + batch.shard_id +
-                                             " at sequence number " + PositionName(r.position()) +
-                                             ": " + s.error().message() +
-                                             " (the csv format needs JSON objects)");
+          return Fail(ErrorCode::kInvalidArgument,
+                      "bad record in shard " + batch.shard_id + " at sequence number " +
+                          PositionName(r.position()) + ": " + s.error().message() +
+                          " (the csv format needs JSON objects)");
         }
         out.Append(row);
       }

@@ -797,11 +797,11 @@ TEST(ParseConfigTest, DeadLetters) {
       ParseOk(head + emitter + "[pipeline.dead_letter]\ntype = \"file\"\ndirectory = \"dlq\"\n");
   EXPECT_EQ(file.pipelines[0].on_error, OnError::kDeadLetter);
   EXPECT_EQ(file.pipelines[0].dead_letter.directory, "dlq");
-  Config stop =
-      ParseOk(head + "on_error = \"stop\"\n" + emitter +
-              "[pipeline.dead_letter]\ntype = \"s3\"\nbucket = \"b\"\nprefix = \"dl/\"\n");
+  Config stop = ParseOk(
+      head + "on_error = \"stop\"\n" + emitter +
+      "[pipeline.dead_letter]\ntype = \"s3\"\nbucket = \"dead-letters\"\nprefix = \"dl/\"\n");
   EXPECT_EQ(stop.pipelines[0].on_error, OnError::kStop);
-  EXPECT_EQ(stop.pipelines[0].dead_letter.bucket, "b");
+  EXPECT_EQ(stop.pipelines[0].dead_letter.bucket, "dead-letters");
   EXPECT_EQ(stop.pipelines[0].dead_letter.prefix, "dl/");
   EXPECT_EQ(
       ParseOk(head + emitter + "[pipeline.dead_letter]\ntype = \"kinesis\"\nstream = \"dlq\"\n")
@@ -825,6 +825,22 @@ TEST(ParseConfigTest, DeadLetters) {
       ProblemsOf(head + emitter +
                  "[pipeline.dead_letter]\ntype = \"file\"\ndirectory = \"d\"\nbucket = \"b\"\n"),
       One(9, "pipeline[0].dead_letter.bucket", "unknown key 'bucket' in [pipeline.dead_letter]"));
+}
+
+TEST(ParseConfigTest, DeadLetterDestinationsAreChecked) {
+  const std::string head = "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n";
+  EXPECT_EQ(
+      ProblemsOf(head +
+                 "[pipeline.emitter]\ntype = \"stdout\"\n"
+                 "[pipeline.dead_letter]\ntype = \"s3\"\nbucket = \"dlq\"\nprefix = \"/x/\"\n"),
+      One(9, "pipeline[0].dead_letter.prefix",
+          "must not start with '/': keys are <prefix><pipeline>/<stream>/<shard>/..., and "
+          "the prefix is used as written (end it with '/' for a folder)"));
+  EXPECT_EQ(ProblemsOf(head + "[pipeline.emitter]\ntype = \"kinesis\"\nstream = \"out\"\n"
+                              "[pipeline.dead_letter]\ntype = \"kinesis\"\nstream = \"out\"\n"),
+            One(6, "pipeline[0].emitter.stream",
+                "must differ from the dead-letter stream: dead letters and delivered records "
+                "would be mixed on one stream"));
 }
 
 TEST(ParseConfigErrorTest, EmitterTypes) {

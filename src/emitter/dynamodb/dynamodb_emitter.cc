@@ -72,8 +72,8 @@ Result<dynamodb::ItemSchema> DynamoDbEmitter::Schema(std::stop_token stop) {
     auto type = it == table->attribute_types.end() ? std::nullopt
                                                    : dynamodb::ParseAttributeType(it->second);
     if (!type) {
-      return Fail(ErrorCode::kParse, "DynamoDB table " + options_.table +
-                                         ": no S, N or B type for key attribute " + name);
+      return Fail(ErrorCode::kConfig, "DynamoDB table " + options_.table +
+                                          ": no S, N or B type for key attribute " + name);
     }
     return *type;
   };

@@ -73,7 +73,7 @@ Result<std::string> KinesisEmitter::FieldKey(const Batch& batch, const Record& r
                                              std::vector<util::JsonField>& scratch) const {
   const std::string& path = field_->text();
   if (auto s = util::ReadJsonFields(record.data, std::span(&*field_, 1), scratch); !s) {
-    return Fail(ErrorCode::kParse,
+    return Fail(ErrorCode::kInvalidArgument,
                 "bad " + RecordName(batch, record) + ": " + s.error().message() +
                     "; with partition_key = \"field\" the kinesis emitter takes each record's "
                     "partition key from its field " +
@@ -84,7 +84,7 @@ Result<std::string> KinesisEmitter::FieldKey(const Batch& batch, const Record& r
   util::JsonField& value = scratch.front();
   if (value.kind != util::JsonField::Kind::kString &&
       value.kind != util::JsonField::Kind::kNumber) {
-    return Fail(ErrorCode::kParse,
+    return Fail(ErrorCode::kInvalidArgument,
                 "bad " + RecordName(batch, record) + ": its field " + path +
                     ", the partition key, is " + KindName(value.kind) +
                     "; the kinesis emitter needs a string or a number there (fix the record, "
