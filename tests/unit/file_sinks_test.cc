@@ -154,7 +154,7 @@ TEST(FileEmitter, CsvRefusesABadRecordNamingIt) {
   emitter::FileEmitter e(dir.path(), FileFormat::kCsv, Compression::kNone, RetryPolicy(), *csv);
   auto s = e.Emit(b, {});
   ASSERT_FALSE(s);
-  EXPECT_EQ(s.error().code(), ErrorCode::kParse);
+  EXPECT_EQ(s.error().code(), ErrorCode::kInvalidArgument);
   EXPECT_NE(s.error().message().find(b.records[1].sequence_number), std::string::npos)
       << s.error().message();
   EXPECT_FALSE(fs::exists(e.PathFor(b)));

@@ -42,7 +42,7 @@ TEST(PostgresEmitterCopy, RecordsThatCannotBeTextAreBadRecordsNamingThemselves) 
        {std::string("nul\0byte", 8), std::string("\xff\xfe latin"), std::string("cut \xe2\x9c")}) {
     auto text = PostgresEmitter::CopyText(BatchOf({"fine", bad}));
     ASSERT_FALSE(text);
-    EXPECT_EQ(text.error().code(), ErrorCode::kParse);
+    EXPECT_EQ(text.error().code(), ErrorCode::kInvalidArgument);
     EXPECT_FALSE(text.error().retriable());
     const std::string& m = text.error().message();
     EXPECT_NE(m.find("shardId-000000000003"), std::string::npos) << m;
@@ -107,7 +107,7 @@ TEST(PostgresEmitterCopy, ColumnsNeedJsonObjectsAndBadRecordsNameThemselves) {
     auto text = PostgresEmitter::CopyCsv(BatchOf({R"({"user": {"id": 1}})", bad}),
                                          Paths({"user.id", "kind"}));
     ASSERT_FALSE(text) << bad;
-    EXPECT_EQ(text.error().code(), ErrorCode::kParse);
+    EXPECT_EQ(text.error().code(), ErrorCode::kInvalidArgument);
     EXPECT_FALSE(text.error().retriable());
     const std::string& m = text.error().message();
     EXPECT_NE(m.find("bad record in stream events shard shardId-000000000003"), std::string::npos)

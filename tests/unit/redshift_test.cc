@@ -169,7 +169,7 @@ TEST(RedshiftEmitterUrls, RecordsThatCannotNameAnObjectAreBadRecords) {
                           std::string("s3://bucket-only"), std::string("s3:///key")}) {
     auto urls = RedshiftEmitter::ObjectUrls(BatchOf({"fine", bad}), "bkt");
     ASSERT_FALSE(urls) << bad;
-    EXPECT_EQ(urls.error().code(), ErrorCode::kParse);
+    EXPECT_EQ(urls.error().code(), ErrorCode::kInvalidArgument);
     const std::string& m = urls.error().message();
     EXPECT_NE(m.find("shardId-000000000000"), std::string::npos) << m;
     EXPECT_NE(m.find("495903382714902566085596925383615710959215759891360011"), std::string::npos)

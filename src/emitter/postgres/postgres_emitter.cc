@@ -71,9 +71,9 @@ Result<std::string> PostgresEmitter::CopyCsv(const Batch& batch,
           "text";
     }
     if (!problem.empty()) {
-      return Fail(ErrorCode::kParse, "bad record in stream " + batch.stream + " shard " +
-                                         batch.shard_id + " at sequence number " +
-                                         PositionName(r.position()) + ": " + problem);
+      return Fail(ErrorCode::kInvalidArgument, "bad record in stream " + batch.stream + " shard " +
+                                                   batch.shard_id + " at sequence number " +
+                                                   PositionName(r.position()) + ": " + problem);
     }
   }
   return out;
@@ -96,7 +96,7 @@ Result<std::string> PostgresEmitter::CopyText(const Batch& batch) {
       problem = "is not valid UTF-8";
     }
     if (!problem.empty()) {
-      return Fail(ErrorCode::kParse,
+      return Fail(ErrorCode::kInvalidArgument,
                   "bad record in stream " + batch.stream + " shard " + batch.shard_id +
                       " at sequence number " + PositionName(r.position()) + ": its data " +
                       problem +

@@ -68,7 +68,7 @@ Result<std::vector<std::string>> RedshiftEmitter::ObjectUrls(const Batch& batch,
   std::set<std::string> seen;
   for (const Record& r : batch.records) {
     if (std::string problem = KeyProblem(r.data); !problem.empty()) {
-      return Fail(ErrorCode::kParse,
+      return Fail(ErrorCode::kInvalidArgument,
                   "bad record in stream " + batch.stream + " shard " + batch.shard_id +
                       " at sequence number " + PositionName(r.position()) + ": its data " +
                       problem +
