@@ -7,6 +7,7 @@
 
 #include "util/base64.h"
 #include "util/json_fields.h"
+#include "util/json_on_demand.h"
 #include "util/json_writer.h"
 
 namespace kc::dynamodb {
@@ -16,27 +17,6 @@ namespace od = simdjson::ondemand;
 
 // DynamoDB nests lists and maps 32 deep.
 constexpr int kMaxDepth = 32;
-
-struct ThreadParser {
-  od::parser parser;
-  std::string buffer;
-};
-
-// The calling thread's parser over a padded copy of `json`.
-simdjson::simdjson_result<od::document> Iterate(std::string_view json) {
-  thread_local ThreadParser tp;
-  tp.buffer.assign(json);
-  tp.buffer.reserve(json.size() + simdjson::SIMDJSON_PADDING);
-  return tp.parser.iterate(tp.buffer.data(), tp.buffer.size(), tp.buffer.capacity());
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 const char* TypeName(AttributeType t) {
   switch (t) {
@@ -83,7 +63,7 @@ class Converter {
         return Ok();
       }
       case od::json_type::number: {
-        const std::string_view token = Trim(value.raw_json_token());
+        const std::string_view token = util::TrimJsonSpace(value.raw_json_token());
         auto canonical = Number(token);
         if (!canonical) return Fail(canonical.error());
         w_.BeginObject().Field("N", token).EndObject();
@@ -155,7 +135,7 @@ class Converter {
     if (json_type == od::json_type::string) {
       if (value.get_string().get(token) != simdjson::SUCCESS) return Invalid();
     } else if (json_type == od::json_type::number) {
-      token = Trim(value.raw_json_token());
+      token = util::TrimJsonSpace(value.raw_json_token());
     } else if (json_type == od::json_type::boolean) {
       bool b = false;
       if (value.get_bool().get(b) != simdjson::SUCCESS) return Invalid();
@@ -163,7 +143,7 @@ class Converter {
     }
     auto mismatch = [&](const char* wants) {
       return Problem("attribute '" + std::string(name) + "' is declared " + TypeName(type) +
-                     " but holds " + Describe(json_type) + "; it needs " + wants);
+                     " but holds " + util::JsonTypeName(json_type) + "; it needs " + wants);
     };
     switch (type) {
       case AttributeType::kS:
@@ -216,24 +196,6 @@ class Converter {
     return Fail(ErrorCode::kInvalidArgument, std::move(message));
   }
   static Status Invalid() { return Problem("the record is not valid JSON"); }
-
-  static const char* Describe(od::json_type t) {
-    switch (t) {
-      case od::json_type::object:
-        return "an object";
-      case od::json_type::array:
-        return "an array";
-      case od::json_type::string:
-        return "a string";
-      case od::json_type::number:
-        return "a number";
-      case od::json_type::boolean:
-        return "a boolean";
-      case od::json_type::null:
-        return "null";
-    }
-    return "a value";
-  }
 
  private:
   static Result<std::string> Number(std::string_view token) {
@@ -311,14 +273,15 @@ Result<Item> ConvertRecord(std::string_view json, const ItemSchema& schema) {
   od::document doc;
   od::json_type type;
   od::object object;
-  auto error = Iterate(json).get(doc);
+  auto error = util::ThisThreadJsonParser().Iterate(json).get(doc);
   if (!error) error = doc.type().get(type);
   if (!error && type != od::json_type::object) {
+    // ValidateJson reuses this thread's parser: `doc` is not touched after it.
     if (auto valid = util::ValidateJson(json); !valid) {
       return Fail(ErrorCode::kInvalidArgument, "the record is " + valid.error().message());
     }
     return Fail(ErrorCode::kInvalidArgument,
-                std::string("the record is not a JSON object but ") + Converter::Describe(type));
+                std::string("the record is not a JSON object but ") + util::JsonTypeName(type));
   }
   if (!error) error = doc.get_object().get(object);
   if (error) {

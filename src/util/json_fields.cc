@@ -1,5 +1,7 @@
 #include "util/json_fields.h"
 
+#include "util/json_on_demand.h"
+
 #include <simdjson.h>
 
 #include <algorithm>
@@ -11,25 +13,6 @@ namespace kc::util {
 namespace {
 
 namespace od = simdjson::ondemand;
-
-// simdjson reads past the end of its input: records are copied into a
-// buffer with that much room, one buffer and parser per thread.
-struct ThreadParser {
-  od::parser parser;
-  std::string buffer;
-};
-
-ThreadParser& Parser() {
-  thread_local ThreadParser parser;
-  return parser;
-}
-
-bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-std::string_view TrimRight(std::string_view s) {
-  while (!s.empty() && IsJsonSpace(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
@@ -96,7 +79,7 @@ class Walker {
       case od::json_type::number:
       case od::json_type::boolean:
       case od::json_type::null: {
-        const std::string_view token = TrimRight(RawToken(node));
+        const std::string_view token = TrimJsonSpace(RawToken(node));
         if (type == od::json_type::number && !IsJsonNumber(token)) {
           error = simdjson::NUMBER_ERROR;
         } else if (type == od::json_type::boolean && token != "true" && token != "false") {
@@ -198,33 +181,12 @@ class Walker {
   std::string_view last_token_;
 };
 
-const char* TypeName(od::json_type type) {
-  switch (type) {
-    case od::json_type::object:
-      return "an object";
-    case od::json_type::array:
-      return "an array";
-    case od::json_type::string:
-      return "a string";
-    case od::json_type::number:
-      return "a number";
-    case od::json_type::boolean:
-      return "a boolean";
-    case od::json_type::null:
-      return "null";
-  }
-  return "unknown";
-}
-
 // Parses and walks `json`; `object_only` refuses documents other than objects.
 Status Check(std::string_view json, std::span<const JsonPath> paths, std::vector<JsonField>* out,
              bool object_only) {
-  ThreadParser& tp = Parser();
-  tp.buffer.assign(json);
-  tp.buffer.reserve(json.size() + simdjson::SIMDJSON_PADDING);
+  ThreadJsonParser& tp = ThisThreadJsonParser();
   od::document document;
-  auto error =
-      tp.parser.iterate(tp.buffer.data(), tp.buffer.size(), tp.buffer.capacity()).get(document);
+  auto error = tp.Iterate(json).get(document);
   od::json_type type = od::json_type::null;
   if (!error) error = document.type().get(type);
   if (error) {
@@ -236,7 +198,7 @@ Status Check(std::string_view json, std::span<const JsonPath> paths, std::vector
   }
   if (object_only && type != od::json_type::object) {
     return Fail(ErrorCode::kParse,
-                std::string("not a JSON object: the record is ") + TypeName(type));
+                std::string("not a JSON object: the record is ") + JsonTypeName(type));
   }
   std::vector<size_t> all(paths.size());
   for (size_t i = 0; i < all.size(); ++i) all[i] = i;
@@ -265,6 +227,37 @@ Status Check(std::string_view json, std::span<const JsonPath> paths, std::vector
 }
 
 }  // namespace
+
+ThreadJsonParser& ThisThreadJsonParser() {
+  thread_local ThreadJsonParser parser;
+  return parser;
+}
+
+std::string_view TrimJsonSpace(std::string_view token) {
+  while (!token.empty() && (token.back() == ' ' || token.back() == '\t' || token.back() == '\n' ||
+                            token.back() == '\r')) {
+    token.remove_suffix(1);
+  }
+  return token;
+}
+
+const char* JsonTypeName(od::json_type type) {
+  switch (type) {
+    case od::json_type::object:
+      return "an object";
+    case od::json_type::array:
+      return "an array";
+    case od::json_type::string:
+      return "a string";
+    case od::json_type::number:
+      return "a number";
+    case od::json_type::boolean:
+      return "a boolean";
+    case od::json_type::null:
+      return "null";
+  }
+  return "unknown";
+}
 
 // RFC 8259's number grammar. simdjson checks numbers only when it converts
 // them, and big integers do not convert: the text is checked instead, so a
