@@ -174,13 +174,12 @@ Status ShardReader::EmitBatch(const Batch& batch, std::vector<DeadLetter> letter
           DeadLettersOn() &&
           (s.error().code() == ErrorCode::kInvalidArgument || s.error().retriable());
       if (!undeliverable) return Fail(s.error().With(what));
+      // Sorted once: a batch may hold tens of thousands of records.
+      std::vector<ShardPosition> handled = std::move(delivered);
+      for (const DeadLetter& l : letters) handled.push_back(l.record.position());
+      std::sort(handled.begin(), handled.end());
       for (const Record& r : batch.records) {
-        const ShardPosition p = r.position();
-        const bool done = std::find(delivered.begin(), delivered.end(), p) != delivered.end() ||
-                          std::any_of(letters.begin(), letters.end(), [&](const DeadLetter& l) {
-                            return l.record.position() == p;
-                          });
-        if (!done) {
+        if (!std::binary_search(handled.begin(), handled.end(), r.position())) {
           letters.push_back(DeadLetter{ctx_.config->name, ctx_.config->stream, shard_.shard_id,
                                        "emit", ErrorCodeName(s.error().code()), s.error().message(),
                                        r});
