@@ -44,6 +44,13 @@
 //                                   computed here
 // Each rejection is also logged as one line on stderr.
 //
+// Objects are replaced atomically, as in S3: s3rver 3.7.1 truncates an
+// object's file and then writes the new body into it, so a GET that races a
+// PUT of the same key (a connector writing a deterministic key again after a
+// restart, while another pipeline reads it) could read an empty or partial
+// body S3 would never serve. Here the body goes to a temporary file that is
+// renamed over the old one once complete; see atomicPutObject.
+//
 // What s3rver 3.7.1 lacks (ListParts, AbortMultipartUpload, throttling,
 // server errors) is not added here; tests of those use an injected
 // transport.
@@ -52,7 +59,12 @@
 const crypto = require('node:crypto')
 const http = require('node:http')
 const { parseArgs } = require('node:util')
+const fs = require('node:fs')
+const path = require('node:path')
+const { pipeline } = require('node:stream/promises')
+const { Transform } = require('node:stream')
 const S3rver = require('s3rver')
+const FilesystemStore = require('s3rver/lib/stores/filesystem')
 const { serveOnLoopback } = require('./serve')
 const { DEFAULT_SECRET, createVerifyingListener, verifyOffByEnv } = require('./sigv4-verify')
 
@@ -157,9 +169,49 @@ function sendAuthError(req, res, err) {
     `${req.socket.remoteAddress}: ${code}: ${err.detail.replace(/\s+/g, ' ')}\n`)
 }
 
+// ------------------------------------------------------- atomic PUT
+
+let temporaryCounter = 0
+
+// Replaces FilesystemStore#putObject (also used to complete multipart
+// uploads): same result, but readers see the old body or the new one, never
+// a mix. The temporary name does not end in s3rver's "._S3rver_object"
+// suffix, so listings never show it.
+async function atomicPutObject(object) {
+  const objectPath = this.getResourcePath(object.bucket, object.key, 'object')
+  await fs.promises.mkdir(path.dirname(objectPath), { recursive: true })
+  const temporary = `${objectPath}.kc-partial-${process.pid}-${++temporaryCounter}`
+  const md5 = crypto.createHash('md5')
+  let size = 0
+  try {
+    if (Buffer.isBuffer(object.content)) {
+      md5.update(object.content)
+      size = object.content.length
+      await fs.promises.writeFile(temporary, object.content)
+    } else {
+      const measure = new Transform({
+        transform(chunk, encoding, callback) {
+          md5.update(chunk)
+          size += chunk.length
+          callback(null, chunk)
+        },
+      })
+      await pipeline(object.content, measure, fs.createWriteStream(temporary))
+    }
+    await fs.promises.rename(temporary, objectPath)
+  } catch (err) {
+    await fs.promises.rm(temporary, { force: true })
+    throw err
+  }
+  const digest = md5.digest('hex')
+  await this.putMetadata(object.bucket, object.key, object.metadata, digest)
+  return { size, md5: digest }
+}
+
 async function main() {
   const options = readOptions()
   checkLegacyProvider()
+  FilesystemStore.prototype.putObject = atomicPutObject
 
   const app = new S3rver({
     directory: options.directory,

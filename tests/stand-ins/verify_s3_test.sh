@@ -53,6 +53,42 @@ listed=$(kc_aws s3api list-objects-v2 --bucket "$bucket" --query 'Contents[].Key
 [[ $listed == "$key" ]] || fail "list-objects-v2: expected '$key', got '$listed'"
 pass "list-objects-v2 lists it"
 
+# --- An object is replaced whole: a read racing an overwrite of the same key
+# gets the old body or the new one, never an empty or partial one.
+/usr/bin/python3 - "$KC_S3_ENDPOINT" "$bucket" "${KC_STANDIN_SECRET:-kc-test-secret}" <<'PY' ||
+import sys, threading
+import botocore.session
+
+endpoint, bucket, secret = sys.argv[1:4]
+client = botocore.session.get_session().create_client(
+    "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="S3RVER",
+    aws_secret_access_key=secret,
+    config=botocore.config.Config(s3={"addressing_style": "path"}))
+size = 4 * 1024 * 1024
+bodies = [b"a" * size, b"b" * size]
+client.put_object(Bucket=bucket, Key="race/object", Body=bodies[0])
+done = threading.Event()
+def overwrite():
+    try:
+        for i in range(40):
+            client.put_object(Bucket=bucket, Key="race/object", Body=bodies[i % 2])
+    finally:
+        done.set()
+writer = threading.Thread(target=overwrite)
+writer.start()
+reads = 0
+while not done.is_set():
+    body = client.get_object(Bucket=bucket, Key="race/object")["Body"].read()
+    reads += 1
+    if body not in bodies:
+        sys.exit(f"read {reads} got {len(body)} bytes that are neither body")
+writer.join()
+print(reads)
+PY
+  fail "a GET racing a PUT of the same key saw a body that was never put"
+pass "GETs racing 40 overwrites of a 4 MiB object each saw one whole body"
+kc_aws s3api delete-object --bucket "$bucket" --key race/object >/dev/null
+
 # --- A wrong secret is refused, and the refused write does not land.
 
 if output=$(KC_S3_SECRET_ACCESS_KEY=wrong kc_aws s3api list-objects-v2 --bucket "$bucket" 2>&1); then
