@@ -185,6 +185,12 @@ struct PipelineConfig {
   // The most batches written at once (each shard has one at most);
   // 0: as many as reader threads.
   uint32_t emit_threads = 0;
+  // How long a batch the sink cannot take for a passing reason (unavailable,
+  // throttled, unreachable: a retriable error, after the sink client's own
+  // retries) is tried again, holding the shard's checkpoint, before the
+  // pipeline gives up on it: it stops, or with dead letters the batch goes
+  // there. 0: only the sink client's own retries.
+  std::chrono::milliseconds sink_retry_for{std::chrono::hours(1)};
   // The {app} of this pipeline's Redis checkpoint keys; empty: checkpoint.app.
   std::string checkpoint_app;
   // Records in the KPL's aggregated format are split into their user

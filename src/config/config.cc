@@ -1407,6 +1407,10 @@ void ReadPipeline(TableReader reader, size_t index, std::map<std::string, NameUs
           reader, "shard_discovery_interval", kMinShardDiscoveryInterval, "must be at least 1s")) {
     pipeline->shard_discovery_interval = *discovery;
   }
+  if (std::optional<milliseconds> retry =
+          ReadDuration(reader, "sink_retry_for", milliseconds(0), "must not be negative")) {
+    pipeline->sink_retry_for = *retry;
+  }
   for (auto [key, threads] : {std::pair{"reader_threads", &pipeline->reader_threads},
                               std::pair{"emit_threads", &pipeline->emit_threads}}) {
     if (std::optional<int64_t> n = reader.Integer(key, Need::kOptional)) {

@@ -138,8 +138,7 @@ Status ShardReader::EmitBatch(const Batch& batch, std::vector<DeadLetter> letter
                 "checkpoint of shard " + shard_.shard_id + " would move backwards from " +
                     Describe(*state_.position) + " to " + Describe(range.last));
   }
-  const std::string what = "emitting shard " + shard_.shard_id + " records " +
-                           Describe(range.first) + ".." + Describe(range.last);
+  const std::string what = Emitting(batch);
   // The letters of records refused by the transformer or filter first: an
   // emitter that commits checkpoints moves the checkpoint past them.
   if (!letters.empty()) {
@@ -156,12 +155,15 @@ Status ShardReader::EmitBatch(const Batch& batch, std::vector<DeadLetter> letter
     std::vector<ShardPosition> delivered;  // by EmitSeparatingBad, before a failure
     Status s;
     if (committed) {
-      s = ctx_.parts->emitter->EmitAndCheckpoint(batch, key_, after, abort);
+      s = EmitThroughOutage(
+          what, [&] { return ctx_.parts->emitter->EmitAndCheckpoint(batch, key_, after, abort); },
+          abort);
       if (s) CountEmitted(batch);
     } else if (DeadLettersOn()) {
       s = EmitSeparatingBad(batch, abort, &letters, &delivered);
     } else {
-      s = ctx_.parts->emitter->Emit(batch, abort);
+      s = EmitThroughOutage(
+          what, [&] { return ctx_.parts->emitter->Emit(batch, abort); }, abort);
       if (s) CountEmitted(batch);
     }
     if (!s) {
@@ -169,10 +171,12 @@ Status ShardReader::EmitBatch(const Batch& batch, std::vector<DeadLetter> letter
       // refused the data of an emitter whose batches are not split (it
       // commits checkpoints): the records not delivered go to the dead
       // letters. Errors of the setup (access, a missing table, a second
-      // writer, an answer that cannot be read, shutdown) stop the pipeline.
+      // writer, an answer that cannot be read, shutdown) stop the pipeline,
+      // and so does a shutdown during an outage: the next run emits the
+      // batch again.
       const bool undeliverable =
-          DeadLettersOn() &&
-          (s.error().code() == ErrorCode::kInvalidArgument || s.error().retriable());
+          DeadLettersOn() && (s.error().code() == ErrorCode::kInvalidArgument ||
+                              (s.error().retriable() && !stop_.stop_requested()));
       if (!undeliverable) return Fail(s.error().With(what));
       // Sorted once: a batch may hold tens of thousands of records.
       std::vector<ShardPosition> handled = std::move(delivered);
@@ -207,10 +211,49 @@ void ShardReader::CountEmitted(const Batch& batch) {
   ctx_.counters->batches_emitted += 1;
 }
 
+std::string ShardReader::Emitting(const Batch& batch) const {
+  return "emitting shard " + shard_.shard_id + " records " + Describe(batch.first) + ".." +
+         Describe(batch.last);
+}
+
+Status ShardReader::EmitThroughOutage(const std::string& what, const std::function<Status()>& emit,
+                                      std::stop_token abort) {
+  // Attempt n waits up to min(30 s, 1 s·2^n): a sink back within seconds is
+  // found within seconds, one down for an hour is asked twice a minute.
+  static constexpr RetryOptions kOutage{.max_attempts = 0,
+                                        .base = std::chrono::milliseconds(1'000),
+                                        .cap = std::chrono::milliseconds(30'000)};
+  const RetryPolicy policy(kOutage, ctx_.clock);
+  std::optional<Clock::TimePoint> deadline;
+  for (int attempt = 0;; ++attempt) {
+    Status s = emit();
+    if (s || !s.error().retriable() || abort.stop_requested()) return s;
+    const Clock::TimePoint now = ctx_.clock->Now();
+    if (!deadline) deadline = now + ctx_.config->sink_retry_for;
+    if (stop_.stop_requested()) {
+      return Fail(s.error().With(what + ": not tried again, shutting down; the checkpoint did not "
+                                        "move, so the next run emits these records"));
+    }
+    if (now >= *deadline) {
+      if (ctx_.config->sink_retry_for.count() == 0) return s;
+      return Fail(s.error().With(what + ": the sink stayed unavailable for sink_retry_for (" +
+                                 std::to_string(ctx_.config->sink_retry_for.count() / 1000) +
+                                 " s)"));
+    }
+    const auto wait = std::min<Clock::Duration>(policy.Backoff(attempt), *deadline - now);
+    spdlog::warn("[{}] {}: {} (attempt {}); the checkpoint stays put, trying again in {} ms",
+                 ctx_.config->name, what, s.error().ToString(), attempt + 1,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(wait).count());
+    // A stop wakes the wait early; the loop then gives up as above.
+    ctx_.clock->SleepFor(wait, stop_);
+  }
+}
+
 Status ShardReader::EmitSeparatingBad(const Batch& batch, std::stop_token abort,
                                       std::vector<DeadLetter>* letters,
                                       std::vector<ShardPosition>* delivered) {
-  auto s = ctx_.parts->emitter->Emit(batch, abort);
+  auto s = EmitThroughOutage(
+      Emitting(batch), [&] { return ctx_.parts->emitter->Emit(batch, abort); }, abort);
   if (s) {
     CountEmitted(batch);
     for (const Record& r : batch.records) delivered->push_back(r.position());
@@ -431,6 +474,7 @@ ShardReader::Step ShardReader::Start(std::stop_token stop, std::stop_token abort
   // Stopped before the checkpoint was loaded: nothing was read, nothing is
   // owed.
   if (stop.stop_requested()) return Done(ShardOutcome::kStopped);
+  stop_ = stop;  // before any emit is posted
   auto loaded = ctx_.parts->checkpoints->Load(key_);
   if (!loaded) {
     const Error& e = loaded.error();

@@ -142,6 +142,16 @@ class ShardReader {
   Status EmitSeparatingBad(const Batch& batch, std::stop_token abort,
                            std::vector<DeadLetter>* letters, std::vector<ShardPosition>* delivered);
   void CountEmitted(const Batch& batch);
+  // "emitting shard <id> records <first>..<last>", for messages.
+  std::string Emitting(const Batch& batch) const;
+  // Runs `emit` (one call of the emitter) and, while it fails for a passing
+  // reason (a retriable error: the sink unavailable, throttling, no
+  // connection), runs it again after a backoff of up to 30 s, for
+  // `sink_retry_for` from the first failure. Holds the batch, and so the
+  // shard's checkpoint and reads, meanwhile. A shutdown ends the wait with
+  // the last error.
+  Status EmitThroughOutage(const std::string& what, const std::function<Status()>& emit,
+                           std::stop_token abort);
   // Writes `letters` to the dead-letter destination, retried like reads.
   Status WriteDeadLetters(const std::vector<DeadLetter>& letters, std::stop_token abort);
   bool DeadLettersOn() const {
@@ -207,6 +217,7 @@ class ShardReader {
   // Letters of the records in the buffer the transformer or filter refused.
   std::vector<DeadLetter> letters_;
   bool started_ = false;                         // the checkpoint is loaded
+  std::stop_token stop_;                         // the pipeline's, set by the first step
   int failed_loads_ = 0;                         // checkpoint loads that failed in a row
   std::optional<Result<ShardOutcome>> outcome_;  // once decided, given when nothing is in flight
   std::string iterator_;

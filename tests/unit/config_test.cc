@@ -86,6 +86,7 @@ records_per_call = 2500
 bytes_per_call = "256KiB"
 poll_interval = "500ms"
 shard_discovery_interval = "1m30s"
+sink_retry_for = "15m"
 reader_threads = 4
 emit_threads = 2
 
@@ -135,6 +136,7 @@ emitter = { type = "stdout", format = "raw" }
   EXPECT_EQ(a.bytes_per_call, 256u << 10);
   EXPECT_EQ(a.poll_interval, milliseconds(500));
   EXPECT_EQ(a.shard_discovery_interval, milliseconds(90'000));
+  EXPECT_EQ(a.sink_retry_for, milliseconds(900'000));
   EXPECT_EQ(a.reader_threads, 4u);
   EXPECT_EQ(a.emit_threads, 2u);
   EXPECT_EQ(a.transformer, "string");
@@ -160,7 +162,7 @@ emitter = { type = "stdout", format = "raw" }
   EXPECT_EQ(b.emitter.directory, "");
   EXPECT_EQ(b.emitter.format, FileFormat::kRaw);
   EXPECT_EQ(b.records_per_call, 10'000u);
-  EXPECT_EQ(b.line, 43);
+  EXPECT_EQ(b.line, 44);
 }
 
 TEST(ParseConfigTest, DefaultsForEverythingLeftOut) {
@@ -189,6 +191,7 @@ TEST(ParseConfigTest, DefaultsForEverythingLeftOut) {
   EXPECT_EQ(p.records_per_call, 10'000u);
   EXPECT_EQ(p.poll_interval, milliseconds(1'000));
   EXPECT_EQ(p.shard_discovery_interval, milliseconds(10'000));
+  EXPECT_EQ(p.sink_retry_for, milliseconds(3'600'000));
   EXPECT_EQ(p.reader_threads, 0u) << "automatic";
   EXPECT_EQ(p.emit_threads, 0u) << "as many as reader threads";
   EXPECT_EQ(p.line, 1);

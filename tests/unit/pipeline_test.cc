@@ -524,6 +524,99 @@ TEST_F(PipelineTest, ASinkUnavailableInTheMiddleOfSeparatingLettersOnlyWhatItDid
   EXPECT_EQ(p->stats().records_emitted + p->stats().records_dead_lettered, 10u);
 }
 
+TEST_F(PipelineTest, ASinkOutageIsWaitedOutWithTheCheckpointHeld) {
+  kinesis_->AddShard("a");
+  auto data = PutMany("a", 250, "r");
+  config_.buffer.max_records = 100;
+  // The sink is down for the second batch's first 12 attempts (some minutes
+  // of backoff on the fake clock), longer than any client's own retries.
+  int refusals = 0;
+  std::optional<ShardPosition> checkpoint_during_outage;
+  emitter_->fail_with = [&](const Batch& b) -> std::optional<ErrorCode> {
+    if (b.records.front().data != "r100" || refusals == 12) return std::nullopt;
+    ++refusals;
+    checkpoint_during_outage = store_->Get("a").position;
+    return refusals % 2 ? ErrorCode::kUnavailable : ErrorCode::kConnection;
+  };
+  const auto started = clock_.Now();
+  ASSERT_TRUE(Make(true)->Run({}, {}));
+  EXPECT_EQ(refusals, 12);
+  EXPECT_EQ(emitter_->Data("a"), data);  // each record once, in order
+  // Throughout the outage the checkpoint stayed at the first batch's end.
+  ASSERT_TRUE(checkpoint_during_outage);
+  EXPECT_EQ(checkpoint_during_outage->sequence_number, emitter_->batches[0].last.sequence_number);
+  // Backoff: waits grow to the 30 s cap, so 11 waits take a while but the
+  // sink is asked again within 30 s of coming back.
+  EXPECT_GT(clock_.Now() - started, 60s);
+  for (auto d : clock_.sleeps()) EXPECT_LE(d, 30s);
+}
+
+TEST_F(PipelineTest, AnOutageLongerThanSinkRetryForStopsThePipelineWithoutMovingTheCheckpoint) {
+  kinesis_->AddShard("a");
+  PutMany("a", 50, "r");
+  config_.sink_retry_for = 10min;
+  int attempts = 0;
+  emitter_->fail_with = [&](const Batch&) -> std::optional<ErrorCode> {
+    ++attempts;
+    return ErrorCode::kUnavailable;
+  };
+  const auto started = clock_.Now();
+  auto s = Make(true)->Run({}, {});
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message().find("sink_retry_for (600 s)"), std::string::npos)
+      << s.error().message();
+  EXPECT_GE(clock_.Now() - started, 10min);
+  EXPECT_LT(clock_.Now() - started, 11min);
+  EXPECT_GT(attempts, 5);
+  EXPECT_FALSE(store_->Get("a").position);
+}
+
+TEST_F(PipelineTest, SinkRetryForZeroGivesUpAtTheFirstFailedEmit) {
+  kinesis_->AddShard("a");
+  PutMany("a", 50, "r");
+  config_.sink_retry_for = 0s;
+  int attempts = 0;
+  emitter_->fail_with = [&](const Batch&) -> std::optional<ErrorCode> {
+    ++attempts;
+    return ErrorCode::kThrottled;
+  };
+  ASSERT_FALSE(Make(true)->Run({}, {}));
+  EXPECT_EQ(attempts, 1);
+}
+
+TEST_F(PipelineTest, AnErrorOfTheSetupIsNotWaitedOut) {
+  kinesis_->AddShard("a");
+  PutMany("a", 50, "r");
+  int attempts = 0;
+  emitter_->fail_with = [&](const Batch&) -> std::optional<ErrorCode> {
+    ++attempts;
+    return ErrorCode::kAuth;
+  };
+  ASSERT_FALSE(Make(true)->Run({}, {}));
+  EXPECT_EQ(attempts, 1);
+}
+
+// A stop during an outage ends the wait: the batch is neither emitted nor
+// dead-lettered, the checkpoint stays, and the run says so.
+TEST_F(PipelineTest, AStopDuringAnOutageLeavesTheBatchForTheNextRun) {
+  kinesis_->AddShard("a");
+  PutMany("a", 50, "r");
+  dead_letters_ = std::make_shared<MemoryDeadLetters>();
+  config_.on_error = OnError::kDeadLetter;
+  std::stop_source stop;
+  int attempts = 0;
+  emitter_->fail_with = [&](const Batch&) -> std::optional<ErrorCode> {
+    if (++attempts == 3) stop.request_stop();
+    return ErrorCode::kUnavailable;
+  };
+  auto s = Make(false)->Run(stop.get_token(), {});
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message().find("shutting down"), std::string::npos) << s.error().message();
+  EXPECT_EQ(attempts, 3);
+  EXPECT_TRUE(dead_letters_->letters.empty());
+  EXPECT_FALSE(store_->Get("a").position);
+}
+
 TEST_F(PipelineTest, AnEmitterThatCommitsCheckpointsIsCountedWithDeadLettersOn) {
   kinesis_->AddShard("a");
   PutMany("a", 250, "r");
