@@ -10,9 +10,11 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <mutex>
 #include <thread>
 
 #include "cli/status_report.h"
@@ -86,7 +88,23 @@ class SignalWatcher {
   std::jthread thread_;
 };
 
-int Run(const kc::Config& config, bool once) {
+// One line per pipeline: what it read and wrote since the start.
+void LogStats(const std::vector<std::unique_ptr<kc::Pipeline>>& pipelines,
+              std::chrono::steady_clock::time_point started) {
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  for (const auto& pipeline : pipelines) {
+    auto s = pipeline->stats();
+    spdlog::info(
+        "pipeline {}: {} records read, {} emitted ({} bytes) in {} batches, {} filtered, {} "
+        "dead-lettered; {} shards read, {} finished; {:.2f} s",
+        pipeline->config().name, s.records_read, s.records_emitted, s.bytes_emitted,
+        s.batches_emitted, s.records_filtered, s.records_dead_lettered, s.shards_started,
+        s.shards_finished, seconds);
+  }
+}
+
+int Run(const kc::Config& config, bool once, std::chrono::milliseconds stats_interval) {
   auto store = kc::core::MakeCheckpointStore(config);
   if (!store) {
     std::cerr << store.error().message() << "\n";
@@ -118,6 +136,20 @@ int Run(const kc::Config& config, bool once) {
   auto started = std::chrono::steady_clock::now();
   std::vector<std::optional<kc::Status>> results(pipelines.size());
   {
+    // Progress while running, every `stats_interval`; stopped once the
+    // pipelines' threads below are joined.
+    std::jthread progress;
+    if (stats_interval.count() > 0) {
+      progress = std::jthread([&](std::stop_token done) {
+        std::mutex mu;
+        std::condition_variable_any wake;
+        std::unique_lock lock(mu);
+        while (!wake.wait_for(lock, done, stats_interval, [] { return false; })) {
+          if (done.stop_requested()) return;
+          LogStats(pipelines, started);
+        }
+      });
+    }
     std::vector<std::jthread> threads;
     for (size_t i = 0; i < pipelines.size(); ++i) {
       threads.emplace_back([&, i] {
@@ -127,18 +159,9 @@ int Run(const kc::Config& config, bool once) {
       });
     }
   }
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-
+  LogStats(pipelines, started);
   int code = kExitOk;
   for (size_t i = 0; i < pipelines.size(); ++i) {
-    auto s = pipelines[i]->stats();
-    spdlog::info(
-        "pipeline {}: {} records read, {} emitted ({} bytes) in {} batches, {} filtered, {} "
-        "dead-lettered; {} shards read, {} finished; {:.2f} s",
-        pipelines[i]->config().name, s.records_read, s.records_emitted, s.bytes_emitted,
-        s.batches_emitted, s.records_filtered, s.records_dead_lettered, s.shards_started,
-        s.shards_finished, seconds);
     if (!*results[i]) {
       spdlog::error("{}", results[i]->error().message());
       code = kExitFailure;
@@ -179,6 +202,10 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "run the pipelines until SIGINT/SIGTERM (or --once)");
   run->add_option("-c,--config", config_path, "the TOML configuration file")->required();
   run->add_flag("--once", once, "stop when every shard is caught up and everything is emitted");
+  std::string stats_interval = "1m";
+  run->add_option("--stats-interval", stats_interval,
+                  "log each pipeline's counts this often, e.g. 30s; 0s: only at the end")
+      ->capture_default_str();
   auto* validate = app.add_subcommand("validate", "check the configuration and list every problem");
   validate->add_option("-c,--config", config_path, "the TOML configuration file")->required();
   auto* status = app.add_subcommand("status", "shards, checkpoints and lag of each pipeline");
@@ -211,5 +238,10 @@ int main(int argc, char** argv) {
     }
     return kExitOk;
   }
-  return Run(*config, once);
+  auto interval = kc::ParseDuration(stats_interval);
+  if (!interval) {
+    std::cerr << "--stats-interval: " << interval.error().message() << "\n";
+    return kExitConfig;
+  }
+  return Run(*config, once, *interval);
 }

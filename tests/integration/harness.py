@@ -12,6 +12,7 @@ Environment (set by scripts/test, or by hand):
 import base64
 import json
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -151,13 +152,15 @@ def s3_keys(prefix):
     return [o["Key"] for o in listing.get("Contents", [])]
 
 
-def s3_objects(prefix):
+def s3_objects(prefix, bucket=None, endpoint=None):
     """{key: bytes} of every object under `prefix`, downloaded with one
-    `aws s3 cp --recursive` (listing and GETs by the real client)."""
+    `aws s3 cp --recursive` (listing and GETs by the real client); the test
+    bucket of the shared stand-in unless `bucket` and `endpoint` say
+    otherwise."""
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [AWS_CLI, "--endpoint-url", s3_endpoint(), "s3", "cp", "--recursive", "--quiet",
-               f"s3://{S3_BUCKET}/{prefix}", tmp]
+        cmd = [AWS_CLI, "--endpoint-url", endpoint or s3_endpoint(), "s3", "cp", "--recursive",
+               "--quiet", f"s3://{bucket or S3_BUCKET}/{prefix}", tmp]
         run = subprocess.run(cmd, env=client_env(access_key=S3_ACCESS_KEY), capture_output=True,
                              text=True, timeout=300)
         if run.returncode != 0:
@@ -362,7 +365,8 @@ class Connector:
     """kinesis-connect with a config file in a fresh work directory."""
 
     def __init__(self, workdir, stream, buffer_records=100, max_age="2s", extra_pipeline="",
-                 extra_emitter="", emitter=None, access_key=ACCESS_KEY, checkpoint=None):
+                 extra_emitter="", emitter=None, access_key=ACCESS_KEY, checkpoint=None,
+                 endpoints=None):
         self.workdir = workdir
         self.out = os.path.join(workdir, "out")
         self.config = os.path.join(workdir, "connect.toml")
@@ -373,16 +377,21 @@ format = "envelope"
 {extra_emitter}"""
         state = os.path.join(workdir, "state")
         checkpoint_toml = checkpoint or f'store = "file"\npath = "{state}"\napp = "it"'
-        aws_extra = f'[aws.endpoints]\nkinesis = "{endpoint()}"'
+        # `endpoints` ({"kinesis": url, "s3": url, ...}) replaces the shared
+        # stand-ins' addresses, e.g. with a fault proxy or a stand-in of the
+        # test's own.
+        chosen = {"kinesis": endpoint()}
         for service, variable in (("s3", "KC_S3_ENDPOINT"), ("dynamodb", "KC_DYNAMODB_ENDPOINT")):
             if os.environ.get(variable):
-                aws_extra += f'\n{service} = "{os.environ[variable]}"'
+                chosen[service] = os.environ[variable]
+        chosen.update(endpoints or {})
+        aws_extra = "[aws.endpoints]" + "".join(f'\n{k} = "{v}"' for k, v in chosen.items())
         with open(self.config, "w") as f:
             f.write(
                 f"""
 [aws]
 region = "{REGION}"
-endpoint = "{endpoint()}"
+endpoint = "{chosen["kinesis"]}"
 {aws_extra}
 
 [checkpoint]
@@ -422,17 +431,33 @@ max_age = "{max_age}"
             )
         return out.returncode
 
-    def start(self):
+    def start(self, stats_interval=None):
+        """Starts `kinesis-connect run`; with `stats_interval` (e.g. "200ms")
+        it logs its counts that often, for stats()."""
         log = open(self.log, "a")
-        self.proc = subprocess.Popen(
-            [binary(), "run", "-c", self.config], env=self.env(), stdout=log, stderr=log
-        )
+        args = [binary(), "run", "-c", self.config]
+        if stats_interval:
+            args += ["--stats-interval", stats_interval]
+        self.proc = subprocess.Popen(args, env=self.env(), stdout=log, stderr=log)
         log.close()
         return self.proc
 
     def terminate(self, sig=signal.SIGTERM, timeout=120):
         self.proc.send_signal(sig)
         return self.proc.wait(timeout=timeout)
+
+    def stats(self, pipeline="files"):
+        """The counts the last stats line of `pipeline` in the log gives:
+        {"read": n, "emitted": n, "batches": n, ...}, or None before the
+        first one."""
+        found = None
+        for m in re.finditer(
+                r"pipeline " + re.escape(pipeline) + r": (\d+) records read, (\d+) emitted "
+                r"\((\d+) bytes\) in (\d+) batches, (\d+) filtered, (\d+) dead-lettered",
+                self.log_text()):
+            found = dict(zip(("read", "emitted", "bytes", "batches", "filtered",
+                              "dead_lettered"), map(int, m.groups())))
+        return found
 
     def log_text(self):
         with open(self.log, encoding="utf-8", errors="replace") as f:

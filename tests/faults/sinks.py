@@ -1,0 +1,177 @@
+"""One class per sink for the fault tests: creates what the sink writes to,
+makes a Connector for it, reads back what it holds for the oracle, and
+cleans up. Each says what it promises: exactly once (files, S3,
+PostgreSQL), or at least once with duplicates counted (Kinesis), and which
+order it keeps (per shard, or per partition key; none for a table keyed by
+the record's number)."""
+
+import os
+import subprocess
+import uuid
+
+import oracle
+from oracle import harness
+
+
+class Sink:
+    name = "?"
+    exactly_once = True
+    ordered = True
+    lane = staticmethod(oracle.by_shard)
+    # Sink clients sign with this key id (S3's stand-in knows only its own).
+    access_key = harness.ACCESS_KEY
+
+    def __init__(self, workdir, stream):
+        self.workdir = workdir
+        self.stream = stream
+        self.suffix = uuid.uuid4().hex[:10]
+
+    def create(self):
+        pass
+
+    def drop(self):
+        pass
+
+    def emitter(self):
+        raise NotImplementedError
+
+    def checkpoint(self):
+        return None  # the harness's file store
+
+    def delivered(self):
+        """{lane: [numbers in the order the sink holds them]}."""
+        raise NotImplementedError
+
+    def connector(self, **kwargs):
+        """kinesis-connect writing to this sink; `endpoints` (see
+        harness.Connector) puts a fault proxy or a stand-in of the test's
+        own in front of a service."""
+        kwargs.setdefault("buffer_records", 40)
+        kwargs.setdefault("max_age", "300ms")
+        return harness.Connector(self.workdir, self.stream, emitter=self.emitter(),
+                                 checkpoint=self.checkpoint(), access_key=self.access_key,
+                                 **kwargs)
+
+    def verdict(self, producer):
+        return oracle.judge(producer.sent, self.delivered(), self.lane, ordered=self.ordered)
+
+    def unique_delivered(self):
+        return len({n for numbers in self.delivered().values() for n in numbers})
+
+
+class FileSink(Sink):
+    name = "files"
+
+    def emitter(self):
+        self.out = os.path.join(self.workdir, "out")
+        return f'type = "file"\ndirectory = "{self.out}"\nformat = "envelope"'
+
+    def delivered(self):
+        return oracle.files_delivered(self.out, self.stream)
+
+
+class S3Sink(Sink):
+    name = "s3"
+    access_key = harness.S3_ACCESS_KEY
+
+    def __init__(self, workdir, stream, bucket=None, endpoint=None):
+        super().__init__(workdir, stream)
+        self.prefix = f"faults/{self.stream}/"
+        self.bucket = bucket or harness.S3_BUCKET
+        self.endpoint = endpoint
+
+    def emitter(self):
+        return f'''type = "s3"
+bucket = "{self.bucket}"
+prefix = "{self.prefix}"
+key = "{{shard}}/{{first}}-{{last}}.{{ext}}"
+format = "envelope"
+compression = "gzip"'''
+
+    def delivered(self):
+        return oracle.s3_delivered(self.prefix, bucket=self.bucket, endpoint=self.endpoint)
+
+
+class PostgresSink(Sink):
+    name = "postgres"
+
+    def create(self):
+        self.url = os.environ.get("KC_POSTGRES_URL") or harness._missing(
+            "KC_POSTGRES_URL is not set; run the tests with scripts/test")
+        self.table = "faults_rows_" + self.suffix
+        self.checkpoints = "faults_checkpoints_" + self.suffix
+        self.psql(f"CREATE TABLE {self.table} (id bigserial PRIMARY KEY, data text NOT NULL)")
+
+    def drop(self):
+        self.psql(f"DROP TABLE IF EXISTS {self.table}; DROP TABLE IF EXISTS {self.checkpoints}")
+
+    def psql(self, sql):
+        out = subprocess.run(["psql", self.url, "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1",
+                              "-c", sql], capture_output=True, text=True, timeout=60)
+        if out.returncode != 0:
+            raise AssertionError(f"psql failed: {out.stderr.strip()}")
+        return out.stdout
+
+    def checkpoint(self):
+        # Batches commit with their checkpoints: exactly once.
+        return f'store = "postgres"\nurl = "{self.url}"\ntable = "{self.checkpoints}"'
+
+    def emitter(self):
+        return f'type = "postgres"\nurl = "{self.url}"\ntable = "{self.table}"\ncolumn = "data"'
+
+    def verdict(self, producer):
+        numbers = oracle.postgres_delivered(self.url, self.table)
+        return oracle.judge(producer.sent,
+                            oracle.lanes_from_numbers(producer.sent, numbers, self.lane),
+                            self.lane)
+
+    def unique_delivered(self):
+        return len(set(oracle.postgres_delivered(self.url, self.table)))
+
+
+class KinesisSink(Sink):
+    """Another stream, with each key's records in order (`ordered = true`):
+    at least once, so a replay after a crash puts records again."""
+    name = "kinesis"
+    exactly_once = False
+    lane = staticmethod(oracle.by_key)
+
+    def create(self):
+        self.target = self.stream + "-copy"
+        harness.create_stream(self.target, 2)
+
+    def drop(self):
+        harness.delete_stream(self.target)
+
+    def emitter(self):
+        return f'type = "kinesis"\nstream = "{self.target}"\nordered = true'
+
+    def delivered(self):
+        by_key = {}
+        for records in oracle.kinesis_delivered(self.target).values():
+            for key, n in records:
+                by_key.setdefault(key, []).append(n)
+        return by_key
+
+
+class DynamoDbSink(Sink):
+    """A table keyed by the record's number: a replay overwrites the same
+    items, and the table keeps no order."""
+    name = "dynamodb"
+    ordered = False
+
+    def create(self):
+        self.table = "faults-" + self.suffix
+        harness.dynamodb("create-table", "--table-name", self.table, "--billing-mode",
+                         "PAY_PER_REQUEST", "--attribute-definitions",
+                         "AttributeName=n,AttributeType=N", "--key-schema",
+                         "AttributeName=n,KeyType=HASH")
+
+    def drop(self):
+        harness.dynamodb("delete-table", "--table-name", self.table)
+
+    def emitter(self):
+        return f'type = "dynamodb"\ntable = "{self.table}"\nhash_key = "n"'
+
+    def delivered(self):
+        return {"table": oracle.dynamodb_delivered(self.table)}

@@ -1,0 +1,125 @@
+"""kill -9 of kinesis-connect at random instants, many times in a row, while
+records keep arriving; and SIGTERM in the middle of a large batch. After the
+last start the oracle reads the sink: every record put is there, in order,
+exactly once where the sink promises it.
+
+Short versions run in the test command; KC_SOAK=1 (scripts/soak) runs the
+long ones. KC_FAULT_SEED replays a run's random instants (each run prints
+its seed).
+"""
+
+import os
+import random
+import signal
+import sys
+import tempfile
+import time
+import unittest
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import oracle  # noqa: E402
+import sinks  # noqa: E402
+from oracle import harness  # noqa: E402
+
+SOAK = os.environ.get("KC_SOAK") == "1"
+KILLS = 40 if SOAK else 5
+RECORDS = 30_000 if SOAK else 1_500
+
+
+def seed():
+    return int(os.environ.get("KC_FAULT_SEED") or random.SystemRandom().randrange(1 << 32))
+
+
+class Crashes:
+    """The tests, for the sink class `sink` of a subclass."""
+    sink = None
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="kc-faults-")
+        self.stream = "faults-" + uuid.uuid4().hex[:10]
+        self.s = self.sink(self.tmp.name, self.stream)
+        self.s.create()
+
+    def tearDown(self):
+        harness.delete_stream(self.stream)
+        self.s.drop()
+        self.tmp.cleanup()
+
+    def deliver_everything_and_judge(self, connector, producer):
+        """Runs the connector until the sink holds every record put (or a
+        deadline passes), stops it with SIGTERM and asks the oracle."""
+        proc = connector.start()
+        want = len(producer.sent)
+        harness.wait_until(lambda: self.s.unique_delivered() >= want or proc.poll() is not None,
+                           300, f"all {want} records in the {self.s.name} sink", interval=1.0)
+        self.assertIsNone(proc.poll(), connector.log_text()[-3000:])
+        self.assertEqual(connector.terminate(), 0, connector.log_text()[-3000:])
+        verdict = self.s.verdict(producer)
+        print(f"\n{self.s.name}: {verdict.summary()}", file=sys.stderr)
+        self.assertTrue(verdict.ok(self.s.exactly_once), verdict.summary())
+        return verdict
+
+    def test_kill_9_at_random_instants_while_records_arrive(self):
+        harness.create_stream(self.stream, 2)
+        run_seed = seed()
+        rng = random.Random(run_seed)
+        print(f"\n{self.s.name}: seed {run_seed} (KC_FAULT_SEED replays it), {KILLS} kills, "
+              f"{RECORDS} records", file=sys.stderr)
+        producer = oracle.NumberedProducer(self.stream)
+        producer.start(RECORDS)
+        c = self.s.connector()
+        for kill in range(KILLS):
+            proc = c.start()
+            # The fault schedule itself: a random instant in the process's
+            # life, from its start-up to well into its work.
+            time.sleep(rng.uniform(0.2, 3.0))
+            self.assertIsNone(proc.poll(), f"exited by itself before kill {kill}:\n" +
+                              c.log_text()[-3000:])
+            proc.kill()
+            proc.wait(timeout=30)
+        producer.wait()
+        self.deliver_everything_and_judge(c, producer)
+
+    def test_sigterm_in_a_large_batch_emits_and_checkpoints_all_it_read(self):
+        harness.create_stream(self.stream, 2)
+        producer = oracle.NumberedProducer(self.stream, pad=200)
+        producer.put(2_000)
+        # One batch per shard, cut only by the shutdown.
+        c = self.s.connector(buffer_records=100_000, max_age="1h")
+        proc = c.start(stats_interval="200ms")
+        harness.wait_until(lambda: (c.stats() or {}).get("read", 0) >= 2_000
+                           or proc.poll() is not None, 120, "every record read", interval=0.2)
+        self.assertIsNone(proc.poll(), c.log_text()[-3000:])
+        self.assertEqual(self.s.unique_delivered(), 0, "nothing emitted before the stop")
+        self.assertEqual(c.terminate(signal.SIGTERM), 0, c.log_text()[-3000:])
+        verdict = self.s.verdict(producer)
+        self.assertTrue(verdict.ok(self.s.exactly_once), verdict.summary())
+        # Checkpointed too: a new run finds nothing left to do.
+        before = verdict.delivered
+        self.assertEqual(c.run_once(), 0, c.log_text()[-3000:])
+        self.assertEqual(self.s.verdict(producer).delivered, before, "the next run re-emitted")
+
+
+class FileCrashes(Crashes, unittest.TestCase):
+    sink = sinks.FileSink
+
+
+class S3Crashes(Crashes, unittest.TestCase):
+    sink = sinks.S3Sink
+
+
+class PostgresCrashes(Crashes, unittest.TestCase):
+    sink = sinks.PostgresSink
+
+
+class KinesisCrashes(Crashes, unittest.TestCase):
+    sink = sinks.KinesisSink
+
+
+class DynamoDbCrashes(Crashes, unittest.TestCase):
+    sink = sinks.DynamoDbSink
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,120 @@
+"""Split and merge of shards while kinesis-connect consumes and records keep
+arriving. A child shard is read only once its parents are read to their
+end, so each partition key's records, which move from a parent to a child,
+stay in order. The oracle checks it where the sink keeps that order across
+shards (the kinesis sink with `ordered = true`, judged per key), and checks
+every record once, per shard, in the file sink.
+
+KC_SOAK=1 (scripts/soak) reshards more times, with more records.
+"""
+
+import os
+import sys
+import tempfile
+import unittest
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import oracle  # noqa: E402
+import sinks  # noqa: E402
+from oracle import harness  # noqa: E402
+
+SOAK = os.environ.get("KC_SOAK") == "1"
+RESHARDS = 6 if SOAK else 2  # each one split then merge of its children
+RECORDS = 20_000 if SOAK else 2_400
+
+
+def open_shards(stream):
+    return sorted((s for s in harness.list_shards(stream)
+                   if "EndingSequenceNumber" not in s["SequenceNumberRange"]),
+                  key=lambda s: int(s["HashKeyRange"]["StartingHashKey"]))
+
+
+def split_then_merge(stream):
+    """Splits the widest open shard in two, then merges the two children."""
+    widest = max(open_shards(stream), key=lambda s: int(s["HashKeyRange"]["EndingHashKey"]) -
+                 int(s["HashKeyRange"]["StartingHashKey"]))
+    lo = int(widest["HashKeyRange"]["StartingHashKey"])
+    hi = int(widest["HashKeyRange"]["EndingHashKey"])
+    harness.aws("split-shard", "--stream-name", stream, "--shard-to-split", widest["ShardId"],
+                "--new-starting-hash-key", str((lo + hi) // 2))
+    harness.wait_stream_active(stream)
+    children = [s for s in open_shards(stream) if s.get("ParentShardId") == widest["ShardId"]]
+    assert len(children) == 2, children
+    harness.aws("merge-shards", "--stream-name", stream, "--shard-to-merge",
+                children[0]["ShardId"], "--adjacent-shard-to-merge", children[1]["ShardId"])
+    harness.wait_stream_active(stream)
+
+
+class Resharding:
+    sink = None
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="kc-reshard-")
+        self.stream = "reshard-" + uuid.uuid4().hex[:10]
+        self.s = self.sink(self.tmp.name, self.stream)
+        self.s.create()
+
+    def tearDown(self):
+        harness.delete_stream(self.stream)
+        self.s.drop()
+        self.tmp.cleanup()
+
+    def test_split_and_merge_under_load(self):
+        harness.create_stream(self.stream, 2)
+        producer = oracle.NumberedProducer(self.stream, keys=40)
+        producer.start(RECORDS, per_call=40)
+        c = self.s.connector()
+        proc = c.start()
+        try:
+            for i in range(RESHARDS):
+                # Each reshard once the connector is busy with new records.
+                target = RECORDS * (i + 1) // (RESHARDS + 2)
+                harness.wait_until(lambda: self.s.unique_delivered() >= target
+                                   or proc.poll() is not None, 300,
+                                   f"{target} records delivered", interval=0.5)
+                self.assertIsNone(proc.poll(), c.log_text()[-3000:])
+                split_then_merge(self.stream)
+            producer.wait()
+            want = len(producer.sent)
+            harness.wait_until(lambda: self.s.unique_delivered() >= want
+                               or proc.poll() is not None, 300,
+                               f"all {want} records delivered", interval=1.0)
+            self.assertIsNone(proc.poll(), c.log_text()[-3000:])
+        finally:
+            if proc.poll() is None:
+                self.assertEqual(c.terminate(), 0, c.log_text()[-3000:])
+        verdict = self.s.verdict(producer)
+        print(f"\n{self.s.name}, {RESHARDS} splits and merges: {verdict.summary()}",
+              file=sys.stderr)
+        self.assertTrue(verdict.ok(self.s.exactly_once), verdict.summary())
+
+        # Parents before children, as the log tells it.
+        log = c.log_text().splitlines()
+
+        def line_of(text):
+            return next((i for i, line in enumerate(log) if text in line), None)
+
+        shards = harness.list_shards(self.stream)
+        self.assertEqual(len(shards), 2 + 3 * RESHARDS)
+        for s in shards:
+            for parent in (s.get("ParentShardId"), s.get("AdjacentParentShardId")):
+                if parent:
+                    ended = line_of(f"shard {parent}: read to its end")
+                    started = line_of(f"shard {s['ShardId']}: reading from")
+                    self.assertIsNotNone(ended, f"{parent} never read to its end")
+                    self.assertIsNotNone(started, f"{s['ShardId']} never read")
+                    self.assertLess(ended, started,
+                                    f"{s['ShardId']} started before its parent {parent} ended")
+
+
+class FileResharding(Resharding, unittest.TestCase):
+    sink = sinks.FileSink
+
+
+class KinesisResharding(Resharding, unittest.TestCase):
+    sink = sinks.KinesisSink
+
+
+if __name__ == "__main__":
+    unittest.main()
