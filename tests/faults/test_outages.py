@@ -22,7 +22,7 @@ from oracle import harness  # noqa: E402
 
 SOAK = os.environ.get("KC_SOAK") == "1"
 OUTAGE_SECONDS = 180 if SOAK else 25
-RECORDS = 20_000 if SOAK else 2_000
+RECORDS = 20_000 if SOAK else 1_200
 # The process's resident memory may grow this much during the outage: the
 # reader stops reading once a batch is waiting, whatever arrives meanwhile.
 RSS_GROWTH_LIMIT_KIB = 64 * 1024

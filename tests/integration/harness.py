@@ -211,8 +211,11 @@ def kill_9_rounds(test, connector, progress, rounds, step, after_start=None, aft
         target = progress() + step
         if after_start:
             after_start(round_)
-        wait_until(lambda: progress() >= target or proc.poll() is not None, 120,
-                   f"progress before kill {round_}", interval=interval)
+        try:
+            wait_until(lambda: progress() >= target or proc.poll() is not None, 120,
+                       f"progress before kill {round_}", interval=interval)
+        except AssertionError as e:
+            raise AssertionError(f"{e}; the connector's log:\n{connector.log_text()[-6000:]}")
         test.assertIsNone(proc.poll(), connector.log_text())
         proc.kill()
         proc.wait(timeout=30)
@@ -435,7 +438,10 @@ max_age = "{max_age}"
         """Starts `kinesis-connect run`; with `stats_interval` (e.g. "200ms")
         it logs its counts that often, for stats()."""
         log = open(self.log, "a")
-        args = [binary(), "run", "-c", self.config]
+        args = [binary()]
+        if os.environ.get("KC_TEST_LOG_LEVEL"):  # e.g. debug, to see every call
+            args += ["--log-level", os.environ["KC_TEST_LOG_LEVEL"]]
+        args += ["run", "-c", self.config]
         if stats_interval:
             args += ["--stats-interval", stats_interval]
         self.proc = subprocess.Popen(args, env=self.env(), stdout=log, stderr=log)

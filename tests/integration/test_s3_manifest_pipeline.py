@@ -95,10 +95,13 @@ manifest_stream = "{self.manifest}"''')
         harness.create_stream(self.stream, 2)
         harness.create_stream(self.manifest, 1)
         producer = Producer(self.stream)
-        producer.put(sample_records(3000, self.rng))
+        producer.put(sample_records(1000, self.rng))
         c = self.connector(20, pipeline="records_per_call = 50")
+        # Records keep arriving, so each round has something left to write
+        # however far the last one got before the kill was seen.
         harness.kill_9_rounds(self, c, lambda: len(harness.s3_keys(self.prefix)), rounds=3,
-                              step=3, interval=0.2)
+                              step=3, interval=0.2,
+                              after_start=lambda _: producer.put(sample_records(500, self.rng)))
         self.assertEqual(c.run_once(), 0, c.log_text())
         self.assertFlowIsComplete(producer, allow_repeats=True)
 

@@ -76,12 +76,14 @@ compression = "gzip"
     def test_kill_9_and_restart_rewrite_the_same_objects(self):
         harness.create_stream(self.stream, 2)
         producer = Producer(self.stream)
-        producer.put(sample_records(4000, self.rng))
+        producer.put(sample_records(2000, self.rng))
         # Small pages (paced at five calls a second per shard) keep the run
-        # going long enough to be killed in the middle.
+        # going long enough to be killed in the middle, and records keep
+        # arriving, so a round never finds the stream already drained.
         c = self.connector(20, pipeline="records_per_call = 50")
         harness.kill_9_rounds(self, c, lambda: len(harness.s3_keys(self.prefix)), rounds=2,
-                              step=3, interval=0.2)
+                              step=3, interval=0.2,
+                              after_start=lambda _: producer.put(sample_records(1000, self.rng)))
         self.assertEqual(c.run_once(), 0, c.log_text())
         self.assertExactlyOnce(producer)
 
