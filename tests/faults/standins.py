@@ -19,8 +19,9 @@ def _bash(script, env=None):
 
 
 class StandIn:
-    """kind: "s3rver" (args: buckets), "dynalite" (tables kept on disk) or
-    "postgres". `endpoint` is set by the first start and kept."""
+    """kind: "s3rver" (args: buckets), "dynalite" (tables kept on disk),
+    "kinesalite" (streams kept on disk) or "postgres". `endpoint` is set by
+    the first start and kept."""
 
     def __init__(self, kind, directory, *args):
         self.kind = kind
@@ -37,6 +38,9 @@ class StandIn:
         elif self.kind == "dynalite":
             out = _bash(f'kc_start_dynalite "{self.dir}" "{port}" persist >&2\n'
                         'echo "$KC_DYNAMODB_ENDPOINT"')
+        elif self.kind == "kinesalite":
+            out = _bash(f'kc_start_kinesalite "{self.dir}" {port} >&2\n'
+                        'echo "$KC_KINESIS_ENDPOINT"')
         elif self.kind == "postgres":
             out = _bash(f'kc_start_postgres "{self.dir}" {port} >&2\necho "$KC_POSTGRES_URL"')
         else:

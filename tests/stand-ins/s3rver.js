@@ -51,6 +51,11 @@
 // body S3 would never serve. Here the body goes to a temporary file that is
 // renamed over the old one once complete; see atomicPutObject.
 //
+// A part is on disk before its UploadPart is answered: s3rver 3.7.1 answers
+// once the part's bytes are hashed, while the file may still be being
+// written, so a CompleteMultipartUpload sent on that answer could assemble
+// a short object. See durablePutPart.
+//
 // What s3rver 3.7.1 lacks (ListParts, AbortMultipartUpload, throttling,
 // server errors) is not added here; tests of those use an injected
 // transport.
@@ -208,10 +213,38 @@ async function atomicPutObject(object) {
   return { size, md5: digest }
 }
 
+// ------------------------------------------------------- durable parts
+
+// Replaces FilesystemStore#putPart: same files and result, but it returns
+// only once the part file is written and closed. s3rver's own resolves when
+// its MD5 transform has seen the last byte, before the write stream is done;
+// under I/O load a part of 64 MiB was then assembled from 22 MiB of it, and
+// a 12 MiB upload through `aws s3 cp` (parts of 8 and 4 MiB) was stored as
+// 6 MiB.
+async function durablePutPart(bucket, uploadId, partNumber, content) {
+  const partPath = path.join(
+    this.getResourcePath(bucket, undefined, 'uploads'), uploadId, partNumber.toString())
+  await fs.promises.mkdir(path.dirname(partPath), { recursive: true })
+  const md5 = crypto.createHash('md5')
+  let size = 0
+  const measure = new Transform({
+    transform(chunk, encoding, callback) {
+      md5.update(chunk)
+      size += chunk.length
+      callback(null, chunk)
+    },
+  })
+  await pipeline(content, measure, fs.createWriteStream(partPath))
+  const digest = md5.digest('hex')
+  await fs.promises.writeFile(`${partPath}.md5`, digest)
+  return { size, md5: digest }
+}
+
 async function main() {
   const options = readOptions()
   checkLegacyProvider()
   FilesystemStore.prototype.putObject = atomicPutObject
+  FilesystemStore.prototype.putPart = durablePutPart
 
   const app = new S3rver({
     directory: options.directory,
