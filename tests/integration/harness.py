@@ -434,13 +434,15 @@ max_age = "{max_age}"
             )
         return out.returncode
 
-    def start(self, stats_interval=None):
+    def start(self, stats_interval=None, log_level=None):
         """Starts `kinesis-connect run`; with `stats_interval` (e.g. "200ms")
-        it logs its counts that often, for stats()."""
+        it logs its counts that often, for stats(). `log_level` (or
+        KC_TEST_LOG_LEVEL, e.g. debug to see every retry) sets its log level."""
         log = open(self.log, "a")
         args = [binary()]
-        if os.environ.get("KC_TEST_LOG_LEVEL"):  # e.g. debug, to see every call
-            args += ["--log-level", os.environ["KC_TEST_LOG_LEVEL"]]
+        log_level = log_level or os.environ.get("KC_TEST_LOG_LEVEL")
+        if log_level:
+            args += ["--log-level", log_level]
         args += ["run", "-c", self.config]
         if stats_interval:
             args += ["--stats-interval", stats_interval]

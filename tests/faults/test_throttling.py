@@ -1,0 +1,265 @@
+"""Throttling storms, expired iterators, server errors and broken answers,
+injected by the fault proxy between kinesis-connect and the stand-ins,
+while records keep arriving. Progress goes on, retries wait with growing,
+jittered backoff, and the oracle finds every record: once, in order, for
+the file and S3 sinks; duplicates counted for the kinesis sink, whose
+PutRecords answers are lost on purpose.
+
+KC_SOAK=1 (scripts/soak) runs the storms longer, over more records.
+"""
+
+import os
+import re
+import sys
+import tempfile
+import time
+import unittest
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import oracle  # noqa: E402
+import sinks  # noqa: E402
+from fault_proxy import (FaultProxy, Rule, aws_error, drop, http_status, reset,  # noqa: E402
+                         truncate)
+from oracle import harness  # noqa: E402
+
+SOAK = os.environ.get("KC_SOAK") == "1"
+RECORDS = 20_000 if SOAK else 1_500
+
+# The read retry policy of src/core/pipeline.cc: attempt n (0-based) waits a
+# random time up to min(10 s, 100 ms * 2^n).
+BASE_MS, CAP_MS = 100, 10_000
+
+RETRY_LINE = re.compile(r"GetRecords on shard (\S+): (.*) \(attempt (\d+)\), retrying in (\d+) ms")
+
+
+def scripted(proxy, operation, script):
+    """Faults at fixed calls of `operation`: {n: action} answers its n-th
+    call (1-based) with that action, so that each kind of fault happens in
+    every run however the random ones fall. Returns {n: rule}."""
+    seen = [0]
+
+    def count(request):
+        if request.operation == operation:
+            seen[0] += 1
+        return False
+
+    proxy.add(Rule(count, drop()))  # never fires: it only counts
+    return {n: proxy.add(Rule(lambda request, n=n: request.operation == operation
+                              and seen[0] == n, action, times=1))
+            for n, action in script.items()}
+
+
+def kinesis_storm(proxy, seed):
+    """Reading made hard: each kind of fault once at a fixed GetRecords call
+    (throttled, expired iterator, server error, 503, truncated body, reset
+    connection), GetShardIterator and ListShards throttled once, then a
+    storm: a third of the GetRecords calls throttled and a few of every
+    other kind at random. {name: rule}."""
+    proxy.seed = seed
+    script = scripted(proxy, "GetRecords", {
+        3: aws_error("ProvisionedThroughputExceededException"),
+        6: aws_error("ExpiredIteratorException"),
+        9: aws_error("InternalFailure", 500),
+        12: http_status(503, b"busy"),
+        15: truncate(40),
+        18: reset(after_bytes=150),
+    })
+    rules = {f"GetRecords #{n}: {r.action!r}": r for n, r in script.items()}
+    for n, r in scripted(proxy, "GetShardIterator", {
+            2: aws_error("ProvisionedThroughputExceededException")}).items():
+        rules[f"GetShardIterator #{n}: {r.action!r}"] = r
+    for n, r in scripted(proxy, "ListShards", {2: aws_error("LimitExceededException")}).items():
+        rules[f"ListShards #{n}: {r.action!r}"] = r
+    storm = {
+        "throttled": Rule("GetRecords", aws_error("ProvisionedThroughputExceededException"),
+                          probability=0.3),
+        "expired": Rule("GetRecords", aws_error("ExpiredIteratorException"), probability=0.03),
+        "internal": Rule("GetRecords", aws_error("InternalFailure", 500), probability=0.03),
+        "unavailable": Rule("GetRecords", http_status(503, b"busy"), probability=0.03),
+        "truncated": Rule("GetRecords", truncate(40), probability=0.02),
+        "reset": Rule("GetRecords", reset(after_bytes=150), probability=0.02),
+        "iterator throttled": Rule("GetShardIterator",
+                                   aws_error("ProvisionedThroughputExceededException"),
+                                   probability=0.2),
+        "listing throttled": Rule("ListShards", aws_error("LimitExceededException"),
+                                  probability=0.2),
+    }
+    for name, r in storm.items():
+        rules[f"random {name}"] = proxy.add(r)
+    return rules
+
+
+class Storms:
+    sink = None
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="kc-storm-")
+        self.stream = "storm-" + uuid.uuid4().hex[:10]
+        self.s = self.sink(self.tmp.name, self.stream)
+        self.s.create()
+        self.proxies = []
+
+    def tearDown(self):
+        for p in self.proxies:
+            p.stop()
+        harness.delete_stream(self.stream)
+        self.s.drop()
+        self.tmp.cleanup()
+
+    def proxy(self, upstream):
+        p = FaultProxy(upstream=upstream)
+        p.start()
+        self.proxies.append(p)
+        return p
+
+    def sink_storm(self):
+        """(service, {name: rule}) of faults for the sink's own calls, put
+        in front of that service's endpoint; none by default."""
+        return None, {}
+
+    def test_storms_on_every_call_lose_nothing(self):
+        harness.create_stream(self.stream, 2)
+        seed = int(os.environ.get("KC_FAULT_SEED") or uuid.uuid4().int % (1 << 32))
+        kinesis = self.proxy(harness.endpoint())
+        rules = kinesis_storm(kinesis, seed)
+        endpoints = {"kinesis": kinesis.endpoint}
+        service, sink_rules = self.sink_storm()
+        if service == "kinesis":  # the sink's calls go through the same proxy
+            sink_proxy = kinesis
+        elif service:
+            sink_proxy = self.proxy(self.sink_upstream())
+            sink_proxy.seed = seed + 1
+            endpoints[service] = sink_proxy.endpoint
+        if service:
+            rules.update(self.sink_script(sink_proxy))
+            for name, r in sink_rules.items():
+                rules[f"random {name}"] = sink_proxy.add(r)
+        producer = oracle.NumberedProducer(self.stream)
+        producer.start(RECORDS)
+        c = self.s.connector(endpoints=endpoints)
+        proc = c.start()
+        try:
+            producer.wait()
+            want = len(producer.sent)
+            harness.wait_until(lambda: self.s.unique_delivered() >= want
+                               or proc.poll() is not None, 600,
+                               f"all {want} records through the storm", interval=1.0)
+            self.assertIsNone(proc.poll(), c.log_text()[-4000:])
+        finally:
+            if proc.poll() is None:
+                self.assertEqual(c.terminate(), 0, c.log_text()[-4000:])
+        verdict = self.s.verdict(producer)
+        fired = "; ".join(f"{name}: {r.hits}" for name, r in rules.items())
+        print(f"\n{self.s.name} storm (seed {seed}): {verdict.summary()}\nfaults fired: {fired}",
+              file=sys.stderr)
+        self.assertTrue(verdict.ok(self.s.exactly_once), verdict.summary())
+        # The scripted faults all happened, and the storm was one.
+        for name, r in rules.items():
+            if not name.startswith("random "):
+                self.assertEqual(r.hits, 1, f"{name} did not fire: the test proves less")
+        self.assertGreater(rules["random throttled"].hits, 10)
+        log = c.log_text()
+        self.assertIn("iterator expired; asking for one after the last record read", log)
+
+
+class FileStorms(Storms, unittest.TestCase):
+    sink = sinks.FileSink
+
+    def test_a_throttled_shard_backs_off_with_jitter_and_goes_on(self):
+        """Eight throttled GetRecords in a row: each wait is a random time
+        under the policy's growing ceiling (not the ceiling itself), the
+        calls really are that far apart, and then the shard reads on."""
+        harness.create_stream(self.stream, 1)
+        producer = oracle.NumberedProducer(self.stream)
+        producer.put(200)
+        kinesis = self.proxy(harness.endpoint())
+        calls = []  # when each GetRecords arrived
+
+        def note(request):
+            if request.operation == "GetRecords":
+                calls.append(time.monotonic())
+            return False
+
+        kinesis.add(Rule(note, drop()))  # never fires: it only notes the time
+        storm = kinesis.add(Rule("GetRecords",
+                                 aws_error("ProvisionedThroughputExceededException"), times=8))
+        c = self.s.connector(endpoints={"kinesis": kinesis.endpoint})
+        proc = c.start(log_level="debug")
+        try:
+            harness.wait_until(lambda: self.s.unique_delivered() >= 200 or proc.poll() is not None,
+                               120, "the records after the storm", interval=0.5)
+            self.assertIsNone(proc.poll(), c.log_text()[-4000:])
+        finally:
+            if proc.poll() is None:
+                self.assertEqual(c.terminate(), 0, c.log_text()[-4000:])
+        self.assertEqual(storm.hits, 8)
+        waits = [(int(m.group(3)), int(m.group(4))) for m in RETRY_LINE.finditer(c.log_text())]
+        self.assertEqual([a for a, _ in waits], list(range(1, 9)), c.log_text()[-4000:])
+        for attempt, wait in waits:
+            ceiling = min(CAP_MS, BASE_MS * 2 ** (attempt - 1))
+            self.assertLessEqual(wait, ceiling, f"attempt {attempt}")
+        # Full jitter: waits spread under their ceilings. Were they the
+        # ceilings themselves, all of attempts 3 to 8 would be at 90 % or
+        # more of theirs; by chance that happens once in a million runs.
+        near_ceiling = [wait >= 0.9 * min(CAP_MS, BASE_MS * 2 ** (attempt - 1))
+                        for attempt, wait in waits[2:]]
+        self.assertFalse(all(near_ceiling), f"waits without jitter: {waits}")
+        # The process waited what it said (and at least the 200 ms between
+        # calls), measured where the calls arrive.
+        self.assertGreaterEqual(len(calls), 9)
+        for (attempt, wait), before, after in zip(waits, calls, calls[1:]):
+            gap_ms = (after - before) * 1000
+            self.assertGreaterEqual(gap_ms, max(wait, 200) - 5,
+                                    f"attempt {attempt}: waited {gap_ms:.0f} ms, said {wait}")
+        verdict = self.s.verdict(producer)
+        self.assertTrue(verdict.ok(exactly_once=True), verdict.summary())
+
+
+class S3Storms(Storms, unittest.TestCase):
+    """S3 slows down, fails, and loses answers to writes that happened:
+    deterministic keys keep it exactly once."""
+    sink = sinks.S3Sink
+
+    def sink_upstream(self):
+        return harness.s3_endpoint()
+
+    def sink_storm(self):
+        return "s3", {
+            "slow down": Rule("PutObject", aws_error("SlowDown", 503), probability=0.2),
+        }
+
+    def sink_script(self, proxy):
+        return {f"PutObject #{n}: {r.action!r}": r for n, r in scripted(proxy, "PutObject", {
+            2: aws_error("SlowDown", 503),
+            4: aws_error("InternalError", 500),
+            6: drop(forward=True),  # written, but the answer is lost
+            8: reset(after_bytes=20),
+        }).items()}
+
+
+class KinesisStorms(Storms, unittest.TestCase):
+    """The target stream throttles and loses PutRecords answers: at least
+    once, each key in order, the duplicates counted."""
+    sink = sinks.KinesisSink
+
+    def sink_storm(self):
+        # The target stream is on the same service: its PutRecords calls go
+        # through the reader's proxy.
+        return "kinesis", {
+            "puts throttled": Rule("PutRecords",
+                                   aws_error("ProvisionedThroughputExceededException"),
+                                   probability=0.2),
+            "put answer lost": Rule("PutRecords", drop(forward=True), probability=0.02),
+        }
+
+    def sink_script(self, proxy):
+        return {f"PutRecords #{n}: {r.action!r}": r for n, r in scripted(proxy, "PutRecords", {
+            2: aws_error("ProvisionedThroughputExceededException"),
+            4: drop(forward=True),  # put, but the answer is lost: duplicates
+            6: aws_error("InternalFailure", 500),
+        }).items()}
+
+
+if __name__ == "__main__":
+    unittest.main()
