@@ -71,6 +71,15 @@ class CliTest(unittest.TestCase):
         self.assertIn(f"stream '{self.stream}' does not exist", log)
         self.assertIn("fix `stream` in pipeline 'files'", log)
 
+    def test_an_unreachable_kinesis_endpoint_fails_the_run_naming_it(self):
+        # Nothing listens on port 1: the listing is retried with backoff,
+        # then the run fails with the address in the error.
+        c = Connector(self.tmp.name, self.stream, endpoints={"kinesis": "http://127.0.0.1:1"})
+        self.assertEqual(c.run_once(timeout=180), 1)
+        log = c.log_text()
+        self.assertIn("ListShards failed after 10 attempts", log)
+        self.assertIn("request to http://127.0.0.1:1/ failed: Couldn't connect to server", log)
+
     def test_wrong_secret_is_refused_and_never_logged(self):
         harness.create_stream(self.stream, 1)
         c = Connector(self.tmp.name, self.stream)
