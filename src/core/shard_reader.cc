@@ -88,9 +88,10 @@ Result<std::string> ShardReader::IteratorAfterLastRead(std::stop_token abort) {
 }
 
 Status ShardReader::Save(std::stop_token abort) {
-  auto s = ctx_.read_retry.Run("saving the checkpoint of shard " + shard_.shard_id, abort,
-                               [&] { return ctx_.parts->checkpoints->Save(key_, state_); });
-  if (!s) return Fail(s.error().With("saving the checkpoint of shard " + shard_.shard_id));
+  const std::string what = "saving the checkpoint of shard " + shard_.shard_id;
+  auto s = ThroughOutage(
+      what, [&] { return ctx_.parts->checkpoints->Save(key_, state_); }, abort);
+  if (!s) return Fail(s.error().With(what));
   return Ok();
 }
 
@@ -155,14 +156,14 @@ Status ShardReader::EmitBatch(const Batch& batch, std::vector<DeadLetter> letter
     std::vector<ShardPosition> delivered;  // by EmitSeparatingBad, before a failure
     Status s;
     if (committed) {
-      s = EmitThroughOutage(
+      s = ThroughOutage(
           what, [&] { return ctx_.parts->emitter->EmitAndCheckpoint(batch, key_, after, abort); },
           abort);
       if (s) CountEmitted(batch);
     } else if (DeadLettersOn()) {
       s = EmitSeparatingBad(batch, abort, &letters, &delivered);
     } else {
-      s = EmitThroughOutage(
+      s = ThroughOutage(
           what, [&] { return ctx_.parts->emitter->Emit(batch, abort); }, abort);
       if (s) CountEmitted(batch);
     }
@@ -216,17 +217,17 @@ std::string ShardReader::Emitting(const Batch& batch) const {
          Describe(batch.last);
 }
 
-Status ShardReader::EmitThroughOutage(const std::string& what, const std::function<Status()>& emit,
-                                      std::stop_token abort) {
-  // Attempt n waits up to min(30 s, 1 s·2^n): a sink back within seconds is
-  // found within seconds, one down for an hour is asked twice a minute.
+Status ShardReader::ThroughOutage(const std::string& what, const std::function<Status()>& op,
+                                  std::stop_token abort) {
+  // Attempt n waits up to min(30 s, 1 s·2^n): a service back within seconds
+  // is found within seconds, one down for an hour is asked twice a minute.
   static constexpr RetryOptions kOutage{.max_attempts = 0,
                                         .base = std::chrono::milliseconds(1'000),
                                         .cap = std::chrono::milliseconds(30'000)};
   const RetryPolicy policy(kOutage, ctx_.clock);
   std::optional<Clock::TimePoint> deadline;
   for (int attempt = 0;; ++attempt) {
-    Status s = emit();
+    Status s = op();
     if (s || !s.error().retriable() || abort.stop_requested()) return s;
     const Clock::TimePoint now = ctx_.clock->Now();
     if (!deadline) deadline = now + ctx_.config->sink_retry_for;
@@ -236,7 +237,7 @@ Status ShardReader::EmitThroughOutage(const std::string& what, const std::functi
     }
     if (now >= *deadline) {
       if (ctx_.config->sink_retry_for.count() == 0) return s;
-      return Fail(s.error().With(what + ": the sink stayed unavailable for sink_retry_for (" +
+      return Fail(s.error().With(what + ": still failing after sink_retry_for (" +
                                  std::to_string(ctx_.config->sink_retry_for.count() / 1000) +
                                  " s)"));
     }
@@ -252,7 +253,7 @@ Status ShardReader::EmitThroughOutage(const std::string& what, const std::functi
 Status ShardReader::EmitSeparatingBad(const Batch& batch, std::stop_token abort,
                                       std::vector<DeadLetter>* letters,
                                       std::vector<ShardPosition>* delivered) {
-  auto s = EmitThroughOutage(
+  auto s = ThroughOutage(
       Emitting(batch), [&] { return ctx_.parts->emitter->Emit(batch, abort); }, abort);
   if (s) {
     CountEmitted(batch);

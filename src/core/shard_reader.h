@@ -144,14 +144,14 @@ class ShardReader {
   void CountEmitted(const Batch& batch);
   // "emitting shard <id> records <first>..<last>", for messages.
   std::string Emitting(const Batch& batch) const;
-  // Runs `emit` (one call of the emitter) and, while it fails for a passing
-  // reason (a retriable error: the sink unavailable, throttling, no
-  // connection), runs it again after a backoff of up to 30 s, for
-  // `sink_retry_for` from the first failure. Holds the batch, and so the
-  // shard's checkpoint and reads, meanwhile. A shutdown ends the wait with
-  // the last error.
-  Status EmitThroughOutage(const std::string& what, const std::function<Status()>& emit,
-                           std::stop_token abort);
+  // Runs `op` (one call of the emitter or the checkpoint store) and, while
+  // it fails for a passing reason (a retriable error: the service
+  // unavailable, throttling, no connection), runs it again after a backoff
+  // of up to 30 s, for `sink_retry_for` from the first failure. Holds the
+  // batch, and so the shard's checkpoint and reads, meanwhile. A shutdown
+  // ends the wait with the last error.
+  Status ThroughOutage(const std::string& what, const std::function<Status()>& op,
+                       std::stop_token abort);
   // Writes `letters` to the dead-letter destination, retried like reads.
   Status WriteDeadLetters(const std::vector<DeadLetter>& letters, std::stop_token abort);
   bool DeadLettersOn() const {
@@ -172,6 +172,7 @@ class ShardReader {
   Status EmitBatch(const Batch& batch, std::vector<DeadLetter> letters, std::stop_token abort);
   // CutBatch and EmitBatch on the calling thread. REQUIRES: nothing in flight.
   Status FlushBatch(std::stop_token abort);
+  // Stores state_, waiting out an outage of the store (ThroughOutage).
   Status Save(std::stop_token abort);
   // A shard that answers "no more iterators" must be closed; asks the
   // stream's shard list to be sure, so a bad answer never ends an open shard.

@@ -95,8 +95,12 @@ compression = "gzip"'''
 class PostgresSink(Sink):
     name = "postgres"
 
+    def __init__(self, workdir, stream, url=None):
+        super().__init__(workdir, stream)
+        self.url = url  # a server of the test's own; else the shared one
+
     def create(self):
-        self.url = os.environ.get("KC_POSTGRES_URL") or harness._missing(
+        self.url = self.url or os.environ.get("KC_POSTGRES_URL") or harness._missing(
             "KC_POSTGRES_URL is not set; run the tests with scripts/test")
         self.table = "faults_rows_" + self.suffix
         self.checkpoints = "faults_checkpoints_" + self.suffix

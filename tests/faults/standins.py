@@ -11,7 +11,9 @@ SERVICES = os.path.join(ROOT, "scripts", "lib", "services.sh")
 
 
 def _bash(script, env=None):
-    out = subprocess.run(["bash", "-c", f'source "{SERVICES}"\n{script}'], capture_output=True,
+    # -e: a service that fails to start fails here, instead of the next line
+    # printing the address of a shared one from the environment.
+    out = subprocess.run(["bash", "-ec", f'source "{SERVICES}"\n{script}'], capture_output=True,
                          text=True, timeout=120, env={**os.environ, **(env or {})})
     if out.returncode != 0:
         raise AssertionError(f"{script.strip()} failed:\n{out.stderr.strip()}")
@@ -42,6 +44,11 @@ class StandIn:
             out = _bash(f'kc_start_kinesalite "{self.dir}" {port} >&2\n'
                         'echo "$KC_KINESIS_ENDPOINT"')
         elif self.kind == "postgres":
+            # The server runs as user postgres when the tests run as root:
+            # it must be able to enter the directories above its own.
+            parent = os.path.dirname(os.path.abspath(self.dir))
+            os.makedirs(parent, exist_ok=True)
+            os.chmod(parent, os.stat(parent).st_mode | 0o111)
             out = _bash(f'kc_start_postgres "{self.dir}" {port} >&2\necho "$KC_POSTGRES_URL"')
         else:
             raise ValueError(self.kind)

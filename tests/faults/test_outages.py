@@ -46,39 +46,45 @@ def snapshot(directory):
     return out
 
 
-class S3Outage(unittest.TestCase):
+class Outage:
+    """The test, for a sink whose service a subclass starts on its own:
+    `service()` (a standins.StandIn, started), `make_sink()`,
+    `endpoints()` for the connector, and `held_state()`: what must not
+    change while the service is down (the checkpoints)."""
+
     def setUp(self):
         harness.endpoint()
         self.tmp = tempfile.TemporaryDirectory(prefix="kc-outage-")
         self.stream = "outage-" + uuid.uuid4().hex[:10]
-        self.s3 = standins.StandIn("s3rver", os.path.join(self.tmp.name, "s3"), "kc-outage")
-        self.s3.start()
+        self.standin = self.service()
+        self.sink = self.make_sink()
+        self.sink.create()
 
     def tearDown(self):
-        self.s3.stop()
+        self.standin.stop()
         harness.delete_stream(self.stream)
         self.tmp.cleanup()
 
-    def test_s3_down_for_a_while_then_back(self):
-        harness.create_stream(self.stream, 2)
-        sink = sinks.S3Sink(self.tmp.name, self.stream, bucket="kc-outage",
-                            endpoint=self.s3.endpoint)
-        c = sink.connector(endpoints={"s3": self.s3.endpoint})
-        producer = oracle.NumberedProducer(self.stream, pad=100)
-        producer.start(RECORDS, per_call=25)
-        proc = c.start(stats_interval="500ms")
-        harness.wait_until(lambda: sink.unique_delivered() >= 100 or proc.poll() is not None,
-                           120, "the first records in S3", interval=0.5)
-        self.assertIsNone(proc.poll(), c.log_text()[-3000:])
+    def held_state(self):
+        return snapshot(os.path.join(self.tmp.name, "state"))
 
-        self.s3.stop()
+    def test_sink_down_for_a_while_then_back(self):
+        name = self.sink.name
+        harness.create_stream(self.stream, 2)
+        c = self.sink.connector(endpoints=self.endpoints())
+        producer = oracle.NumberedProducer(self.stream, pad=100)
+        producer.put(200)
+        proc = c.start(stats_interval="500ms")
+        harness.wait_for_connector(c, lambda: self.sink.unique_delivered() >= 100, 120,
+                                   f"the first records in {name}", interval=0.5)
+
+        self.standin.stop()
         outage_started = time.monotonic()
-        # Once an emit has failed, nothing may move until S3 is back.
-        harness.wait_until(lambda: "the checkpoint stays put" in c.log_text()
-                           or proc.poll() is not None, 120, "a failed emit", interval=0.2)
-        self.assertIsNone(proc.poll(), c.log_text()[-3000:])
-        state = os.path.join(self.tmp.name, "state")
-        held = snapshot(state)
+        producer.start(RECORDS, per_call=25)  # records arrive during the outage
+        # Once an emit has failed, nothing may move until the sink is back.
+        harness.wait_for_connector(c, lambda: "the checkpoint stays put" in c.log_text(), 120,
+                                   "a failed emit")
+        held = self.held_state()
         rss_before = rss_kib(proc.pid)
         rss_peak = rss_before
         read_at_first_failure = c.stats()["read"]
@@ -86,24 +92,56 @@ class S3Outage(unittest.TestCase):
         while time.monotonic() - outage_started < OUTAGE_SECONDS:
             self.assertIsNone(proc.poll(), "exited during the outage:\n" + c.log_text()[-3000:])
             rss_peak = max(rss_peak, rss_kib(proc.pid))
-            self.assertEqual(snapshot(state), held, "a checkpoint moved while S3 was down")
+            self.assertEqual(self.held_state(), held, f"a checkpoint moved while {name} was down")
             time.sleep(0.5)  # the sampling period, not a wait for an event
         read_during = c.stats()["read"] - read_at_first_failure
-        print(f"\ns3 outage {OUTAGE_SECONDS} s: RSS {rss_before} KiB at the first failed emit, "
-              f"peak {rss_peak} KiB; {read_during} records read meanwhile, "
+        print(f"\n{name} outage {OUTAGE_SECONDS} s: RSS {rss_before} KiB at the first failed "
+              f"emit, peak {rss_peak} KiB; {read_during} records read meanwhile, "
               f"{producer.next} put so far", file=sys.stderr)
         self.assertLess(rss_peak - rss_before, RSS_GROWTH_LIMIT_KIB)
 
-        self.s3.start()
+        self.standin.start()
         producer.wait()
         want = len(producer.sent)
-        harness.wait_until(lambda: sink.unique_delivered() >= want or proc.poll() is not None,
-                           300, f"all {want} records in S3 after the outage", interval=1.0)
-        self.assertIsNone(proc.poll(), c.log_text()[-3000:])
+        harness.wait_for_connector(c, lambda: self.sink.unique_delivered() >= want, 300,
+                                   f"all {want} records in {name} after the outage", interval=1.0)
         self.assertEqual(c.terminate(), 0, c.log_text()[-3000:])
-        verdict = sink.verdict(producer)
-        print(f"s3 after the outage: {verdict.summary()}", file=sys.stderr)
+        verdict = self.sink.verdict(producer)
+        print(f"{name} after the outage: {verdict.summary()}", file=sys.stderr)
         self.assertTrue(verdict.ok(exactly_once=True), verdict.summary())
+
+
+class S3Outage(Outage, unittest.TestCase):
+    def service(self):
+        s3 = standins.StandIn("s3rver", os.path.join(self.tmp.name, "s3"), "kc-outage")
+        s3.start()
+        return s3
+
+    def make_sink(self):
+        return sinks.S3Sink(self.tmp.name, self.stream, bucket="kc-outage",
+                            endpoint=self.standin.endpoint)
+
+    def endpoints(self):
+        return {"s3": self.standin.endpoint}
+
+
+class PostgresOutage(Outage, unittest.TestCase):
+    """The database holds the rows and the checkpoints: both go away, and
+    the connector must connect again once the server is back."""
+
+    def service(self):
+        pg = standins.StandIn("postgres", os.path.join(self.tmp.name, "pg"))
+        pg.start()
+        return pg
+
+    def make_sink(self):
+        return sinks.PostgresSink(self.tmp.name, self.stream, url=self.standin.endpoint)
+
+    def endpoints(self):
+        return {}
+
+    def held_state(self):
+        return None  # the checkpoints are in the server that is down
 
 
 if __name__ == "__main__":

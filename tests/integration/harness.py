@@ -75,6 +75,19 @@ def wait_until(predicate, timeout, what, interval=0.1):
         time.sleep(interval)
 
 
+def wait_for_connector(connector, predicate, timeout, what, interval=0.2):
+    """wait_until(predicate) while `connector`'s process runs: fails at
+    once if it exits, and on either failure shows the end of its log."""
+    proc = connector.proc
+    try:
+        wait_until(lambda: predicate() or proc.poll() is not None, timeout, what, interval)
+    except AssertionError as e:
+        raise AssertionError(f"{e}; the connector's log:\n{connector.log_text()[-6000:]}")
+    if proc.poll() is not None:
+        raise AssertionError(f"kinesis-connect exited ({proc.returncode}) while waiting for "
+                             f"{what}; its log:\n{connector.log_text()[-6000:]}")
+
+
 def aws(*args, input_json=None):
     """Runs the real AWS CLI against the stand-in and returns its JSON output."""
     cmd = [AWS_CLI, "--endpoint-url", endpoint(), "--output", "json", "kinesis", *args]

@@ -60,8 +60,17 @@ class MemoryStore final : public CheckpointStore {
     std::lock_guard lock(mu_);
     return loads_;
   }
+  // The next `failures` saves fail as retriable (the store unreachable).
+  void FailSaves(int failures) {
+    std::lock_guard lock(mu_);
+    save_failures_ = failures;
+  }
   Status Save(const ShardKey& key, const ShardCheckpoint& state) override {
     std::lock_guard lock(mu_);
+    if (save_failures_ > 0) {
+      --save_failures_;
+      return Fail(ErrorCode::kConnection, "store unreachable");
+    }
     states_[key.stream + "/" + key.shard] = state;
     ++saves_;
     saved_.push_back(state);
@@ -86,6 +95,7 @@ class MemoryStore final : public CheckpointStore {
   std::mutex mu_;
   std::map<std::string, ShardCheckpoint> states_;
   int saves_ = 0;
+  int save_failures_ = 0;
   std::vector<ShardCheckpoint> saved_;
   int loads_ = 0;
   std::vector<Error> load_failures_;
@@ -549,6 +559,21 @@ TEST_F(PipelineTest, ASinkOutageIsWaitedOutWithTheCheckpointHeld) {
   // sink is asked again within 30 s of coming back.
   EXPECT_GT(clock_.Now() - started, 60s);
   for (auto d : clock_.sleeps()) EXPECT_LE(d, 30s);
+}
+
+// The checkpoint store down for minutes (more than 20 attempts of the read
+// retry policy's kind) while batches are written: waited out like the sink.
+TEST_F(PipelineTest, ACheckpointStoreOutageWhileWritingIsWaitedOut) {
+  kinesis_->AddShard("a");
+  auto data = PutMany("a", 250, "r");
+  config_.buffer.max_records = 100;
+  store_->FailSaves(25);
+  const auto started = clock_.Now();
+  ASSERT_TRUE(Make(true)->Run({}, {}));
+  EXPECT_EQ(emitter_->Data("a"), data);
+  EXPECT_GT(clock_.Now() - started, 1min);  // 25 failed saves: about 5 min of backoff
+  EXPECT_EQ(store_->Get("a").position->sequence_number,
+            emitter_->batches.back().last.sequence_number);
 }
 
 TEST_F(PipelineTest, AnOutageLongerThanSinkRetryForStopsThePipelineWithoutMovingTheCheckpoint) {
