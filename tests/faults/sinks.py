@@ -7,6 +7,8 @@ the record's number)."""
 
 import os
 import subprocess
+import sys
+import tempfile
 import uuid
 
 import oracle
@@ -179,3 +181,44 @@ class DynamoDbSink(Sink):
 
     def delivered(self):
         return {"table": oracle.dynamodb_delivered(self.table)}
+
+
+class SinkTestCase:
+    """Mixed into the fault tests' unittest classes, whose `sink` names a
+    Sink class: each test gets a work directory, a stream name and the
+    sink's own table, stream or prefix, all removed afterwards."""
+    sink = None
+    name_prefix = "faults"
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix=f"kc-{self.name_prefix}-")
+        self.stream = f"{self.name_prefix}-{uuid.uuid4().hex[:10]}"
+        self.s = self.sink(self.tmp.name, self.stream)
+        self.s.create()
+
+    def tearDown(self):
+        connector = getattr(self, "connector_running", None)
+        if connector and connector.proc and connector.proc.poll() is None:
+            connector.proc.kill()
+            connector.proc.wait(timeout=30)
+        harness.delete_stream(self.stream)
+        self.s.drop()
+        self.tmp.cleanup()
+
+    def start(self, connector, **kwargs):
+        """Starts `connector`; a test that fails leaves no process behind."""
+        self.connector_running = connector
+        return connector.start(**kwargs)
+
+    def deliver_all(self, connector, producer, what="", timeout=300):
+        """With `connector` running: waits until the sink holds every record
+        put, stops it with SIGTERM (it must exit 0), prints the oracle's
+        verdict and fails unless it holds. Returns the verdict."""
+        want = len(producer.sent)
+        harness.wait_for_connector(connector, lambda: self.s.unique_delivered() >= want, timeout,
+                                   f"all {want} records in the {self.s.name} sink", interval=1.0)
+        self.assertEqual(connector.terminate(), 0, connector.log_text()[-3000:])
+        verdict = self.s.verdict(producer)
+        print(f"\n{self.s.name}{what}: {verdict.summary()}", file=sys.stderr)
+        self.assertTrue(verdict.ok(self.s.exactly_once), verdict.summary())
+        return verdict

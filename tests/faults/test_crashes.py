@@ -12,10 +12,8 @@ import os
 import random
 import signal
 import sys
-import tempfile
 import time
 import unittest
-import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import oracle  # noqa: E402
@@ -31,34 +29,8 @@ def seed():
     return int(os.environ.get("KC_FAULT_SEED") or random.SystemRandom().randrange(1 << 32))
 
 
-class Crashes:
+class Crashes(sinks.SinkTestCase):
     """The tests, for the sink class `sink` of a subclass."""
-    sink = None
-
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory(prefix="kc-faults-")
-        self.stream = "faults-" + uuid.uuid4().hex[:10]
-        self.s = self.sink(self.tmp.name, self.stream)
-        self.s.create()
-
-    def tearDown(self):
-        harness.delete_stream(self.stream)
-        self.s.drop()
-        self.tmp.cleanup()
-
-    def deliver_everything_and_judge(self, connector, producer):
-        """Runs the connector until the sink holds every record put (or a
-        deadline passes), stops it with SIGTERM and asks the oracle."""
-        proc = connector.start()
-        want = len(producer.sent)
-        harness.wait_until(lambda: self.s.unique_delivered() >= want or proc.poll() is not None,
-                           300, f"all {want} records in the {self.s.name} sink", interval=1.0)
-        self.assertIsNone(proc.poll(), connector.log_text()[-3000:])
-        self.assertEqual(connector.terminate(), 0, connector.log_text()[-3000:])
-        verdict = self.s.verdict(producer)
-        print(f"\n{self.s.name}: {verdict.summary()}", file=sys.stderr)
-        self.assertTrue(verdict.ok(self.s.exactly_once), verdict.summary())
-        return verdict
 
     def test_kill_9_at_random_instants_while_records_arrive(self):
         harness.create_stream(self.stream, 2)
@@ -70,7 +42,7 @@ class Crashes:
         producer.start(RECORDS)
         c = self.s.connector()
         for kill in range(KILLS):
-            proc = c.start()
+            proc = self.start(c)
             # The fault schedule itself: a random instant in the process's
             # life, from its start-up to well into its work.
             time.sleep(rng.uniform(0.2, 3.0))
@@ -79,7 +51,8 @@ class Crashes:
             proc.kill()
             proc.wait(timeout=30)
         producer.wait()
-        self.deliver_everything_and_judge(c, producer)
+        self.start(c)
+        self.deliver_all(c, producer, f" after {KILLS} kills")
 
     def test_sigterm_in_a_large_batch_emits_and_checkpoints_all_it_read(self):
         harness.create_stream(self.stream, 2)
@@ -87,10 +60,9 @@ class Crashes:
         producer.put(2_000)
         # One batch per shard, cut only by the shutdown.
         c = self.s.connector(buffer_records=100_000, max_age="1h")
-        proc = c.start(stats_interval="200ms")
-        harness.wait_until(lambda: (c.stats() or {}).get("read", 0) >= 2_000
-                           or proc.poll() is not None, 120, "every record read", interval=0.2)
-        self.assertIsNone(proc.poll(), c.log_text()[-3000:])
+        self.start(c, stats_interval="200ms")
+        harness.wait_for_connector(c, lambda: (c.stats() or {}).get("read", 0) >= 2_000, 120,
+                                   "every record read")
         self.assertEqual(self.s.unique_delivered(), 0, "nothing emitted before the stop")
         self.assertEqual(c.terminate(signal.SIGTERM), 0, c.log_text()[-3000:])
         verdict = self.s.verdict(producer)

@@ -10,9 +10,7 @@ KC_SOAK=1 (scripts/soak) reshards more times, with more records.
 
 import os
 import sys
-import tempfile
 import unittest
-import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import oracle  # noqa: E402
@@ -46,48 +44,23 @@ def split_then_merge(stream):
     harness.wait_stream_active(stream)
 
 
-class Resharding:
-    sink = None
-
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory(prefix="kc-reshard-")
-        self.stream = "reshard-" + uuid.uuid4().hex[:10]
-        self.s = self.sink(self.tmp.name, self.stream)
-        self.s.create()
-
-    def tearDown(self):
-        harness.delete_stream(self.stream)
-        self.s.drop()
-        self.tmp.cleanup()
+class Resharding(sinks.SinkTestCase):
+    name_prefix = "reshard"
 
     def test_split_and_merge_under_load(self):
         harness.create_stream(self.stream, 2)
         producer = oracle.NumberedProducer(self.stream, keys=40)
         producer.start(RECORDS, per_call=40)
         c = self.s.connector()
-        proc = c.start()
-        try:
-            for i in range(RESHARDS):
-                # Each reshard once the connector is busy with new records.
-                target = RECORDS * (i + 1) // (RESHARDS + 2)
-                harness.wait_until(lambda: self.s.unique_delivered() >= target
-                                   or proc.poll() is not None, 300,
-                                   f"{target} records delivered", interval=0.5)
-                self.assertIsNone(proc.poll(), c.log_text()[-3000:])
-                split_then_merge(self.stream)
-            producer.wait()
-            want = len(producer.sent)
-            harness.wait_until(lambda: self.s.unique_delivered() >= want
-                               or proc.poll() is not None, 300,
-                               f"all {want} records delivered", interval=1.0)
-            self.assertIsNone(proc.poll(), c.log_text()[-3000:])
-        finally:
-            if proc.poll() is None:
-                self.assertEqual(c.terminate(), 0, c.log_text()[-3000:])
-        verdict = self.s.verdict(producer)
-        print(f"\n{self.s.name}, {RESHARDS} splits and merges: {verdict.summary()}",
-              file=sys.stderr)
-        self.assertTrue(verdict.ok(self.s.exactly_once), verdict.summary())
+        self.start(c)
+        for i in range(RESHARDS):
+            # Each reshard once the connector is busy with new records.
+            target = RECORDS * (i + 1) // (RESHARDS + 2)
+            harness.wait_for_connector(c, lambda: self.s.unique_delivered() >= target, 300,
+                                       f"{target} records delivered", interval=0.5)
+            split_then_merge(self.stream)
+        producer.wait()
+        self.deliver_all(c, producer, f", {RESHARDS} splits and merges")
 
         # Parents before children, as the log tells it.
         log = c.log_text().splitlines()
