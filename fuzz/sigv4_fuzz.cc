@@ -12,9 +12,10 @@
 // changes nothing; the canonical URI is encoded, normalised and stable; the
 // canonical headers are lowercase, sorted, unique names with trimmed values,
 // whatever the names' case; a request signs or fails with kInvalidArgument
-// (a bad URL or no service), signing it again gives the same Authorization,
-// and a verifier that rebuilds the canonical request from the signed
-// request's headers computes the same signature.
+// (a bad URL, no service, an empty x-amz-content-sha256 header), signing it
+// again gives the same Authorization, and a verifier that rebuilds the
+// canonical request from the signed request's headers computes the same
+// signature.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -208,11 +209,17 @@ void CheckHeaders(const std::vector<HttpHeader>& headers) {
   Check(shouted.text == canonical.text && shouted.signed_headers == canonical.signed_headers);
 }
 
+// A payload hash the caller gave, empty: nothing to sign with.
+bool HasEmptyPayloadHash(const HttpRequest& request) {
+  const std::string* given = request.Header("x-amz-content-sha256");
+  return given != nullptr && given->empty();
+}
+
 void CheckCanonicalRequest(const HttpRequest& request, const SigningOptions& options) {
   auto url = kc::aws::SplitUrl(request.url);
   auto canonical = kc::aws::BuildCanonicalRequest(request, options);
-  if (!url) {
-    Check(url.error().code() == kc::ErrorCode::kInvalidArgument);
+  if (!url || HasEmptyPayloadHash(request)) {
+    Check(url || url.error().code() == kc::ErrorCode::kInvalidArgument);
     Check(!canonical && canonical.error().code() == kc::ErrorCode::kInvalidArgument);
     return;
   }
@@ -255,7 +262,8 @@ void CheckSigning(const HttpRequest& request, const kc::aws::Credentials& creden
   const kc::Status status = kc::aws::SignRequest(signed_request, credentials, options, kUnixMillis);
   if (!status) {
     Check(status.error().code() == kc::ErrorCode::kInvalidArgument);
-    Check(!kc::aws::SplitUrl(request.url) || options.service.empty());
+    Check(!kc::aws::SplitUrl(request.url) || options.service.empty() ||
+          (HasEmptyPayloadHash(request) && !options.add_content_sha256_header));
     return;
   }
   Check(CountHeaders(signed_request, "authorization") == 1);
