@@ -3,9 +3,8 @@
 // result must keep ParseConfig's promises.
 //
 // Built by fuzz/CMakeLists.txt with the smoke driver (fuzz/smoke_main.cc),
-// which CTest runs over the seed corpus and seeded random mutations; the same
-// entry point links with libFuzzer given a clang whose standard library has
-// std::expected.
+// which CTest runs over the seed corpus and seeded random mutations, and
+// with libFuzzer by scripts/fuzz.
 #include <climits>
 #include <cstddef>
 #include <cstdint>

@@ -2,7 +2,7 @@
 // runs every file of the given corpus directories, then a seeded series of
 // random mutations of them (bit flips, byte changes, insertions, deletions,
 // truncation, splices). Deterministic for a seed, so a failure reproduces;
-// a coverage-guided fuzzer explores far more, this keeps every build honest.
+// libFuzzer (scripts/fuzz) explores far more, this keeps every build honest.
 //
 //   <target>_smoke [--iterations N] [--seed S] CORPUS_DIR...
 #include <cstdint>

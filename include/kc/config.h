@@ -238,7 +238,7 @@ struct ConfigProblem {
   std::string ToString(const std::string& source) const;
 };
 
-using ConfigResult = std::expected<Config, std::vector<ConfigProblem>>;
+using ConfigResult = expected<Config, std::vector<ConfigProblem>>;
 
 // `source` names the input in messages (usually the file path).
 ConfigResult ParseConfig(std::string_view toml_text, const std::string& source);

@@ -1,13 +1,15 @@
 // Errors as values. Every fallible operation across a component boundary returns
-// `kc::Result<T>` (a std::expected) or `kc::Status`; exceptions thrown by
-// third-party parsers are caught at the boundary and turned into an Error.
+// `kc::Result<T>` (a std::expected, spelled kc::expected: see kc/expected.h) or
+// `kc::Status`; exceptions thrown by third-party parsers are caught at the
+// boundary and turned into an Error.
 //
 // Thread-safety: plain values, safe to copy between threads.
 #pragma once
 
-#include <expected>
 #include <string>
 #include <utility>
+
+#include "kc/expected.h"
 
 namespace kc {
 
@@ -56,14 +58,14 @@ class Error {
 };
 
 template <typename T>
-using Result = std::expected<T, Error>;
+using Result = expected<T, Error>;
 
-using Status = std::expected<void, Error>;
+using Status = expected<void, Error>;
 
-inline std::unexpected<Error> Fail(ErrorCode code, std::string message) {
-  return std::unexpected<Error>(Error(code, std::move(message)));
+inline unexpected<Error> Fail(ErrorCode code, std::string message) {
+  return unexpected<Error>(Error(code, std::move(message)));
 }
-inline std::unexpected<Error> Fail(Error e) { return std::unexpected<Error>(std::move(e)); }
+inline unexpected<Error> Fail(Error e) { return unexpected<Error>(std::move(e)); }
 
 inline Status Ok() { return {}; }
 

@@ -280,6 +280,11 @@ Result<CanonicalRequest> BuildCanonicalRequest(const HttpRequest& request,
   CanonicalHeaders headers = CanonicalizeHeaders(request.headers);
   std::string payload_hash = PayloadHash(request, options);
   if (payload_hash.empty()) {
+    // Empty as the caller gave it, or because OpenSSL failed to hash.
+    if (request.Header(kContentSha256) != nullptr) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "cannot sign the request: its x-amz-content-sha256 header is empty");
+    }
     return Fail(ErrorCode::kInternal, "OpenSSL could not compute SHA-256 for signing");
   }
   CanonicalRequest out;

@@ -128,7 +128,9 @@ struct CanonicalRequest {
   std::string signed_headers;
 };
 // The canonical request for `request` exactly as it stands: the headers that
-// SignRequest adds (Host, X-Amz-Date, ...) must already be on it.
+// SignRequest adds (Host, X-Amz-Date, ...) must already be on it. Fails with
+// kInvalidArgument for a URL SplitUrl refuses or an empty
+// x-amz-content-sha256 header.
 Result<CanonicalRequest> BuildCanonicalRequest(const HttpRequest& request,
                                                const SigningOptions& options);
 

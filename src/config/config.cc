@@ -1533,14 +1533,14 @@ ConfigResult Parse(std::string_view toml_text, const std::string& source) {
   try {
     root = toml::parse(toml_text, std::string_view(source));
   } catch (const toml::parse_error& e) {
-    return std::unexpected(
+    return kc::unexpected(
         OneProblem(LineOf(e.source()), SyntaxMessage(e.source(), e.description())));
   }
 #else
   toml::parse_result parsed = toml::parse(toml_text, std::string_view(source));
   if (!parsed) {
     const toml::parse_error& e = parsed.error();
-    return std::unexpected(
+    return kc::unexpected(
         OneProblem(LineOf(e.source()), SyntaxMessage(e.source(), e.description())));
   }
   root = std::move(parsed).table();
@@ -1566,7 +1566,7 @@ ConfigResult Parse(std::string_view toml_text, const std::string& source) {
                      const int line_b = b.line == 0 ? INT_MAX : b.line;
                      return line_a < line_b;
                    });
-  return std::unexpected(std::move(problems));
+  return kc::unexpected(std::move(problems));
 }
 
 }  // namespace
@@ -1587,7 +1587,7 @@ ConfigResult ParseConfig(std::string_view toml_text, const std::string& source) 
   try {
     return Parse(toml_text, source);
   } catch (const std::exception& e) {
-    return std::unexpected(
+    return kc::unexpected(
         OneProblem(0, std::string("internal error while reading the configuration: ") + e.what()));
   }
 #else
@@ -1599,18 +1599,18 @@ ConfigResult LoadConfigFile(const std::string& path) {
   const std::string shown = "'" + Printable(path, path.size()) + "'";
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
-    return std::unexpected(
+    return kc::unexpected(
         OneProblem(0, "cannot read config file " + shown + ": it is a directory"));
   }
   std::ifstream in(path, std::ios::binary);
   if (!in.is_open()) {
     const int error = errno;
-    return std::unexpected(OneProblem(
+    return kc::unexpected(OneProblem(
         0, "cannot open config file " + shown + ": " + std::generic_category().message(error)));
   }
   std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   if (in.bad()) {
-    return std::unexpected(OneProblem(0, "cannot read config file " + shown));
+    return kc::unexpected(OneProblem(0, "cannot read config file " + shown));
   }
   return ParseConfig(text, path);
 }

@@ -59,6 +59,9 @@ Result<Shard> ParseShard(const element& e) {
   Shard s;
   auto id = ReqString(o, "ShardId", kWhat);
   if (!id) return Fail(id.error());
+  // A shard is known by its id everywhere after this (iterators, children's
+  // parents, checkpoints), and "" means "no shard" in a parent field.
+  if (id->empty()) return Fail(ParseError(kWhat, "a shard has an empty ShardId"));
   s.shard_id = std::move(*id);
   auto parent = OptString(o, "ParentShardId", kWhat);
   if (!parent) return Fail(parent.error());

@@ -35,6 +35,13 @@ class Walker {
   simdjson::error_code Walk(Node& node, size_t depth, std::span<const size_t> candidates) {
     od::json_type type;
     if (auto e = node.type().get(type)) return e;
+    // Every container is a level of recursion here, and a record of
+    // nothing but '[' would run the thread out of stack: no deeper than
+    // simdjson's DOM parser goes (on demand, simdjson sets no limit).
+    if ((type == od::json_type::object || type == od::json_type::array) &&
+        depth >= simdjson::DEFAULT_MAX_DEPTH) {
+      return simdjson::DEPTH_ERROR;
+    }
     // Paths that end here record this value; the others go on into objects.
     const size_t first_capture = captures_.size();
     std::vector<size_t> deeper;

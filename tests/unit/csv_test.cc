@@ -128,6 +128,23 @@ TEST(JsonFields, ValidateAcceptsEveryKindOfDocument) {
   }
 }
 
+TEST(JsonFields, NestingAsDeepAsSimdjsonsLimitAndNoDeeper) {
+  // 1024 levels, as simdjson's DOM parser allows; a record nested far
+  // deeper (a megabyte of '[') is refused instead of overflowing the stack.
+  const auto nested = [](size_t levels) {
+    return std::string(levels - 1, '[') + R"({"a":1})" + std::string(levels - 1, ']');
+  };
+  EXPECT_TRUE(util::ValidateJson(nested(1024)));
+  for (size_t levels : {size_t{1025}, size_t{1} << 20}) {
+    auto s = util::ValidateJson(nested(levels));
+    ASSERT_FALSE(s);
+    EXPECT_EQ(s.error().code(), ErrorCode::kParse);
+  }
+  std::vector<JsonField> out;
+  EXPECT_FALSE(util::ReadJsonFields("{\"a\":" + nested(1024) + "}", Paths({"a.a"}), out));
+  EXPECT_TRUE(util::ReadJsonFields("{\"a\":" + nested(1023) + "}", Paths({"a.a"}), out));
+}
+
 TEST(Csv, WritesEachKindOfValue) {
   const auto columns = Paths({"s", "n", "b", "z", "missing", "o", "user.id"});
   EXPECT_EQ(

@@ -194,6 +194,9 @@ TEST(ListShardsResponse, ParsesParentsRangesAndToken) {
   EXPECT_EQ((*r)[1].adjacent_parent_shard_id, "shardId-000000000001");
   EXPECT_EQ(token, "page2");
   EXPECT_FALSE(ParseListShardsResponse(R"({"Shards": [{"ParentShardId": "x"}]})", nullptr));
+  auto empty_id = ParseListShardsResponse(R"({"Shards": [{"ShardId": ""}]})", nullptr);
+  ASSERT_FALSE(empty_id);
+  EXPECT_EQ(empty_id.error().code(), ErrorCode::kParse);
 }
 
 TEST(PutRecordsResponse, PartialFailuresPerRecord) {

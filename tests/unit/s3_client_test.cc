@@ -32,7 +32,7 @@ class ScriptedTransport final : public HttpTransport {
   }
   void Drop() {
     std::lock_guard lock(mu_);
-    script_.push_back(std::unexpected(Error(ErrorCode::kConnection, "connection reset")));
+    script_.push_back(kc::unexpected(Error(ErrorCode::kConnection, "connection reset")));
   }
   Result<HttpResponse> Send(const HttpRequest& request) override {
     std::lock_guard lock(mu_);

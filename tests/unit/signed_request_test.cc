@@ -37,7 +37,7 @@ class ScriptedTransport final : public HttpTransport {
   }
   void Drop(std::string message) {
     std::lock_guard lock(mu_);
-    script_.push_back(std::unexpected(Error(ErrorCode::kConnection, std::move(message))));
+    script_.push_back(kc::unexpected(Error(ErrorCode::kConnection, std::move(message))));
   }
   Result<HttpResponse> Send(const HttpRequest& request) override {
     std::lock_guard lock(mu_);
@@ -51,7 +51,7 @@ class ScriptedTransport final : public HttpTransport {
     } else {
       std::string message = next.error().message();
       Echo(message, "{auth}", request.Header("Authorization"));
-      next = std::unexpected(Error(next.error().code(), message));
+      next = kc::unexpected(Error(next.error().code(), message));
     }
     return next;
   }
@@ -76,7 +76,7 @@ class FailingCredentials final : public CredentialsProvider {
   explicit FailingCredentials(Error error) : error_(std::move(error)) {}
   Result<Credentials> Get() override {
     ++calls;
-    return std::unexpected(error_);
+    return kc::unexpected(error_);
   }
   std::string Describe() const override { return "nowhere"; }
   int calls = 0;

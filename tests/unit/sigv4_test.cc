@@ -545,6 +545,15 @@ TEST(Sigv4Test, PayloadHashPrefersTheRequestsOwnHeader) {
   EXPECT_EQ(PayloadHash(r, options), "UNSIGNED-PAYLOAD");
   r.SetHeader("X-Amz-Content-Sha256", "precomputed");
   EXPECT_EQ(PayloadHash(r, options), "precomputed");
+
+  // An empty one is the caller's mistake, not OpenSSL's.
+  r.SetHeader("X-Amz-Content-Sha256", "");
+  auto canonical = BuildCanonicalRequest(r, options);
+  ASSERT_FALSE(canonical);
+  EXPECT_EQ(canonical.error().code(), ErrorCode::kInvalidArgument);
+  auto s = SignRequest(r, {kDocKeyId, kDocSecret, ""}, options, k20150830T123600Z);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code(), ErrorCode::kInvalidArgument);
 }
 
 TEST(Sigv4Test, UnsignedHeadersAreLeftOut) {

@@ -14,7 +14,7 @@ constexpr std::string_view kForm =
 // Redis numbers its databases from 0; the server decides how many there are.
 constexpr int kMaxDb = 1'000'000;
 
-std::unexpected<Error> Invalid(std::string_view what) {
+kc::unexpected<Error> Invalid(std::string_view what) {
   return Fail(ErrorCode::kInvalidArgument, std::string(what) + std::string(kForm));
 }
 
