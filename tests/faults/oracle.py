@@ -224,7 +224,7 @@ def kinesis_delivered(stream):
             for shard, records in harness.read_stream(stream).items()}
 
 
-def dynamodb_delivered(table):
+def dynamodb_delivered(table, endpoint=None):
     """Numbers of the items of a DynamoDB table keyed by "n" (a scan with
     the AWS CLI): one lane, order unknown."""
     numbers, start = [], None
@@ -232,7 +232,7 @@ def dynamodb_delivered(table):
         args = ["scan", "--table-name", table, "--projection-expression", "n"]
         if start:
             args += ["--exclusive-start-key", json.dumps(start)]
-        page = harness.dynamodb(*args)
+        page = harness.dynamodb(*args, endpoint=endpoint)
         numbers += [int(item["n"]["N"]) for item in page.get("Items", [])]
         start = page.get("LastEvaluatedKey")
         if not start:

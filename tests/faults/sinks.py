@@ -166,21 +166,26 @@ class DynamoDbSink(Sink):
     name = "dynamodb"
     ordered = False
 
+    def __init__(self, workdir, stream, endpoint=None):
+        super().__init__(workdir, stream)
+        self.endpoint = endpoint  # a dynalite of the test's own; else the shared one
+
     def create(self):
         self.table = "faults-" + self.suffix
         harness.dynamodb("create-table", "--table-name", self.table, "--billing-mode",
                          "PAY_PER_REQUEST", "--attribute-definitions",
                          "AttributeName=n,AttributeType=N", "--key-schema",
-                         "AttributeName=n,KeyType=HASH")
+                         "AttributeName=n,KeyType=HASH", endpoint=self.endpoint)
 
     def drop(self):
-        harness.dynamodb("delete-table", "--table-name", self.table)
+        if not self.endpoint:  # a stand-in of the test's own goes with its directory
+            harness.dynamodb("delete-table", "--table-name", self.table)
 
     def emitter(self):
         return f'type = "dynamodb"\ntable = "{self.table}"\nhash_key = "n"'
 
     def delivered(self):
-        return {"table": oracle.dynamodb_delivered(self.table)}
+        return {"table": oracle.dynamodb_delivered(self.table, endpoint=self.endpoint)}
 
 
 class SinkTestCase:

@@ -144,5 +144,20 @@ class PostgresOutage(Outage, unittest.TestCase):
         return None  # the checkpoints are in the server that is down
 
 
+class DynamoDbOutage(Outage, unittest.TestCase):
+    """dynalite keeping its tables on disk, stopped and started again."""
+
+    def service(self):
+        dynalite = standins.StandIn("dynalite", os.path.join(self.tmp.name, "dynamodb"))
+        dynalite.start()
+        return dynalite
+
+    def make_sink(self):
+        return sinks.DynamoDbSink(self.tmp.name, self.stream, endpoint=self.standin.endpoint)
+
+    def endpoints(self):
+        return {"dynamodb": self.standin.endpoint}
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -118,9 +118,11 @@ def dynamodb_endpoint():
     return url
 
 
-def dynamodb(*args):
-    """The real AWS CLI against the DynamoDB stand-in; JSON output parsed."""
-    cmd = [AWS_CLI, "--endpoint-url", dynamodb_endpoint(), "--output", "json", "dynamodb", *args]
+def dynamodb(*args, endpoint=None):
+    """The real AWS CLI against the DynamoDB stand-in (the shared one unless
+    `endpoint` says otherwise); JSON output parsed."""
+    cmd = [AWS_CLI, "--endpoint-url", endpoint or dynamodb_endpoint(), "--output", "json",
+           "dynamodb", *args]
     out = subprocess.run(cmd, env=client_env(), capture_output=True, text=True, timeout=120)
     if out.returncode != 0:
         raise AssertionError(f"aws dynamodb {' '.join(args)} failed: {out.stderr.strip()}")
