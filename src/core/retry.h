@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <type_traits>
@@ -23,6 +24,21 @@ struct RetryOptions {
   int max_attempts = 10;  // total tries, including the first; 0 means no limit
   std::chrono::milliseconds base{100};
   std::chrono::milliseconds cap{10'000};
+  // Time from the first failure after which no attempt starts (the last wait
+  // is cut short to end there); 0 means no limit. For outages that are waited
+  // out for a set time rather than a number of attempts.
+  std::chrono::milliseconds give_up_after{0};
+};
+
+// What ends a Run early.
+struct RetryStops {
+  // Abandons the operation: a wait ends at once with kCancelled.
+  std::stop_token cancel;
+  // Ends the retrying, not the operation: a wait is cut short, one last
+  // attempt is made, and if it fails for a passing reason the error it
+  // failed with is returned (a graceful shutdown during an outage, which the
+  // caller should report as that error rather than as a cancellation).
+  std::stop_token give_up;
 };
 
 class RetryPolicy {
@@ -36,16 +52,27 @@ class RetryPolicy {
   std::chrono::milliseconds Backoff(int attempt) const;
 
   // Calls `op` until it succeeds, fails with a non-retriable error, the
-  // attempts are spent, or `stop` is requested (kCancelled). `what` names the
-  // operation in logs and in the final error.
+  // attempts or the time (give_up_after) are spent, or `stop` is requested
+  // (kCancelled). `what` names the operation in logs and in the final error.
   template <typename Op>
   auto Run(std::string_view what, std::stop_token stop, Op&& op) const -> std::invoke_result_t<Op> {
+    return Run(what, RetryStops{.cancel = std::move(stop), .give_up = {}}, std::forward<Op>(op));
+  }
+
+  template <typename Op>
+  auto Run(std::string_view what, const RetryStops& stops, Op&& op) const
+      -> std::invoke_result_t<Op> {
+    std::optional<Clock::TimePoint> first_failure;
     for (int attempt = 0;; ++attempt) {
       auto result = op();
       if (result) return result;
-      auto wait = NextWait(what, result.error(), attempt);
+      if (!first_failure) first_failure = clock_->Now();
+      if (result.error().retriable() && stops.give_up.stop_requested()) {
+        return Fail(result.error().With(std::string(what) + ": not tried again, shutting down"));
+      }
+      auto wait = NextWait(what, result.error(), attempt, first_failure);
       if (!wait) return Fail(std::move(wait.error()));
-      if (!clock_->SleepFor(*wait, stop)) {
+      if (!Sleep(*wait, stops)) {
         return Fail(ErrorCode::kCancelled, std::string(what) + " cancelled by shutdown");
       }
     }
@@ -55,13 +82,18 @@ class RetryPolicy {
   // with `e`, for callers that wait elsewhere (shard reads, which wait on the
   // pipeline's scheduler instead of holding a thread): the wait before the
   // next attempt, or the error to give up with (`e` itself when it is not
-  // worth retrying).
-  Result<std::chrono::milliseconds> NextWait(std::string_view what, const Error& e,
-                                             int attempt) const;
+  // worth retrying). give_up_after counts from `first_failure`, and is not
+  // applied without it.
+  Result<std::chrono::milliseconds> NextWait(
+      std::string_view what, const Error& e, int attempt,
+      std::optional<Clock::TimePoint> first_failure = std::nullopt) const;
 
   const RetryOptions& options() const { return options_; }
 
  private:
+  // Sleeps `d`; false when stops.cancel was requested. stops.give_up cuts
+  // the sleep short and returns true.
+  bool Sleep(std::chrono::milliseconds d, const RetryStops& stops) const;
   static void LogRetry(std::string_view what, const Error& e, int attempt,
                        std::chrono::milliseconds wait);
   RetryOptions options_;

@@ -221,33 +221,29 @@ Status ShardReader::ThroughOutage(const std::string& what, const std::function<S
                                   std::stop_token abort) {
   // Attempt n waits up to min(30 s, 1 s·2^n): a service back within seconds
   // is found within seconds, one down for an hour is asked twice a minute.
-  static constexpr RetryOptions kOutage{.max_attempts = 0,
-                                        .base = std::chrono::milliseconds(1'000),
-                                        .cap = std::chrono::milliseconds(30'000)};
-  const RetryPolicy policy(kOutage, ctx_.clock);
-  std::optional<Clock::TimePoint> deadline;
-  for (int attempt = 0;; ++attempt) {
-    Status s = op();
-    if (s || !s.error().retriable() || abort.stop_requested()) return s;
-    const Clock::TimePoint now = ctx_.clock->Now();
-    if (!deadline) deadline = now + ctx_.config->sink_retry_for;
+  // No time at all (sink_retry_for = 0s) means one attempt.
+  const auto retry_for = ctx_.config->sink_retry_for;
+  const RetryPolicy policy(
+      RetryOptions{
+          .max_attempts = retry_for.count() == 0 ? 1 : 0,
+          .base = std::chrono::milliseconds(1'000),
+          .cap = std::chrono::milliseconds(30'000),
+          .give_up_after = std::chrono::duration_cast<std::chrono::milliseconds>(retry_for)},
+      ctx_.clock);
+  // A hard abort abandons the call; a stop ends the wait with the last error,
+  // the checkpoint unmoved, so the next run emits the batch again.
+  Status s = policy.Run(what, RetryStops{.cancel = abort, .give_up = stop_}, op);
+  if (!s && s.error().retriable()) {
     if (stop_.stop_requested()) {
-      return Fail(s.error().With(what + ": not tried again, shutting down; the checkpoint did not "
-                                        "move, so the next run emits these records"));
+      return Fail(Error(s.error().code(), s.error().message() +
+                                              "; the checkpoint did not move, so the next run "
+                                              "emits these records"));
     }
-    if (now >= *deadline) {
-      if (ctx_.config->sink_retry_for.count() == 0) return s;
-      return Fail(s.error().With(what + ": still failing after sink_retry_for (" +
-                                 std::to_string(ctx_.config->sink_retry_for.count() / 1000) +
-                                 " s)"));
+    if (retry_for.count() > 0) {
+      return Fail(Error(s.error().code(), s.error().message() + " (sink_retry_for)"));
     }
-    const auto wait = std::min<Clock::Duration>(policy.Backoff(attempt), *deadline - now);
-    spdlog::warn("[{}] {}: {} (attempt {}); the checkpoint stays put, trying again in {} ms",
-                 ctx_.config->name, what, s.error().ToString(), attempt + 1,
-                 std::chrono::duration_cast<std::chrono::milliseconds>(wait).count());
-    // A stop wakes the wait early; the loop then gives up as above.
-    ctx_.clock->SleepFor(wait, stop_);
   }
+  return s;
 }
 
 Status ShardReader::EmitSeparatingBad(const Batch& batch, std::stop_token abort,

@@ -144,12 +144,12 @@ class ShardReader {
   void CountEmitted(const Batch& batch);
   // "emitting shard <id> records <first>..<last>", for messages.
   std::string Emitting(const Batch& batch) const;
-  // Runs `op` (one call of the emitter or the checkpoint store) and, while
-  // it fails for a passing reason (a retriable error: the service
-  // unavailable, throttling, no connection), runs it again after a backoff
-  // of up to 30 s, for `sink_retry_for` from the first failure. Holds the
-  // batch, and so the shard's checkpoint and reads, meanwhile. A shutdown
-  // ends the wait with the last error.
+  // Runs `op` (one call of the emitter or the checkpoint store) under the
+  // retry policy for outages: while it fails for a passing reason (a
+  // retriable error: the service unavailable, throttling, no connection), it
+  // is run again after a backoff of up to 30 s, for `sink_retry_for` from the
+  // first failure. Holds the batch, and so the shard's checkpoint and reads,
+  // meanwhile. A shutdown ends the wait with the last error.
   Status ThroughOutage(const std::string& what, const std::function<Status()>& op,
                        std::stop_token abort);
   // Writes `letters` to the dead-letter destination, retried like reads.

@@ -8,6 +8,7 @@ KC_SOAK=1 (scripts/soak) makes the outage and the stream longer.
 """
 
 import os
+import re
 import sys
 import tempfile
 import time
@@ -26,6 +27,9 @@ RECORDS = 20_000 if SOAK else 1_200
 # The process's resident memory may grow this much during the outage: the
 # reader stops reading once a batch is waiting, whatever arrives meanwhile.
 RSS_GROWTH_LIMIT_KIB = 64 * 1024
+# The log line of an emit (or the checkpoint save around it) that failed and
+# will be tried again.
+FAILED_EMIT = re.compile(r"(emitting|saving the checkpoint of) shard .*retrying in \d+ ms")
 
 
 def rss_kib(pid):
@@ -82,7 +86,7 @@ class Outage:
         outage_started = time.monotonic()
         producer.start(RECORDS, per_call=25)  # records arrive during the outage
         # Once an emit has failed, nothing may move until the sink is back.
-        harness.wait_for_connector(c, lambda: "the checkpoint stays put" in c.log_text(), 120,
+        harness.wait_for_connector(c, lambda: FAILED_EMIT.search(c.log_text()), 120,
                                    "a failed emit")
         held = self.held_state()
         rss_before = rss_kib(proc.pid)

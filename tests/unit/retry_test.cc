@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "core/retry.h"
 #include "support/fake_clock.h"
 
@@ -34,7 +36,7 @@ TEST(RetryPolicy, RetriesRetriableErrorsUntilSuccess) {
   testing::FakeClock clock;
   RetryPolicy p(RetryOptions{.max_attempts = 5, .base = 100ms, .cap = 1000ms}, &clock);
   int calls = 0;
-  Result<int> r = p.Run("op", {}, [&]() -> Result<int> {
+  Result<int> r = p.Run("op", std::stop_token{}, [&]() -> Result<int> {
     if (++calls < 3) return Fail(ErrorCode::kThrottled, "slow down");
     return 42;
   });
@@ -50,7 +52,7 @@ TEST(RetryPolicy, DoesNotRetryFinalErrors) {
   for (ErrorCode code : {ErrorCode::kInvalidArgument, ErrorCode::kAuth, ErrorCode::kNotFound,
                          ErrorCode::kExpiredIterator, ErrorCode::kParse}) {
     int calls = 0;
-    Status s = p.Run("op", {}, [&]() -> Status {
+    Status s = p.Run("op", std::stop_token{}, [&]() -> Status {
       ++calls;
       return Fail(code, "no");
     });
@@ -65,7 +67,7 @@ TEST(RetryPolicy, GivesUpAfterMaxAttemptsSayingSo) {
   testing::FakeClock clock;
   RetryPolicy p(RetryOptions{.max_attempts = 4, .base = 10ms, .cap = 100ms}, &clock);
   int calls = 0;
-  Status s = p.Run("PutThing", {}, [&]() -> Status {
+  Status s = p.Run("PutThing", std::stop_token{}, [&]() -> Status {
     ++calls;
     return Fail(ErrorCode::kUnavailable, "HTTP 503");
   });
@@ -92,6 +94,118 @@ TEST(RetryPolicy, StopRequestCancels) {
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code(), ErrorCode::kCancelled);
   EXPECT_EQ(calls, 3);
+}
+
+TEST(RetryPolicy, GiveUpAfterEndsTheRetriesAtThatTimeFromTheFirstFailure) {
+  testing::FakeClock clock;
+  RetryPolicy p(RetryOptions{.max_attempts = 0, .base = 1s, .cap = 30s, .give_up_after = 10min},
+                &clock);
+  clock.Advance(1h);  // the budget counts from the first failure, not from the clock's start
+  const auto started = clock.Now();
+  int calls = 0;
+  Status s = p.Run("Emit", std::stop_token{}, [&]() -> Status {
+    ++calls;
+    return Fail(ErrorCode::kUnavailable, "HTTP 503");
+  });
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code(), ErrorCode::kUnavailable);
+  EXPECT_NE(s.error().message().find("Emit: still failing after 600 s"), std::string::npos)
+      << s.error().message();
+  // The last wait is cut short: the last attempt is at the deadline, not past it.
+  EXPECT_EQ(clock.Now() - started, 10min);
+  EXPECT_GT(calls, 5);
+  for (auto d : clock.sleeps()) EXPECT_LE(d, 30s);
+}
+
+TEST(RetryPolicy, GiveUpAfterDoesNotDelayASuccess) {
+  testing::FakeClock clock;
+  RetryPolicy p(RetryOptions{.max_attempts = 0, .base = 1s, .cap = 30s, .give_up_after = 10min},
+                &clock);
+  int calls = 0;
+  Status s = p.Run("Emit", std::stop_token{}, [&]() -> Status {
+    if (++calls < 4) return Fail(ErrorCode::kConnection, "refused");
+    return Ok();
+  });
+  EXPECT_TRUE(s);
+  EXPECT_EQ(calls, 4);
+}
+
+TEST(RetryPolicy, OneAttemptReturnsTheErrorAsItIs) {
+  testing::FakeClock clock;
+  RetryPolicy p(RetryOptions{.max_attempts = 1}, &clock);
+  Status s = p.Run("op", std::stop_token{},
+                   [&]() -> Status { return Fail(ErrorCode::kThrottled, "slow down"); });
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().message(), "slow down");
+  EXPECT_TRUE(clock.sleeps().empty());
+}
+
+// A give-up stop (a graceful shutdown) ends the retrying with the error the
+// operation failed with, after one last attempt; a cancel stop abandons it.
+TEST(RetryPolicy, GiveUpStopReturnsTheLastErrorAfterOneMoreAttempt) {
+  testing::FakeClock clock;
+  RetryPolicy p(RetryOptions{.max_attempts = 0}, &clock);
+  std::stop_source give_up;
+  int calls = 0;
+  Status s =
+      p.Run("Emit", RetryStops{.cancel = {}, .give_up = give_up.get_token()}, [&]() -> Status {
+        if (++calls == 3) give_up.request_stop();
+        return Fail(ErrorCode::kUnavailable, "HTTP 503");
+      });
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code(), ErrorCode::kUnavailable);
+  EXPECT_NE(s.error().message().find("Emit: not tried again, shutting down"), std::string::npos)
+      << s.error().message();
+  EXPECT_EQ(calls, 3);
+}
+
+// A clock whose sleeps really wait, and which asks for a give-up stop as a
+// sleep begins: the sleep must end early for Run to return.
+class GiveUpWhileSleeping final : public Clock {
+ public:
+  explicit GiveUpWhileSleeping(std::stop_source* give_up) : give_up_(give_up) {}
+  TimePoint Now() override { return Real().Now(); }
+  int64_t UnixMillis() override { return Real().UnixMillis(); }
+  bool SleepFor(Duration d, std::stop_token stop) override {
+    give_up_->request_stop();
+    return Real().SleepFor(d, std::move(stop));
+  }
+
+ private:
+  std::stop_source* give_up_;
+};
+
+TEST(RetryPolicy, GiveUpStopCutsAWaitShortAndTriesOnceMore) {
+  std::stop_source give_up;
+  GiveUpWhileSleeping clock(&give_up);
+  RetryPolicy p(RetryOptions{.max_attempts = 0, .base = 1h, .cap = 1h}, &clock);
+  int calls = 0;
+  const auto started = std::chrono::steady_clock::now();
+  Status s =
+      p.Run("Emit", RetryStops{.cancel = {}, .give_up = give_up.get_token()}, [&]() -> Status {
+        if (++calls == 1) return Fail(ErrorCode::kUnavailable, "HTTP 503");
+        return Ok();  // the sink came back just as the shutdown began
+      });
+  EXPECT_TRUE(s);
+  EXPECT_EQ(calls, 2);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1min);  // not the hour's wait
+}
+
+TEST(RetryPolicy, CancelWinsOverGiveUp) {
+  testing::FakeClock clock;
+  RetryPolicy p(RetryOptions{.max_attempts = 0}, &clock);
+  std::stop_source cancel;
+  std::stop_source give_up;
+  int calls = 0;
+  Status s = p.Run("Emit", RetryStops{.cancel = cancel.get_token(), .give_up = give_up.get_token()},
+                   [&]() -> Status {
+                     ++calls;
+                     cancel.request_stop();
+                     return Fail(ErrorCode::kUnavailable, "HTTP 503");
+                   });
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code(), ErrorCode::kCancelled);
+  EXPECT_EQ(calls, 1);
 }
 
 }  // namespace
