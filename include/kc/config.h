@@ -140,6 +140,11 @@ struct EmitterConfig {
   std::string hash_key;
   std::string range_key;
   std::map<std::string, std::string> attribute_types;
+  // kinesis, dynamodb: where the target stream or table is, when it is not
+  // where [aws] points (another region, e.g. a copy of a stream in a second
+  // region). Empty: [aws]'s region and endpoint for that service.
+  std::string service_region;
+  std::string service_endpoint;
 };
 
 // Where records that cannot be delivered go (see kc/dead_letter.h).

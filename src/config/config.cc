@@ -1117,8 +1117,16 @@ bool IsStreamName(std::string_view stream) {
          });
 }
 
+// region and endpoint of a sink in an AWS service (kinesis, dynamodb), when
+// it is elsewhere than [aws] says.
+void ReadServiceLocation(TableReader& reader, EmitterConfig* emitter) {
+  if (std::optional<std::string> region = ReadRegion(reader)) emitter->service_region = *region;
+  ReadUrl(reader, "endpoint", &emitter->service_endpoint);
+}
+
 // table, hash_key, range_key and [pipeline.emitter.attribute_types].
 void ReadDynamoDbEmitter(TableReader& reader, EmitterConfig* emitter) {
+  ReadServiceLocation(reader, emitter);
   if (auto table = reader.String("table", Need::kRequired)) {
     if (auto problem = DynamoTableProblem(*table)) {
       reader.Report("table", *problem);
@@ -1161,6 +1169,7 @@ void ReadDynamoDbEmitter(TableReader& reader, EmitterConfig* emitter) {
 // partition_key_value; neither key goes with another choice.
 void ReadKinesisEmitter(TableReader& reader, EmitterConfig* emitter) {
   using KeySource = EmitterConfig::KeySource;
+  ReadServiceLocation(reader, emitter);
   if (std::optional<std::string> stream = reader.NonEmptyString("stream", Need::kRequired)) {
     if (!IsStreamName(*stream)) {
       reader.Report("stream", kStreamNameRule);
@@ -1438,13 +1447,17 @@ void ReadPipeline(TableReader reader, size_t index, std::map<std::string, NameUs
                             "read its own manifest records back");
     }
     if (pipeline->dead_letter.type == "kinesis" && pipeline->emitter.type == "kinesis" &&
-        pipeline->dead_letter.stream == pipeline->emitter.stream) {
+        pipeline->dead_letter.stream == pipeline->emitter.stream &&
+        pipeline->emitter.service_region.empty() && pipeline->emitter.service_endpoint.empty()) {
       emitter_reader.Report("stream",
                             "must differ from the dead-letter stream: dead letters and delivered "
                             "records would be mixed on one stream");
     }
+    // A stream of the same name in another region or at another endpoint is
+    // another stream: a copy of a stream into a second region keeps its name.
     if (!pipeline->stream.empty() && pipeline->emitter.type == "kinesis" &&
-        pipeline->emitter.stream == pipeline->stream) {
+        pipeline->emitter.stream == pipeline->stream && pipeline->emitter.service_region.empty() &&
+        pipeline->emitter.service_endpoint.empty()) {
       // Each record put would be read back and put again, forever.
       emitter_reader.Report("stream",
                             "must differ from the pipeline's own stream: the pipeline would "

@@ -47,6 +47,18 @@ Result<std::shared_ptr<CheckpointStore>> MakeCheckpointStore(const Config& full)
                                       "'; this build knows: file, redis, postgres, dynamodb");
 }
 
+namespace {
+
+// [aws], moved to the region and endpoint the emitter names for `service`.
+AwsConfig SinkLocation(const AwsConfig& aws, const EmitterConfig& e, const std::string& service) {
+  AwsConfig moved = aws;
+  if (!e.service_region.empty()) moved.region = e.service_region;
+  if (!e.service_endpoint.empty()) moved.endpoints[service] = e.service_endpoint;
+  return moved;
+}
+
+}  // namespace
+
 Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConfig& pipeline,
                                         std::shared_ptr<CheckpointStore> checkpoints) {
   PipelineParts parts;
@@ -117,7 +129,7 @@ Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConf
           e.manifest_stream, e.manifest_partition_key);
     }
   } else if (e.type == "kinesis") {
-    auto context = aws::MakeAwsContext(aws);
+    auto context = aws::MakeAwsContext(SinkLocation(aws, e, "kinesis"));
     if (!context) return Fail(context.error());
     // One attempt per call: the emitter sends refused records and failed
     // calls again itself, and nested retries would multiply the waits.
@@ -142,7 +154,7 @@ Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConf
     parts.emitter =
         std::make_shared<emitter::RedshiftEmitter>(e, std::move(client), context->credentials);
   } else if (e.type == "dynamodb") {
-    auto context = aws::MakeAwsContext(aws);
+    auto context = aws::MakeAwsContext(SinkLocation(aws, e, "dynamodb"));
     if (!context) return Fail(context.error());
     emitter::DynamoDbEmitterOptions options{
         .table = e.table, .hash_key = e.hash_key, .range_key = e.range_key, .declared = {}};

@@ -217,11 +217,11 @@ def postgres_delivered(url, table):
     return [number_of(r) for r in rows]
 
 
-def kinesis_delivered(stream):
+def kinesis_delivered(stream, endpoint=None):
     """Records of a target stream, read with the AWS CLI: [(partition key,
     number)] per target shard, oldest first."""
     return {shard: [(key, number_of(data)) for _, key, data in records]
-            for shard, records in harness.read_stream(stream).items()}
+            for shard, records in harness.read_stream(stream, endpoint=endpoint).items()}
 
 
 def dynamodb_delivered(table, endpoint=None):

@@ -142,19 +142,28 @@ class KinesisSink(Sink):
     exactly_once = False
     lane = staticmethod(oracle.by_key)
 
+    def __init__(self, workdir, stream, endpoint=None):
+        super().__init__(workdir, stream)
+        # A kinesalite of the test's own, where the target stream keeps the
+        # source's name (a copy into another region); else a stream of its
+        # own on the shared one.
+        self.endpoint = endpoint
+
     def create(self):
-        self.target = self.stream + "-copy"
-        harness.create_stream(self.target, 2)
+        self.target = self.stream if self.endpoint else self.stream + "-copy"
+        harness.create_stream(self.target, 2, endpoint=self.endpoint)
 
     def drop(self):
-        harness.delete_stream(self.target)
+        if not self.endpoint:  # a stand-in of the test's own goes with its directory
+            harness.delete_stream(self.target)
 
     def emitter(self):
-        return f'type = "kinesis"\nstream = "{self.target}"\nordered = true'
+        where = f'\nendpoint = "{self.endpoint}"' if self.endpoint else ""
+        return f'type = "kinesis"\nstream = "{self.target}"\nordered = true{where}'
 
     def delivered(self):
         by_key = {}
-        for records in oracle.kinesis_delivered(self.target).values():
+        for records in oracle.kinesis_delivered(self.target, endpoint=self.endpoint).values():
             for key, n in records:
                 by_key.setdefault(key, []).append(n)
         return by_key

@@ -40,6 +40,9 @@ def endpoint():
     return url
 
 
+_shared_kinesis = endpoint  # for functions whose `endpoint` argument hides the name
+
+
 def binary():
     path = os.environ.get("KC_BINARY")
     if not path or not os.access(path, os.X_OK):
@@ -88,9 +91,11 @@ def wait_for_connector(connector, predicate, timeout, what, interval=0.2):
                              f"{what}; its log:\n{connector.log_text()[-6000:]}")
 
 
-def aws(*args, input_json=None):
-    """Runs the real AWS CLI against the stand-in and returns its JSON output."""
-    cmd = [AWS_CLI, "--endpoint-url", endpoint(), "--output", "json", "kinesis", *args]
+def aws(*args, input_json=None, endpoint=None):
+    """Runs the real AWS CLI against the Kinesis stand-in (the shared one
+    unless `endpoint` says otherwise) and returns its JSON output."""
+    cmd = [AWS_CLI, "--endpoint-url", endpoint or _shared_kinesis(), "--output", "json", "kinesis",
+           *args]
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         if input_json is not None:
             json.dump(input_json, f)
@@ -188,29 +193,29 @@ def s3_objects(prefix, bucket=None, endpoint=None):
     return out
 
 
-def create_stream(name, shards):
-    aws("create-stream", "--stream-name", name, "--shard-count", str(shards))
-    wait_stream_active(name)
+def create_stream(name, shards, endpoint=None):
+    aws("create-stream", "--stream-name", name, "--shard-count", str(shards), endpoint=endpoint)
+    wait_stream_active(name, endpoint=endpoint)
 
 
-def delete_stream(name):
+def delete_stream(name, endpoint=None):
     """Best effort: frees the stand-in's shards (it limits an account to 100)."""
     try:
-        aws("delete-stream", "--stream-name", name)
+        aws("delete-stream", "--stream-name", name, endpoint=endpoint)
     except AssertionError:
         pass
 
 
-def wait_stream_active(name):
+def wait_stream_active(name, endpoint=None):
     def active():
-        s = aws("describe-stream-summary", "--stream-name", name)
+        s = aws("describe-stream-summary", "--stream-name", name, endpoint=endpoint)
         return s["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE"
 
     wait_until(active, 60, f"stream {name} to be ACTIVE", interval=0.2)
 
 
-def list_shards(name):
-    return aws("list-shards", "--stream-name", name)["Shards"]
+def list_shards(name, endpoint=None):
+    return aws("list-shards", "--stream-name", name, endpoint=endpoint)["Shards"]
 
 
 def kill_9_rounds(test, connector, progress, rounds, step, after_start=None, after_kill=None,
@@ -248,17 +253,18 @@ def assert_example_validates(test, filename, summary):
     test.assertIn(summary, out.stdout)
 
 
-def read_stream(name):
+def read_stream(name, endpoint=None):
     """Every record now in stream `name`, per shard, oldest first, read with
     the real client: {shard_id: [(sequence_number, partition_key, data)]}."""
     by_shard = {}
-    for shard in list_shards(name):
+    for shard in list_shards(name, endpoint=endpoint):
         shard_id = shard["ShardId"]
         it = aws("get-shard-iterator", "--stream-name", name, "--shard-id", shard_id,
-                 "--shard-iterator-type", "TRIM_HORIZON")["ShardIterator"]
+                 "--shard-iterator-type", "TRIM_HORIZON", endpoint=endpoint)["ShardIterator"]
         records = by_shard.setdefault(shard_id, [])
         while it:
-            page = aws("get-records", "--shard-iterator", it, "--limit", "10000")
+            page = aws("get-records", "--shard-iterator", it, "--limit", "10000",
+                       endpoint=endpoint)
             for r in page["Records"]:
                 records.append((r["SequenceNumber"], r["PartitionKey"],
                                 base64.b64decode(r["Data"])))

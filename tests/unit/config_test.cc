@@ -501,6 +501,41 @@ TEST(ParseConfigTest, KinesisEmitter) {
                               .emitter;
   EXPECT_EQ(c.partition_key, EmitterConfig::KeySource::kConstant);
   EXPECT_EQ(c.partition_key_value, longest);
+  EXPECT_TRUE(c.service_region.empty());
+  EXPECT_TRUE(c.service_endpoint.empty());
+}
+
+// A copy of a stream in another region (or behind another endpoint) may keep
+// the source stream's name: it is another stream.
+TEST(ParseConfigTest, KinesisEmitterElsewhere) {
+  const std::string head(kKinesisHead);
+  const EmitterConfig r =
+      ParseOk(head + "stream = \"events\"\nregion = \"eu-west-1\"\n").pipelines[0].emitter;
+  EXPECT_EQ(r.stream, "events");
+  EXPECT_EQ(r.service_region, "eu-west-1");
+  const EmitterConfig e =
+      ParseOk(head + "stream = \"events\"\nendpoint = \"http://127.0.0.1:4567\"\n")
+          .pipelines[0]
+          .emitter;
+  EXPECT_EQ(e.service_endpoint, "http://127.0.0.1:4567");
+  EXPECT_EQ(ProblemsOf(head + "stream = \"c\"\nregion = \"EU West\"\n"),
+            One(7, "pipeline[0].emitter.region",
+                "must be a region name of lowercase letters, digits and '-', e.g. \"us-east-1\""));
+  const auto bad_url = ProblemsOf(head + "stream = \"c\"\nendpoint = \"127.0.0.1:4567\"\n");
+  ASSERT_EQ(bad_url.size(), 1u);
+  EXPECT_EQ(std::get<1>(bad_url[0]), "pipeline[0].emitter.endpoint");
+}
+
+TEST(ParseConfigTest, DynamoDbEmitterElsewhere) {
+  const EmitterConfig d =
+      ParseOk(
+          "[[pipeline]]\nname = \"p\"\nstream = \"events\"\n[pipeline.emitter]\ntype = "
+          "\"dynamodb\"\ntable = \"items\"\nhash_key = \"id\"\nregion = \"us-west-2\"\n"
+          "endpoint = \"https://dynamodb.us-west-2.amazonaws.com\"\n")
+          .pipelines[0]
+          .emitter;
+  EXPECT_EQ(d.service_region, "us-west-2");
+  EXPECT_EQ(d.service_endpoint, "https://dynamodb.us-west-2.amazonaws.com");
 }
 
 TEST(ParseConfigErrorTest, KinesisEmitterProblems) {
