@@ -2,8 +2,11 @@
 arriving. A child shard is read only once its parents are read to their
 end, so each partition key's records, which move from a parent to a child,
 stay in order. The oracle checks it where the sink keeps that order across
-shards (the kinesis sink with `ordered = true`, judged per key), and checks
-every record once, per shard, in the file sink.
+shards (the kinesis sink with `ordered = true`, judged per key); checks
+every record once, in order per shard, in the file, S3 and PostgreSQL
+sinks (PostgreSQL committing rows and checkpoints together, so a child's
+first batch commits after its parents' last); and every item in the
+DynamoDB table.
 
 KC_SOAK=1 (scripts/soak) reshards more times, with more records.
 """
@@ -85,8 +88,20 @@ class FileResharding(Resharding, unittest.TestCase):
     sink = sinks.FileSink
 
 
+class S3Resharding(Resharding, unittest.TestCase):
+    sink = sinks.S3Sink
+
+
+class PostgresResharding(Resharding, unittest.TestCase):
+    sink = sinks.PostgresSink
+
+
 class KinesisResharding(Resharding, unittest.TestCase):
     sink = sinks.KinesisSink
+
+
+class DynamoDbResharding(Resharding, unittest.TestCase):
+    sink = sinks.DynamoDbSink
 
 
 if __name__ == "__main__":

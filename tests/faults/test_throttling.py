@@ -3,11 +3,13 @@ injected by the fault proxy between kinesis-connect and the stand-ins,
 while records keep arriving. Progress goes on, retries wait with growing,
 jittered backoff, and the oracle finds every record: once, in order, for
 the file and S3 sinks; duplicates counted for the kinesis sink, whose
-PutRecords answers are lost on purpose.
+PutRecords answers are lost on purpose; every item in the DynamoDB table,
+whose writes are throttled, lost and left unprocessed.
 
 KC_SOAK=1 (scripts/soak) runs the storms longer, over more records.
 """
 
+import json
 import os
 import re
 import sys
@@ -18,8 +20,8 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import oracle  # noqa: E402
 import sinks  # noqa: E402
-from fault_proxy import (FaultProxy, Rule, aws_error, drop, http_status, reset,  # noqa: E402
-                         truncate)
+from fault_proxy import (Action, FaultProxy, Response, Rule, aws_error, drop,  # noqa: E402
+                         http_status, reset, truncate)
 from oracle import harness  # noqa: E402
 
 SOAK = os.environ.get("KC_SOAK") == "1"
@@ -30,6 +32,37 @@ RECORDS = 20_000 if SOAK else 1_500
 BASE_MS, CAP_MS = 100, 10_000
 
 RETRY_LINE = re.compile(r"GetRecords on shard (\S+): (.*) \(attempt (\d+)\), retrying in (\d+) ms")
+
+
+class UnprocessedHalf(Action):
+    """A BatchWriteItem answered as DynamoDB does when it takes only part of
+    a request: every other item is left out, and named in UnprocessedItems.
+    The request cannot be rewritten (it is signed), so it is forwarded whole
+    and the items said to be unprocessed are deleted again, with the AWS
+    CLI, before the answer goes back. A client that does not send them
+    again loses them, and the oracle sees it."""
+
+    def __init__(self, upstream, key):
+        self.upstream = upstream
+        self.key = key  # the table's hash key attribute
+
+    def apply(self, exchange):
+        answer = exchange.forward()
+        if answer.status != 200 or json.loads(answer.body).get("UnprocessedItems"):
+            exchange.send(answer)
+            return
+        items = exchange.request.json()["RequestItems"]
+        left = {table: writes[1::2] for table, writes in items.items() if writes[1::2]}
+        deletes = {table: [{"DeleteRequest": {"Key": {self.key: w["PutRequest"]["Item"][self.key]}}}
+                           for w in writes] for table, writes in left.items()}
+        if deletes:
+            harness.dynamodb("batch-write-item", "--request-items", json.dumps(deletes),
+                             endpoint=self.upstream)
+        body = json.dumps({"UnprocessedItems": left}).encode()
+        exchange.send(Response.make(exchange.request, 200, body, "application/x-amz-json-1.0"))
+
+    def __repr__(self):
+        return "unprocessed_half()"
 
 
 def scripted(proxy, operation, script):
@@ -234,6 +267,36 @@ class KinesisStorms(Storms, unittest.TestCase):
             4: drop(forward=True),  # put, but the answer is lost: duplicates
             6: aws_error("InternalFailure", 500),
         }).items()}
+
+
+class DynamoDbStorms(Storms, unittest.TestCase):
+    """DynamoDB throttles, fails, loses answers to writes it made, and leaves
+    items unprocessed: puts by key keep the table exact."""
+    sink = sinks.DynamoDbSink
+
+    def sink_upstream(self):
+        return harness.dynamodb_endpoint()
+
+    def sink_storm(self):
+        return "dynamodb", {
+            "writes throttled": Rule("BatchWriteItem",
+                                     aws_error("ProvisionedThroughputExceededException"),
+                                     probability=0.2),
+            "items unprocessed": Rule("BatchWriteItem",
+                                      UnprocessedHalf(self.sink_upstream(), "n"),
+                                      probability=0.1),
+            "write answer lost": Rule("BatchWriteItem", drop(forward=True), probability=0.02),
+        }
+
+    def sink_script(self, proxy):
+        return {f"BatchWriteItem #{n}: {r.action!r}": r
+                for n, r in scripted(proxy, "BatchWriteItem", {
+                    2: aws_error("ProvisionedThroughputExceededException"),
+                    4: aws_error("InternalServerError", 500),
+                    6: drop(forward=True),  # written, but the answer is lost
+                    8: UnprocessedHalf(self.sink_upstream(), "n"),
+                    10: reset(after_bytes=20),
+                }).items()}
 
 
 if __name__ == "__main__":
