@@ -203,18 +203,21 @@ def s3_delivered(prefix, bucket=None, endpoint=None):
     return out
 
 
-def postgres_delivered(url, table):
-    """The postgres sink (one text column `data`, an identity column `id`):
-    {"*": [numbers in insertion order]}: one lane, judged per shard by the
-    caller through `lanes_from_numbers`."""
+def postgres_delivered(url, table, column="data", value=None):
+    """A table with an identity column `id` that a sink fills: by default
+    the postgres sink's, whose text column `data` holds each record; else
+    `column` holds what `value` turns into a record's number. The numbers in
+    insertion order, one list, judged per shard by the caller through
+    `lanes_from_numbers`."""
+    value = value or number_of
     out = subprocess.run(
         ["psql", url, "-X", "-q", "-At", "-c",
-         f"COPY (SELECT data FROM {table} ORDER BY id) TO STDOUT WITH (FORMAT csv)"],
+         f"COPY (SELECT {column} FROM {table} ORDER BY id) TO STDOUT WITH (FORMAT csv)"],
         capture_output=True, timeout=120)
     if out.returncode != 0:
         raise AssertionError(f"psql failed: {out.stderr.decode().strip()}")
     rows = [r[0] for r in csv.reader(io.StringIO(out.stdout.decode(), newline=""))]
-    return [number_of(r) for r in rows]
+    return [value(r) for r in rows]
 
 
 def kinesis_delivered(stream, endpoint=None):

@@ -18,6 +18,8 @@ from oracle import harness
 class Sink:
     name = "?"
     exactly_once = True
+    # True when what a stop flushed reaches the sink only on the next run.
+    loads_on_next_run = False
     ordered = True
     lane = staticmethod(oracle.by_shard)
     # Sink clients sign with this key id (S3's stand-in knows only its own).
@@ -133,6 +135,89 @@ class PostgresSink(Sink):
 
     def unique_delivered(self):
         return len(set(oracle.postgres_delivered(self.url, self.table)))
+
+
+class RedshiftSink(PostgresSink):
+    """The S3 manifest flow into Redshift, with PostgreSQL standing in for
+    Redshift: pipeline one writes each batch as a CSV object and puts its key
+    on a manifest stream; pipeline two COPYs the objects into a table,
+    recording the loaded objects in the same transaction. Exactly once and
+    in order per source shard, across both pipelines and their crashes."""
+    name = "redshift"
+    access_key = harness.S3_ACCESS_KEY
+    # A stop flushes the first pipeline; the second loads those objects on
+    # its next run.
+    loads_on_next_run = True
+
+    def create(self):
+        self.url = self.url or os.environ.get("KC_POSTGRES_URL") or harness._missing(
+            "KC_POSTGRES_URL is not set; run the tests with scripts/test")
+        self.table = "faults_flow_" + self.suffix
+        self.files = "faults_flow_files_" + self.suffix
+        self.prefix = f"faults/{self.stream}/"
+        self.manifest_stream = self.stream + "-manifests"
+        self.psql(f"CREATE TABLE {self.table} (id bigserial PRIMARY KEY, n bigint NOT NULL, "
+                  "key text NOT NULL)")
+        harness.create_stream(self.manifest_stream, 1)
+
+    def drop(self):
+        self.psql(f"DROP TABLE IF EXISTS {self.table}; DROP TABLE IF EXISTS {self.files}")
+        harness.delete_stream(self.manifest_stream)
+
+    def checkpoint(self):
+        return None  # the harness's file store, for both pipelines
+
+    def emitter(self):
+        return f'''type = "s3_manifest"
+bucket = "{harness.S3_BUCKET}"
+prefix = "{self.prefix}data/"
+key = "{{shard}}/{{first}}-{{last}}.{{ext}}"
+format = "csv"
+fields = ["n", "key"]
+manifest_stream = "{self.manifest_stream}"'''
+
+    def connector(self, **kwargs):
+        c = super().connector(**kwargs)
+        with open(c.config, "a") as f:
+            f.write(f'''
+[[pipeline]]
+name = "load"
+stream = "{self.manifest_stream}"
+start_at = "trim_horizon"
+poll_interval = "200ms"
+shard_discovery_interval = "1s"
+[pipeline.buffer]
+max_records = 3
+max_age = "300ms"
+[pipeline.emitter]
+type = "redshift"
+url = "{self.url}"
+table = "{self.table}"
+columns = ["n", "key"]
+file_table = "{self.files}"
+bucket = "{harness.S3_BUCKET}"
+manifest_prefix = "{self.prefix}manifests/"
+copy_format = "csv"
+load_target = "postgres"
+''')
+        return c
+
+    def numbers(self):
+        return oracle.postgres_delivered(self.url, self.table, column="n", value=int)
+
+    def verdict(self, producer):
+        return oracle.judge(producer.sent,
+                            oracle.lanes_from_numbers(producer.sent, self.numbers(), self.lane),
+                            self.lane)
+
+    def unique_delivered(self):
+        return len(set(self.numbers()))
+
+    def staged(self):
+        """How many records the CSV objects in S3 hold: what the first
+        pipeline has written."""
+        objects = harness.s3_objects(self.prefix + "data/")
+        return sum(len(body.splitlines()) for body in objects.values())
 
 
 class KinesisSink(Sink):

@@ -65,6 +65,11 @@ class Crashes(sinks.SinkTestCase):
                                    "every record read")
         self.assertEqual(self.s.unique_delivered(), 0, "nothing emitted before the stop")
         self.assertEqual(c.terminate(signal.SIGTERM), 0, c.log_text()[-3000:])
+        if self.s.loads_on_next_run:
+            # The stop emitted what the first pipeline read; the next run
+            # loads it.
+            self.assertEqual(self.s.staged(), 2_000, "staged by the first pipeline at the stop")
+            self.assertEqual(c.run_once(), 0, c.log_text()[-3000:])
         verdict = self.s.verdict(producer)
         self.assertTrue(verdict.ok(self.s.exactly_once), verdict.summary())
         # Checkpointed too: a new run finds nothing left to do.
@@ -83,6 +88,10 @@ class S3Crashes(Crashes, unittest.TestCase):
 
 class PostgresCrashes(Crashes, unittest.TestCase):
     sink = sinks.PostgresSink
+
+
+class RedshiftCrashes(Crashes, unittest.TestCase):
+    sink = sinks.RedshiftSink
 
 
 class KinesisCrashes(Crashes, unittest.TestCase):
