@@ -194,7 +194,7 @@ struct PipelineConfig {
   // throttled, unreachable: a retriable error, after the sink client's own
   // retries) is tried again, holding the shard's checkpoint, before the
   // pipeline gives up on it: it stops, or with dead letters the batch goes
-  // there. Checkpoint saves wait out the store's outages as long. 0: only
+  // there. Checkpoint saves and loads wait out the store's outages as long. 0: only
   // the clients' own retries.
   std::chrono::milliseconds sink_retry_for{std::chrono::hours(1)};
   // The {app} of this pipeline's Redis checkpoint keys; empty: checkpoint.app.

@@ -97,9 +97,15 @@ void PipelineImpl::StartWorker(const kinesis::Shard& shard, bool after_parents,
   auto worker = std::make_unique<Worker>();
   Worker* w = worker.get();
   w->shard_id = shard.shard_id;
-  core::ShardReaderContext ctx{&config_, &client_,   &parts_,
-                               clock_,   &counters_, RetryPolicy(kReadRetry, clock_),
-                               once_,    emits_};
+  core::ShardReaderContext ctx{&config_,
+                               &client_,
+                               &parts_,
+                               clock_,
+                               &counters_,
+                               RetryPolicy(kReadRetry, clock_),
+                               core::OutageRetry(config_.sink_retry_for, clock_),
+                               once_,
+                               emits_};
   w->reader = std::make_unique<core::ShardReader>(ctx, shard, after_parents);
   w->reader->OnResume([this, w, stop, abort] {
     scheduler_->Post([this, w, stop, abort] { RunStep(w, stop, abort); });
@@ -195,10 +201,10 @@ Status PipelineImpl::Run(std::stop_token user_stop, std::stop_token abort) {
         std::lock_guard lock(mu_);
         if (workers_.contains(s.shard_id)) continue;
       }
-      // Retried like the readers' loads: a store blip at start-up is waited out.
+      // Retried like the readers' loads: a store outage is waited out.
       const std::string what = "loading the checkpoint of closed shard " + s.shard_id + " from " +
                                parts_.checkpoints->Describe();
-      auto state = RetryPolicy(kReadRetry, clock_).Run(what, stop, [&] {
+      auto state = core::OutageRetry(config_.sink_retry_for, clock_).Run(what, stop, [&] {
         return parts_.checkpoints->Load(ShardKey{config_.name, config_.stream, s.shard_id});
       });
       if (!state) {

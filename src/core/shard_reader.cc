@@ -217,33 +217,36 @@ std::string ShardReader::Emitting(const Batch& batch) const {
          Describe(batch.last);
 }
 
-Status ShardReader::ThroughOutage(const std::string& what, const std::function<Status()>& op,
-                                  std::stop_token abort) {
+RetryPolicy OutageRetry(std::chrono::milliseconds retry_for, Clock* clock) {
   // Attempt n waits up to min(30 s, 1 s·2^n): a service back within seconds
   // is found within seconds, one down for an hour is asked twice a minute.
   // No time at all (sink_retry_for = 0s) means one attempt.
-  const auto retry_for = ctx_.config->sink_retry_for;
-  const RetryPolicy policy(
-      RetryOptions{
-          .max_attempts = retry_for.count() == 0 ? 1 : 0,
-          .base = std::chrono::milliseconds(1'000),
-          .cap = std::chrono::milliseconds(30'000),
-          .give_up_after = std::chrono::duration_cast<std::chrono::milliseconds>(retry_for)},
-      ctx_.clock);
+  return RetryPolicy(RetryOptions{.max_attempts = retry_for.count() == 0 ? 1 : 0,
+                                  .base = std::chrono::milliseconds(1'000),
+                                  .cap = std::chrono::milliseconds(30'000),
+                                  .give_up_after = retry_for},
+                     clock);
+}
+
+Status ShardReader::ThroughOutage(const std::string& what, const std::function<Status()>& op,
+                                  std::stop_token abort) {
   // A hard abort abandons the call; a stop ends the wait with the last error,
   // the checkpoint unmoved, so the next run emits the batch again.
-  Status s = policy.Run(what, RetryStops{.cancel = abort, .give_up = stop_}, op);
+  Status s = ctx_.outage_retry.Run(what, RetryStops{.cancel = abort, .give_up = stop_}, op);
   if (!s && s.error().retriable()) {
     if (stop_.stop_requested()) {
       return Fail(Error(s.error().code(), s.error().message() +
                                               "; the checkpoint did not move, so the next run "
                                               "emits these records"));
     }
-    if (retry_for.count() > 0) {
-      return Fail(Error(s.error().code(), s.error().message() + " (sink_retry_for)"));
-    }
+    return Fail(SinkRetryForSpent(s.error()));
   }
   return s;
+}
+
+Error ShardReader::SinkRetryForSpent(const Error& e) const {
+  if (ctx_.config->sink_retry_for.count() == 0) return e;
+  return Error(e.code(), e.message() + " (sink_retry_for)");
 }
 
 Status ShardReader::EmitSeparatingBad(const Batch& batch, std::stop_token abort,
@@ -478,11 +481,13 @@ ShardReader::Step ShardReader::Start(std::stop_token stop, std::stop_token abort
     const std::string what = "loading the checkpoint of shard " + shard_.shard_id + " from " +
                              ctx_.parts->checkpoints->Describe();
     if (!e.retriable()) return Done(Fail(e.With(what)));
-    // A store that is briefly unreachable (a restart, a failover): ask again
-    // after the policy's backoff, waiting on the scheduler, not on a thread,
+    // A store that is unreachable (a restart, a failover, an outage) is
+    // waited out like one during writes, for sink_retry_for: asked again
+    // after the outage backoff, waiting on the scheduler, not on a thread,
     // so that the shards whose loads went through keep being read.
-    auto wait = ctx_.read_retry.NextWait(what, e, failed_loads_++);
-    if (!wait) return Done(Fail(wait.error()));
+    if (!first_load_failure_) first_load_failure_ = ctx_.clock->Now();
+    auto wait = ctx_.outage_retry.NextWait(what, e, failed_loads_++, first_load_failure_);
+    if (!wait) return Done(Fail(SinkRetryForSpent(wait.error())));
     return At(ctx_.clock->Now() + *wait);
   }
   started_ = true;

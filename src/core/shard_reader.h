@@ -79,13 +79,19 @@ enum class ShardOutcome {
   kStopped,   // stop requested; all read was emitted and checkpointed
 };
 
+// How an unavailable sink or checkpoint store is waited out: retriable
+// failures are tried again with a backoff of up to 30 s, for `retry_for`
+// (the pipeline's sink_retry_for) from the first failure.
+RetryPolicy OutageRetry(std::chrono::milliseconds retry_for, Clock* clock);
+
 struct ShardReaderContext {
   const PipelineConfig* config;
   const kinesis::KinesisClient* client;
   const PipelineParts* parts;
   Clock* clock;
   PipelineCounters* counters;
-  RetryPolicy read_retry;  // GetRecords, and checkpoint loads and saves
+  RetryPolicy read_retry;    // GetRecords and the other Kinesis reads
+  RetryPolicy outage_retry;  // the sink and the checkpoint store (OutageRetry)
   bool once = false;
   Scheduler* emits = nullptr;  // where batches are emitted
 };
@@ -152,6 +158,8 @@ class ShardReader {
   // meanwhile. A shutdown ends the wait with the last error.
   Status ThroughOutage(const std::string& what, const std::function<Status()>& op,
                        std::stop_token abort);
+  // `e`, a retriable error that outlasted sink_retry_for, saying so.
+  Error SinkRetryForSpent(const Error& e) const;
   // Writes `letters` to the dead-letter destination, retried like reads.
   Status WriteDeadLetters(const std::vector<DeadLetter>& letters, std::stop_token abort);
   bool DeadLettersOn() const {
@@ -217,9 +225,10 @@ class ShardReader {
   std::optional<BatchRange> replay_;
   // Letters of the records in the buffer the transformer or filter refused.
   std::vector<DeadLetter> letters_;
-  bool started_ = false;                         // the checkpoint is loaded
-  std::stop_token stop_;                         // the pipeline's, set by the first step
-  int failed_loads_ = 0;                         // checkpoint loads that failed in a row
+  bool started_ = false;  // the checkpoint is loaded
+  std::stop_token stop_;  // the pipeline's, set by the first step
+  int failed_loads_ = 0;  // checkpoint loads that failed in a row
+  std::optional<Clock::TimePoint> first_load_failure_;
   std::optional<Result<ShardOutcome>> outcome_;  // once decided, given when nothing is in flight
   std::string iterator_;
   std::optional<kinesis::GetRecordsResult> page_;  // being handed on

@@ -147,6 +147,28 @@ class PostgresOutage(Outage, unittest.TestCase):
     def held_state(self):
         return None  # the checkpoints are in the server that is down
 
+    def test_started_while_the_database_is_down(self):
+        """No checkpoint can be loaded: the shards wait for the server (it
+        might be restarting, or failing over) instead of the process
+        giving up, and deliver once it is back."""
+        harness.create_stream(self.stream, 2)
+        producer = oracle.NumberedProducer(self.stream)
+        producer.put(300)
+        self.standin.stop()
+        c = self.sink.connector()
+        proc = c.start()
+        harness.wait_for_connector(
+            c, lambda: re.search(r"loading the checkpoint of shard .*retrying in", c.log_text()),
+            120, "a failed checkpoint load")
+        self.assertIsNone(proc.poll(), c.log_text()[-3000:])
+        self.standin.start()
+        want = len(producer.sent)
+        harness.wait_for_connector(c, lambda: self.sink.unique_delivered() >= want, 300,
+                                   f"all {want} records once the server is back", interval=1.0)
+        self.assertEqual(c.terminate(), 0, c.log_text()[-3000:])
+        verdict = self.sink.verdict(producer)
+        self.assertTrue(verdict.ok(exactly_once=True), verdict.summary())
+
 
 class DynamoDbOutage(Outage, unittest.TestCase):
     """dynalite keeping its tables on disk, stopped and started again."""

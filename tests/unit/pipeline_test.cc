@@ -892,18 +892,35 @@ TEST_F(PipelineTest, ANonRetriableCheckpointLoadErrorStopsThePipelineNamingShard
   EXPECT_EQ(kinesis_->Calls("GetRecords"), 0);
 }
 
-TEST_F(PipelineTest, ACheckpointStoreThatStaysDownStopsThePipelineAfterTheRetries) {
+// Down at start-up for longer than any client's own retries (minutes of
+// backoff): waited out as during writes.
+TEST_F(PipelineTest, ACheckpointStoreDownAtStartIsWaitedOut) {
+  kinesis_->AddShard("a");
+  auto data = PutMany("a", 3, "x");
+  store_->FailLoads(Errors(40, ErrorCode::kUnavailable));
+  const auto started = clock_.Now();
+  ASSERT_TRUE(Make(true)->Run({}, {}));
+  EXPECT_EQ(store_->loads(), 41);
+  EXPECT_EQ(emitter_->Data("a"), data);
+  EXPECT_GT(clock_.Now() - started, 2min);
+}
+
+TEST_F(PipelineTest, ACheckpointStoreThatStaysDownStopsThePipelineAfterSinkRetryFor) {
   kinesis_->AddShard("a");
   PutMany("a", 3, "x");
-  store_->FailLoads(Errors(100, ErrorCode::kUnavailable));
+  config_.sink_retry_for = 10min;
+  store_->FailLoads(Errors(1000, ErrorCode::kUnavailable));
+  const auto started = clock_.Now();
   auto s = Make(true)->Run({}, {});
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code(), ErrorCode::kUnavailable);
-  EXPECT_EQ(store_->loads(), 20);
+  EXPECT_GE(clock_.Now() - started, 10min);
+  EXPECT_LT(clock_.Now() - started, 11min);
   const std::string& m = s.error().message();
-  EXPECT_NE(m.find("loading the checkpoint of shard a from memory failed after 20 attempts"),
+  EXPECT_NE(m.find("loading the checkpoint of shard a from memory: still failing after 600 s"),
             std::string::npos)
       << m;
+  EXPECT_NE(m.find("(sink_retry_for)"), std::string::npos) << m;
   EXPECT_TRUE(emitter_->batches.empty());
 }
 
