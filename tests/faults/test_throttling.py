@@ -246,6 +246,34 @@ class S3Storms(Storms, unittest.TestCase):
         }).items()}
 
 
+class PostgresStorms(Storms, unittest.TestCase):
+    """Reading made hard, rows and checkpoints committed together: exactly
+    once whatever the reads go through. (PostgreSQL speaks no HTTP, so the
+    proxy stays in front of Kinesis.)"""
+    sink = sinks.PostgresSink
+
+
+class RedshiftStorms(S3Storms):
+    """The S3 manifest flow with both of its streams read through the storm,
+    S3 failing the objects' writes and the loader's reads of them."""
+    sink = sinks.RedshiftSink
+
+    def sink_storm(self):
+        service, rules = super().sink_storm()
+        rules["reads slowed down"] = Rule("GetObject", aws_error("SlowDown", 503),
+                                          probability=0.2)
+        return service, rules
+
+    def sink_script(self, proxy):
+        rules = super().sink_script(proxy)
+        rules.update({f"GetObject #{n}: {r.action!r}": r for n, r in scripted(proxy, "GetObject", {
+            2: aws_error("InternalError", 500),
+            4: reset(after_bytes=20),
+            6: truncate(10),
+        }).items()})
+        return rules
+
+
 class KinesisStorms(Storms, unittest.TestCase):
     """The target stream throttles and loses PutRecords answers: at least
     once, each key in order, the duplicates counted."""
