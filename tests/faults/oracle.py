@@ -88,7 +88,7 @@ class NumberedProducer:
         if self.error:
             raise self.error
 
-    def wait(self, timeout=600):
+    def wait(self, timeout=1800):
         """Waits until the background putting is done; raises its error."""
         if self._thread:
             self._thread.join(timeout=timeout)

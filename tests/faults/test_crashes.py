@@ -23,6 +23,9 @@ from oracle import harness  # noqa: E402
 SOAK = os.environ.get("KC_SOAK") == "1"
 KILLS = 40 if SOAK else 5
 RECORDS = 30_000 if SOAK else 1_500
+# Records a put-records call: each call is an AWS CLI process, so the long
+# runs put more at a time to keep arriving through every kill.
+PER_CALL = 200 if SOAK else 50
 
 
 def seed():
@@ -39,7 +42,7 @@ class Crashes(sinks.SinkTestCase):
         print(f"\n{self.s.name}: seed {run_seed} (KC_FAULT_SEED replays it), {KILLS} kills, "
               f"{RECORDS} records", file=sys.stderr)
         producer = oracle.NumberedProducer(self.stream)
-        producer.start(RECORDS)
+        producer.start(RECORDS, per_call=PER_CALL)
         c = self.s.connector()
         for kill in range(KILLS):
             proc = self.start(c)

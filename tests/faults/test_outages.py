@@ -24,6 +24,7 @@ from oracle import harness  # noqa: E402
 SOAK = os.environ.get("KC_SOAK") == "1"
 OUTAGE_SECONDS = 180 if SOAK else 25
 RECORDS = 20_000 if SOAK else 1_200
+PER_CALL = 100 if SOAK else 25  # records a put-records call (an AWS CLI process)
 # The process's resident memory may grow this much during the outage: the
 # reader stops reading once a batch is waiting, whatever arrives meanwhile.
 RSS_GROWTH_LIMIT_KIB = 64 * 1024
@@ -84,7 +85,7 @@ class Outage:
 
         self.standin.stop()
         outage_started = time.monotonic()
-        producer.start(RECORDS, per_call=25)  # records arrive during the outage
+        producer.start(RECORDS, per_call=PER_CALL)  # records arrive during the outage
         # Once an emit has failed, nothing may move until the sink is back.
         harness.wait_for_connector(c, lambda: FAILED_EMIT.search(c.log_text()), 120,
                                    "a failed emit")

@@ -23,6 +23,7 @@ from oracle import harness  # noqa: E402
 SOAK = os.environ.get("KC_SOAK") == "1"
 RESHARDS = 6 if SOAK else 2  # each one split then merge of its children
 RECORDS = 20_000 if SOAK else 2_400
+PER_CALL = 100 if SOAK else 40  # records a put-records call (an AWS CLI process)
 
 
 def open_shards(stream):
@@ -53,7 +54,7 @@ class Resharding(sinks.SinkTestCase):
     def test_split_and_merge_under_load(self):
         harness.create_stream(self.stream, 2)
         producer = oracle.NumberedProducer(self.stream, keys=40)
-        producer.start(RECORDS, per_call=40)
+        producer.start(RECORDS, per_call=PER_CALL)
         c = self.s.connector()
         self.start(c)
         for i in range(RESHARDS):

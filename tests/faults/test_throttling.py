@@ -26,6 +26,7 @@ from oracle import harness  # noqa: E402
 
 SOAK = os.environ.get("KC_SOAK") == "1"
 RECORDS = 20_000 if SOAK else 1_500
+PER_CALL = 200 if SOAK else 50  # records a put-records call (an AWS CLI process)
 
 # The read retry policy of src/core/pipeline.cc: attempt n (0-based) waits a
 # random time up to min(10 s, 100 ms * 2^n).
@@ -163,7 +164,7 @@ class Storms(sinks.SinkTestCase):
             for name, r in sink_rules.items():
                 rules[f"random {name}"] = sink_proxy.add(r)
         producer = oracle.NumberedProducer(self.stream)
-        producer.start(RECORDS)
+        producer.start(RECORDS, per_call=PER_CALL)
         c = self.s.connector(endpoints=endpoints)
         self.start(c)
         producer.wait()
