@@ -179,27 +179,9 @@ manifest_stream = "{self.manifest_stream}"'''
     def connector(self, **kwargs):
         c = super().connector(**kwargs)
         with open(c.config, "a") as f:
-            f.write(f'''
-[[pipeline]]
-name = "load"
-stream = "{self.manifest_stream}"
-start_at = "trim_horizon"
-poll_interval = "200ms"
-shard_discovery_interval = "1s"
-[pipeline.buffer]
-max_records = 3
-max_age = "300ms"
-[pipeline.emitter]
-type = "redshift"
-url = "{self.url}"
-table = "{self.table}"
-columns = ["n", "key"]
-file_table = "{self.files}"
-bucket = "{harness.S3_BUCKET}"
-manifest_prefix = "{self.prefix}manifests/"
-copy_format = "csv"
-load_target = "postgres"
-''')
+            f.write(harness.redshift_loader_pipeline(
+                "load", self.manifest_stream, self.url, self.table, ["n", "key"], self.files,
+                self.prefix + "manifests/"))
         return c
 
     def numbers(self):

@@ -193,6 +193,34 @@ def s3_objects(prefix, bucket=None, endpoint=None):
     return out
 
 
+def redshift_loader_pipeline(name, stream, url, table, columns, file_table, manifest_prefix):
+    """TOML of a pipeline that loads the CSV objects named on manifest
+    stream `stream` into `table` of the PostgreSQL at `url`, standing in for
+    Redshift (load_target = "postgres"), a few objects a load."""
+    listed = ", ".join(f'"{c}"' for c in columns)
+    return f"""
+[[pipeline]]
+name = "{name}"
+stream = "{stream}"
+start_at = "trim_horizon"
+poll_interval = "200ms"
+shard_discovery_interval = "1s"
+[pipeline.buffer]
+max_records = 3
+max_age = "300ms"
+[pipeline.emitter]
+type = "redshift"
+url = "{url}"
+table = "{table}"
+columns = [{listed}]
+file_table = "{file_table}"
+bucket = "{S3_BUCKET}"
+manifest_prefix = "{manifest_prefix}"
+copy_format = "csv"
+load_target = "postgres"
+"""
+
+
 def create_stream(name, shards, endpoint=None):
     aws("create-stream", "--stream-name", name, "--shard-count", str(shards), endpoint=endpoint)
     wait_stream_active(name, endpoint=endpoint)

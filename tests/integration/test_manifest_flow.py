@@ -85,27 +85,9 @@ key = "{{shard}}/{{first}}-{{last}}.{{ext}}"
 format = "csv"
 fields = ["id", "name", "n"]
 manifest_stream = "{self.manifest_stream}"
-
-[[pipeline]]
-name = "to-db"
-stream = "{self.manifest_stream}"
-start_at = "trim_horizon"
-poll_interval = "200ms"
-shard_discovery_interval = "1s"
-[pipeline.buffer]
-max_records = 3
-max_age = "300ms"
-[pipeline.emitter]
-type = "redshift"
-url = "{url_with_password()}"
-table = "{self.table}"
-columns = ["id", "name", "n"]
-file_table = "{self.file_table}"
-bucket = "{harness.S3_BUCKET}"
-manifest_prefix = "{self.prefix}manifests/"
-copy_format = "csv"
-load_target = "postgres"
-""")
+""" + harness.redshift_loader_pipeline(
+                "to-db", self.manifest_stream, url_with_password(), self.table,
+                ["id", "name", "n"], self.file_table, self.prefix + "manifests/"))
         return c
 
     def records(self, n):
