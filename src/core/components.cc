@@ -4,6 +4,7 @@
 #include <string>
 
 #include "aws/aws_context.h"
+#include "aws/endpoint.h"
 #include "aws/s3_client.h"
 #include "checkpoint/postgres/postgres_checkpoint_store.h"
 #include "dead_letter/dead_letter.h"
@@ -50,11 +51,34 @@ Result<std::shared_ptr<CheckpointStore>> MakeCheckpointStore(const Config& full)
 namespace {
 
 // [aws], moved to the region and endpoint the emitter names for `service`.
+// A region without an endpoint means the service's public endpoint there:
+// an endpoint of [aws] belongs to [aws]'s region.
 AwsConfig SinkLocation(const AwsConfig& aws, const EmitterConfig& e, const std::string& service) {
   AwsConfig moved = aws;
   if (!e.service_region.empty()) moved.region = e.service_region;
-  if (!e.service_endpoint.empty()) moved.endpoints[service] = e.service_endpoint;
+  if (!e.service_endpoint.empty()) {
+    moved.endpoints[service] = e.service_endpoint;
+  } else if (!e.service_region.empty()) {
+    moved.endpoints[service] = aws::ServiceEndpoint(AwsConfig{}, service, e.service_region);
+  }
   return moved;
+}
+
+// A kinesis sink naming its own region or endpoint may still, once both are
+// resolved, be the stream the pipeline reads (e.g. the default region
+// written out): each record put would be read back and put again.
+Status CheckNotTheSourceStream(const PipelineConfig& pipeline, const aws::AwsContext& source,
+                               const aws::AwsContext& sink) {
+  if (pipeline.emitter.stream != pipeline.stream) return Ok();
+  const std::string from = aws::ServiceEndpoint(source.config, "kinesis", source.region);
+  const std::string to = aws::ServiceEndpoint(sink.config, "kinesis", sink.region);
+  if (from != to || source.region != sink.region) return Ok();
+  return Fail(ErrorCode::kConfig,
+              "pipeline '" + pipeline.name + "': emitter.stream '" + pipeline.emitter.stream +
+                  "' in " + sink.region + " at " + to +
+                  " is the stream the pipeline reads; it would read the records it puts back and "
+                  "put them again, without end. Name another stream, or another region or "
+                  "endpoint");
 }
 
 }  // namespace
@@ -131,6 +155,9 @@ Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConf
   } else if (e.type == "kinesis") {
     auto context = aws::MakeAwsContext(SinkLocation(aws, e, "kinesis"));
     if (!context) return Fail(context.error());
+    auto source = aws::MakeAwsContext(aws);
+    if (!source) return Fail(source.error());
+    if (auto s = CheckNotTheSourceStream(pipeline, *source, *context); !s) return Fail(s.error());
     // One attempt per call: the emitter sends refused records and failed
     // calls again itself, and nested retries would multiply the waits.
     auto client = std::make_shared<kinesis::KinesisClient>(

@@ -62,6 +62,15 @@ class PipelineImpl final : public Pipeline {
   PipelineStats stats() const override;
   const PipelineConfig& config() const override { return config_; }
 
+  // Checkpoint loads wait out a store outage for sink_retry_for, as saves
+  // do. With sink_retry_for = 0 (give up on the sink at once, e.g. for dead
+  // letters) a load still gets the read policy's attempts: a store blip at
+  // start-up is not a reason to stop.
+  RetryPolicy LoadRetry() const {
+    if (config_.sink_retry_for.count() == 0) return RetryPolicy(kReadRetry, clock_);
+    return core::OutageRetry(config_.sink_retry_for, clock_);
+  }
+
  private:
   // A shard being read: its reader's steps run on the scheduler, one at a time.
   struct Worker {
@@ -104,6 +113,7 @@ void PipelineImpl::StartWorker(const kinesis::Shard& shard, bool after_parents,
                                &counters_,
                                RetryPolicy(kReadRetry, clock_),
                                core::OutageRetry(config_.sink_retry_for, clock_),
+                               LoadRetry(),
                                once_,
                                emits_};
   w->reader = std::make_unique<core::ShardReader>(ctx, shard, after_parents);
@@ -204,7 +214,7 @@ Status PipelineImpl::Run(std::stop_token user_stop, std::stop_token abort) {
       // Retried like the readers' loads: a store outage is waited out.
       const std::string what = "loading the checkpoint of closed shard " + s.shard_id + " from " +
                                parts_.checkpoints->Describe();
-      auto state = core::OutageRetry(config_.sink_retry_for, clock_).Run(what, stop, [&] {
+      auto state = LoadRetry().Run(what, stop, [&] {
         return parts_.checkpoints->Load(ShardKey{config_.name, config_.stream, s.shard_id});
       });
       if (!state) {

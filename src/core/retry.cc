@@ -44,8 +44,11 @@ Result<std::chrono::milliseconds> RetryPolicy::NextWait(
   }
   auto wait = Backoff(attempt);
   if (options_.give_up_after.count() > 0 && first_failure) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        *first_failure + options_.give_up_after - clock_->Now());
+    // In milliseconds since the first failure: a budget of centuries cannot
+    // overflow the clock's nanoseconds.
+    const auto left =
+        options_.give_up_after -
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_->Now() - *first_failure);
     if (left.count() <= 0) {
       return Fail(e.With(std::string(what) + ": still failing after " +
                          FormatSeconds(options_.give_up_after)));

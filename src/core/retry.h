@@ -67,6 +67,9 @@ class RetryPolicy {
       auto result = op();
       if (result) return result;
       if (!first_failure) first_failure = clock_->Now();
+      if (stops.cancel.stop_requested()) {
+        return Fail(ErrorCode::kCancelled, std::string(what) + " cancelled by shutdown");
+      }
       if (result.error().retriable() && stops.give_up.stop_requested()) {
         return Fail(result.error().With(std::string(what) + ": not tried again, shutting down"));
       }

@@ -486,7 +486,7 @@ ShardReader::Step ShardReader::Start(std::stop_token stop, std::stop_token abort
     // after the outage backoff, waiting on the scheduler, not on a thread,
     // so that the shards whose loads went through keep being read.
     if (!first_load_failure_) first_load_failure_ = ctx_.clock->Now();
-    auto wait = ctx_.outage_retry.NextWait(what, e, failed_loads_++, first_load_failure_);
+    auto wait = ctx_.load_retry.NextWait(what, e, failed_loads_++, first_load_failure_);
     if (!wait) return Done(Fail(SinkRetryForSpent(wait.error())));
     return At(ctx_.clock->Now() + *wait);
   }

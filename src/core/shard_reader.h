@@ -90,8 +90,9 @@ struct ShardReaderContext {
   const PipelineParts* parts;
   Clock* clock;
   PipelineCounters* counters;
-  RetryPolicy read_retry;    // GetRecords and the other Kinesis reads
-  RetryPolicy outage_retry;  // the sink and the checkpoint store (OutageRetry)
+  RetryPolicy read_retry;    // GetRecords, the other Kinesis reads, dead-letter writes
+  RetryPolicy outage_retry;  // emits and checkpoint saves (OutageRetry)
+  RetryPolicy load_retry;    // checkpoint loads (the pipeline's LoadRetry)
   bool once = false;
   Scheduler* emits = nullptr;  // where batches are emitted
 };

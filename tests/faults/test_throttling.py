@@ -53,7 +53,8 @@ class UnprocessedHalf(Action):
             exchange.send(answer)
             return
         items = exchange.request.json()["RequestItems"]
-        left = {table: writes[1::2] for table, writes in items.items() if writes[1::2]}
+        # Every other item; the only one of a request of one.
+        left = {table: writes[1::2] or writes for table, writes in items.items() if writes}
         deletes = {table: [{"DeleteRequest": {"Key": {self.key: w["PutRequest"]["Item"][self.key]}}}
                            for w in writes] for table, writes in left.items()}
         if deletes:

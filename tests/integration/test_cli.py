@@ -71,6 +71,17 @@ class CliTest(unittest.TestCase):
         self.assertIn(f"stream '{self.stream}' does not exist", log)
         self.assertIn("fix `stream` in pipeline 'files'", log)
 
+    def test_a_kinesis_sink_that_resolves_to_the_stream_read_is_refused(self):
+        # The sink names a region and endpoint of its own, which turn out to
+        # be [aws]'s: the same stream, which it would feed back to itself.
+        emitter = (f'type = "kinesis"\nstream = "{self.stream}"\n'
+                   f'region = "{harness.REGION}"\nendpoint = "{harness.endpoint()}"')
+        c = Connector(self.tmp.name, self.stream, emitter=emitter)
+        self.assertEqual(c.run_once(), 2)
+        log = c.log_text()
+        self.assertIn(f"emitter.stream '{self.stream}' in {harness.REGION} at "
+                      f"{harness.endpoint()} is the stream the pipeline reads", log)
+
     def test_an_unreachable_kinesis_endpoint_fails_the_run_naming_it(self):
         # Nothing listens on port 1: the listing is retried with backoff,
         # then the run fails with the address in the error.

@@ -905,6 +905,18 @@ TEST_F(PipelineTest, ACheckpointStoreDownAtStartIsWaitedOut) {
   EXPECT_GT(clock_.Now() - started, 2min);
 }
 
+// sink_retry_for = 0 gives up on the sink at once; a store blip at start-up
+// still gets the read policy's attempts.
+TEST_F(PipelineTest, WithSinkRetryForZeroACheckpointLoadIsStillRetried) {
+  kinesis_->AddShard("a");
+  auto data = PutMany("a", 3, "x");
+  config_.sink_retry_for = 0s;
+  store_->FailLoads(Errors(5, ErrorCode::kThrottled));
+  ASSERT_TRUE(Make(true)->Run({}, {}));
+  EXPECT_EQ(store_->loads(), 6);
+  EXPECT_EQ(emitter_->Data("a"), data);
+}
+
 TEST_F(PipelineTest, ACheckpointStoreThatStaysDownStopsThePipelineAfterSinkRetryFor) {
   kinesis_->AddShard("a");
   PutMany("a", 3, "x");
