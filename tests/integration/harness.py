@@ -246,6 +246,19 @@ def list_shards(name, endpoint=None):
     return aws("list-shards", "--stream-name", name, endpoint=endpoint)["Shards"]
 
 
+def shorten_sink_retry_for(connector, duration="5s"):
+    """Sets the pipeline's sink_retry_for: how long an unreachable sink or
+    checkpoint store is waited out (an hour by default) before the run
+    fails, for tests of that failure."""
+    with open(connector.config) as f:
+        config = f.read()
+    anchor = 'shard_discovery_interval = "1s"\n'
+    assert anchor in config, config
+    config = config.replace(anchor, anchor + f'sink_retry_for = "{duration}"\n', 1)
+    with open(connector.config, "w") as f:
+        f.write(config)
+
+
 def kill_9_rounds(test, connector, progress, rounds, step, after_start=None, after_kill=None,
                   interval=0.1):
     """Crashes `connector` in the middle of its work `rounds` times: starts

@@ -118,6 +118,7 @@ class DynamoDbCheckpointTest(unittest.TestCase):
                                 f'dynamodb = "http://127.0.0.1:{port}"')
         with open(c.config, "w") as f:
             f.write(config)
+        harness.shorten_sink_retry_for(c)  # not the default hour's wait
         self.assertEqual(c.run_once(timeout=180), 1, c.log_text())
         self.assertIn(f"127.0.0.1:{port}", c.log_text())
         self.assertNotIn(harness.SECRET_KEY, c.log_text())

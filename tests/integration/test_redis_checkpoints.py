@@ -91,6 +91,7 @@ class RedisCheckpointTest(unittest.TestCase):
             port = s.getsockname()[1]
         # Nothing listens on `port` once the socket is closed.
         c = self.connector(url=f"redis://:hunter2@127.0.0.1:{port}")
+        harness.shorten_sink_retry_for(c)  # not the default hour's wait
         self.assertEqual(c.run_once(timeout=120), 1, c.log_text())
         log = c.log_text()
         self.assertIn(f"cannot reach Redis at 127.0.0.1:{port}", log)
