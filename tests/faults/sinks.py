@@ -292,14 +292,18 @@ class SinkTestCase:
         return connector.start(**kwargs)
 
     def deliver_all(self, connector, producer, what="", timeout=300):
-        """With `connector` running: waits until the sink holds every record
-        put, stops it with SIGTERM (it must exit 0), prints the oracle's
-        verdict and fails unless it holds. Returns the verdict."""
-        want = len(producer.sent)
-        harness.wait_for_connector(connector, lambda: self.s.unique_delivered() >= want, timeout,
-                                   f"all {want} records in the {self.s.name} sink", interval=1.0)
-        self.assertEqual(connector.terminate(), 0, connector.log_text()[-3000:])
-        verdict = self.s.verdict(producer)
-        print(f"\n{self.s.name}{what}: {verdict.summary()}", file=sys.stderr)
-        self.assertTrue(verdict.ok(self.s.exactly_once), verdict.summary())
-        return verdict
+        return deliver_all(self, self.s, connector, producer, what, timeout)
+
+
+def deliver_all(test, sink, connector, producer, what="", timeout=300):
+    """With `connector` running: waits until `sink` holds every record put,
+    stops it with SIGTERM (it must exit 0), prints the oracle's verdict and
+    fails `test` unless it holds. Returns the verdict."""
+    want = len(producer.sent)
+    harness.wait_for_connector(connector, lambda: sink.unique_delivered() >= want, timeout,
+                               f"all {want} records in the {sink.name} sink", interval=1.0)
+    test.assertEqual(connector.terminate(), 0, connector.log_text()[-3000:])
+    verdict = sink.verdict(producer)
+    print(f"\n{sink.name}{what}: {verdict.summary()}", file=sys.stderr)
+    test.assertTrue(verdict.ok(sink.exactly_once), verdict.summary())
+    return verdict
