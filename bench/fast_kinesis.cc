@@ -69,9 +69,9 @@
 #include <thread>
 #include <vector>
 
+#include "base/base64.h"
+#include "base/json_writer.h"
 #include "record_hash.h"
-#include "util/base64.h"
-#include "util/json_writer.h"
 
 namespace {
 

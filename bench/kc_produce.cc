@@ -9,8 +9,8 @@
 #include <string_view>
 #include <thread>
 
-#include "aws/aws_context.h"
-#include "kinesis/kinesis_factory.h"
+#include "clients/aws/aws_context.h"
+#include "clients/kinesis/kinesis_factory.h"
 
 namespace {
 

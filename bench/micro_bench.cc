@@ -6,16 +6,16 @@
 
 #include <random>
 
-#include "dynamodb/item.h"
-#include "emitter/format.h"
+#include "base/base64.h"
+#include "base/compression.h"
+#include "base/json_writer.h"
+#include "clients/dynamodb/item.h"
+#include "clients/kinesis/client.h"
+#include "clients/kinesis/deaggregate.h"
 #include "kc/buffer.h"
-#include "kinesis/client.h"
-#include "kinesis/deaggregate.h"
-#include "transform/json_field_filter.h"
-#include "transform/json_transformer.h"
-#include "util/base64.h"
-#include "util/compression.h"
-#include "util/json_writer.h"
+#include "sinks/util/format.h"
+#include "transforms/json/json_transformer.h"
+#include "transforms/json_field/json_field_filter.h"
 
 namespace {
 

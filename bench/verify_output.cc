@@ -19,9 +19,9 @@
 #include <string>
 #include <string_view>
 
+#include "base/compression.h"
+#include "base/files.h"
 #include "record_hash.h"
-#include "util/compression.h"
-#include "util/files.h"
 
 namespace {
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "checkpoint/file/file_checkpoint_store.h"
+#include "stores/codec/checkpoint_codec.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

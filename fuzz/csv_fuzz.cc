@@ -13,8 +13,8 @@
 #include <string_view>
 #include <vector>
 
-#include "emitter/csv.h"
-#include "util/json_fields.h"
+#include "base/json_fields.h"
+#include "sinks/util/csv.h"
 
 namespace {
 

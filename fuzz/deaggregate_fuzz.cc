@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "aws/crypto.h"
-#include "kinesis/deaggregate.h"
+#include "clients/aws/crypto.h"
+#include "clients/kinesis/deaggregate.h"
 
 namespace {
 

@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "dynamodb/item.h"
-#include "util/json_fields.h"
+#include "base/json_fields.h"
+#include "clients/dynamodb/item.h"
 
 namespace {
 

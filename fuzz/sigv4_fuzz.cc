@@ -23,7 +23,7 @@
 #include <string_view>
 #include <vector>
 
-#include "aws/sigv4.h"
+#include "clients/aws/sigv4.h"
 
 namespace {
 

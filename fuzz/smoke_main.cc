@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "util/files.h"
+#include "base/files.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 

@@ -28,7 +28,7 @@ SOAK = os.environ.get("KC_SOAK") == "1"
 RECORDS = 20_000 if SOAK else 1_500
 PER_CALL = 200 if SOAK else 50  # records a put-records call (an AWS CLI process)
 
-# The read retry policy of src/core/pipeline.cc: attempt n (0-based) waits a
+# The read retry policy of src/engine/pipeline.cc: attempt n (0-based) waits a
 # random time up to min(10 s, 100 ms * 2^n).
 BASE_MS, CAP_MS = 100, 10_000
 

@@ -29,13 +29,13 @@
 #include <string>
 #include <vector>
 
-#include "aws/credentials.h"
-#include "aws/http.h"
-#include "checkpoint/dynamodb/dynamodb_checkpoint_store.h"
-#include "dynamodb/client.h"
+#include "base/json_writer.h"
+#include "clients/aws/credentials.h"
+#include "clients/aws/http.h"
+#include "clients/dynamodb/client.h"
+#include "stores/dynamodb/dynamodb_checkpoint_store.h"
 #include "support/checkpoint_conformance.h"
 #include "support/dynalite.h"
-#include "util/json_writer.h"
 
 namespace kc::testing {
 namespace {

@@ -3,7 +3,7 @@
 // batch collapse to the last, a replay leaves the table as once, items
 // DynamoDB leaves unprocessed are sent again (and only those), and bad
 // records and wrong tables are clear errors.
-#include "emitter/dynamodb/dynamodb_emitter.h"
+#include "sinks/dynamodb/dynamodb_emitter.h"
 
 #include <gtest/gtest.h>
 #include <simdjson.h>
@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "base/json_writer.h"
 #include "support/dynalite.h"
-#include "util/json_writer.h"
 
 namespace kc::testing {
 namespace {

@@ -17,10 +17,10 @@
 #include <thread>
 #include <vector>
 
-#include "aws/credentials.h"
-#include "aws/http.h"
-#include "emitter/kinesis/kinesis_emitter.h"
-#include "kinesis/client.h"
+#include "clients/aws/credentials.h"
+#include "clients/aws/http.h"
+#include "clients/kinesis/client.h"
+#include "sinks/kinesis/kinesis_emitter.h"
 
 namespace kc::emitter {
 namespace {

@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "checkpoint/postgres/postgres_checkpoint_store.h"
+#include "stores/postgres/postgres_checkpoint_store.h"
 #include "support/checkpoint_conformance.h"
 
 namespace kc::testing {

@@ -11,7 +11,7 @@
 #include <random>
 #include <string>
 
-#include "pg/connection.h"
+#include "clients/pg/connection.h"
 
 namespace kc::pg {
 namespace {

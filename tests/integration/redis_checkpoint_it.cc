@@ -27,9 +27,9 @@
 #include <thread>
 #include <vector>
 
-#include "checkpoint/file/file_checkpoint_store.h"
-#include "checkpoint/redis/redis_checkpoint_store.h"
 #include "kc/builtins.h"
+#include "stores/codec/checkpoint_codec.h"
+#include "stores/redis/redis_checkpoint_store.h"
 #include "support/checkpoint_conformance.h"
 
 namespace kc::testing {

@@ -16,12 +16,12 @@
 #include <thread>
 #include <vector>
 
-#include "aws/http.h"
-#include "aws/s3_client.h"
-#include "emitter/redshift/redshift_emitter.h"
-#include "emitter/redshift/redshift_sql.h"
-#include "pg/connection.h"
-#include "util/compression.h"
+#include "base/compression.h"
+#include "clients/aws/http.h"
+#include "clients/pg/connection.h"
+#include "clients/s3/s3_client.h"
+#include "sinks/redshift/redshift_emitter.h"
+#include "sinks/redshift/redshift_sql.h"
 
 namespace kc::emitter {
 namespace {

@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "aws/http.h"
-#include "aws/s3_client.h"
+#include "clients/aws/http.h"
+#include "clients/s3/s3_client.h"
 
 namespace kc::aws {
 namespace {

@@ -6,9 +6,9 @@
 #include <memory>
 #include <string>
 
-#include "aws/credentials.h"
-#include "aws/http.h"
-#include "dynamodb/client.h"
+#include "clients/aws/credentials.h"
+#include "clients/aws/http.h"
+#include "clients/dynamodb/client.h"
 
 namespace kc::testing {
 

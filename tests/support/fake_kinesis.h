@@ -11,13 +11,13 @@
 #include <string>
 #include <vector>
 
-#include "aws/aws_json_client.h"
-#include "aws/credentials.h"
-#include "aws/http.h"
+#include "base/base64.h"
+#include "base/json_writer.h"
+#include "clients/aws/aws_json_client.h"
+#include "clients/aws/credentials.h"
+#include "clients/aws/http.h"
+#include "clients/kinesis/client.h"
 #include "kc/clock.h"
-#include "kinesis/client.h"
-#include "util/base64.h"
-#include "util/json_writer.h"
 
 namespace kc::testing {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "aws/http.h"
+#include "clients/aws/http.h"
 
 namespace kc::testing {
 

@@ -3,7 +3,7 @@
 
 #include <filesystem>
 
-#include "checkpoint/file/file_checkpoint_store.h"
+#include "stores/file/file_checkpoint_store.h"
 #include "support/checkpoint_conformance.h"
 
 namespace kc::testing {

@@ -1,6 +1,6 @@
 // The credentials chain and region lookup, with an injected environment and
 // shared files written to a temporary directory.
-#include "aws/credentials.h"
+#include "clients/aws/credentials.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>

@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "emitter/csv.h"
-#include "util/json_fields.h"
+#include "base/json_fields.h"
+#include "sinks/util/csv.h"
 
 namespace kc {
 namespace {

@@ -1,7 +1,7 @@
 // KPL aggregates: user records come out with their own partition keys, the
 // aggregate's sequence number and arrival time, and their index as
 // sub-sequence number; anything that only looks aggregated passes through.
-#include "kinesis/deaggregate.h"
+#include "clients/kinesis/deaggregate.h"
 
 #include <gtest/gtest.h>
 #include <kpl_aggregate.pb.h>
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "aws/crypto.h"
+#include "clients/aws/crypto.h"
 
 namespace kc::kinesis {
 namespace {

@@ -1,6 +1,6 @@
 // JSON records → DynamoDB typed items: inferred and declared types, keys,
 // DynamoDB's limits, and the canonical keys that find duplicates.
-#include "dynamodb/item.h"
+#include "clients/dynamodb/item.h"
 
 #include <gtest/gtest.h>
 

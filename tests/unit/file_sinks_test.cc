@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "checkpoint/file/file_checkpoint_store.h"
-#include "emitter/file/file_emitter.h"
-#include "util/base64.h"
-#include "util/compression.h"
-#include "util/files.h"
+#include "base/base64.h"
+#include "base/compression.h"
+#include "base/files.h"
+#include "sinks/file/file_emitter.h"
+#include "stores/file/file_checkpoint_store.h"
 
 namespace kc {
 namespace {

@@ -1,8 +1,8 @@
 // The JSON transformer and the JSON field filter.
 #include <gtest/gtest.h>
 
-#include "transform/json_field_filter.h"
-#include "transform/json_transformer.h"
+#include "transforms/json/json_transformer.h"
+#include "transforms/json_field/json_field_filter.h"
 
 namespace kc {
 namespace {

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "emitter/key_template.h"
+#include "sinks/util/key_template.h"
 
 namespace kc::emitter {
 namespace {

@@ -2,7 +2,7 @@
 // seam and the fake clock: calls within PutRecords' limits, partition keys
 // from the three sources, bad records refused before anything is put, only
 // refused records sent again, and the order per key kept when asked.
-#include "emitter/kinesis/kinesis_emitter.h"
+#include "sinks/kinesis/kinesis_emitter.h"
 
 #include <gtest/gtest.h>
 

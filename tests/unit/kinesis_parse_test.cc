@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "aws/aws_json_client.h"
-#include "kinesis/client.h"
+#include "clients/aws/aws_json_client.h"
+#include "clients/kinesis/client.h"
 
 namespace kc::kinesis {
 namespace {

@@ -1,7 +1,7 @@
 // PartialBatchWriter with a scripted sink and the fake clock: requests are
 // bounded, only refused items are sent again, in order, after a backoff;
 // with order keys, no item overtakes an earlier one with its key.
-#include "emitter/partial_batch.h"
+#include "sinks/util/partial_batch.h"
 
 #include <gtest/gtest.h>
 

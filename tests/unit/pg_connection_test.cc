@@ -1,7 +1,7 @@
 // The PostgreSQL client's pure parts: which SQLSTATEs are retried, how
 // connection strings are shown, which names are accepted; and what a failed
 // connection reports (a closed port on 127.0.0.1, no server needed).
-#include "pg/connection.h"
+#include "clients/pg/connection.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>

@@ -8,13 +8,13 @@
 #include <map>
 #include <mutex>
 
-#include "core/pipeline_internal.h"
-#include "core/shard_reader.h"
-#include "kinesis/deaggregate.h"
+#include "clients/kinesis/deaggregate.h"
+#include "engine/pipeline_internal.h"
+#include "engine/shard_reader.h"
 #include "support/fake_clock.h"
 #include "support/fake_kinesis.h"
-#include "transform/json_field_filter.h"
-#include "transform/json_transformer.h"
+#include "transforms/json/json_transformer.h"
+#include "transforms/json_field/json_field_filter.h"
 
 namespace kc {
 namespace {

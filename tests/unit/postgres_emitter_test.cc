@@ -1,7 +1,7 @@
 // What the postgres emitter sends to COPY: one escaped text row per record
 // (column), or one csv row of JSON fields per record (columns), and a clear
 // error, never a crash, for a record that cannot be loaded.
-#include "emitter/postgres/postgres_emitter.h"
+#include "sinks/postgres/postgres_emitter.h"
 
 #include <gtest/gtest.h>
 

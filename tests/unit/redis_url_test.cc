@@ -1,6 +1,6 @@
 // Parsing of the Redis checkpoint store's URL: what users write in
 // checkpoint.url, and that errors never repeat it (it may hold a password).
-#include "checkpoint/redis/redis_url.h"
+#include "clients/redis/redis_url.h"
 
 #include <gtest/gtest.h>
 

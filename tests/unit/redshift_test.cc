@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "emitter/redshift/redshift_emitter.h"
-#include "emitter/redshift/redshift_sql.h"
+#include "sinks/redshift/redshift_emitter.h"
+#include "sinks/redshift/redshift_sql.h"
 
 namespace kc::emitter {
 namespace {

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <set>
 
-#include "core/retry.h"
+#include "base/retry.h"
 #include "support/fake_clock.h"
 
 namespace kc {

@@ -2,7 +2,7 @@
 // URL in both addressing styles, encoded keys, multipart query strings,
 // headers, S3-style signatures), how it reads S3's XML answers, and which
 // errors it retries.
-#include "aws/s3_client.h"
+#include "clients/s3/s3_client.h"
 
 #include <gtest/gtest.h>
 
@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "aws/crypto.h"
-#include "aws/sigv4.h"
+#include "clients/aws/crypto.h"
+#include "clients/aws/sigv4.h"
 #include "support/fake_clock.h"
 
 namespace kc::aws {

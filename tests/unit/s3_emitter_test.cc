@@ -7,11 +7,11 @@
 #include <map>
 #include <mutex>
 
-#include "emitter/s3/s3_emitter.h"
+#include "base/compression.h"
+#include "sinks/s3/s3_emitter.h"
 #include "support/batches.h"
 #include "support/fake_clock.h"
 #include "support/fake_s3.h"
-#include "util/compression.h"
 
 namespace kc::emitter {
 namespace {

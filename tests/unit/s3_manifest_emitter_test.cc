@@ -1,7 +1,7 @@
 // The s3_manifest emitter against fakes of S3 and Kinesis behind the HTTP
 // transport seam: the object is written first, its key goes on the manifest
 // stream second, and Emit succeeds only when both did.
-#include "emitter/s3_manifest/s3_manifest_emitter.h"
+#include "sinks/s3_manifest/s3_manifest_emitter.h"
 
 #include <gtest/gtest.h>
 

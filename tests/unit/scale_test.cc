@@ -23,7 +23,7 @@
 #include <new>
 #include <set>
 
-#include "core/pipeline_internal.h"
+#include "engine/pipeline_internal.h"
 #include "support/fake_clock.h"
 #include "support/fake_kinesis.h"
 

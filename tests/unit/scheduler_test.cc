@@ -1,6 +1,6 @@
 // The scheduler that runs shard steps: due order on the clock, a bounded
 // pool started as needed, waits cut short by earlier tasks and by Hurry.
-#include "core/scheduler.h"
+#include "engine/scheduler.h"
 
 #include <gtest/gtest.h>
 

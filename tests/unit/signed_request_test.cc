@@ -2,7 +2,7 @@
 // transport: what it sends (a signed request, re-signed on every attempt),
 // how it reports credentials problems, transport failures and error answers,
 // and that no secret of the request ever shows up in an error.
-#include "aws/signed_request.h"
+#include "clients/aws/signed_request.h"
 
 #include <gtest/gtest.h>
 
@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "aws/aws_json_client.h"
-#include "aws/errors.h"
-#include "aws/s3_client.h"
+#include "clients/aws/aws_json_client.h"
+#include "clients/aws/errors.h"
+#include "clients/s3/s3_client.h"
 #include "support/fake_clock.h"
 
 namespace kc::aws {

@@ -5,7 +5,6 @@
 include_guard(GLOBAL)
 
 add_executable(sigv4_tool ${CMAKE_CURRENT_LIST_DIR}/sigv4_tool.cc)
-target_include_directories(sigv4_tool PRIVATE ${PROJECT_SOURCE_DIR}/src)
 target_link_libraries(sigv4_tool PRIVATE kc simdjson::simdjson)
 
 # Debian's interpreter first: that is where python3-botocore installs.

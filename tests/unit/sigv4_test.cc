@@ -3,7 +3,7 @@
 // SigV4 test suite, and Kinesis/STS/S3 requests whose expected signatures
 // were computed independently with botocore. sigv4_crosscheck.py compares
 // against botocore over many generated requests as well.
-#include "aws/sigv4.h"
+#include "clients/aws/sigv4.h"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "aws/crypto.h"
+#include "clients/aws/crypto.h"
 
 namespace kc::aws {
 namespace {

@@ -21,8 +21,8 @@
 #include <string>
 #include <string_view>
 
-#include "aws/sigv4.h"
-#include "util/base64.h"
+#include "base/base64.h"
+#include "clients/aws/sigv4.h"
 
 namespace {
 

@@ -2,9 +2,9 @@
 
 #include <random>
 
-#include "util/base64.h"
-#include "util/json_writer.h"
-#include "util/time_format.h"
+#include "base/base64.h"
+#include "base/json_writer.h"
+#include "base/time_format.h"
 
 namespace kc::util {
 namespace {

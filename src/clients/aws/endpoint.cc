@@ -1,0 +1,13 @@
+#include "clients/aws/endpoint.h"
+
+namespace kc::aws {
+
+std::string ServiceEndpoint(const AwsConfig& config, const std::string& service,
+                            const std::string& region) {
+  if (auto it = config.endpoints.find(service); it != config.endpoints.end()) return it->second;
+  if (!config.endpoint.empty()) return config.endpoint;
+  std::string suffix = region.starts_with("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
+  return "https://" + service + "." + region + "." + suffix;
+}
+
+}  // namespace kc::aws

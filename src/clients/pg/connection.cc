@@ -1,0 +1,412 @@
+#include "clients/pg/connection.h"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace kc::pg {
+namespace {
+
+// COPY data goes to libpq in pieces of this size.
+constexpr size_t kCopyChunk = 1 << 20;
+constexpr size_t kMaxIdentifierPart = 63;
+
+struct FreeOptions {
+  void operator()(PQconninfoOption* o) const { PQconninfoFree(o); }
+};
+using Options = std::unique_ptr<PQconninfoOption, FreeOptions>;
+
+// The parsed connection string, or nothing when libpq cannot read it. libpq's
+// own message is dropped: it may quote the string.
+Options Parse(std::string_view conninfo) {
+  char* error = nullptr;
+  Options options(PQconninfoParse(std::string(conninfo).c_str(), &error));
+  PQfreemem(error);
+  return options;
+}
+
+bool IsUrl(std::string_view conninfo) {
+  return conninfo.starts_with("postgresql://") || conninfo.starts_with("postgres://");
+}
+
+// libpq's messages span lines ("...failed: ...\n\tIs the server running..."):
+// one line, trimmed.
+std::string OneLine(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\n' || c == '\r' || c == '\t') {
+      if (!out.empty() && out.back() != ' ') out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+std::string QuotePairValue(std::string_view value) {
+  const bool plain = !value.empty() && value.find_first_of(" '\\") == std::string_view::npos;
+  if (plain) return std::string(value);
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+bool ValidIdentifierPart(std::string_view part) {
+  if (part.empty() || part.size() > kMaxIdentifierPart) return false;
+  if (part.front() >= '0' && part.front() <= '9') return false;
+  return std::all_of(part.begin(), part.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+}  // namespace
+
+ErrorCode CodeForSqlState(std::string_view sqlstate) {
+  if (sqlstate.size() != 5) return ErrorCode::kInternal;
+  const std::string_view cls = sqlstate.substr(0, 2);
+  if (cls == "08") return ErrorCode::kConnection;   // connection exception
+  if (cls == "40") return ErrorCode::kUnavailable;  // serialization failure, deadlock
+  if (cls == "53") return ErrorCode::kUnavailable;  // out of connections, memory, disk
+  if (sqlstate.starts_with("57P0")) {
+    return ErrorCode::kUnavailable;  // shutting down, crashed, starting up
+  }
+  if (cls == "28" || sqlstate == "42501") return ErrorCode::kAuth;  // credentials, privileges
+  if (cls == "XX") return ErrorCode::kInternal;
+  return ErrorCode::kInvalidArgument;
+}
+
+std::string RedactConninfo(std::string_view conninfo) {
+  constexpr char kUnreadable[] = "(unreadable connection string)";
+  Options options = Parse(conninfo);
+  if (!options) return kUnreadable;
+  if (IsUrl(conninfo)) {
+    std::string out(conninfo);
+    const size_t start = out.find("://") + 3;
+    const size_t end = out.find_first_of("/?", start);
+    const size_t at = out.rfind('@', end == std::string::npos ? out.size() : end);
+    if (at != std::string::npos && at >= start) {
+      const size_t colon = out.find(':', start);
+      if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
+    }
+    // A password in the query string: ?password=... or &password=...
+    for (size_t q = out.find('?'); q != std::string::npos; q = out.find('&', q + 1)) {
+      if (out.compare(q + 1, 9, "password=") == 0) {
+        const size_t value = q + 10;
+        const size_t value_end = out.find('&', value);
+        out.replace(value, (value_end == std::string::npos ? out.size() : value_end) - value,
+                    "***");
+      }
+    }
+    return out;
+  }
+  std::string out;
+  for (const PQconninfoOption* o = options.get(); o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    if (!out.empty()) out += ' ';
+    out += o->keyword;
+    out += '=';
+    out += std::string_view(o->keyword) == "password" ? "***" : QuotePairValue(o->val);
+  }
+  return out;
+}
+
+std::optional<std::string> ConninfoProblem(std::string_view conninfo) {
+  if (conninfo.empty()) return "must not be empty";
+  if (!Parse(conninfo)) {
+    return "is not a PostgreSQL connection string; use a URL such as "
+           "\"postgresql://user@host:5432/db\" or key=value pairs such as "
+           "\"host=db.example.com dbname=events user=loader\"";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> IdentifierProblem(std::string_view name, bool allow_schema) {
+  const size_t dot = name.find('.');
+  const bool ok = dot == std::string_view::npos
+                      ? ValidIdentifierPart(name)
+                      : allow_schema && ValidIdentifierPart(name.substr(0, dot)) &&
+                            ValidIdentifierPart(name.substr(dot + 1));
+  if (ok) return std::nullopt;
+  return std::string("must be ") +
+         (allow_schema ? "a table name, optionally with its schema" : "a column name") +
+         ": letters, digits and '_', not starting with a digit, at most 63 characters" +
+         (allow_schema ? " per part, e.g. \"events\" or \"analytics.events\"" : "");
+}
+
+std::string QuoteIdentifier(std::string_view name) {
+  const size_t dot = name.find('.');
+  if (dot != std::string_view::npos) {
+    return QuoteIdentifier(name.substr(0, dot)) + "." + QuoteIdentifier(name.substr(dot + 1));
+  }
+  return "\"" + std::string(name) + "\"";
+}
+
+// --- Rows ---
+
+void Rows::Free::operator()(pg_result* r) const { PQclear(r); }
+
+Rows::Rows(pg_result* result) : result_(result) {}
+
+int Rows::size() const { return result_ ? PQntuples(result_.get()) : 0; }
+
+bool Rows::IsNull(int row, int column) const {
+  return PQgetisnull(result_.get(), row, column) != 0;
+}
+
+std::string_view Rows::Get(int row, int column) const {
+  return std::string_view(PQgetvalue(result_.get(), row, column),
+                          static_cast<size_t>(PQgetlength(result_.get(), row, column)));
+}
+
+uint64_t Rows::affected() const {
+  if (!result_) return 0;
+  return std::strtoull(PQcmdTuples(result_.get()), nullptr, 10);
+}
+
+// --- Connection ---
+
+Connection::Connection(std::string conninfo, ConnectOptions options)
+    : conninfo_(std::move(conninfo)), options_(std::move(options)) {
+  if (Options parsed = Parse(conninfo_)) {
+    for (const PQconninfoOption* o = parsed.get(); o->keyword != nullptr; ++o) {
+      if (std::string_view(o->keyword) == "password" && o->val != nullptr) password_ = o->val;
+    }
+  }
+  server_ = RedactConninfo(conninfo_);
+}
+
+Connection::~Connection() {
+  if (conn_ != nullptr) PQfinish(conn_);
+}
+
+bool Connection::healthy() const { return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK; }
+
+std::string Connection::Scrub(std::string text) const {
+  std::string secrets[2] = {password_, ""};
+  if (const char* env = std::getenv("PGPASSWORD")) secrets[1] = env;
+  for (const std::string& secret : secrets) {
+    if (secret.empty()) continue;
+    for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3)) {
+      text.replace(at, secret.size(), "***");
+    }
+  }
+  return text;
+}
+
+Status Connection::Connect() {
+  if (healthy()) return Ok();
+  if (conn_ != nullptr) PQfinish(conn_);
+  conn_ = nullptr;
+  in_transaction_ = false;
+  const std::string timeout =
+      std::to_string(std::max<int64_t>(1, options_.connect_timeout.count()));
+  // Entries before "dbname" are defaults: the expanded connection string
+  // overrides them.
+  const char* const keys[] = {
+      "connect_timeout",     "fallback_application_name", "keepalives", "keepalives_idle",
+      "keepalives_interval", "keepalives_count",          "dbname",     nullptr};
+  const char* const values[] = {
+      timeout.c_str(), options_.application_name.c_str(), "1", "30", "10", "3", conninfo_.c_str(),
+      nullptr};
+  conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  if (conn_ == nullptr) return Fail(ErrorCode::kInternal, "libpq could not allocate a connection");
+  const char* host = PQhost(conn_);
+  const char* port = PQport(conn_);
+  const char* db = PQdb(conn_);
+  if (host != nullptr && db != nullptr) {
+    server_ = std::string(host) + ":" + (port != nullptr && *port ? port : "5432") + "/" + db;
+  }
+  if (PQstatus(conn_) == CONNECTION_OK) {
+    // Notices ("relation ... already exists, skipping") are not errors and
+    // would otherwise go to stderr.
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
+    return Ok();
+  }
+  const std::string message = Scrub(OneLine(PQerrorMessage(conn_)));
+  PQfinish(conn_);
+  conn_ = nullptr;
+  // Rejected credentials do not get better by retrying.
+  if (message.find("authentication failed") != std::string::npos ||
+      message.find("no password supplied") != std::string::npos) {
+    return Fail(ErrorCode::kAuth,
+                "PostgreSQL at " + server_ + " refused the login: " + message +
+                    " (check the user and the password in the connection string, or "
+                    "PGPASSWORD)");
+  }
+  return Fail(ErrorCode::kConnection,
+              "could not connect to PostgreSQL at " + server_ + ": " + message);
+}
+
+Status Connection::Ready() {
+  if (in_transaction_) {
+    if (healthy()) return Ok();
+    return Fail(ConnectionError("the connection was lost during a transaction"));
+  }
+  return Connect();
+}
+
+Error Connection::ConnectionError(std::string_view what) const {
+  std::string message = "PostgreSQL at " + server_ + ": " + std::string(what);
+  if (conn_ != nullptr) {
+    const std::string detail = OneLine(PQerrorMessage(conn_));
+    if (!detail.empty()) message += ": " + detail;
+  }
+  return Error(ErrorCode::kConnection, Scrub(std::move(message)));
+}
+
+Error Connection::ResultError(pg_result* result, std::string_view what) const {
+  const char* sqlstate = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  if (sqlstate == nullptr) {
+    // No answer from the server: the connection failed underneath.
+    if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) return ConnectionError(what);
+    std::string message = result != nullptr ? OneLine(PQresultErrorMessage(result)) : "";
+    return Error(ErrorCode::kInternal,
+                 Scrub("PostgreSQL at " + server_ + ": " + std::string(what) + ": " + message));
+  }
+  std::string message =
+      "PostgreSQL at " + server_ + ": " + std::string(what) + ": SQLSTATE " + sqlstate + ": ";
+  const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
+  message += primary != nullptr ? OneLine(primary) : OneLine(PQresultErrorMessage(result));
+  if (const char* detail = PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL)) {
+    message += " (" + OneLine(detail) + ")";
+  }
+  if (const char* hint = PQresultErrorField(result, PG_DIAG_MESSAGE_HINT)) {
+    message += " (hint: " + OneLine(hint) + ")";
+  }
+  return Error(CodeForSqlState(sqlstate), Scrub(std::move(message)));
+}
+
+Result<Rows> Connection::Exec(std::string_view sql,
+                              std::span<const std::optional<std::string>> params) {
+  if (auto s = Ready(); !s) return Fail(s.error());
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  Rows rows(PQexecParams(conn_, std::string(sql).c_str(), static_cast<int>(values.size()), nullptr,
+                         values.data(), nullptr, nullptr, /*resultFormat=*/0));
+  pg_result* result = rows.raw();
+  const ExecStatusType status = result != nullptr ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return rows;
+  return Fail(ResultError(result, "query failed"));
+}
+
+Result<Rows> Connection::Exec(std::string_view sql,
+                              std::initializer_list<std::optional<std::string>> params) {
+  return Exec(sql, std::span<const std::optional<std::string>>(params.begin(), params.size()));
+}
+
+Result<uint64_t> Connection::CopyIn(std::string_view copy_sql, std::string_view data) {
+  if (auto s = Ready(); !s) return Fail(s.error());
+  {
+    Rows start(PQexec(conn_, std::string(copy_sql).c_str()));
+    pg_result* r = start.raw();
+    if (r == nullptr || PQresultStatus(r) != PGRES_COPY_IN) {
+      if (r != nullptr && PQresultStatus(r) != PGRES_FATAL_ERROR) {
+        return Fail(ErrorCode::kInternal,
+                    "PostgreSQL at " + server_ + ": the COPY statement did not ask for input");
+      }
+      return Fail(ResultError(r, "COPY failed"));
+    }
+  }
+  for (size_t offset = 0; offset < data.size(); offset += kCopyChunk) {
+    const size_t n = std::min(kCopyChunk, data.size() - offset);
+    if (PQputCopyData(conn_, data.data() + offset, static_cast<int>(n)) != 1) {
+      return Fail(ConnectionError("sending COPY data failed"));
+    }
+  }
+  if (PQputCopyEnd(conn_, nullptr) != 1) return Fail(ConnectionError("ending COPY failed"));
+  Result<uint64_t> outcome = Fail(ConnectionError("COPY got no answer"));
+  bool first = true;
+  while (pg_result* r = PQgetResult(conn_)) {
+    Rows owned(r);
+    if (!first) continue;  // drain: libpq needs every result read
+    first = false;
+    if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+      outcome = owned.affected();
+    } else {
+      outcome = Fail(ResultError(r, "COPY failed"));
+    }
+  }
+  return outcome;
+}
+
+Status Connection::Begin() {
+  auto r = Exec("BEGIN");
+  if (!r) return Fail(r.error().With("BEGIN"));
+  in_transaction_ = true;
+  return Ok();
+}
+
+Status Connection::Commit() {
+  if (!healthy()) {
+    in_transaction_ = false;
+    return Fail(ConnectionError("the connection was lost before COMMIT"));
+  }
+  Rows rows(PQexec(conn_, "COMMIT"));
+  pg_result* r = rows.raw();
+  // The server ends the transaction whatever COMMIT answers.
+  in_transaction_ = false;
+  if (r == nullptr || PQresultStatus(r) != PGRES_COMMAND_OK) {
+    return Fail(ResultError(r, "COMMIT failed"));
+  }
+  if (std::string_view(PQcmdStatus(r)) == "ROLLBACK") {
+    return Fail(ErrorCode::kInternal, "PostgreSQL at " + server_ +
+                                          ": COMMIT rolled back a transaction in which a "
+                                          "statement had failed");
+  }
+  return Ok();
+}
+
+void Connection::Rollback() {
+  if (in_transaction_ && healthy()) PQclear(PQexec(conn_, "ROLLBACK"));
+  in_transaction_ = false;
+}
+
+// --- Transaction ---
+
+Result<Transaction> Transaction::Begin(Connection& conn) {
+  if (auto s = conn.Begin(); !s) return Fail(s.error());
+  return Transaction(conn);
+}
+
+Transaction::~Transaction() {
+  if (conn_ != nullptr && conn_->in_transaction()) conn_->Rollback();
+}
+
+Status Transaction::Commit() {
+  Connection* conn = conn_;
+  conn_ = nullptr;
+  return conn->Commit();
+}
+
+// --- Pool ---
+
+Pool::Lease::~Lease() {
+  if (pool_ != nullptr && conn_ != nullptr) pool_->Return(std::move(conn_));
+}
+
+Pool::Lease Pool::Acquire() {
+  std::lock_guard lock(mu_);
+  if (!idle_.empty()) {
+    auto conn = std::move(idle_.back());
+    idle_.pop_back();
+    return Lease(this, std::move(conn));
+  }
+  return Lease(this, std::make_unique<Connection>(conninfo_, options_));
+}
+
+void Pool::Return(std::unique_ptr<Connection> conn) {
+  // A connection left inside a transaction (never with a Transaction guard)
+  // is not handed to anyone else.
+  if (conn->in_transaction()) return;
+  std::lock_guard lock(mu_);
+  idle_.push_back(std::move(conn));
+}
+
+}  // namespace kc::pg

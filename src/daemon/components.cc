@@ -1,0 +1,209 @@
+#include "daemon/components.h"
+
+#include <map>
+#include <string>
+
+#include "clients/aws/aws_context.h"
+#include "clients/aws/endpoint.h"
+#include "clients/kinesis/kinesis_factory.h"
+#include "clients/s3/s3_client.h"
+#include "dead_letters/dead_letter.h"
+#include "kc/builtins.h"
+#include "sinks/dynamodb/dynamodb_emitter.h"
+#include "sinks/file/file_emitter.h"
+#include "sinks/kinesis/kinesis_emitter.h"
+#include "sinks/postgres/postgres_emitter.h"
+#include "sinks/redshift/redshift_emitter.h"
+#include "sinks/s3/s3_emitter.h"
+#include "sinks/s3_manifest/s3_manifest_emitter.h"
+#include "sinks/stdout/stdout_emitter.h"
+#include "sinks/util/format.h"
+#include "stores/postgres/postgres_checkpoint_store.h"
+#include "transforms/json/json_transformer.h"
+#include "transforms/json_field/json_field_filter.h"
+
+namespace kc::core {
+
+Result<std::shared_ptr<CheckpointStore>> MakeCheckpointStore(const Config& full) {
+  const CheckpointConfig& config = full.checkpoint;
+  if (config.store == "file") {
+    return MakeFileCheckpointStore(config.path, config.app);
+  }
+  if (config.store == "postgres") {
+    return std::make_shared<checkpoint::PostgresCheckpointStore>(config.postgres_url,
+                                                                 config.postgres_table, config.app);
+  }
+  if (config.store == "redis") {
+    std::map<std::string, std::string> apps;
+    for (const PipelineConfig& p : full.pipelines) {
+      if (!p.checkpoint_app.empty()) apps[p.name] = p.checkpoint_app;
+    }
+    return MakeRedisCheckpointStore(config.url, config.app, apps);
+  }
+  if (config.store == "dynamodb") {
+    return MakeDynamoDbCheckpointStore(
+        full.aws, config.dynamodb_table.empty() ? config.app : config.dynamodb_table);
+  }
+  return Fail(ErrorCode::kConfig, "checkpoint.store: unknown store '" + config.store +
+                                      "'; this build knows: file, redis, postgres, dynamodb");
+}
+
+namespace {
+
+// [aws], moved to the region and endpoint the emitter names for `service`.
+// A region without an endpoint means the service's public endpoint there:
+// an endpoint of [aws] belongs to [aws]'s region.
+AwsConfig SinkLocation(const AwsConfig& aws, const EmitterConfig& e, const std::string& service) {
+  AwsConfig moved = aws;
+  if (!e.service_region.empty()) moved.region = e.service_region;
+  if (!e.service_endpoint.empty()) {
+    moved.endpoints[service] = e.service_endpoint;
+  } else if (!e.service_region.empty()) {
+    moved.endpoints[service] = aws::ServiceEndpoint(AwsConfig{}, service, e.service_region);
+  }
+  return moved;
+}
+
+// A kinesis sink naming its own region or endpoint may still, once both are
+// resolved, be the stream the pipeline reads (e.g. the default region
+// written out): each record put would be read back and put again.
+Status CheckNotTheSourceStream(const PipelineConfig& pipeline, const aws::AwsContext& source,
+                               const aws::AwsContext& sink) {
+  if (pipeline.emitter.stream != pipeline.stream) return Ok();
+  const std::string from = aws::ServiceEndpoint(source.config, "kinesis", source.region);
+  const std::string to = aws::ServiceEndpoint(sink.config, "kinesis", sink.region);
+  if (from != to || source.region != sink.region) return Ok();
+  return Fail(ErrorCode::kConfig,
+              "pipeline '" + pipeline.name + "': emitter.stream '" + pipeline.emitter.stream +
+                  "' in " + sink.region + " at " + to +
+                  " is the stream the pipeline reads; it would read the records it puts back and "
+                  "put them again, without end. Name another stream, or another region or "
+                  "endpoint");
+}
+
+}  // namespace
+
+Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConfig& pipeline,
+                                        std::shared_ptr<CheckpointStore> checkpoints) {
+  PipelineParts parts;
+  parts.checkpoints = std::move(checkpoints);
+  if (pipeline.transformer == "string") {
+    parts.transformer = std::make_shared<StringTransformer>();
+  } else if (pipeline.transformer == "json") {
+    parts.transformer = std::make_shared<transform::JsonTransformer>();
+  } else {
+    return Fail(ErrorCode::kConfig, "pipeline '" + pipeline.name + "': unknown transformer '" +
+                                        pipeline.transformer + "'; known: string, json");
+  }
+  if (pipeline.filter == "all_pass") {
+    parts.filter = std::make_shared<AllPassFilter>();
+  } else if (pipeline.filter == "json_field") {
+    auto filter = transform::JsonFieldFilter::Create(
+        pipeline.filter_field, pipeline.filter_values,
+        pipeline.filter_keeps_matches ? transform::JsonFieldFilter::Mode::kKeepMatches
+                                      : transform::JsonFieldFilter::Mode::kDropMatches);
+    if (!filter) return Fail(filter.error().With("pipeline '" + pipeline.name + "'"));
+    parts.filter = std::move(*filter);
+  } else {
+    return Fail(ErrorCode::kConfig, "pipeline '" + pipeline.name + "': unknown filter '" +
+                                        pipeline.filter + "'; known: all_pass, json_field");
+  }
+  if (const DeadLetterConfig& dl = pipeline.dead_letter; !dl.type.empty()) {
+    if (dl.type == "file") {
+      parts.dead_letter = std::make_shared<dead_letter::FileDeadLetters>(dl.directory);
+    } else {
+      auto context = aws::MakeAwsContext(aws);
+      if (!context) return Fail(context.error());
+      if (dl.type == "s3") {
+        parts.dead_letter = std::make_shared<dead_letter::S3DeadLetters>(
+            std::make_shared<aws::S3Client>(aws::MakeS3Client(*context)), dl.bucket, dl.prefix);
+      } else if (dl.type == "kinesis") {
+        // One attempt per call: the dead-letter writer retries what was refused.
+        parts.dead_letter = std::make_shared<dead_letter::KinesisDeadLetters>(
+            std::make_shared<kinesis::KinesisClient>(
+                kinesis::MakeKinesisClient(*context, RetryPolicy(RetryOptions{.max_attempts = 1}))),
+            dl.stream);
+      } else {
+        return Fail(ErrorCode::kConfig, "pipeline '" + pipeline.name +
+                                            "': unknown dead-letter type '" + dl.type +
+                                            "'; known: file, s3, kinesis");
+      }
+    }
+  }
+  const EmitterConfig& e = pipeline.emitter;
+  auto csv = emitter::CsvColumns::Parse(e.fields, e.delimiter);
+  if (!csv) return Fail(csv.error().With("pipeline '" + pipeline.name + "'"));
+  if (e.type == "file") {
+    parts.emitter = std::make_shared<emitter::FileEmitter>(e.directory, e.format, e.compression,
+                                                           RetryPolicy(), *csv, e.direct_io);
+  } else if (e.type == "stdout") {
+    parts.emitter = std::make_shared<emitter::StdoutEmitter>(e.format, 1, *csv);
+  } else if (e.type == "s3" || e.type == "s3_manifest") {
+    auto context = aws::MakeAwsContext(aws);
+    if (!context) return Fail(context.error());
+    auto client = std::make_shared<aws::S3Client>(aws::MakeS3Client(*context));
+    auto s3 = emitter::S3Emitter::Create(std::move(client), e);
+    if (!s3) return Fail(s3.error().With("pipeline '" + pipeline.name + "'"));
+    if (e.type == "s3") {
+      parts.emitter = std::move(*s3);
+    } else {
+      parts.emitter = std::make_shared<emitter::S3ManifestEmitter>(
+          std::move(*s3),
+          std::make_shared<kinesis::KinesisClient>(kinesis::MakeKinesisClient(*context)),
+          e.manifest_stream, e.manifest_partition_key);
+    }
+  } else if (e.type == "kinesis") {
+    auto context = aws::MakeAwsContext(SinkLocation(aws, e, "kinesis"));
+    if (!context) return Fail(context.error());
+    auto source = aws::MakeAwsContext(aws);
+    if (!source) return Fail(source.error());
+    if (auto s = CheckNotTheSourceStream(pipeline, *source, *context); !s) return Fail(s.error());
+    // One attempt per call: the emitter sends refused records and failed
+    // calls again itself, and nested retries would multiply the waits.
+    auto client = std::make_shared<kinesis::KinesisClient>(
+        kinesis::MakeKinesisClient(*context, RetryPolicy(RetryOptions{.max_attempts = 1})));
+    auto kinesis = emitter::KinesisEmitter::Create(e, std::move(client));
+    if (!kinesis) return Fail(kinesis.error().With("pipeline '" + pipeline.name + "'"));
+    parts.emitter = std::move(*kinesis);
+  } else if (e.type == "postgres") {
+    // Rows and checkpoints commit together when the store is this database.
+    auto store = std::dynamic_pointer_cast<checkpoint::PostgresCheckpointStore>(parts.checkpoints);
+    if (store && store->url() != e.url) store = nullptr;
+    auto postgres = emitter::PostgresEmitter::Create(e, std::move(store));
+    if (!postgres) return Fail(postgres.error().With("pipeline '" + pipeline.name + "'"));
+    parts.emitter = std::move(*postgres);
+  } else if (e.type == "redshift") {
+    // Manifests go up and objects come down with the pipeline's S3 client;
+    // COPY gets the same credentials unless an IAM role is configured.
+    auto context = aws::MakeAwsContext(aws);
+    if (!context) return Fail(context.error());
+    auto client = std::make_shared<aws::S3Client>(aws::MakeS3Client(*context));
+    parts.emitter =
+        std::make_shared<emitter::RedshiftEmitter>(e, std::move(client), context->credentials);
+  } else if (e.type == "dynamodb") {
+    auto context = aws::MakeAwsContext(SinkLocation(aws, e, "dynamodb"));
+    if (!context) return Fail(context.error());
+    emitter::DynamoDbEmitterOptions options{
+        .table = e.table, .hash_key = e.hash_key, .range_key = e.range_key, .declared = {}};
+    for (const auto& [name, type] : e.attribute_types) {
+      auto parsed = dynamodb::ParseAttributeType(type);
+      if (!parsed) {
+        return Fail(ErrorCode::kConfig, "pipeline '" + pipeline.name + "': attribute type '" +
+                                            type + "' of " + name + " is not S, N, B or BOOL");
+      }
+      options.declared[name] = *parsed;
+    }
+    // One attempt per call: the emitter retries what DynamoDB refused.
+    parts.emitter = std::make_shared<emitter::DynamoDbEmitter>(
+        dynamodb::MakeDynamoClient(*context, RetryPolicy(RetryOptions{.max_attempts = 1})),
+        std::move(options));
+  } else {
+    return Fail(ErrorCode::kConfig,
+                "pipeline '" + pipeline.name + "': unknown emitter '" + e.type +
+                    "'; known: file, stdout, s3, s3_manifest, kinesis, postgres, redshift, "
+                    "dynamodb");
+  }
+  return parts;
+}
+
+}  // namespace kc::core

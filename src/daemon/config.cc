@@ -1,0 +1,1631 @@
+// TOML → validated Config.
+//
+// The reader walks the document once and keeps going after a problem, so one
+// run of `kinesis-connect validate` shows everything that needs fixing. Each
+// table is read through a TableReader that remembers which keys were asked
+// for; whatever was not asked for is an unknown key, reported with the
+// closest known name. Messages name keys and types but never repeat a value
+// the user wrote unless it is a choice from a fixed list (a type, a format),
+// so a secret put in the wrong place does not end up in a log.
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstdint>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "base/json_fields.h"
+#include "base/units.h"
+#include "clients/kinesis/client.h"
+#include "clients/pg/connection.h"
+#include "clients/redis/redis_url.h"
+#include "kc/config.h"
+#include "sinks/util/key_template.h"
+
+namespace kc {
+namespace {
+
+using Problems = std::vector<ConfigProblem>;
+using std::chrono::milliseconds;
+
+// GetRecords returns at most 10,000 records per call.
+constexpr int64_t kMaxRecordsPerCall = 10'000;
+constexpr uint64_t kMaxBytesPerCall = 10ull << 20;
+// Kinesis allows 5 GetRecords calls per second per shard.
+constexpr milliseconds kMinPollInterval{200};
+constexpr milliseconds kMinShardDiscoveryInterval{1'000};
+constexpr int64_t kMaxThreads = 1024;  // reader_threads, emit_threads
+// A buffer lives in memory; these keep one misplaced zero from exhausting it.
+constexpr int64_t kMaxBufferRecords = 1'000'000;
+constexpr uint64_t kMaxBufferBytes = uint64_t{1} << 30;
+// Pipeline names end up in file names, checkpoint keys and logs.
+constexpr size_t kMaxNameLength = 128;
+// Kinesis stream names: 1 to 128 of [a-zA-Z0-9_.-].
+constexpr size_t kMaxStreamNameLength = 128;
+// Text the user wrote (keys, choices) is cut to this length in messages.
+constexpr size_t kMaxEchoLength = 64;
+
+constexpr std::array<std::string_view, 2> kTransformerTypes = {"string", "json"};
+constexpr std::array<std::string_view, 2> kFilterTypes = {"all_pass", "json_field"};
+constexpr std::array<std::string_view, 8> kEmitterTypes = {
+    "file", "stdout", "s3", "s3_manifest", "kinesis", "postgres", "redshift", "dynamodb"};
+constexpr std::array<std::string_view, 4> kDynamoAttributeTypes = {"S", "N", "B", "BOOL"};
+constexpr std::array<std::string_view, 3> kDeadLetterTypes = {"file", "s3", "kinesis"};
+constexpr std::array<std::string_view, 2> kOnErrorChoices = {"stop", "dead_letter"};
+// kinesis: where each record's partition key comes from.
+constexpr std::array<std::string_view, 3> kPartitionKeySources = {"source", "field", "constant"};
+constexpr std::array<std::string_view, 2> kServerSideEncryptions = {"AES256", "aws:kms"};
+// S3's limits: parts of at least 5 MiB (but the last), objects of at most 5 TiB
+// in at most 10,000 parts; a part is held in memory, so at most 5 GiB.
+constexpr uint64_t kMinPartSize = 5ull << 20;
+constexpr uint64_t kMaxPartSize = 5ull << 30;
+constexpr std::array<std::string_view, 4> kFileFormats = {"lines", "raw", "envelope", "csv"};
+constexpr std::array<std::string_view, 3> kCompressions = {"none", "gzip", "zstd"};
+constexpr std::array<std::string_view, 4> kCopyFormats = {"json", "jsonpaths", "csv", "delimited"};
+constexpr std::array<std::string_view, 2> kLoadModes = {"manifest", "basic"};
+constexpr std::array<std::string_view, 2> kLoadTargets = {"redshift", "postgres"};
+constexpr std::array<std::string_view, 4> kCheckpointStores = {"file", "redis", "postgres",
+                                                               "dynamodb"};
+constexpr std::array<std::string_view, 4> kEndpointServices = {"kinesis", "s3", "dynamodb", "sts"};
+constexpr std::array<std::string_view, 2> kStartAtWords = {"trim_horizon", "latest"};
+
+int LineOf(const toml::source_region& region) {
+  return static_cast<int>(std::min<toml::source_index>(region.begin.line, INT_MAX));
+}
+
+bool Contains(std::span<const std::string_view> names, std::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+std::string Join(std::span<const std::string_view> names) {
+  std::string out;
+  for (std::string_view name : names) {
+    if (!out.empty()) out += ", ";
+    out += name;
+  }
+  return out;
+}
+
+// User text shown in a message: control bytes escaped so that every message
+// stays one printable line, and long text cut.
+std::string Printable(std::string_view text, size_t max_length = kMaxEchoLength) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < text.size() && i < max_length; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (text.size() > max_length) out += "...";
+  return out;
+}
+
+bool IsBareKey(std::string_view key) {
+  if (key.empty()) return false;
+  return std::all_of(key.begin(), key.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
+  });
+}
+
+// A key as one segment of a dotted path, quoted as TOML would need it.
+std::string KeySegment(std::string_view key) {
+  if (IsBareKey(key)) return std::string(key);
+  return "\"" + Printable(key) + "\"";
+}
+
+char LowerAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Optimal string alignment distance, ignoring case: insertions, deletions,
+// substitutions and swaps of neighbours, the usual typing mistakes.
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t cost = LowerAscii(a[i - 1]) == LowerAscii(b[j - 1]) ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && LowerAscii(a[i - 1]) == LowerAscii(b[j - 2]) &&
+          LowerAscii(a[i - 2]) == LowerAscii(b[j - 1])) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+// "; did you mean 'x'?" when one candidate is close enough to be a typo.
+std::string DidYouMean(std::string_view word, std::span<const std::string_view> candidates) {
+  std::string_view best;
+  size_t best_distance = SIZE_MAX;
+  for (std::string_view candidate : candidates) {
+    const size_t allowed = std::max<size_t>(1, candidate.size() / 3);
+    // The distance is at least the difference in length: skip the table.
+    const size_t length_gap = word.size() > candidate.size() ? word.size() - candidate.size()
+                                                             : candidate.size() - word.size();
+    if (length_gap > allowed) continue;
+    const size_t distance = EditDistance(word, candidate);
+    if (distance <= allowed && distance < best_distance) {
+      best = candidate;
+      best_distance = distance;
+    }
+  }
+  if (best_distance == SIZE_MAX) return "";
+  return "; did you mean '" + std::string(best) + "'?";
+}
+
+// "unknown emitter type 'fiel' (known: file, stdout); did you mean 'file'?"
+std::string UnknownChoice(std::string_view what, std::string_view value,
+                          std::span<const std::string_view> choices, std::string_view known) {
+  return "unknown " + std::string(what) + " '" + Printable(value) +
+         "' (known: " + std::string(known) + ")" + DidYouMean(value, choices);
+}
+
+const char* TypeName(toml::node_type type) {
+  switch (type) {
+    case toml::node_type::none:
+      return "nothing";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a floating-point number";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+  }
+  return "an unknown type";
+}
+
+// Where a problem with a URL lies, or nothing when it is usable. Mirrors what
+// the HTTP layer accepts, so a config that validates also connects.
+std::optional<std::string> UrlProblem(std::string_view url) {
+  std::string_view rest;
+  if (url.starts_with("http://")) {
+    rest = url.substr(7);
+  } else if (url.starts_with("https://")) {
+    rest = url.substr(8);
+  } else {
+    return "must be a URL starting with http:// or https://, e.g. \"http://127.0.0.1:4567\"";
+  }
+  for (char c : url) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte <= 0x20 || byte == 0x7f) return "must not contain spaces or control characters";
+  }
+  std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (authority.find('@') != std::string_view::npos) {
+    // Credentials in a URL would be sent and logged in clear.
+    return "must not contain user credentials; credentials come from the AWS credential chain";
+  }
+  std::string_view host = authority;
+  std::string_view port;
+  if (authority.starts_with("[")) {
+    const size_t close = authority.find(']');
+    if (close == std::string_view::npos) return "has an unclosed IPv6 address";
+    host = authority.substr(0, close + 1);
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return "has text after the IPv6 address";
+      port = after.substr(1);
+      if (port.empty()) return "has an empty port";
+    }
+  } else if (const size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+    if (port.empty()) return "has an empty port";
+  }
+  if (host.empty() || host == "[]") return "has no host";
+  if (!port.empty()) {
+    int value = 0;
+    for (char c : port) {
+      if (c < '0' || c > '9' || value > 65535) return "has a port that is not 1 to 65535";
+      value = value * 10 + (c - '0');
+    }
+    if (value < 1 || value > 65535) return "has a port that is not 1 to 65535";
+  }
+  return std::nullopt;
+}
+
+// [A-Za-z0-9._-]+, and not "." or "..", which mean something in paths.
+std::optional<std::string> IdentifierProblem(std::string_view name) {
+  if (name.empty()) return "must not be empty";
+  if (name.size() > kMaxNameLength) {
+    return "must be at most " + std::to_string(kMaxNameLength) + " characters";
+  }
+  const bool allowed = std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+  });
+  if (!allowed) return "must contain only letters, digits, '.', '_' and '-'";
+  if (name == "." || name == "..") return "must not be '.' or '..'";
+  return std::nullopt;
+}
+
+// DynamoDB's rule for table names.
+std::optional<std::string> DynamoTableProblem(std::string_view name) {
+  if (name.size() < 3 || name.size() > 255) return "must be 3 to 255 characters long";
+  const bool allowed = std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+  });
+  if (!allowed) return "must contain only letters, digits, '.', '_' and '-'";
+  return std::nullopt;
+}
+
+enum class Need { kOptional, kRequired };
+
+// One TOML table being read: finds keys, checks their types, reports problems
+// with the table's dotted path, and at the end reports the keys nobody asked for.
+class TableReader {
+ public:
+  // `path`: the dotted key of the table in messages ("pipeline[0].buffer",
+  // "" for the root). `toml_name`: the table's name as written in a header
+  // ("pipeline.buffer"); `array_element` when it was opened with [[...]].
+  TableReader(const toml::table& table, std::string path, std::string toml_name, bool array_element,
+              Problems* problems)
+      : table_(table),
+        path_(std::move(path)),
+        toml_name_(std::move(toml_name)),
+        array_element_(array_element),
+        problems_(problems) {}
+
+  // The line of the table's header; 0 for the root, which has none.
+  int line() const { return toml_name_.empty() ? 0 : LineOf(table_.source()); }
+
+  std::string KeyPath(std::string_view key) const {
+    return path_.empty() ? KeySegment(key) : path_ + "." + KeySegment(key);
+  }
+
+  // "in [pipeline.buffer]", "in [[pipeline]]", "at the top level".
+  std::string Where() const {
+    if (toml_name_.empty()) return "at the top level";
+    return array_element_ ? "in [[" + toml_name_ + "]]" : "in [" + toml_name_ + "]";
+  }
+
+  std::string ChildHeader(std::string_view key) const {
+    return "[" + (toml_name_.empty() ? "" : toml_name_ + ".") + KeySegment(key) + "]";
+  }
+
+  TableReader Child(const toml::table& table, std::string_view key) const {
+    return TableReader(table, KeyPath(key),
+                       (toml_name_.empty() ? "" : toml_name_ + ".") + KeySegment(key), false,
+                       problems_);
+  }
+
+  TableReader Element(const toml::table& table, size_t index, std::string_view key) const {
+    return TableReader(table, KeyPath(key) + "[" + std::to_string(index) + "]",
+                       (toml_name_.empty() ? "" : toml_name_ + ".") + KeySegment(key), true,
+                       problems_);
+  }
+
+  // Marks `key` as known and returns its value, if present.
+  const toml::node* Get(std::string_view key, Need need) {
+    known_.push_back(key);
+    const toml::node* node = table_.get(key);
+    if (node == nullptr && need == Need::kRequired) {
+      Add(line(), key, "missing required key '" + std::string(key) + "' " + Where());
+    }
+    return node;
+  }
+
+  bool Has(std::string_view key) const { return table_.contains(key); }
+
+  // A problem with the value of `key`, on the value's line (or the table's
+  // line when the key is absent).
+  void Report(std::string_view key, std::string message) {
+    const toml::node* node = table_.get(key);
+    Add(node != nullptr ? LineOf(node->source()) : line(), key, std::move(message));
+  }
+
+  void ReportWrongType(std::string_view key, const toml::node& node, std::string_view expected) {
+    Report(key, "expected " + std::string(expected) + ", got " + TypeName(node.type()));
+  }
+
+  std::optional<std::string> String(std::string_view key, Need need) {
+    const toml::node* node = Get(key, need);
+    if (node == nullptr) return std::nullopt;
+    if (const toml::value<std::string>* s = node->as_string()) return s->get();
+    ReportWrongType(key, *node, "a string");
+    return std::nullopt;
+  }
+
+  // A string that must not be empty when present.
+  std::optional<std::string> NonEmptyString(std::string_view key, Need need) {
+    std::optional<std::string> value = String(key, need);
+    if (value && value->empty()) {
+      Report(key, "must not be empty; leave the key out to use the default");
+      return std::nullopt;
+    }
+    return value;
+  }
+
+  std::optional<int64_t> Integer(std::string_view key, Need need) {
+    const toml::node* node = Get(key, need);
+    if (node == nullptr) return std::nullopt;
+    if (const toml::value<int64_t>* i = node->as_integer()) return i->get();
+    ReportWrongType(key, *node, "an integer");
+    return std::nullopt;
+  }
+
+  std::optional<bool> Bool(std::string_view key, Need need) {
+    const toml::node* node = Get(key, need);
+    if (node == nullptr) return std::nullopt;
+    if (const toml::value<bool>* b = node->as_boolean()) return b->get();
+    ReportWrongType(key, *node, "a boolean (true or false)");
+    return std::nullopt;
+  }
+
+  const toml::table* Table(std::string_view key, Need need) {
+    known_.push_back(key);
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) {
+      if (need == Need::kRequired) {
+        Add(line(), key, "missing required table " + ChildHeader(key));
+      }
+      return nullptr;
+    }
+    if (const toml::table* t = node->as_table()) return t;
+    ReportWrongType(key, *node, "a table");
+    return nullptr;
+  }
+
+  // One of `choices`; otherwise reports `what` ("emitter type") with the
+  // choices and a did-you-mean.
+  std::optional<std::string> Choice(std::string_view key, Need need, std::string_view what,
+                                    std::span<const std::string_view> choices) {
+    std::optional<std::string> value = String(key, need);
+    if (!value) return std::nullopt;
+    if (Contains(choices, *value)) return value;
+    Report(key, UnknownChoice(what, *value, choices, Join(choices)));
+    return std::nullopt;
+  }
+
+  void ReportUnknownKeys() {
+    for (auto&& [key, value] : table_) {
+      const std::string_view name = key.str();
+      if (std::find(known_.begin(), known_.end(), name) != known_.end()) continue;
+      Add(LineOf(key.source()), name,
+          "unknown key '" + Printable(name) + "' " + Where() + DidYouMean(name, known_));
+    }
+  }
+
+ private:
+  void Add(int line, std::string_view key, std::string message) {
+    problems_->push_back(ConfigProblem{line, KeyPath(key), std::move(message)});
+  }
+
+  const toml::table& table_;
+  std::string path_;
+  std::string toml_name_;
+  bool array_element_;
+  Problems* problems_;
+  std::vector<std::string_view> known_;
+};
+
+void ReadUrl(TableReader& reader, std::string_view key, std::string* out) {
+  std::optional<std::string> url = reader.String(key, Need::kOptional);
+  if (!url) return;
+  if (std::optional<std::string> problem = UrlProblem(*url)) {
+    reader.Report(key, *problem);
+    return;
+  }
+  *out = *url;
+}
+
+// An AWS region name, or nothing (with the problem reported).
+std::optional<std::string> ReadRegion(TableReader& reader) {
+  std::optional<std::string> region = reader.NonEmptyString("region", Need::kOptional);
+  if (!region) return std::nullopt;
+  const bool plausible = std::all_of(region->begin(), region->end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  });
+  if (!plausible) {
+    reader.Report("region",
+                  "must be a region name of lowercase letters, digits and '-', e.g. "
+                  "\"us-east-1\"");
+    return std::nullopt;
+  }
+  return region;
+}
+
+void ReadAws(TableReader reader, AwsConfig* aws) {
+  if (std::optional<std::string> region = ReadRegion(reader)) aws->region = *region;
+  ReadUrl(reader, "endpoint", &aws->endpoint);
+  if (std::optional<std::string> profile = reader.NonEmptyString("profile", Need::kOptional)) {
+    aws->profile = *profile;
+  }
+  if (std::optional<bool> verify = reader.Bool("verify_tls", Need::kOptional)) {
+    aws->verify_tls = *verify;
+  }
+  if (const toml::table* endpoints = reader.Table("endpoints", Need::kOptional)) {
+    TableReader per_service = reader.Child(*endpoints, "endpoints");
+    for (std::string_view service : kEndpointServices) {
+      std::string url;
+      ReadUrl(per_service, service, &url);
+      if (!url.empty()) aws->endpoints[std::string(service)] = url;
+    }
+    per_service.ReportUnknownKeys();
+  }
+  reader.ReportUnknownKeys();
+}
+
+// A libpq connection string; the message never repeats it (it may hold a password).
+std::optional<std::string> ReadConninfo(TableReader& reader, std::string_view key) {
+  std::optional<std::string> url = reader.String(key, Need::kRequired);
+  if (!url) return std::nullopt;
+  if (std::optional<std::string> problem = pg::ConninfoProblem(*url)) {
+    reader.Report(key, *problem);
+    return std::nullopt;
+  }
+  return url;
+}
+
+std::optional<std::string> ReadSqlName(TableReader& reader, std::string_view key, Need need,
+                                       bool table) {
+  std::optional<std::string> name = reader.String(key, need);
+  if (!name) return std::nullopt;
+  if (std::optional<std::string> problem = pg::IdentifierProblem(*name, table)) {
+    reader.Report(key, *problem);
+    return std::nullopt;
+  }
+  return name;
+}
+
+void ReadPostgresCheckpoint(TableReader& reader, CheckpointConfig* checkpoint) {
+  if (auto url = ReadConninfo(reader, "url")) checkpoint->postgres_url = *url;
+  if (auto table = ReadSqlName(reader, "table", Need::kOptional, true)) {
+    checkpoint->postgres_table = *table;
+  }
+}
+
+void ReadCheckpoint(TableReader reader, CheckpointConfig* checkpoint) {
+  if (std::optional<std::string> store = reader.String("store", Need::kOptional)) {
+    if (Contains(kCheckpointStores, *store)) {
+      checkpoint->store = *store;
+    } else {
+      reader.Report("store", UnknownChoice("checkpoint store", *store, kCheckpointStores,
+                                           Join(kCheckpointStores)));
+    }
+  }
+  if (checkpoint->store == "postgres") ReadPostgresCheckpoint(reader, checkpoint);
+  if (checkpoint->store == "dynamodb") {
+    if (auto table = reader.String("table", Need::kOptional)) {
+      if (auto problem = DynamoTableProblem(*table)) {
+        reader.Report("table", *problem);
+      } else {
+        checkpoint->dynamodb_table = *table;
+      }
+    }
+  }
+  if (std::optional<std::string> path = reader.NonEmptyString("path", Need::kOptional)) {
+    if (checkpoint->store == "redis") {
+      reader.Report("path",
+                    "'path' is not used by checkpoint store 'redis'; it keeps "
+                    "checkpoints at checkpoint.url");
+    } else {
+      checkpoint->path = *path;
+    }
+  }
+  std::optional<std::string> url;
+  if (checkpoint->store != "postgres") url = reader.NonEmptyString("url", Need::kOptional);
+  if (url) {
+    if (checkpoint->store != "redis") {
+      reader.Report("url", "'url' is used by checkpoint stores 'redis' and 'postgres' only");
+    } else if (Result<checkpoint::RedisUrl> parsed = checkpoint::ParseRedisUrl(*url); !parsed) {
+      // The message never repeats the URL: it may hold a password.
+      reader.Report("url", parsed.error().message());
+    } else {
+      checkpoint->url = *url;
+    }
+  }
+  if (std::optional<std::string> app = reader.String("app", Need::kOptional)) {
+    // The app namespaces checkpoint keys ("{app}:checkpoint:{stream}:{shard}"),
+    // so it must not contain the separator.
+    if (std::optional<std::string> problem = IdentifierProblem(*app)) {
+      reader.Report("app", *problem);
+    } else if (std::optional<std::string> not_a_table = DynamoTableProblem(*app);
+               not_a_table && checkpoint->store == "dynamodb" &&
+               checkpoint->dynamodb_table.empty()) {
+      // The app names the table unless `table` does.
+      reader.Report("app", "names the DynamoDB checkpoint table, so it " + *not_a_table +
+                               "; or give the table its own name with table = \"...\"");
+    } else {
+      checkpoint->app = *app;
+    }
+  }
+  reader.ReportUnknownKeys();
+}
+
+void ReadStartAt(TableReader& reader, StartAt* start_at) {
+  constexpr std::string_view kKey = "start_at";
+  const toml::node* node = reader.Get(kKey, Need::kOptional);
+  if (node == nullptr) return;
+  if (const toml::value<toml::date_time>* value = node->as_date_time()) {
+    const toml::date_time& dt = value->get();
+    if (!dt.offset) {
+      reader.Report(kKey,
+                    "a date-time without a time zone is ambiguous; add \"Z\" for UTC or an "
+                    "offset such as \"+01:00\"");
+      return;
+    }
+    config_internal::CivilTime civil;
+    civil.year = dt.date.year;
+    civil.month = dt.date.month;
+    civil.day = dt.date.day;
+    civil.hour = dt.time.hour;
+    civil.minute = dt.time.minute;
+    civil.second = dt.time.second;
+    civil.millis = static_cast<int>(dt.time.nanosecond / 1'000'000);
+    civil.offset_minutes = dt.offset->minutes;
+    Result<int64_t> ms = config_internal::CivilToUnixMillis(civil);
+    if (!ms) {
+      reader.Report(kKey, "invalid timestamp: " + ms.error().message());
+      return;
+    }
+    start_at->kind = StartAt::Kind::kTimestamp;
+    start_at->timestamp_ms = *ms;
+    return;
+  }
+  const toml::value<std::string>* text = node->as_string();
+  if (text == nullptr) {
+    reader.ReportWrongType(kKey, *node, "a string or a date-time");
+    return;
+  }
+  const std::string& s = text->get();
+  if (s == "trim_horizon") {
+    start_at->kind = StartAt::Kind::kTrimHorizon;
+  } else if (s == "latest") {
+    start_at->kind = StartAt::Kind::kLatest;
+  } else if (!s.empty() && s.front() >= '0' && s.front() <= '9') {
+    Result<int64_t> ms = ParseRfc3339(s);
+    if (!ms) {
+      reader.Report(kKey, "invalid timestamp: " + ms.error().message());
+      return;
+    }
+    start_at->kind = StartAt::Kind::kTimestamp;
+    start_at->timestamp_ms = *ms;
+  } else {
+    reader.Report(kKey,
+                  "expected \"trim_horizon\", \"latest\" or an RFC 3339 timestamp such as "
+                  "\"2026-01-02T03:04:05Z\"" +
+                      DidYouMean(s, kStartAtWords));
+  }
+}
+
+// A duration string; bare numbers are refused because their unit is a guess.
+std::optional<milliseconds> ReadDuration(TableReader& reader, std::string_view key,
+                                         milliseconds minimum, std::string_view too_small) {
+  const toml::node* node = reader.Get(key, Need::kOptional);
+  if (node == nullptr) return std::nullopt;
+  if (node->is_integer() || node->is_floating_point()) {
+    reader.Report(key, "expected a duration string with a unit, e.g. \"30s\", got " +
+                           std::string(TypeName(node->type())) +
+                           " (a bare number could be seconds or milliseconds)");
+    return std::nullopt;
+  }
+  const toml::value<std::string>* text = node->as_string();
+  if (text == nullptr) {
+    reader.ReportWrongType(key, *node, "a duration string, e.g. \"30s\"");
+    return std::nullopt;
+  }
+  Result<milliseconds> duration = ParseDuration(text->get());
+  if (!duration) {
+    reader.Report(key, "invalid duration: " + duration.error().message());
+    return std::nullopt;
+  }
+  if (*duration < minimum) {
+    reader.Report(key, std::string(too_small));
+    return std::nullopt;
+  }
+  return *duration;
+}
+
+std::optional<uint64_t> ReadByteSize(TableReader& reader, std::string_view key, uint64_t maximum,
+                                     std::string_view too_large) {
+  const toml::node* node = reader.Get(key, Need::kOptional);
+  if (node == nullptr) return std::nullopt;
+  uint64_t bytes = 0;
+  if (const toml::value<int64_t>* integer = node->as_integer()) {
+    if (integer->get() <= 0) {
+      reader.Report(key, "must be greater than 0");
+      return std::nullopt;
+    }
+    bytes = static_cast<uint64_t>(integer->get());
+  } else if (const toml::value<std::string>* text = node->as_string()) {
+    Result<uint64_t> parsed = ParseByteSize(text->get());
+    if (!parsed) {
+      reader.Report(key, "invalid size: " + parsed.error().message());
+      return std::nullopt;
+    }
+    if (*parsed == 0) {
+      reader.Report(key, "must be greater than 0");
+      return std::nullopt;
+    }
+    bytes = *parsed;
+  } else {
+    reader.ReportWrongType(key, *node,
+                           "a size string, e.g. \"5MiB\", or an integer number of bytes");
+    return std::nullopt;
+  }
+  if (bytes > maximum) {
+    reader.Report(key, std::string(too_large));
+    return std::nullopt;
+  }
+  return bytes;
+}
+
+void ReadBuffer(TableReader reader, BufferConfig* buffer) {
+  if (std::optional<int64_t> records = reader.Integer("max_records", Need::kOptional)) {
+    if (*records < 1 || *records > kMaxBufferRecords) {
+      reader.Report("max_records", "must be between 1 and 1000000");
+    } else {
+      buffer->max_records = static_cast<uint64_t>(*records);
+    }
+  }
+  if (std::optional<uint64_t> bytes =
+          ReadByteSize(reader, "max_bytes", kMaxBufferBytes,
+                       "must be at most 1GiB: a buffer is held in memory")) {
+    buffer->max_bytes = *bytes;
+  }
+  if (std::optional<milliseconds> age =
+          ReadDuration(reader, "max_age", milliseconds(1), "must be greater than 0")) {
+    buffer->max_age = *age;
+  }
+  reader.ReportUnknownKeys();
+}
+
+// [pipeline.filter] type = "json_field": field, and equals or not_equals.
+void ReadJsonFieldFilter(TableReader& reader, PipelineConfig* pipeline) {
+  if (std::optional<std::string> field = reader.String("field", Need::kRequired)) {
+    if (Result<util::JsonPath> path = util::JsonPath::Parse(*field); !path) {
+      reader.Report("field", path.error().message());
+    } else {
+      pipeline->filter_field = *field;
+    }
+  }
+  const toml::node* equals = reader.Get("equals", Need::kOptional);
+  const toml::node* not_equals = reader.Get("not_equals", Need::kOptional);
+  if ((equals == nullptr) == (not_equals == nullptr)) {
+    reader.Report(equals != nullptr ? "not_equals" : "equals",
+                  "filter type 'json_field' needs exactly one of equals = [...] (keep the "
+                  "records whose field has one of the values) and not_equals = [...] (drop "
+                  "them)");
+    return;
+  }
+  const std::string_view key = equals != nullptr ? "equals" : "not_equals";
+  pipeline->filter_keeps_matches = equals != nullptr;
+  const toml::node& node = equals != nullptr ? *equals : *not_equals;
+  const toml::array* array = node.as_array();
+  if (array == nullptr) {
+    reader.ReportWrongType(key, node, "an array of values, e.g. [\"click\", \"view\"]");
+    return;
+  }
+  if (array->empty()) {
+    reader.Report(key, "must list at least one value, e.g. [\"click\", \"view\"]");
+    return;
+  }
+  std::vector<std::string> values;
+  for (const toml::node& element : *array) {
+    if (const toml::value<std::string>* s = element.as_string()) {
+      values.push_back(s->get());
+    } else if (const toml::value<int64_t>* i = element.as_integer()) {
+      values.push_back(std::to_string(i->get()));
+    } else if (const toml::value<bool>* b = element.as_boolean()) {
+      values.push_back(b->get() ? "true" : "false");
+    } else {
+      reader.Report(key, "expected strings, integers or booleans, got " +
+                             std::string(TypeName(element.type())) +
+                             "; numbers are compared by their JSON text, so write other "
+                             "numbers as strings, e.g. \"1.5\"");
+      return;
+    }
+  }
+  pipeline->filter_values = std::move(values);
+}
+
+// [pipeline.transformer] and [pipeline.filter]: a type from `known`, given
+// as the table's `type` or, for a type without settings, as the key's value
+// (transformer = "json").
+void ReadComponent(TableReader& pipeline, std::string_view key, std::string_view what,
+                   std::span<const std::string_view> known, std::string* type,
+                   PipelineConfig* settings = nullptr) {
+  if (const toml::node* node = pipeline.Get(key, Need::kOptional); node && node->is_string()) {
+    if (std::optional<std::string> value = pipeline.Choice(key, Need::kOptional, what, known)) {
+      if (*value == "json_field") {
+        pipeline.Report(key,
+                        "filter type 'json_field' needs settings: write a [pipeline.filter] "
+                        "table with type = \"json_field\", field and equals or not_equals");
+      } else {
+        *type = *value;
+      }
+    }
+    return;
+  }
+  const toml::table* table = pipeline.Table(key, Need::kOptional);
+  if (table == nullptr) return;
+  TableReader reader = pipeline.Child(*table, key);
+  if (std::optional<std::string> value = reader.Choice("type", Need::kOptional, what, known)) {
+    *type = *value;
+    if (*value == "json_field" && settings != nullptr) ReadJsonFieldFilter(reader, settings);
+  }
+  reader.ReportUnknownKeys();
+}
+
+void ReadFormat(TableReader& reader, FileFormat* format) {
+  std::optional<std::string> value =
+      reader.Choice("format", Need::kOptional, "format", kFileFormats);
+  if (!value) return;
+  if (*value == "lines") *format = FileFormat::kLines;
+  if (*value == "raw") *format = FileFormat::kRaw;
+  if (*value == "envelope") *format = FileFormat::kEnvelope;
+  if (*value == "csv") *format = FileFormat::kCsv;
+}
+
+// fields and delimiter, which belong to format = "csv". Call after ReadFormat.
+void ReadCsv(TableReader& reader, EmitterConfig* emitter) {
+  const bool csv = emitter->format == FileFormat::kCsv;
+  if (!csv) {
+    for (std::string_view key : {"fields", "delimiter"}) {
+      if (reader.Get(key, Need::kOptional) != nullptr) {
+        reader.Report(key, "'" + std::string(key) + "' is only used with format = \"csv\"");
+      }
+    }
+    return;
+  }
+  if (const toml::node* node = reader.Get("fields", Need::kOptional)) {
+    const toml::array* array = node->as_array();
+    if (array == nullptr) {
+      reader.ReportWrongType("fields", *node,
+                             "an array of field paths, e.g. [\"id\", \"user.name\"]");
+    } else if (array->empty()) {
+      reader.Report("fields", "must name at least one field, e.g. [\"id\", \"user.name\"]");
+    } else {
+      for (const toml::node& element : *array) {
+        const toml::value<std::string>* text = element.as_string();
+        if (text == nullptr) {
+          reader.Report("fields", "expected field paths as strings, got " +
+                                      std::string(TypeName(element.type())));
+          emitter->fields.clear();
+          break;
+        }
+        Result<util::JsonPath> path = util::JsonPath::Parse(text->get());
+        if (!path) {
+          reader.Report("fields", path.error().message());
+          emitter->fields.clear();
+          break;
+        }
+        emitter->fields.push_back(text->get());
+      }
+    }
+  } else {
+    reader.Report("fields",
+                  "format = \"csv\" needs the columns to write: add fields = [\"id\", "
+                  "\"user.name\"] (dotted paths into each JSON record)");
+  }
+  if (std::optional<std::string> delimiter = reader.String("delimiter", Need::kOptional)) {
+    if (delimiter->size() != 1 || *delimiter == "\"" || *delimiter == "\r" || *delimiter == "\n" ||
+        static_cast<unsigned char>(delimiter->front()) >= 0x80) {
+      reader.Report("delimiter",
+                    "must be one ASCII character other than a double quote, CR or LF, e.g. "
+                    "\",\", \";\", \"|\" or \"\\t\"");
+    } else {
+      emitter->delimiter = delimiter->front();
+    }
+  }
+}
+
+void ReadCompression(TableReader& reader, Compression* compression) {
+  std::optional<std::string> value =
+      reader.Choice("compression", Need::kOptional, "compression", kCompressions);
+  if (!value) return;
+  if (*value == "none") *compression = Compression::kNone;
+  if (*value == "gzip") *compression = Compression::kGzip;
+  if (*value == "zstd") *compression = Compression::kZstd;
+}
+
+void ReadBucket(TableReader& reader, EmitterConfig* emitter) {
+  if (std::optional<std::string> bucket = reader.NonEmptyString("bucket", Need::kRequired)) {
+    // Bucket names: 3 to 63 of lowercase letters, digits, '.' and '-'.
+    bool ok = bucket->size() >= 3 && bucket->size() <= 63;
+    for (char c : *bucket) {
+      ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-');
+    }
+    if (ok) {
+      emitter->bucket = *bucket;
+    } else {
+      reader.Report("bucket",
+                    "must be an S3 bucket name: 3 to 63 lowercase letters, digits, "
+                    "'.' and '-'");
+    }
+  }
+}
+
+void ReadS3Emitter(TableReader& reader, EmitterConfig* emitter) {
+  ReadBucket(reader, emitter);
+  if (std::optional<std::string> prefix = reader.String("prefix", Need::kOptional)) {
+    emitter->prefix = *prefix;
+  }
+  if (std::optional<std::string> key = reader.NonEmptyString("key", Need::kOptional)) {
+    Result<emitter::KeyTemplate> parsed = emitter::KeyTemplate::Parse(*key);
+    if (!parsed) {
+      reader.Report("key", parsed.error().message());
+    } else if (!parsed->NamesTheRange()) {
+      reader.Report("key",
+                    "must contain {first} and {last}, so that every batch gets its own "
+                    "name and a replay rewrites the same object");
+    } else {
+      emitter->key = *key;
+    }
+  }
+  ReadFormat(reader, &emitter->format);
+  ReadCsv(reader, emitter);
+  ReadCompression(reader, &emitter->compression);
+  if (std::optional<uint64_t> part = ReadByteSize(reader, "part_size", kMaxPartSize,
+                                                  "must be at most 5GiB (S3's part limit)")) {
+    if (*part < kMinPartSize) {
+      reader.Report("part_size", "must be at least 5MiB (S3's smallest part)");
+    } else {
+      emitter->part_size = *part;
+    }
+  }
+  if (std::optional<std::string> sse =
+          reader.Choice("server_side_encryption", Need::kOptional, "server-side encryption",
+                        kServerSideEncryptions)) {
+    emitter->server_side_encryption = *sse;
+  }
+  if (std::optional<std::string> kms = reader.NonEmptyString("kms_key_id", Need::kOptional)) {
+    if (emitter->server_side_encryption != "aws:kms") {
+      reader.Report("kms_key_id", "needs server_side_encryption = \"aws:kms\"");
+    } else {
+      emitter->kms_key_id = *kms;
+    }
+  }
+}
+
+// [pipeline.emitter.columns]: column name = field path, at least one, kept
+// in the order of the file.
+void ReadPostgresColumns(TableReader& reader, EmitterConfig* emitter) {
+  const toml::table* table = reader.Table("columns", Need::kOptional);
+  if (table == nullptr) return;
+  TableReader columns = reader.Child(*table, "columns");
+  if (table->empty()) {
+    reader.Report("columns",
+                  "must map at least one column to a field path, e.g. user_id = \"user.id\"");
+    return;
+  }
+  struct Entry {
+    toml::source_position where;
+    std::string column;
+    std::string path;
+  };
+  std::vector<Entry> entries;
+  bool ok = true;
+  for (auto&& [key, value] : *table) {
+    const std::string_view name = key.str();
+    if (std::optional<std::string> problem = pg::IdentifierProblem(name, false)) {
+      columns.Report(name, *problem);
+      ok = false;
+      continue;
+    }
+    const toml::value<std::string>* text = value.as_string();
+    if (text == nullptr) {
+      columns.ReportWrongType(name, value, "a field path as a string, e.g. \"user.id\"");
+      ok = false;
+      continue;
+    }
+    if (Result<util::JsonPath> path = util::JsonPath::Parse(text->get()); !path) {
+      columns.Report(name, path.error().message());
+      ok = false;
+      continue;
+    }
+    entries.push_back(Entry{key.source().begin, std::string(name), text->get()});
+  }
+  if (!ok) return;
+  std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return std::pair(a.where.line, a.where.column) < std::pair(b.where.line, b.where.column);
+  });
+  for (Entry& e : entries)
+    emitter->column_fields.emplace_back(std::move(e.column), std::move(e.path));
+}
+
+// url, table, and exactly one of column (the data as text) and columns
+// (JSON fields into columns).
+void ReadPostgresEmitter(TableReader& reader, EmitterConfig* emitter) {
+  if (auto url = ReadConninfo(reader, "url")) emitter->url = *url;
+  if (auto table = ReadSqlName(reader, "table", Need::kRequired, true)) emitter->table = *table;
+  const bool has_column = reader.Has("column");
+  const bool has_columns = reader.Has("columns");
+  if (has_column && has_columns) {
+    reader.Get("column", Need::kOptional);
+    reader.Get("columns", Need::kOptional);
+    reader.Report("columns",
+                  "give either column = \"...\" (each record's data as text) or columns "
+                  "(JSON fields into columns), not both");
+    return;
+  }
+  if (!has_column && !has_columns) {
+    reader.Get("column", Need::kOptional);
+    reader.Report("column", "missing 'column' or 'columns' " + reader.Where() +
+                                ": add column = \"data\" (each record's data as text) or a "
+                                "[pipeline.emitter.columns] table of column = \"field.path\" "
+                                "(fields of JSON records into columns)");
+    return;
+  }
+  if (has_column) {
+    if (auto column = ReadSqlName(reader, "column", Need::kRequired, false)) {
+      emitter->column = *column;
+    }
+    return;
+  }
+  ReadPostgresColumns(reader, emitter);
+}
+
+// columns = ["id", "name"]: column names for COPY's column list.
+void ReadColumns(TableReader& reader, EmitterConfig* emitter) {
+  const toml::node* node = reader.Get("columns", Need::kOptional);
+  if (node == nullptr) return;
+  const toml::array* array = node->as_array();
+  if (array == nullptr) {
+    reader.ReportWrongType("columns", *node, "an array of column names, e.g. [\"id\", \"name\"]");
+    return;
+  }
+  if (array->empty()) {
+    reader.Report("columns",
+                  "must name at least one column; leave the key out to load every column");
+    return;
+  }
+  std::vector<std::string> columns;
+  for (const toml::node& element : *array) {
+    const toml::value<std::string>* text = element.as_string();
+    if (text == nullptr) {
+      reader.Report("columns", "expected column names as strings, got " +
+                                   std::string(TypeName(element.type())));
+      return;
+    }
+    if (std::optional<std::string> problem = pg::IdentifierProblem(text->get(), false)) {
+      reader.Report("columns", *problem);
+      return;
+    }
+    columns.push_back(text->get());
+  }
+  emitter->columns = std::move(columns);
+}
+
+void ReadRedshiftEmitter(TableReader& reader, EmitterConfig* emitter) {
+  if (auto url = ReadConninfo(reader, "url")) emitter->url = *url;
+  if (auto table = ReadSqlName(reader, "table", Need::kRequired, true)) emitter->table = *table;
+  ReadColumns(reader, emitter);
+  if (auto table = ReadSqlName(reader, "file_table", Need::kOptional, true)) {
+    emitter->file_table = *table;
+  }
+  ReadBucket(reader, emitter);
+  if (std::optional<std::string> prefix = reader.String("manifest_prefix", Need::kOptional)) {
+    if (prefix->starts_with('/')) {
+      reader.Report("manifest_prefix",
+                    "must not start with '/': it is the start of a key in the bucket, e.g. "
+                    "\"manifests/\"");
+    } else {
+      emitter->manifest_prefix = *prefix;
+    }
+  }
+  const bool format_given = reader.Has("copy_format");
+  if (std::optional<std::string> format =
+          reader.Choice("copy_format", Need::kOptional, "copy format", kCopyFormats)) {
+    if (*format == "json") emitter->copy_format = CopyFormat::kJson;
+    if (*format == "jsonpaths") emitter->copy_format = CopyFormat::kJsonPaths;
+    if (*format == "csv") emitter->copy_format = CopyFormat::kCsv;
+    if (*format == "delimited") emitter->copy_format = CopyFormat::kDelimited;
+  }
+  const bool jsonpaths = emitter->copy_format == CopyFormat::kJsonPaths;
+  if (std::optional<std::string> paths =
+          reader.NonEmptyString("jsonpaths", jsonpaths ? Need::kRequired : Need::kOptional)) {
+    if (!jsonpaths) {
+      reader.Report("jsonpaths", "'jsonpaths' is only used with copy_format = \"jsonpaths\"");
+    } else if (!paths->starts_with("s3://") || paths->size() <= 5) {
+      reader.Report("jsonpaths",
+                    "must be the s3:// URL of a JSONPaths file, e.g. "
+                    "\"s3://my-bucket/jsonpaths/events.json\"");
+    } else {
+      emitter->jsonpaths = *paths;
+    }
+  }
+  emitter->delimiter = '|';
+  if (std::optional<std::string> delimiter = reader.String("delimiter", Need::kOptional)) {
+    const unsigned char c = delimiter->empty() ? 0 : static_cast<unsigned char>(delimiter->front());
+    const bool letter_or_digit =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (emitter->copy_format != CopyFormat::kDelimited) {
+      reader.Report("delimiter", "'delimiter' is only used with copy_format = \"delimited\"");
+    } else if (delimiter->size() != 1 || c == 0 || c >= 0x80 || letter_or_digit || c == '\\' ||
+               c == '.' || c == '\r' || c == '\n') {
+      reader.Report("delimiter",
+                    "must be one ASCII character other than a letter, a digit, '\\', '.', CR "
+                    "or LF, e.g. \"|\", \",\" or \"\\t\"");
+    } else {
+      emitter->delimiter = delimiter->front();
+    }
+  }
+  ReadCompression(reader, &emitter->compression);
+  if (std::optional<std::string> role = reader.NonEmptyString("iam_role", Need::kOptional)) {
+    // arn:<partition>:iam::<account>:role/<name>
+    if (!role->starts_with("arn:aws") || role->find(":iam::") == std::string::npos ||
+        role->find(":role/") == std::string::npos || role->find('\'') != std::string::npos) {
+      reader.Report("iam_role",
+                    "must be the ARN of an IAM role, e.g. "
+                    "\"arn:aws:iam::123456789012:role/redshift-copy\"");
+    } else {
+      emitter->iam_role = *role;
+    }
+  }
+  if (std::optional<std::string> region = ReadRegion(reader)) emitter->copy_region = *region;
+  if (std::optional<std::string> mode =
+          reader.Choice("mode", Need::kOptional, "load mode", kLoadModes)) {
+    emitter->load_mode = *mode == "basic" ? LoadMode::kBasic : LoadMode::kManifest;
+  }
+  if (std::optional<std::string> target =
+          reader.Choice("load_target", Need::kOptional, "load target", kLoadTargets)) {
+    emitter->load_target = *target == "postgres" ? LoadTarget::kPostgres : LoadTarget::kRedshift;
+  }
+  if (emitter->load_target == LoadTarget::kPostgres &&
+      (emitter->copy_format == CopyFormat::kJson ||
+       emitter->copy_format == CopyFormat::kJsonPaths)) {
+    reader.Report(format_given ? "copy_format" : "load_target",
+                  "load_target = \"postgres\" needs copy_format = \"csv\" or \"delimited\": "
+                  "COPY of JSON (copy_format \"json\", the default, and \"jsonpaths\") needs "
+                  "Redshift");
+  }
+}
+
+constexpr char kStreamNameRule[] =
+    "must be a Kinesis stream name: 1 to 128 letters, digits, '_', '.' or '-'";
+
+bool IsStreamName(std::string_view stream) {
+  return !stream.empty() && stream.size() <= kMaxStreamNameLength &&
+         std::all_of(stream.begin(), stream.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '.' || c == '-';
+         });
+}
+
+// region and endpoint of a sink in an AWS service (kinesis, dynamodb), when
+// it is elsewhere than [aws] says.
+void ReadServiceLocation(TableReader& reader, EmitterConfig* emitter) {
+  if (std::optional<std::string> region = ReadRegion(reader)) emitter->service_region = *region;
+  ReadUrl(reader, "endpoint", &emitter->service_endpoint);
+}
+
+// table, hash_key, range_key and [pipeline.emitter.attribute_types].
+void ReadDynamoDbEmitter(TableReader& reader, EmitterConfig* emitter) {
+  ReadServiceLocation(reader, emitter);
+  if (auto table = reader.String("table", Need::kRequired)) {
+    if (auto problem = DynamoTableProblem(*table)) {
+      reader.Report("table", *problem);
+    } else {
+      emitter->table = *table;
+    }
+  }
+  if (auto hash = reader.NonEmptyString("hash_key", Need::kRequired)) emitter->hash_key = *hash;
+  if (auto range = reader.NonEmptyString("range_key", Need::kOptional)) {
+    if (*range == emitter->hash_key) {
+      reader.Report("range_key", "must differ from hash_key");
+    } else {
+      emitter->range_key = *range;
+    }
+  }
+  const toml::table* types = reader.Table("attribute_types", Need::kOptional);
+  if (types == nullptr) return;
+  TableReader entries = reader.Child(*types, "attribute_types");
+  for (auto&& [key, value] : *types) {
+    const std::string_view name = key.str();
+    if (name.empty()) {
+      entries.Report(name, "an attribute name must not be empty");
+      continue;
+    }
+    const toml::value<std::string>* text = value.as_string();
+    if (text == nullptr) {
+      entries.ReportWrongType(name, value, "\"S\", \"N\", \"B\" or \"BOOL\"");
+      continue;
+    }
+    if (!Contains(kDynamoAttributeTypes, text->get())) {
+      entries.Report(name, UnknownChoice("attribute type", text->get(), kDynamoAttributeTypes,
+                                         Join(kDynamoAttributeTypes)));
+      continue;
+    }
+    emitter->attribute_types[std::string(name)] = text->get();
+  }
+}
+
+// partition_key = "field" needs partition_key_field, "constant" needs
+// partition_key_value; neither key goes with another choice.
+void ReadKinesisEmitter(TableReader& reader, EmitterConfig* emitter) {
+  using KeySource = EmitterConfig::KeySource;
+  ReadServiceLocation(reader, emitter);
+  if (std::optional<std::string> stream = reader.NonEmptyString("stream", Need::kRequired)) {
+    if (!IsStreamName(*stream)) {
+      reader.Report("stream", kStreamNameRule);
+    } else {
+      emitter->stream = *stream;
+    }
+  }
+  if (std::optional<bool> ordered = reader.Bool("ordered", Need::kOptional)) {
+    emitter->ordered = *ordered;
+  }
+  std::optional<std::string> source =
+      reader.Choice("partition_key", Need::kOptional, "partition key source", kPartitionKeySources);
+  if (reader.Has("partition_key") && !source) {
+    // Reported; which of the keys below belong cannot be told.
+    reader.Get("partition_key_field", Need::kOptional);
+    reader.Get("partition_key_value", Need::kOptional);
+    return;
+  }
+  if (source == "field") emitter->partition_key = KeySource::kField;
+  if (source == "constant") emitter->partition_key = KeySource::kConstant;
+  const bool field = emitter->partition_key == KeySource::kField;
+  const bool constant = emitter->partition_key == KeySource::kConstant;
+  if (field && !reader.Has("partition_key_field")) {
+    reader.Report("partition_key_field",
+                  "partition_key = \"field\" needs partition_key_field = \"user.id\", the dotted "
+                  "path of the field of each JSON record that holds its partition key");
+  }
+  if (std::optional<std::string> path = reader.String("partition_key_field", Need::kOptional)) {
+    if (!field) {
+      reader.Report("partition_key_field",
+                    "'partition_key_field' is only used with partition_key = \"field\"");
+    } else if (Result<util::JsonPath> parsed = util::JsonPath::Parse(*path); !parsed) {
+      reader.Report("partition_key_field", parsed.error().message());
+    } else {
+      emitter->partition_key_field = *path;
+    }
+  }
+  if (constant && !reader.Has("partition_key_value")) {
+    reader.Report("partition_key_value",
+                  "partition_key = \"constant\" needs partition_key_value = \"...\", the "
+                  "partition key of every record");
+  }
+  if (std::optional<std::string> value = reader.String("partition_key_value", Need::kOptional)) {
+    const size_t length = kinesis::PartitionKeyLength(*value);
+    if (!constant) {
+      reader.Report("partition_key_value",
+                    "'partition_key_value' is only used with partition_key = \"constant\"");
+    } else if (length == 0 || length > kinesis::kMaxPartitionKeyLength) {
+      reader.Report("partition_key_value",
+                    "must have 1 to 256 characters, as Kinesis partition keys do");
+    } else {
+      emitter->partition_key_value = *value;
+    }
+  }
+}
+
+void ReadEmitter(TableReader reader, EmitterConfig* emitter) {
+  std::optional<std::string> type = reader.String("type", Need::kRequired);
+  // Without a known type the other keys cannot be judged: reporting them all
+  // as unknown would bury the one real mistake.
+  if (!type) return;
+  if (*type == "file") {
+    emitter->type = *type;
+    if (std::optional<std::string> directory =
+            reader.NonEmptyString("directory", Need::kRequired)) {
+      emitter->directory = *directory;
+    }
+    ReadFormat(reader, &emitter->format);
+    ReadCsv(reader, emitter);
+    ReadCompression(reader, &emitter->compression);
+    if (std::optional<bool> direct = reader.Bool("direct_io", Need::kOptional)) {
+      emitter->direct_io = *direct;
+    }
+  } else if (*type == "stdout") {
+    emitter->type = *type;
+    ReadFormat(reader, &emitter->format);
+    ReadCsv(reader, emitter);
+    if (reader.Has("directory")) {
+      reader.Get("directory", Need::kOptional);
+      reader.Report("directory", "'directory' is not used by emitter type 'stdout'");
+    }
+  } else if (*type == "s3") {
+    emitter->type = *type;
+    ReadS3Emitter(reader, emitter);
+  } else if (*type == "postgres") {
+    emitter->type = *type;
+    ReadPostgresEmitter(reader, emitter);
+  } else if (*type == "s3_manifest") {
+    emitter->type = *type;
+    ReadS3Emitter(reader, emitter);
+    if (std::optional<std::string> stream =
+            reader.NonEmptyString("manifest_stream", Need::kRequired)) {
+      if (!IsStreamName(*stream)) {
+        reader.Report("manifest_stream", kStreamNameRule);
+      } else {
+        emitter->manifest_stream = *stream;
+      }
+    }
+    if (std::optional<std::string> key =
+            reader.NonEmptyString("manifest_partition_key", Need::kOptional)) {
+      // Kinesis: 1 to 256 Unicode characters.
+      if (key->size() > 256) {
+        reader.Report("manifest_partition_key", "must be at most 256 characters");
+      } else {
+        emitter->manifest_partition_key = *key;
+      }
+    }
+  } else if (*type == "kinesis") {
+    emitter->type = *type;
+    ReadKinesisEmitter(reader, emitter);
+  } else if (*type == "redshift") {
+    emitter->type = *type;
+    ReadRedshiftEmitter(reader, emitter);
+  } else if (*type == "dynamodb") {
+    emitter->type = *type;
+    ReadDynamoDbEmitter(reader, emitter);
+  } else {
+    reader.Report("type", UnknownChoice("emitter type", *type, kEmitterTypes, Join(kEmitterTypes)));
+    return;
+  }
+  reader.ReportUnknownKeys();
+}
+
+struct NameUse {
+  size_t index;
+  int line;
+};
+
+// [pipeline.dead_letter] and on_error.
+void ReadDeadLetter(TableReader& reader, PipelineConfig* pipeline) {
+  DeadLetterConfig& dl = pipeline->dead_letter;
+  if (const toml::table* table = reader.Table("dead_letter", Need::kOptional)) {
+    TableReader r = reader.Child(*table, "dead_letter");
+    if (std::optional<std::string> type =
+            r.Choice("type", Need::kRequired, "dead-letter type", kDeadLetterTypes)) {
+      dl.type = *type;
+      if (dl.type == "file") {
+        if (auto directory = r.NonEmptyString("directory", Need::kRequired)) {
+          dl.directory = *directory;
+        }
+      } else if (dl.type == "s3") {
+        EmitterConfig bucket;
+        ReadBucket(r, &bucket);  // the one rule for bucket names
+        dl.bucket = bucket.bucket;
+        if (auto prefix = r.String("prefix", Need::kOptional)) {
+          if (prefix->starts_with('/')) {
+            r.Report("prefix",
+                     "must not start with '/': keys are <prefix><pipeline>/<stream>/<shard>/..., "
+                     "and the prefix is used as written (end it with '/' for a folder)");
+          } else {
+            dl.prefix = *prefix;
+          }
+        }
+      } else if (auto stream = r.NonEmptyString("stream", Need::kRequired)) {
+        if (!IsStreamName(*stream)) {
+          r.Report("stream", kStreamNameRule);
+        } else if (*stream == pipeline->stream) {
+          r.Report("stream",
+                   "must differ from the pipeline's own stream: dead letters would be read "
+                   "back as records");
+        } else {
+          dl.stream = *stream;
+        }
+      }
+      r.ReportUnknownKeys();
+    } else if (r.Has("type")) {
+      // Reported; which other keys belong cannot be told.
+      for (const char* key : {"directory", "bucket", "prefix", "stream"}) {
+        r.Get(key, Need::kOptional);
+      }
+    }
+    pipeline->on_error = OnError::kDeadLetter;
+  }
+  const bool has_destination = reader.Has("dead_letter");
+  if (std::optional<std::string> on_error =
+          reader.Choice("on_error", Need::kOptional, "on_error choice", kOnErrorChoices)) {
+    if (*on_error == "stop") {
+      pipeline->on_error = OnError::kStop;
+    } else if (!has_destination) {
+      reader.Report("on_error",
+                    "on_error = \"dead_letter\" needs a destination: add a "
+                    "[pipeline.dead_letter] table with type = \"file\", \"s3\" or \"kinesis\"");
+    } else {
+      pipeline->on_error = OnError::kDeadLetter;
+    }
+  }
+}
+
+void ReadPipeline(TableReader reader, size_t index, std::map<std::string, NameUse>* names,
+                  const CheckpointConfig& checkpoint, PipelineConfig* pipeline) {
+  pipeline->line = reader.line();
+  if (std::optional<std::string> name = reader.String("name", Need::kRequired)) {
+    if (std::optional<std::string> problem = IdentifierProblem(*name)) {
+      reader.Report("name", *problem);
+    } else if (auto [it, inserted] = names->try_emplace(*name, NameUse{index, reader.line()});
+               !inserted) {
+      reader.Report("name", "pipeline name '" + *name + "' is already used by pipeline[" +
+                                std::to_string(it->second.index) + "] (line " +
+                                std::to_string(it->second.line) + ")");
+    } else {
+      pipeline->name = *name;
+    }
+  }
+  if (std::optional<std::string> stream = reader.String("stream", Need::kRequired)) {
+    if (IsStreamName(*stream)) {
+      pipeline->stream = *stream;
+    } else {
+      reader.Report("stream", kStreamNameRule);
+    }
+  }
+  if (std::optional<std::string> app = reader.String("checkpoint_app", Need::kOptional)) {
+    if (checkpoint.store != "redis") {
+      reader.Report("checkpoint_app", "'checkpoint_app' is used by checkpoint store 'redis' only");
+    } else if (std::optional<std::string> problem = IdentifierProblem(*app)) {
+      reader.Report("checkpoint_app", *problem);
+    } else {
+      pipeline->checkpoint_app = *app;
+    }
+  }
+  ReadStartAt(reader, &pipeline->start_at);
+  if (std::optional<bool> deaggregate = reader.Bool("deaggregate", Need::kOptional)) {
+    pipeline->deaggregate = *deaggregate;
+  }
+  if (std::optional<int64_t> records = reader.Integer("records_per_call", Need::kOptional)) {
+    if (*records < 1 || *records > kMaxRecordsPerCall) {
+      reader.Report("records_per_call",
+                    "must be between 1 and 10000, the most one GetRecords call returns");
+    } else {
+      pipeline->records_per_call = static_cast<uint32_t>(*records);
+    }
+  }
+  if (std::optional<uint64_t> bytes =
+          ReadByteSize(reader, "bytes_per_call", kMaxBytesPerCall,
+                       "must be at most 10MiB, the most one GetRecords call returns")) {
+    pipeline->bytes_per_call = *bytes;
+  }
+  if (std::optional<milliseconds> poll =
+          ReadDuration(reader, "poll_interval", kMinPollInterval,
+                       "must be at least 200ms: Kinesis allows 5 GetRecords calls per second "
+                       "per shard")) {
+    pipeline->poll_interval = *poll;
+  }
+  if (std::optional<milliseconds> discovery = ReadDuration(
+          reader, "shard_discovery_interval", kMinShardDiscoveryInterval, "must be at least 1s")) {
+    pipeline->shard_discovery_interval = *discovery;
+  }
+  if (std::optional<milliseconds> retry =
+          ReadDuration(reader, "sink_retry_for", milliseconds(0), "must not be negative")) {
+    pipeline->sink_retry_for = *retry;
+  }
+  for (auto [key, threads] : {std::pair{"reader_threads", &pipeline->reader_threads},
+                              std::pair{"emit_threads", &pipeline->emit_threads}}) {
+    if (std::optional<int64_t> n = reader.Integer(key, Need::kOptional)) {
+      if (*n < 1 || *n > kMaxThreads) {
+        reader.Report(key, "must be between 1 and 1024");
+      } else {
+        *threads = static_cast<uint32_t>(*n);
+      }
+    }
+  }
+  ReadComponent(reader, "transformer", "transformer type", kTransformerTypes,
+                &pipeline->transformer);
+  ReadComponent(reader, "filter", "filter type", kFilterTypes, &pipeline->filter, pipeline);
+  if (const toml::table* buffer = reader.Table("buffer", Need::kOptional)) {
+    ReadBuffer(reader.Child(*buffer, "buffer"), &pipeline->buffer);
+  }
+  ReadDeadLetter(reader, pipeline);
+  if (const toml::table* emitter = reader.Table("emitter", Need::kRequired)) {
+    TableReader emitter_reader = reader.Child(*emitter, "emitter");
+    ReadEmitter(emitter_reader, &pipeline->emitter);
+    if (!pipeline->stream.empty() && pipeline->emitter.manifest_stream == pipeline->stream) {
+      // Each manifest record would be read back and written again, forever.
+      emitter_reader.Report("manifest_stream",
+                            "must differ from the pipeline's own stream: the pipeline would "
+                            "read its own manifest records back");
+    }
+    if (pipeline->dead_letter.type == "kinesis" && pipeline->emitter.type == "kinesis" &&
+        pipeline->dead_letter.stream == pipeline->emitter.stream &&
+        pipeline->emitter.service_region.empty() && pipeline->emitter.service_endpoint.empty()) {
+      emitter_reader.Report("stream",
+                            "must differ from the dead-letter stream: dead letters and delivered "
+                            "records would be mixed on one stream");
+    }
+    // A stream of the same name in another region or at another endpoint is
+    // another stream: a copy of a stream into a second region keeps its name.
+    if (!pipeline->stream.empty() && pipeline->emitter.type == "kinesis" &&
+        pipeline->emitter.stream == pipeline->stream && pipeline->emitter.service_region.empty() &&
+        pipeline->emitter.service_endpoint.empty()) {
+      // Each record put would be read back and put again, forever.
+      emitter_reader.Report("stream",
+                            "must differ from the pipeline's own stream: the pipeline would "
+                            "read the records it puts back and put them again, without end");
+    }
+  }
+  reader.ReportUnknownKeys();
+}
+
+// Redis keys ("{app}:checkpoint:{stream}:{shard}") do not name the pipeline:
+// two pipelines on one stream with the same app would overwrite each other's
+// checkpoints.
+void CheckSharedRedisKeys(const CheckpointConfig& checkpoint, const toml::array& tables,
+                          const std::vector<PipelineConfig>& pipelines, Problems* problems) {
+  if (checkpoint.store != "redis") return;
+  std::map<std::pair<std::string, std::string>, size_t> first_use;  // (app, stream) → index
+  for (size_t i = 0; i < pipelines.size(); ++i) {
+    const PipelineConfig& p = pipelines[i];
+    if (p.name.empty() || p.stream.empty()) continue;  // already reported
+    const toml::table* table = tables.get_as<toml::table>(i);
+    const toml::node* app_node = table != nullptr ? table->get("checkpoint_app") : nullptr;
+    if (app_node != nullptr && p.checkpoint_app.empty()) continue;  // invalid, reported
+    const std::string& app = p.checkpoint_app.empty() ? checkpoint.app : p.checkpoint_app;
+    auto [it, inserted] = first_use.try_emplace({app, p.stream}, i);
+    if (inserted) continue;
+    const PipelineConfig& other = pipelines[it->second];
+    const int line = app_node != nullptr ? LineOf(app_node->source()) : p.line;
+    problems->push_back(
+        ConfigProblem{line, "pipeline[" + std::to_string(i) + "].checkpoint_app",
+                      "pipelines '" + other.name + "' (pipeline[" + std::to_string(it->second) +
+                          "], line " + std::to_string(other.line) + ") and '" + p.name +
+                          "' both read stream '" + p.stream + "' with checkpoint app '" + app +
+                          "' and would share the Redis checkpoint keys; give one of them its own "
+                          "checkpoint_app = \"...\" in its [[pipeline]]"});
+  }
+}
+
+void ReadPipelines(TableReader& root, const CheckpointConfig& checkpoint, Problems* problems,
+                   std::vector<PipelineConfig>* out) {
+  constexpr std::string_view kKey = "pipeline";
+  const toml::node* node = root.Get(kKey, Need::kOptional);
+  if (node == nullptr) {
+    problems->push_back(
+        ConfigProblem{0, std::string(kKey), "at least one [[pipeline]] table is required"});
+    return;
+  }
+  const toml::array* array = node->as_array();
+  if (array == nullptr) {
+    root.ReportWrongType(kKey, *node, "an array of tables ([[pipeline]])");
+    return;
+  }
+  if (array->empty()) {
+    root.Report(kKey, "at least one [[pipeline]] table is required");
+    return;
+  }
+  std::map<std::string, NameUse> names;
+  for (size_t i = 0; i < array->size(); ++i) {
+    const toml::node& element = *array->get(i);
+    const toml::table* table = element.as_table();
+    if (table == nullptr) {
+      problems->push_back(
+          ConfigProblem{LineOf(element.source()), "pipeline[" + std::to_string(i) + "]",
+                        "expected a table, got " + std::string(TypeName(element.type()))});
+      continue;
+    }
+    PipelineConfig pipeline;
+    ReadPipeline(root.Element(*table, i, kKey), i, &names, checkpoint, &pipeline);
+    out->push_back(std::move(pipeline));
+  }
+  // (Positions match only when every element was a table; if not, that is reported.)
+  if (out->size() == array->size()) CheckSharedRedisKeys(checkpoint, *array, *out, problems);
+}
+
+Problems OneProblem(int line, std::string message) {
+  return Problems{ConfigProblem{line, "", std::move(message)}};
+}
+
+std::string SyntaxMessage(const toml::source_region& where, std::string_view description) {
+  return "invalid TOML (column " + std::to_string(where.begin.column) +
+         "): " + Printable(description, 4 * kMaxEchoLength);
+}
+
+ConfigResult Parse(std::string_view toml_text, const std::string& source) {
+  toml::table root;
+#if TOML_EXCEPTIONS
+  try {
+    root = toml::parse(toml_text, std::string_view(source));
+  } catch (const toml::parse_error& e) {
+    return kc::unexpected(
+        OneProblem(LineOf(e.source()), SyntaxMessage(e.source(), e.description())));
+  }
+#else
+  toml::parse_result parsed = toml::parse(toml_text, std::string_view(source));
+  if (!parsed) {
+    const toml::parse_error& e = parsed.error();
+    return kc::unexpected(
+        OneProblem(LineOf(e.source()), SyntaxMessage(e.source(), e.description())));
+  }
+  root = std::move(parsed).table();
+#endif
+
+  Problems problems;
+  Config config;
+  TableReader reader(root, "", "", false, &problems);
+  if (const toml::table* aws = reader.Table("aws", Need::kOptional)) {
+    ReadAws(reader.Child(*aws, "aws"), &config.aws);
+  }
+  if (const toml::table* checkpoint = reader.Table("checkpoint", Need::kOptional)) {
+    ReadCheckpoint(reader.Child(*checkpoint, "checkpoint"), &config.checkpoint);
+  }
+  ReadPipelines(reader, config.checkpoint, &problems, &config.pipelines);
+  reader.ReportUnknownKeys();
+
+  if (problems.empty()) return config;
+  // In file order, like a compiler; problems without a line come last.
+  std::stable_sort(problems.begin(), problems.end(),
+                   [](const ConfigProblem& a, const ConfigProblem& b) {
+                     const int line_a = a.line == 0 ? INT_MAX : a.line;
+                     const int line_b = b.line == 0 ? INT_MAX : b.line;
+                     return line_a < line_b;
+                   });
+  return kc::unexpected(std::move(problems));
+}
+
+}  // namespace
+
+std::string ConfigProblem::ToString(const std::string& source) const {
+  std::string out = source;
+  if (line > 0) out += ":" + std::to_string(line);
+  out += ": ";
+  if (!key.empty()) out += key + ": ";
+  out += message;
+  return out;
+}
+
+ConfigResult ParseConfig(std::string_view toml_text, const std::string& source) {
+#if defined(__cpp_exceptions)
+  // toml++ and the standard library may throw (e.g. bad_alloc); nothing
+  // escapes a component boundary.
+  try {
+    return Parse(toml_text, source);
+  } catch (const std::exception& e) {
+    return kc::unexpected(
+        OneProblem(0, std::string("internal error while reading the configuration: ") + e.what()));
+  }
+#else
+  return Parse(toml_text, source);
+#endif
+}
+
+ConfigResult LoadConfigFile(const std::string& path) {
+  const std::string shown = "'" + Printable(path, path.size()) + "'";
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return kc::unexpected(
+        OneProblem(0, "cannot read config file " + shown + ": it is a directory"));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in.is_open()) {
+    const int error = errno;
+    return kc::unexpected(OneProblem(
+        0, "cannot open config file " + shown + ": " + std::generic_category().message(error)));
+  }
+  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (in.bad()) {
+    return kc::unexpected(OneProblem(0, "cannot read config file " + shown));
+  }
+  return ParseConfig(text, path);
+}
+
+}  // namespace kc

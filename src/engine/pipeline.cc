@@ -1,0 +1,347 @@
+#include "kc/pipeline.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "engine/scheduler.h"
+
+#include "clients/kinesis/kinesis_factory.h"
+#include "engine/pipeline_internal.h"
+#include "engine/shard_reader.h"
+
+namespace kc {
+namespace {
+
+// Reads of a shard retry through an outage for about two minutes before the
+// pipeline gives up; throttling counts as well, at its capped backoff.
+constexpr RetryOptions kReadRetry{.max_attempts = 20,
+                                  .base = std::chrono::milliseconds(100),
+                                  .cap = std::chrono::milliseconds(10'000)};
+
+// Shards are read by steps on a pool of reader threads (core/scheduler.h),
+// started as steps are ready to run, up to this many unless `reader_threads`
+// says otherwise. A step mostly waits on the network: a GetRecords answer
+// takes some 10 to 50 ms, so one thread makes 20 to 100 calls a second.
+// Sixteen threads poll about a thousand idle shards every second (or run 80
+// to 300 busy shards at the five calls a second Kinesis allows) while a
+// thread costs a stack reservation, some tens of KiB resident and a JSON
+// parser as large as the largest page it parsed; machines with many cores
+// get two threads per core for the CPU-bound part (parsing, transformers).
+// Sinks do not hold these threads: batches are written on the emit pool.
+size_t ReaderThreads(const PipelineConfig& config) {
+  if (config.reader_threads > 0) return config.reader_threads;
+  return std::max<size_t>(16, 2 * size_t{std::thread::hardware_concurrency()});
+}
+
+// Batches are written on a pool of their own (see Run), by default as large
+// as the readers': every reader thread may have cut a batch for the sink.
+// Sinks with few connections to spare want fewer (`emit_threads`).
+size_t EmitThreads(const PipelineConfig& config) {
+  if (config.emit_threads > 0) return config.emit_threads;
+  return ReaderThreads(config);
+}
+
+class PipelineImpl final : public Pipeline {
+ public:
+  PipelineImpl(PipelineConfig config, PipelineParts parts, kinesis::KinesisClient client, bool once,
+               Clock* clock)
+      : config_(std::move(config)),
+        parts_(std::move(parts)),
+        client_(std::move(client)),
+        once_(once),
+        clock_(clock) {}
+
+  Status Run(std::stop_token stop, std::stop_token abort) override;
+  PipelineStats stats() const override;
+  const PipelineConfig& config() const override { return config_; }
+
+  // Checkpoint loads wait out a store outage for sink_retry_for, as saves
+  // do. With sink_retry_for = 0 (give up on the sink at once, e.g. for dead
+  // letters) a load still gets the read policy's attempts: a store blip at
+  // start-up is not a reason to stop.
+  RetryPolicy LoadRetry() const {
+    if (config_.sink_retry_for.count() == 0) return RetryPolicy(kReadRetry, clock_);
+    return core::OutageRetry(config_.sink_retry_for, clock_);
+  }
+
+ private:
+  // A shard being read: its reader's steps run on the scheduler, one at a time.
+  struct Worker {
+    std::string shard_id;
+    std::unique_ptr<core::ShardReader> reader;          // released by the last step
+    bool done = false;                                  // guarded by mu_
+    std::optional<Result<core::ShardOutcome>> outcome;  // guarded by mu_
+  };
+
+  void StartWorker(const kinesis::Shard& shard, bool after_parents, std::stop_token stop,
+                   std::stop_token abort);
+  // Runs the next step of `w` and schedules the one after it, or records
+  // how the shard ended.
+  void RunStep(Worker* w, std::stop_token stop, std::stop_token abort);
+
+  PipelineConfig config_;
+  PipelineParts parts_;
+  kinesis::KinesisClient client_;
+  bool once_;
+  Clock* clock_;
+  core::PipelineCounters counters_;
+
+  core::Scheduler* scheduler_ = nullptr;  // during Run: reads
+  core::Scheduler* emits_ = nullptr;      // during Run: emits
+
+  std::mutex mu_;
+  std::condition_variable_any changed_;
+  std::map<std::string, std::unique_ptr<Worker>> workers_;  // guarded by mu_
+};
+
+void PipelineImpl::StartWorker(const kinesis::Shard& shard, bool after_parents,
+                               std::stop_token stop, std::stop_token abort) {
+  auto worker = std::make_unique<Worker>();
+  Worker* w = worker.get();
+  w->shard_id = shard.shard_id;
+  core::ShardReaderContext ctx{&config_,
+                               &client_,
+                               &parts_,
+                               clock_,
+                               &counters_,
+                               RetryPolicy(kReadRetry, clock_),
+                               core::OutageRetry(config_.sink_retry_for, clock_),
+                               LoadRetry(),
+                               once_,
+                               emits_};
+  w->reader = std::make_unique<core::ShardReader>(ctx, shard, after_parents);
+  w->reader->OnResume([this, w, stop, abort] {
+    scheduler_->Post([this, w, stop, abort] { RunStep(w, stop, abort); });
+  });
+  {
+    std::lock_guard lock(mu_);
+    workers_[shard.shard_id] = std::move(worker);
+  }
+  scheduler_->Post([this, w, stop, abort] { RunStep(w, stop, abort); });
+}
+
+void PipelineImpl::RunStep(Worker* w, std::stop_token stop, std::stop_token abort) {
+  core::ShardReader::Step step = w->reader->Next(stop, abort);
+  if (step.parked) return;  // the end of its batch in flight resumes it
+  if (!step.outcome) {
+    auto next = [this, w, stop, abort] { RunStep(w, stop, abort); };
+    if (step.at) {
+      scheduler_->PostAt(*step.at, std::move(next));
+    } else {
+      scheduler_->Post(std::move(next));
+    }
+    return;
+  }
+  w->reader.reset();  // its buffer and iterator are no longer needed
+  std::lock_guard lock(mu_);
+  w->outcome = std::move(*step.outcome);
+  w->done = true;
+  changed_.notify_all();
+}
+
+Status PipelineImpl::Run(std::stop_token user_stop, std::stop_token abort) {
+  // Workers stop on the user's request or when one of them fails.
+  std::stop_source stop_all;
+  std::stop_callback forward(user_stop, [&] { stop_all.request_stop(); });
+  std::stop_token stop = stop_all.get_token();
+  // Emits have their own pool: a slow sink holds emit threads while the
+  // shards go on reading (up to one batch in flight and one buffered per
+  // shard), and every shard's batches keep their turn (the pool runs ready
+  // tasks first come, first served).
+  core::Scheduler emits(EmitThreads(config_), clock_);
+  emits_ = &emits;
+  core::Scheduler scheduler(ReaderThreads(config_), clock_);
+  scheduler_ = &scheduler;
+  // Shards waiting for their next poll or backoff must emit and checkpoint
+  // what they read now.
+  std::stop_callback hurry(stop, [&] { scheduler.Hurry(); });
+
+  std::set<std::string> finished;   // shards read to their end (shard_end)
+  std::set<std::string> caught_up;  // once mode: open shards with nothing left
+  std::set<std::string> checked;    // closed shards whose stored state was looked at
+  std::optional<Error> failure;
+  bool first_listing = true;
+  std::vector<kinesis::Shard> last_listing;
+
+  while (!stop.stop_requested()) {
+    auto shards = client_.ListShards(config_.stream, stop);
+    if (!shards && !first_listing && shards.error().code() != ErrorCode::kCancelled) {
+      // The readers ride out an outage on their own; a failed discovery
+      // round only delays finding new shards until the next one.
+      spdlog::warn("[{}] listing the shards of {} failed ({}); trying again in {} ms", config_.name,
+                   config_.stream, shards.error().message(),
+                   config_.shard_discovery_interval.count());
+      shards = last_listing;
+    }
+    if (!shards) {
+      if (shards.error().code() == ErrorCode::kCancelled) break;
+      Error e = shards.error();
+      if (e.code() == ErrorCode::kNotFound) {
+        e = Error(ErrorCode::kNotFound, "stream '" + config_.stream + "' does not exist at " +
+                                            client_.raw().options().endpoint + " in " +
+                                            client_.raw().options().region + " (" + e.message() +
+                                            "); create it or fix `stream` in pipeline '" +
+                                            config_.name + "'");
+      }
+      failure = e;
+      break;
+    }
+    if (first_listing) {
+      spdlog::info("[{}] stream {}: {} shards", config_.name, config_.stream, shards->size());
+      first_listing = false;
+    }
+    last_listing = *shards;
+    std::set<std::string> listed;
+    for (const auto& s : *shards) listed.insert(s.shard_id);
+
+    // A closed shard may have been finished by an earlier run. A shard with a
+    // reader is left to that reader: its outcome says when it is finished,
+    // after everything it does at the end (its state may already say
+    // shard_end a moment before).
+    for (const auto& s : *shards) {
+      if (!s.closed() || checked.contains(s.shard_id) || finished.contains(s.shard_id)) continue;
+      {
+        std::lock_guard lock(mu_);
+        if (workers_.contains(s.shard_id)) continue;
+      }
+      // Retried like the readers' loads: a store outage is waited out.
+      const std::string what = "loading the checkpoint of closed shard " + s.shard_id + " from " +
+                               parts_.checkpoints->Describe();
+      auto state = LoadRetry().Run(what, stop, [&] {
+        return parts_.checkpoints->Load(ShardKey{config_.name, config_.stream, s.shard_id});
+      });
+      if (!state) {
+        if (state.error().code() == ErrorCode::kCancelled && stop.stop_requested()) break;
+        failure = state.error().retriable() ? state.error() : state.error().With(what);
+        break;
+      }
+      checked.insert(s.shard_id);
+      if (state->shard_end) finished.insert(s.shard_id);
+    }
+    if (failure || stop.stop_requested()) break;
+
+    bool started = false;
+    bool all_done = true;
+    for (const auto& s : *shards) {
+      if (finished.contains(s.shard_id)) continue;
+      {
+        std::lock_guard lock(mu_);
+        if (workers_.contains(s.shard_id)) {
+          all_done = false;
+          continue;
+        }
+      }
+      // An open shard caught up in once mode is done, unless it has closed
+      // since: then it is read on to its end so that its children can start.
+      if (caught_up.contains(s.shard_id)) {
+        if (!s.closed()) continue;
+        caught_up.erase(s.shard_id);
+      }
+      all_done = false;
+      // Parents that are no longer listed expired long ago: nothing to wait for.
+      bool parents_done = true;
+      bool has_parent = false;
+      for (const std::string* p : {&s.parent_shard_id, &s.adjacent_parent_shard_id}) {
+        if (p->empty() || !listed.contains(*p)) continue;
+        has_parent = true;
+        if (!finished.contains(*p)) parents_done = false;
+      }
+      if (!parents_done) continue;
+      StartWorker(s, has_parent, stop, abort);
+      started = true;
+    }
+    if (once_ && all_done && !started) break;
+
+    // Wait for a worker to end or for the next discovery round.
+    std::unique_lock lock(mu_);
+    changed_.wait_for(lock, stop, config_.shard_discovery_interval, [&] {
+      for (auto& [id, w] : workers_) {
+        if (w->done) return true;
+      }
+      return false;
+    });
+    for (auto it = workers_.begin(); it != workers_.end();) {
+      Worker& w = *it->second;
+      if (!w.done) {
+        ++it;
+        continue;
+      }
+      auto& outcome = *w.outcome;
+      if (!outcome) {
+        if (!failure) failure = outcome.error();
+        stop_all.request_stop();
+      } else if (*outcome == core::ShardOutcome::kShardEnd) {
+        finished.insert(it->first);
+      } else if (*outcome == core::ShardOutcome::kCaughtUp) {
+        caught_up.insert(it->first);
+      }
+      it = workers_.erase(it);
+    }
+  }
+
+  // Stop: every worker emits and checkpoints what it read, then ends.
+  stop_all.request_stop();
+  std::map<std::string, std::unique_ptr<Worker>> remaining;
+  {
+    std::unique_lock lock(mu_);
+    changed_.wait(lock, [&] {
+      return std::ranges::all_of(workers_, [](const auto& entry) { return entry.second->done; });
+    });
+    remaining.swap(workers_);
+  }
+  for (auto& [id, w] : remaining) {
+    if (w->outcome && !*w->outcome && !failure &&
+        w->outcome->error().code() != ErrorCode::kCancelled) {
+      failure = w->outcome->error();
+    }
+  }
+  if (failure) return Fail(failure->With("pipeline " + config_.name));
+  return Ok();
+}
+
+PipelineStats PipelineImpl::stats() const {
+  PipelineStats s;
+  s.records_read = counters_.records_read.load();
+  s.records_emitted = counters_.records_emitted.load();
+  s.records_filtered = counters_.records_filtered.load();
+  s.records_dead_lettered = counters_.records_dead_lettered.load();
+  s.bytes_emitted = counters_.bytes_emitted.load();
+  s.batches_emitted = counters_.batches_emitted.load();
+  s.shards_started = counters_.shards_started.load();
+  s.shards_finished = counters_.shards_finished.load();
+  return s;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Pipeline>> Pipeline::Create(const AwsConfig& aws,
+                                                   const PipelineConfig& config,
+                                                   PipelineParts parts, bool once, Clock* clock) {
+  if (!parts.emitter)
+    return Fail(ErrorCode::kInvalidArgument, "pipeline " + config.name + ": no emitter");
+  if (!parts.checkpoints) {
+    return Fail(ErrorCode::kInvalidArgument, "pipeline " + config.name + ": no checkpoint store");
+  }
+  auto client = kinesis::MakeKinesisClient(aws, RetryPolicy(RetryOptions{}, clock));
+  if (!client) return Fail(client.error());
+  return core::MakePipeline(config, std::move(parts), std::move(*client), once, clock);
+}
+
+namespace core {
+
+std::unique_ptr<Pipeline> MakePipeline(PipelineConfig config, PipelineParts parts,
+                                       kinesis::KinesisClient client, bool once, Clock* clock) {
+  if (!parts.transformer) parts.transformer = std::make_shared<StringTransformer>();
+  if (!parts.filter) parts.filter = std::make_shared<AllPassFilter>();
+  return std::make_unique<PipelineImpl>(std::move(config), std::move(parts), std::move(client),
+                                        once, clock);
+}
+
+}  // namespace core
+}  // namespace kc

@@ -1,9 +1,0 @@
-#include "transform/json_transformer.h"
-
-#include "util/json_fields.h"
-
-namespace kc::transform {
-
-Status JsonTransformer::Transform(Record& record) { return util::ValidateJson(record.data); }
-
-}  // namespace kc::transform
