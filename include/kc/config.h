@@ -74,7 +74,7 @@ struct EmitterConfig {
   FileFormat format = FileFormat::kLines;
   Compression compression = Compression::kNone;  // file, s3: "none" | "gzip" | "zstd"
   // format = "csv" (file, stdout, s3): one column per field path ("user.id",
-  // see the README); required with csv. One-character delimiter.
+  // see docs/sinks/file.md); required with csv. One-character delimiter.
   std::vector<std::string> fields;
   char delimiter = ',';
   // file
@@ -83,7 +83,7 @@ struct EmitterConfig {
   // writes where the file system refuses it.
   bool direct_io = true;
   // s3: objects <prefix><key> in <bucket>; the key is a template (see the
-  // README) that must name the batch's range so a replay rewrites the same
+  // docs/sinks/s3.md) that must name the batch's range so a replay rewrites the same
   // object. Empty: "{yyyy}/{MM}/{dd}/{first}-{last}", the original library's.
   std::string bucket;
   std::string prefix;
@@ -93,7 +93,7 @@ struct EmitterConfig {
   std::string kms_key_id;              // with "aws:kms"
   // postgres: rows of `table` in the database at `url` (a libpq connection
   // string). Exactly one of: `column`, which gets each record's data as
-  // text; `columns`, column name → field path (see the README) into each
+  // text; `columns`, column name → field path (see docs/sinks/postgres.md) into each
   // record, a JSON object, in the order they are written in the file.
   std::string url;
   std::string table;
