@@ -48,10 +48,10 @@ int main(int argc, char** argv) {
   kc::AwsConfig aws;
   if (argc > 3) aws.endpoint = argv[3];
 
-  kc::PipelineConfig config;
-  config.name = "custom";
-  config.stream = argv[1];
-  config.buffer.max_records = 100;
+  kc::PipelineOptions options;
+  options.name = "custom";
+  options.stream = argv[1];
+  options.buffer.max_records = 100;
 
   kc::PipelineParts parts;
   parts.transformer = std::make_shared<KeyedJsonTransformer>();
@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
   parts.emitter = kc::MakeFileEmitter(argv[2], kc::FileFormat::kLines);
   parts.checkpoints = kc::MakeFileCheckpointStore(std::string(argv[2]) + "/.checkpoints", "custom");
 
-  auto pipeline = kc::Pipeline::Create(aws, config, std::move(parts), /*once=*/true);
+  auto pipeline = kc::Pipeline::Create(aws, options, std::move(parts), /*once=*/true);
   if (!pipeline) {
     std::fprintf(stderr, "%s\n", pipeline.error().message().c_str());
     return 1;

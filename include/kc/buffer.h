@@ -7,14 +7,27 @@
 // Thread-safety: one buffer belongs to one shard reader; not thread-safe.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 
 #include "kc/clock.h"
-#include "kc/config.h"
 #include "kc/record.h"
 
 namespace kc {
+
+// Defaults: a batch is cut by size (4 MiB) or age (30 s), as Firehose cuts
+// by size and time. Each batch costs a file or object and two durable
+// checkpoint writes, so records of 84 bytes and more still make 4 MiB
+// batches; the record count only bounds the memory of batches of tiny
+// records (records in memory take about 200 bytes beyond their data). A
+// busy shard holds up to two batches: the one being written and the next.
+struct BufferConfig {
+  uint64_t max_records = 50'000;
+  uint64_t max_bytes = 4ull << 20;
+  std::chrono::milliseconds max_age{30'000};
+};
 
 class Buffer {
  public:

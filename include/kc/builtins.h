@@ -6,9 +6,10 @@
 #include <memory>
 #include <string>
 
+#include "kc/aws.h"
 #include "kc/checkpoint.h"
-#include "kc/config.h"
 #include "kc/emitter.h"
+#include "kc/record_format.h"
 
 namespace kc {
 

@@ -27,10 +27,10 @@
 #include <stop_token>
 #include <string>
 
+#include "kc/aws.h"
 #include "kc/buffer.h"
 #include "kc/checkpoint.h"
 #include "kc/clock.h"
-#include "kc/config.h"
 #include "kc/dead_letter.h"
 #include "kc/emitter.h"
 #include "kc/filter.h"
@@ -38,6 +38,56 @@
 #include "kc/transformer.h"
 
 namespace kc {
+
+struct StartAt {
+  enum class Kind { kTrimHorizon, kLatest, kTimestamp };
+  Kind kind = Kind::kTrimHorizon;
+  int64_t timestamp_ms = 0;  // for kTimestamp
+};
+
+// What a record that cannot be delivered does: stop the pipeline (nothing
+// skipped, the next run stops at it again) or go to the dead letters.
+enum class OnError { kStop, kDeadLetter };
+
+// What the engine needs to know of a pipeline; the daemon's config adds the
+// components to it. Defaults are the daemon's.
+struct PipelineOptions {
+  std::string name;    // in logs and checkpoint keys
+  std::string stream;  // the Kinesis stream read
+  StartAt start_at;    // where a shard without a checkpoint starts
+  BufferConfig buffer;
+  // GetRecords tuning. Kinesis allows 5 calls/s per shard, shared by all
+  // consumers: an idle shard is polled every `poll_interval`.
+  uint32_t records_per_call = 10'000;
+  // About how much record data one GetRecords page may bring: each call's
+  // Limit is this divided by the average record size of the shard's last
+  // page (at most records_per_call). A page, its records and the parser's
+  // copy are a reader's memory; Kinesis serves at most 2 MB/s per shard, so
+  // five calls a second of 1 MiB never hold a shard back.
+  uint64_t bytes_per_call = 1ull << 20;
+  std::chrono::milliseconds poll_interval{1'000};
+  std::chrono::milliseconds shard_discovery_interval{10'000};
+  // The most threads reading this pipeline's shards, however many shards
+  // there are; 0: automatic (16, or two per core on larger machines).
+  uint32_t reader_threads = 0;
+  // The most batches written at once (each shard has one at most);
+  // 0: as many as reader threads.
+  uint32_t emit_threads = 0;
+  // How long a batch the sink cannot take for a passing reason (unavailable,
+  // throttled, unreachable: a retriable error, after the sink client's own
+  // retries) is tried again, holding the shard's checkpoint, before the
+  // pipeline gives up on it: it stops, or with dead letters the batch goes
+  // there. Checkpoint saves and loads wait out the store's outages as long.
+  // 0: only the clients' own retries.
+  std::chrono::milliseconds sink_retry_for{std::chrono::hours(1)};
+  // Records in the KPL's aggregated format are split into their user
+  // records (each with its partition key and sub-sequence number); false
+  // hands them on as Kinesis stored them.
+  bool deaggregate = true;
+  // kDeadLetter needs PipelineParts::dead_letter; kStop stops the pipeline
+  // at a record that cannot be delivered.
+  OnError on_error = OnError::kStop;
+};
 
 struct PipelineParts {
   std::shared_ptr<Transformer> transformer = std::make_shared<StringTransformer>();
@@ -67,8 +117,9 @@ class Pipeline {
   // `once`: stop by itself when every shard is caught up (or finished) and
   // everything read was emitted and checkpointed.
   static Result<std::unique_ptr<Pipeline>> Create(const AwsConfig& aws,
-                                                  const PipelineConfig& config, PipelineParts parts,
-                                                  bool once, Clock* clock = &Clock::Real());
+                                                  const PipelineOptions& options,
+                                                  PipelineParts parts, bool once,
+                                                  Clock* clock = &Clock::Real());
   virtual ~Pipeline() = default;
 
   // Runs until `stop` is requested (then: stop reading, emit and checkpoint
@@ -77,7 +128,7 @@ class Pipeline {
   // `abort` abandons in-flight work at once (a second signal).
   virtual Status Run(std::stop_token stop, std::stop_token abort) = 0;
   virtual PipelineStats stats() const = 0;
-  virtual const PipelineConfig& config() const = 0;
+  virtual const PipelineOptions& options() const = 0;
 };
 
 }  // namespace kc

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "kc/config.h"
+#include "kc/record_format.h"
 #include "kc/status.h"
 
 namespace kc::util {

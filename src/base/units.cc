@@ -22,7 +22,6 @@
 
 #include "base/time_format.h"
 #include "base/units.h"
-#include "kc/config.h"
 
 namespace kc {
 namespace {

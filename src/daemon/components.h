@@ -4,8 +4,8 @@
 
 #include <memory>
 
+#include "daemon/config.h"
 #include "kc/checkpoint.h"
-#include "kc/config.h"
 #include "kc/pipeline.h"
 
 namespace kc::core {

@@ -17,9 +17,10 @@
 #include <mutex>
 #include <thread>
 
+#include "base/units.h"
 #include "daemon/components.h"
+#include "daemon/config.h"
 #include "daemon/status_report.h"
-#include "kc/config.h"
 #include "kc/pipeline.h"
 
 namespace {
@@ -98,7 +99,7 @@ void LogStats(const std::vector<std::unique_ptr<kc::Pipeline>>& pipelines,
     spdlog::info(
         "pipeline {}: {} records read, {} emitted ({} bytes) in {} batches, {} filtered, {} "
         "dead-lettered; {} shards read, {} finished; {:.2f} s",
-        pipeline->config().name, s.records_read, s.records_emitted, s.bytes_emitted,
+        pipeline->options().name, s.records_read, s.records_emitted, s.bytes_emitted,
         s.batches_emitted, s.records_filtered, s.records_dead_lettered, s.shards_started,
         s.shards_finished, seconds);
   }

@@ -4,7 +4,7 @@
 
 #include <ostream>
 
-#include "kc/config.h"
+#include "daemon/config.h"
 #include "kc/status.h"
 
 namespace kc::cli {

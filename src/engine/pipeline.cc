@@ -9,10 +9,11 @@
 #include <set>
 #include <thread>
 
-#include "engine/scheduler.h"
-
 #include "clients/kinesis/kinesis_factory.h"
+#include "engine/discovery.h"
+#include "engine/lineage.h"
 #include "engine/pipeline_internal.h"
+#include "engine/scheduler.h"
 #include "engine/shard_reader.h"
 
 namespace kc {
@@ -34,7 +35,7 @@ constexpr RetryOptions kReadRetry{.max_attempts = 20,
 // parser as large as the largest page it parsed; machines with many cores
 // get two threads per core for the CPU-bound part (parsing, transformers).
 // Sinks do not hold these threads: batches are written on the emit pool.
-size_t ReaderThreads(const PipelineConfig& config) {
+size_t ReaderThreads(const PipelineOptions& config) {
   if (config.reader_threads > 0) return config.reader_threads;
   return std::max<size_t>(16, 2 * size_t{std::thread::hardware_concurrency()});
 }
@@ -42,15 +43,15 @@ size_t ReaderThreads(const PipelineConfig& config) {
 // Batches are written on a pool of their own (see Run), by default as large
 // as the readers': every reader thread may have cut a batch for the sink.
 // Sinks with few connections to spare want fewer (`emit_threads`).
-size_t EmitThreads(const PipelineConfig& config) {
+size_t EmitThreads(const PipelineOptions& config) {
   if (config.emit_threads > 0) return config.emit_threads;
   return ReaderThreads(config);
 }
 
 class PipelineImpl final : public Pipeline {
  public:
-  PipelineImpl(PipelineConfig config, PipelineParts parts, kinesis::KinesisClient client, bool once,
-               Clock* clock)
+  PipelineImpl(PipelineOptions config, PipelineParts parts, kinesis::KinesisClient client,
+               bool once, Clock* clock)
       : config_(std::move(config)),
         parts_(std::move(parts)),
         client_(std::move(client)),
@@ -59,7 +60,7 @@ class PipelineImpl final : public Pipeline {
 
   Status Run(std::stop_token stop, std::stop_token abort) override;
   PipelineStats stats() const override;
-  const PipelineConfig& config() const override { return config_; }
+  const PipelineOptions& options() const override { return config_; }
 
   // Checkpoint loads wait out a store outage for sink_retry_for, as saves
   // do. With sink_retry_for = 0 (give up on the sink at once, e.g. for dead
@@ -79,13 +80,23 @@ class PipelineImpl final : public Pipeline {
     std::optional<Result<core::ShardOutcome>> outcome;  // guarded by mu_
   };
 
+  // The shards that have a reader now.
+  std::set<std::string> Reading();
+  // Tells `lineage` the stored state of the closed shards it does not know
+  // yet (an earlier run may have finished them), waiting out a store outage
+  // as the readers' loads do.
+  Status CheckClosedShards(const std::vector<kinesis::Shard>& listing, core::ShardLineage& lineage,
+                           std::stop_token stop);
   void StartWorker(const kinesis::Shard& shard, bool after_parents, std::stop_token stop,
                    std::stop_token abort);
+  // Waits until a reader ends or the discovery interval passes, then tells
+  // `lineage` how the readers that ended did; returns the first failure.
+  std::optional<Error> AwaitReaders(core::ShardLineage& lineage, std::stop_token stop);
   // Runs the next step of `w` and schedules the one after it, or records
   // how the shard ended.
   void RunStep(Worker* w, std::stop_token stop, std::stop_token abort);
 
-  PipelineConfig config_;
+  PipelineOptions config_;
   PipelineParts parts_;
   kinesis::KinesisClient client_;
   bool once_;
@@ -99,6 +110,27 @@ class PipelineImpl final : public Pipeline {
   std::condition_variable_any changed_;
   std::map<std::string, std::unique_ptr<Worker>> workers_;  // guarded by mu_
 };
+
+std::set<std::string> PipelineImpl::Reading() {
+  std::set<std::string> reading;
+  std::lock_guard lock(mu_);
+  for (const auto& [id, w] : workers_) reading.insert(id);
+  return reading;
+}
+
+Status PipelineImpl::CheckClosedShards(const std::vector<kinesis::Shard>& listing,
+                                       core::ShardLineage& lineage, std::stop_token stop) {
+  for (const kinesis::Shard* s : lineage.ToCheck(listing, Reading())) {
+    const std::string what = "loading the checkpoint of closed shard " + s->shard_id + " from " +
+                             parts_.checkpoints->Describe();
+    auto state = LoadRetry().Run(what, stop, [&] {
+      return parts_.checkpoints->Load(ShardKey{config_.name, config_.stream, s->shard_id});
+    });
+    if (!state) return Fail(state.error().retriable() ? state.error() : state.error().With(what));
+    lineage.Checked(s->shard_id, state->shard_end);
+  }
+  return Ok();
+}
 
 void PipelineImpl::StartWorker(const kinesis::Shard& shard, bool after_parents,
                                std::stop_token stop, std::stop_token abort) {
@@ -145,6 +177,28 @@ void PipelineImpl::RunStep(Worker* w, std::stop_token stop, std::stop_token abor
   changed_.notify_all();
 }
 
+std::optional<Error> PipelineImpl::AwaitReaders(core::ShardLineage& lineage, std::stop_token stop) {
+  std::unique_lock lock(mu_);
+  changed_.wait_for(lock, stop, config_.shard_discovery_interval, [&] {
+    return std::ranges::any_of(workers_, [](const auto& entry) { return entry.second->done; });
+  });
+  std::optional<Error> failure;
+  for (auto it = workers_.begin(); it != workers_.end();) {
+    Worker& w = *it->second;
+    if (!w.done) {
+      ++it;
+      continue;
+    }
+    if (!*w.outcome) {
+      if (!failure) failure = w.outcome->error();
+    } else {
+      lineage.Ended(it->first, **w.outcome);
+    }
+    it = workers_.erase(it);
+  }
+  return failure;
+}
+
 Status PipelineImpl::Run(std::stop_token user_stop, std::stop_token abort) {
   // Workers stop on the user's request or when one of them fails.
   std::stop_source stop_all;
@@ -162,126 +216,33 @@ Status PipelineImpl::Run(std::stop_token user_stop, std::stop_token abort) {
   // what they read now.
   std::stop_callback hurry(stop, [&] { scheduler.Hurry(); });
 
-  std::set<std::string> finished;   // shards read to their end (shard_end)
-  std::set<std::string> caught_up;  // once mode: open shards with nothing left
-  std::set<std::string> checked;    // closed shards whose stored state was looked at
+  core::ShardDiscovery discovery(config_, client_);
+  core::ShardLineage lineage;
   std::optional<Error> failure;
-  bool first_listing = true;
-  std::vector<kinesis::Shard> last_listing;
 
   while (!stop.stop_requested()) {
-    auto shards = client_.ListShards(config_.stream, stop);
-    if (!shards && !first_listing && shards.error().code() != ErrorCode::kCancelled) {
-      // The readers ride out an outage on their own; a failed discovery
-      // round only delays finding new shards until the next one.
-      spdlog::warn("[{}] listing the shards of {} failed ({}); trying again in {} ms", config_.name,
-                   config_.stream, shards.error().message(),
-                   config_.shard_discovery_interval.count());
-      shards = last_listing;
-    }
+    auto shards = discovery.List(stop);
     if (!shards) {
-      if (shards.error().code() == ErrorCode::kCancelled) break;
-      Error e = shards.error();
-      if (e.code() == ErrorCode::kNotFound) {
-        e = Error(ErrorCode::kNotFound, "stream '" + config_.stream + "' does not exist at " +
-                                            client_.raw().options().endpoint + " in " +
-                                            client_.raw().options().region + " (" + e.message() +
-                                            "); create it or fix `stream` in pipeline '" +
-                                            config_.name + "'");
-      }
-      failure = e;
+      if (shards.error().code() != ErrorCode::kCancelled) failure = shards.error();
       break;
     }
-    if (first_listing) {
-      spdlog::info("[{}] stream {}: {} shards", config_.name, config_.stream, shards->size());
-      first_listing = false;
+    if (auto s = CheckClosedShards(*shards, lineage, stop); !s) {
+      if (!(s.error().code() == ErrorCode::kCancelled && stop.stop_requested())) {
+        failure = s.error();
+      }
+      break;
     }
-    last_listing = *shards;
-    std::set<std::string> listed;
-    for (const auto& s : *shards) listed.insert(s.shard_id);
+    if (stop.stop_requested()) break;
 
-    // A closed shard may have been finished by an earlier run. A shard with a
-    // reader is left to that reader: its outcome says when it is finished,
-    // after everything it does at the end (its state may already say
-    // shard_end a moment before).
-    for (const auto& s : *shards) {
-      if (!s.closed() || checked.contains(s.shard_id) || finished.contains(s.shard_id)) continue;
-      {
-        std::lock_guard lock(mu_);
-        if (workers_.contains(s.shard_id)) continue;
-      }
-      // Retried like the readers' loads: a store outage is waited out.
-      const std::string what = "loading the checkpoint of closed shard " + s.shard_id + " from " +
-                               parts_.checkpoints->Describe();
-      auto state = LoadRetry().Run(what, stop, [&] {
-        return parts_.checkpoints->Load(ShardKey{config_.name, config_.stream, s.shard_id});
-      });
-      if (!state) {
-        if (state.error().code() == ErrorCode::kCancelled && stop.stop_requested()) break;
-        failure = state.error().retriable() ? state.error() : state.error().With(what);
-        break;
-      }
-      checked.insert(s.shard_id);
-      if (state->shard_end) finished.insert(s.shard_id);
+    core::ShardLineage::Plan plan = lineage.Next(*shards, Reading());
+    for (const auto& start : plan.start) {
+      StartWorker(*start.shard, start.after_parents, stop, abort);
     }
-    if (failure || stop.stop_requested()) break;
+    if (once_ && plan.all_done && plan.start.empty()) break;
 
-    bool started = false;
-    bool all_done = true;
-    for (const auto& s : *shards) {
-      if (finished.contains(s.shard_id)) continue;
-      {
-        std::lock_guard lock(mu_);
-        if (workers_.contains(s.shard_id)) {
-          all_done = false;
-          continue;
-        }
-      }
-      // An open shard caught up in once mode is done, unless it has closed
-      // since: then it is read on to its end so that its children can start.
-      if (caught_up.contains(s.shard_id)) {
-        if (!s.closed()) continue;
-        caught_up.erase(s.shard_id);
-      }
-      all_done = false;
-      // Parents that are no longer listed expired long ago: nothing to wait for.
-      bool parents_done = true;
-      bool has_parent = false;
-      for (const std::string* p : {&s.parent_shard_id, &s.adjacent_parent_shard_id}) {
-        if (p->empty() || !listed.contains(*p)) continue;
-        has_parent = true;
-        if (!finished.contains(*p)) parents_done = false;
-      }
-      if (!parents_done) continue;
-      StartWorker(s, has_parent, stop, abort);
-      started = true;
-    }
-    if (once_ && all_done && !started) break;
-
-    // Wait for a worker to end or for the next discovery round.
-    std::unique_lock lock(mu_);
-    changed_.wait_for(lock, stop, config_.shard_discovery_interval, [&] {
-      for (auto& [id, w] : workers_) {
-        if (w->done) return true;
-      }
-      return false;
-    });
-    for (auto it = workers_.begin(); it != workers_.end();) {
-      Worker& w = *it->second;
-      if (!w.done) {
-        ++it;
-        continue;
-      }
-      auto& outcome = *w.outcome;
-      if (!outcome) {
-        if (!failure) failure = outcome.error();
-        stop_all.request_stop();
-      } else if (*outcome == core::ShardOutcome::kShardEnd) {
-        finished.insert(it->first);
-      } else if (*outcome == core::ShardOutcome::kCaughtUp) {
-        caught_up.insert(it->first);
-      }
-      it = workers_.erase(it);
+    if (auto failed = AwaitReaders(lineage, stop)) {
+      failure = std::move(failed);
+      stop_all.request_stop();
     }
   }
 
@@ -321,7 +282,7 @@ PipelineStats PipelineImpl::stats() const {
 }  // namespace
 
 Result<std::unique_ptr<Pipeline>> Pipeline::Create(const AwsConfig& aws,
-                                                   const PipelineConfig& config,
+                                                   const PipelineOptions& config,
                                                    PipelineParts parts, bool once, Clock* clock) {
   if (!parts.emitter)
     return Fail(ErrorCode::kInvalidArgument, "pipeline " + config.name + ": no emitter");
@@ -335,7 +296,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const AwsConfig& aws,
 
 namespace core {
 
-std::unique_ptr<Pipeline> MakePipeline(PipelineConfig config, PipelineParts parts,
+std::unique_ptr<Pipeline> MakePipeline(PipelineOptions config, PipelineParts parts,
                                        kinesis::KinesisClient client, bool once, Clock* clock) {
   if (!parts.transformer) parts.transformer = std::make_shared<StringTransformer>();
   if (!parts.filter) parts.filter = std::make_shared<AllPassFilter>();

@@ -10,7 +10,7 @@
 
 namespace kc::core {
 
-std::unique_ptr<Pipeline> MakePipeline(PipelineConfig config, PipelineParts parts,
+std::unique_ptr<Pipeline> MakePipeline(PipelineOptions config, PipelineParts parts,
                                        kinesis::KinesisClient client, bool once, Clock* clock);
 
 }  // namespace kc::core

@@ -85,7 +85,7 @@ enum class ShardOutcome {
 RetryPolicy OutageRetry(std::chrono::milliseconds retry_for, Clock* clock);
 
 struct ShardReaderContext {
-  const PipelineConfig* config;
+  const PipelineOptions* config;
   const kinesis::KinesisClient* client;
   const PipelineParts* parts;
   Clock* clock;

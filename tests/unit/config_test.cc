@@ -1,4 +1,5 @@
-#include "kc/config.h"
+#include "daemon/config.h"
+#include "base/units.h"
 
 #include <gtest/gtest.h>
 

@@ -205,7 +205,7 @@ class PipelineTest : public ::testing::Test {
   }
 
   testing::FakeClock clock_;
-  PipelineConfig config_;
+  PipelineOptions config_;
   std::shared_ptr<testing::FakeKinesis> kinesis_ = std::make_shared<testing::FakeKinesis>();
   std::shared_ptr<MemoryStore> store_ = std::make_shared<MemoryStore>();
   std::shared_ptr<CollectingEmitter> emitter_ = std::make_shared<CollectingEmitter>();

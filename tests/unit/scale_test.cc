@@ -109,8 +109,8 @@ std::string ShardName(int i) {
   return "shardId-" + std::string(12 - digits.size(), '0') + digits;
 }
 
-PipelineConfig Config(uint32_t reader_threads) {
-  PipelineConfig config;
+PipelineOptions Config(uint32_t reader_threads) {
+  PipelineOptions config;
   config.name = "t";
   config.stream = "s";
   config.records_per_call = 50;
@@ -157,7 +157,7 @@ TEST(ScaleTest, AThousandMostlyIdleShardsOnAFewThreadsWithinFiveCallsASecond) {
     }
   }
   const size_t total = busy.size() * kRecordsPerBusyShard;
-  PipelineConfig config = Config(kThreads);
+  PipelineOptions config = Config(kThreads);
   // One batch per busy shard, cut at its last record: the pages before it
   // are paced by the spacing between calls alone.
   config.buffer.max_records = kRecordsPerBusyShard;
@@ -278,7 +278,7 @@ TEST(ScaleTest, AHugeBacklogAndASlowSinkHoldSteadyMemory) {
   // One reader thread: each reader thread keeps a JSON parser as large as
   // the largest page it parsed, a cost per thread, not per shard or backlog,
   // which would make the figure below step up as more threads join in.
-  PipelineConfig config = Config(1);
+  PipelineOptions config = Config(1);
   config.records_per_call = 500;
   config.buffer.max_records = 1000;  // a batch is two pages
   config.buffer.max_bytes = 64 << 20;
@@ -325,7 +325,7 @@ TEST(ScaleTest, AHugeBacklogAndASlowSinkHoldSteadyMemory) {
 TEST(ScaleTest, MemoryPerIdleShard) {
   constexpr int kShards = 1000;
   constexpr uint32_t kThreads = 8;
-  const PipelineConfig config = Config(kThreads);
+  const PipelineOptions config = Config(kThreads);
   testing::FakeClock clock;
   {
     // A first run starts the pool's threads once, so that what they keep

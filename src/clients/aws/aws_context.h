@@ -7,7 +7,7 @@
 
 #include "clients/aws/credentials.h"
 #include "clients/aws/http.h"
-#include "kc/config.h"
+#include "kc/aws.h"
 #include "kc/status.h"
 
 namespace kc::aws {

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "kc/config.h"
+#include "kc/aws.h"
 #include "kc/status.h"
 
 namespace kc::aws {

@@ -22,8 +22,8 @@
 #include <string>
 
 #include "base/retry.h"
-#include "kc/config.h"
 #include "kc/emitter.h"
+#include "sinks/util/emitter_config.h"
 #include "sinks/util/format.h"
 #include "sinks/util/key_template.h"
 

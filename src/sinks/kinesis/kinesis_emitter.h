@@ -43,8 +43,8 @@
 #include "base/retry.h"
 #include "clients/kinesis/client.h"
 #include "kc/clock.h"
-#include "kc/config.h"
 #include "kc/emitter.h"
+#include "sinks/util/emitter_config.h"
 #include "sinks/util/partial_batch.h"
 
 namespace kc::emitter {

@@ -37,8 +37,8 @@
 #include "base/json_fields.h"
 #include "base/retry.h"
 #include "clients/pg/connection.h"
-#include "kc/config.h"
 #include "kc/emitter.h"
+#include "sinks/util/emitter_config.h"
 #include "stores/postgres/postgres_checkpoint_store.h"
 
 namespace kc::emitter {

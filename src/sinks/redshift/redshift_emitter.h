@@ -41,8 +41,8 @@
 #include "clients/aws/credentials.h"
 #include "clients/pg/connection.h"
 #include "clients/s3/s3_client.h"
-#include "kc/config.h"
 #include "kc/emitter.h"
+#include "sinks/util/emitter_config.h"
 
 namespace kc::emitter {
 

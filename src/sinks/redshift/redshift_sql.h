@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "clients/aws/credentials.h"
-#include "kc/config.h"
 #include "kc/record.h"
 #include "kc/status.h"
+#include "sinks/util/emitter_config.h"
 
 namespace kc::emitter {
 

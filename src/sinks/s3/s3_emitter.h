@@ -18,8 +18,8 @@
 #include <string>
 
 #include "clients/s3/s3_client.h"
-#include "kc/config.h"
 #include "kc/emitter.h"
+#include "sinks/util/emitter_config.h"
 #include "sinks/util/format.h"
 #include "sinks/util/key_template.h"
 

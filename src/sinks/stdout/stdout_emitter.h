@@ -8,8 +8,8 @@
 #include <mutex>
 #include <utility>
 
-#include "kc/config.h"
 #include "kc/emitter.h"
+#include "sinks/util/emitter_config.h"
 #include "sinks/util/format.h"
 
 namespace kc::emitter {

@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "base/json_fields.h"
-#include "kc/config.h"
 #include "kc/record.h"
+#include "kc/record_format.h"
 #include "kc/status.h"
 
 namespace kc::emitter {

@@ -1,0 +1,74 @@
+// The daemon's configuration: one TOML file, several pipelines.
+//
+// ParseConfig turns TOML text into a validated, immutable Config or into the
+// list of every problem found, each naming the line and the key. Unknown keys
+// are problems, so a typo never silently falls back to a default.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/problem.h"
+#include "kc/aws.h"
+#include "kc/expected.h"
+#include "kc/pipeline.h"
+#include "sinks/util/emitter_config.h"
+
+namespace kc {
+
+struct CheckpointConfig {
+  // "file", "redis", "postgres" or "dynamodb".
+  std::string store = "file";
+  std::string path = "state/checkpoints";      // file
+  std::string url = "redis://127.0.0.1:6379";  // redis; may hold a password
+  std::string app = "kinesis-connect";
+  // postgres: a libpq connection string (URL or key=value pairs; the
+  // password there or in PGPASSWORD) and the table, created if missing.
+  std::string postgres_url;
+  std::string postgres_table = "kc_checkpoints";
+  // dynamodb: the table, created if missing; empty means the app's name.
+  // The endpoint and credentials are those of [aws].
+  std::string dynamodb_table;
+};
+
+// Where records that cannot be delivered go (see kc/dead_letter.h).
+struct DeadLetterConfig {
+  std::string type;       // "" (none) | "file" | "s3" | "kinesis"
+  std::string directory;  // file
+  std::string bucket;     // s3
+  std::string prefix;     // s3: keys start with it
+  std::string stream;     // kinesis
+};
+
+// A [[pipeline]] table: what the engine reads, and its components.
+struct PipelineConfig : PipelineOptions {
+  std::string transformer = "string";
+  std::string filter = "all_pass";
+  // filter "json_field": records whose field (a dotted path) equals one of
+  // the values are kept (equals) or dropped (not_equals).
+  std::string filter_field;
+  std::vector<std::string> filter_values;
+  bool filter_keeps_matches = true;
+  EmitterConfig emitter;
+  // The {app} of this pipeline's Redis checkpoint keys; empty: checkpoint.app.
+  std::string checkpoint_app;
+  // Without a dead-letter destination, on_error is always kStop; with one,
+  // kDeadLetter unless on_error = "stop".
+  DeadLetterConfig dead_letter;
+  int line = 0;  // where the [[pipeline]] table starts, for messages
+};
+
+struct Config {
+  AwsConfig aws;
+  CheckpointConfig checkpoint;
+  std::vector<PipelineConfig> pipelines;
+};
+
+using ConfigResult = expected<Config, std::vector<ConfigProblem>>;
+
+// `source` names the input in messages (usually the file path).
+ConfigResult ParseConfig(std::string_view toml_text, const std::string& source);
+ConfigResult LoadConfigFile(const std::string& path);
+
+}  // namespace kc

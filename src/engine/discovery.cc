@@ -1,0 +1,34 @@
+#include "engine/discovery.h"
+
+#include <spdlog/spdlog.h>
+
+namespace kc::core {
+
+Result<std::vector<kinesis::Shard>> ShardDiscovery::List(std::stop_token stop) {
+  auto shards = client_.ListShards(config_.stream, stop);
+  if (shards) {
+    if (!listed_) {
+      spdlog::info("[{}] stream {}: {} shards", config_.name, config_.stream, shards->size());
+      listed_ = true;
+    }
+    last_ = *shards;
+    return shards;
+  }
+  if (shards.error().code() == ErrorCode::kCancelled) return shards;
+  if (listed_) {
+    spdlog::warn("[{}] listing the shards of {} failed ({}); trying again in {} ms", config_.name,
+                 config_.stream, shards.error().message(),
+                 config_.shard_discovery_interval.count());
+    return last_;
+  }
+  if (shards.error().code() == ErrorCode::kNotFound) {
+    const auto& options = client_.raw().options();
+    return Fail(ErrorCode::kNotFound,
+                "stream '" + config_.stream + "' does not exist at " + options.endpoint + " in " +
+                    options.region + " (" + shards.error().message() +
+                    "); create it or fix `stream` in pipeline '" + config_.name + "'");
+  }
+  return shards;
+}
+
+}  // namespace kc::core
