@@ -130,28 +130,15 @@ Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConf
       }
     }
   }
+  if (pipeline.sink) {
+    auto emitter = pipeline.sink->Build(
+        component::SinkContext{.aws = aws, .pipeline = pipeline, .checkpoints = parts.checkpoints});
+    if (!emitter) return Fail(emitter.error().With("pipeline '" + pipeline.name + "'"));
+    parts.emitter = std::move(*emitter);
+    return parts;
+  }
   const EmitterConfig& e = pipeline.emitter;
-  auto csv = emitter::CsvColumns::Parse(e.fields, e.delimiter);
-  if (!csv) return Fail(csv.error().With("pipeline '" + pipeline.name + "'"));
-  if (e.type == "file") {
-    parts.emitter = std::make_shared<emitter::FileEmitter>(e.directory, e.format, e.compression,
-                                                           RetryPolicy(), *csv, e.direct_io);
-  } else if (e.type == "stdout") {
-    parts.emitter = std::make_shared<emitter::StdoutEmitter>(e.format, 1, *csv);
-  } else if (e.type == "s3" || e.type == "s3_manifest") {
-    auto context = aws::MakeAwsContext(aws);
-    if (!context) return Fail(context.error());
-    auto client = std::make_shared<aws::S3Client>(aws::MakeS3Client(*context));
-    auto s3 = emitter::S3Emitter::Create(std::move(client), e);
-    if (!s3) return Fail(s3.error().With("pipeline '" + pipeline.name + "'"));
-    if (e.type == "s3") {
-      parts.emitter = std::move(*s3);
-    } else {
-      parts.emitter = std::make_shared<emitter::S3ManifestEmitter>(
-          std::move(*s3),
-          std::make_shared<kinesis::KinesisClient>(kinesis::MakeKinesisClient(*context)),
-          e.manifest_stream, e.manifest_partition_key);
-    }
+  if (false) {
   } else if (e.type == "kinesis") {
     auto context = aws::MakeAwsContext(SinkLocation(aws, e, "kinesis"));
     if (!context) return Fail(context.error());

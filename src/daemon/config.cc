@@ -34,13 +34,19 @@
 #include "clients/pg/connection.h"
 #include "clients/redis/redis_url.h"
 #include "config/reader.h"
+#include "daemon/builtins.h"
 #include "daemon/config.h"
 #include "sinks/util/key_template.h"
+#include "sinks/util/settings.h"
 
 namespace kc {
 namespace {
 
 using namespace config;  // NOLINT(google-build-using-namespace): the reader's vocabulary
+using emitter::ReadBucket;
+using emitter::ReadCompression;
+using emitter::ReadCsv;
+using emitter::ReadFormat;
 
 // GetRecords returns at most 10,000 records per call.
 constexpr int64_t kMaxRecordsPerCall = 10'000;
@@ -62,11 +68,6 @@ constexpr std::array<std::string_view, 3> kDeadLetterTypes = {"file", "s3", "kin
 constexpr std::array<std::string_view, 2> kOnErrorChoices = {"stop", "dead_letter"};
 // kinesis: where each record's partition key comes from.
 constexpr std::array<std::string_view, 3> kPartitionKeySources = {"source", "field", "constant"};
-constexpr std::array<std::string_view, 2> kServerSideEncryptions = {"AES256", "aws:kms"};
-// S3's limits: parts of at least 5 MiB (but the last), objects of at most 5 TiB
-// in at most 10,000 parts; a part is held in memory, so at most 5 GiB.
-constexpr uint64_t kMinPartSize = 5ull << 20;
-constexpr uint64_t kMaxPartSize = 5ull << 30;
 constexpr std::array<std::string_view, 4> kFileFormats = {"lines", "raw", "envelope", "csv"};
 constexpr std::array<std::string_view, 3> kCompressions = {"none", "gzip", "zstd"};
 constexpr std::array<std::string_view, 4> kCopyFormats = {"json", "jsonpaths", "csv", "delimited"};
@@ -338,137 +339,6 @@ void ReadComponent(TableReader& pipeline, std::string_view key, std::string_view
   reader.ReportUnknownKeys();
 }
 
-void ReadFormat(TableReader& reader, FileFormat* format) {
-  std::optional<std::string> value =
-      reader.Choice("format", Need::kOptional, "format", kFileFormats);
-  if (!value) return;
-  if (*value == "lines") *format = FileFormat::kLines;
-  if (*value == "raw") *format = FileFormat::kRaw;
-  if (*value == "envelope") *format = FileFormat::kEnvelope;
-  if (*value == "csv") *format = FileFormat::kCsv;
-}
-
-// fields and delimiter, which belong to format = "csv". Call after ReadFormat.
-void ReadCsv(TableReader& reader, EmitterConfig* emitter) {
-  const bool csv = emitter->format == FileFormat::kCsv;
-  if (!csv) {
-    for (std::string_view key : {"fields", "delimiter"}) {
-      if (reader.Get(key, Need::kOptional) != nullptr) {
-        reader.Report(key, "'" + std::string(key) + "' is only used with format = \"csv\"");
-      }
-    }
-    return;
-  }
-  if (const toml::node* node = reader.Get("fields", Need::kOptional)) {
-    const toml::array* array = node->as_array();
-    if (array == nullptr) {
-      reader.ReportWrongType("fields", *node,
-                             "an array of field paths, e.g. [\"id\", \"user.name\"]");
-    } else if (array->empty()) {
-      reader.Report("fields", "must name at least one field, e.g. [\"id\", \"user.name\"]");
-    } else {
-      for (const toml::node& element : *array) {
-        const toml::value<std::string>* text = element.as_string();
-        if (text == nullptr) {
-          reader.Report("fields", "expected field paths as strings, got " +
-                                      std::string(TypeName(element.type())));
-          emitter->fields.clear();
-          break;
-        }
-        Result<util::JsonPath> path = util::JsonPath::Parse(text->get());
-        if (!path) {
-          reader.Report("fields", path.error().message());
-          emitter->fields.clear();
-          break;
-        }
-        emitter->fields.push_back(text->get());
-      }
-    }
-  } else {
-    reader.Report("fields",
-                  "format = \"csv\" needs the columns to write: add fields = [\"id\", "
-                  "\"user.name\"] (dotted paths into each JSON record)");
-  }
-  if (std::optional<std::string> delimiter = reader.String("delimiter", Need::kOptional)) {
-    if (delimiter->size() != 1 || *delimiter == "\"" || *delimiter == "\r" || *delimiter == "\n" ||
-        static_cast<unsigned char>(delimiter->front()) >= 0x80) {
-      reader.Report("delimiter",
-                    "must be one ASCII character other than a double quote, CR or LF, e.g. "
-                    "\",\", \";\", \"|\" or \"\\t\"");
-    } else {
-      emitter->delimiter = delimiter->front();
-    }
-  }
-}
-
-void ReadCompression(TableReader& reader, Compression* compression) {
-  std::optional<std::string> value =
-      reader.Choice("compression", Need::kOptional, "compression", kCompressions);
-  if (!value) return;
-  if (*value == "none") *compression = Compression::kNone;
-  if (*value == "gzip") *compression = Compression::kGzip;
-  if (*value == "zstd") *compression = Compression::kZstd;
-}
-
-void ReadBucket(TableReader& reader, EmitterConfig* emitter) {
-  if (std::optional<std::string> bucket = reader.NonEmptyString("bucket", Need::kRequired)) {
-    // Bucket names: 3 to 63 of lowercase letters, digits, '.' and '-'.
-    bool ok = bucket->size() >= 3 && bucket->size() <= 63;
-    for (char c : *bucket) {
-      ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-');
-    }
-    if (ok) {
-      emitter->bucket = *bucket;
-    } else {
-      reader.Report("bucket",
-                    "must be an S3 bucket name: 3 to 63 lowercase letters, digits, "
-                    "'.' and '-'");
-    }
-  }
-}
-
-void ReadS3Emitter(TableReader& reader, EmitterConfig* emitter) {
-  ReadBucket(reader, emitter);
-  if (std::optional<std::string> prefix = reader.String("prefix", Need::kOptional)) {
-    emitter->prefix = *prefix;
-  }
-  if (std::optional<std::string> key = reader.NonEmptyString("key", Need::kOptional)) {
-    Result<emitter::KeyTemplate> parsed = emitter::KeyTemplate::Parse(*key);
-    if (!parsed) {
-      reader.Report("key", parsed.error().message());
-    } else if (!parsed->NamesTheRange()) {
-      reader.Report("key",
-                    "must contain {first} and {last}, so that every batch gets its own "
-                    "name and a replay rewrites the same object");
-    } else {
-      emitter->key = *key;
-    }
-  }
-  ReadFormat(reader, &emitter->format);
-  ReadCsv(reader, emitter);
-  ReadCompression(reader, &emitter->compression);
-  if (std::optional<uint64_t> part = ReadByteSize(reader, "part_size", kMaxPartSize,
-                                                  "must be at most 5GiB (S3's part limit)")) {
-    if (*part < kMinPartSize) {
-      reader.Report("part_size", "must be at least 5MiB (S3's smallest part)");
-    } else {
-      emitter->part_size = *part;
-    }
-  }
-  if (std::optional<std::string> sse =
-          reader.Choice("server_side_encryption", Need::kOptional, "server-side encryption",
-                        kServerSideEncryptions)) {
-    emitter->server_side_encryption = *sse;
-  }
-  if (std::optional<std::string> kms = reader.NonEmptyString("kms_key_id", Need::kOptional)) {
-    if (emitter->server_side_encryption != "aws:kms") {
-      reader.Report("kms_key_id", "needs server_side_encryption = \"aws:kms\"");
-    } else {
-      emitter->kms_key_id = *kms;
-    }
-  }
-}
-
 // [pipeline.emitter.columns]: column name = field path, at least one, kept
 // in the order of the file.
 void ReadPostgresColumns(TableReader& reader, EmitterConfig* emitter) {
@@ -585,7 +455,7 @@ void ReadRedshiftEmitter(TableReader& reader, EmitterConfig* emitter) {
   if (auto table = ReadSqlName(reader, "file_table", Need::kOptional, true)) {
     emitter->file_table = *table;
   }
-  ReadBucket(reader, emitter);
+  ReadBucket(reader, &emitter->bucket);
   if (std::optional<std::string> prefix = reader.String("manifest_prefix", Need::kOptional)) {
     if (prefix->starts_with('/')) {
       reader.Report("manifest_prefix",
@@ -772,57 +642,19 @@ void ReadKinesisEmitter(TableReader& reader, EmitterConfig* emitter) {
   }
 }
 
-void ReadEmitter(TableReader reader, EmitterConfig* emitter) {
+void ReadEmitter(TableReader reader, const component::SinkReadContext& context,
+                 PipelineConfig* pipeline) {
+  EmitterConfig* emitter = &pipeline->emitter;
   std::optional<std::string> type = reader.String("type", Need::kRequired);
   // Without a known type the other keys cannot be judged: reporting them all
   // as unknown would bury the one real mistake.
   if (!type) return;
-  if (*type == "file") {
+  if (const component::SinkKind* kind = daemon::FindSink(*type)) {
     emitter->type = *type;
-    if (std::optional<std::string> directory =
-            reader.NonEmptyString("directory", Need::kRequired)) {
-      emitter->directory = *directory;
-    }
-    ReadFormat(reader, &emitter->format);
-    ReadCsv(reader, emitter);
-    ReadCompression(reader, &emitter->compression);
-    if (std::optional<bool> direct = reader.Bool("direct_io", Need::kOptional)) {
-      emitter->direct_io = *direct;
-    }
-  } else if (*type == "stdout") {
-    emitter->type = *type;
-    ReadFormat(reader, &emitter->format);
-    ReadCsv(reader, emitter);
-    if (reader.Has("directory")) {
-      reader.Get("directory", Need::kOptional);
-      reader.Report("directory", "'directory' is not used by emitter type 'stdout'");
-    }
-  } else if (*type == "s3") {
-    emitter->type = *type;
-    ReadS3Emitter(reader, emitter);
+    pipeline->sink = kind->read(reader, context);
   } else if (*type == "postgres") {
     emitter->type = *type;
     ReadPostgresEmitter(reader, emitter);
-  } else if (*type == "s3_manifest") {
-    emitter->type = *type;
-    ReadS3Emitter(reader, emitter);
-    if (std::optional<std::string> stream =
-            reader.NonEmptyString("manifest_stream", Need::kRequired)) {
-      if (!IsStreamName(*stream)) {
-        reader.Report("manifest_stream", kStreamNameRule);
-      } else {
-        emitter->manifest_stream = *stream;
-      }
-    }
-    if (std::optional<std::string> key =
-            reader.NonEmptyString("manifest_partition_key", Need::kOptional)) {
-      // Kinesis: 1 to 256 Unicode characters.
-      if (key->size() > 256) {
-        reader.Report("manifest_partition_key", "must be at most 256 characters");
-      } else {
-        emitter->manifest_partition_key = *key;
-      }
-    }
   } else if (*type == "kinesis") {
     emitter->type = *type;
     ReadKinesisEmitter(reader, emitter);
@@ -857,9 +689,7 @@ void ReadDeadLetter(TableReader& reader, PipelineConfig* pipeline) {
           dl.directory = *directory;
         }
       } else if (dl.type == "s3") {
-        EmitterConfig bucket;
-        ReadBucket(r, &bucket);  // the one rule for bucket names
-        dl.bucket = bucket.bucket;
+        ReadBucket(r, &dl.bucket);  // the one rule for bucket names
         if (auto prefix = r.String("prefix", Need::kOptional)) {
           if (prefix->starts_with('/')) {
             r.Report("prefix",
@@ -985,13 +815,11 @@ void ReadPipeline(TableReader reader, size_t index, std::map<std::string, NameUs
   ReadDeadLetter(reader, pipeline);
   if (const toml::table* emitter = reader.Table("emitter", Need::kRequired)) {
     TableReader emitter_reader = reader.Child(*emitter, "emitter");
-    ReadEmitter(emitter_reader, &pipeline->emitter);
-    if (!pipeline->stream.empty() && pipeline->emitter.manifest_stream == pipeline->stream) {
-      // Each manifest record would be read back and written again, forever.
-      emitter_reader.Report("manifest_stream",
-                            "must differ from the pipeline's own stream: the pipeline would "
-                            "read its own manifest records back");
-    }
+    const component::SinkReadContext context{
+        .stream = pipeline->stream,
+        .dead_letter_stream =
+            pipeline->dead_letter.type == "kinesis" ? pipeline->dead_letter.stream : ""};
+    ReadEmitter(emitter_reader, context, pipeline);
     if (pipeline->dead_letter.type == "kinesis" && pipeline->emitter.type == "kinesis" &&
         pipeline->dead_letter.stream == pipeline->emitter.stream &&
         pipeline->emitter.service_region.empty() && pipeline->emitter.service_endpoint.empty()) {

@@ -5,10 +5,12 @@
 // are problems, so a typo never silently falls back to a default.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "component/sink.h"
 #include "config/problem.h"
 #include "kc/aws.h"
 #include "kc/expected.h"
@@ -51,6 +53,8 @@ struct PipelineConfig : PipelineOptions {
   std::vector<std::string> filter_values;
   bool filter_keeps_matches = true;
   EmitterConfig emitter;
+  // The sink's settings, read by the sink's own reader (emitter.type names it).
+  std::shared_ptr<const component::SinkConfig> sink;
   // The {app} of this pipeline's Redis checkpoint keys; empty: checkpoint.app.
   std::string checkpoint_app;
   // Without a dead-letter destination, on_error is always kStop; with one,

@@ -1,5 +1,9 @@
 #include "daemon/config.h"
 #include "base/units.h"
+#include "sinks/file/config.h"
+#include "sinks/s3/config.h"
+#include "sinks/s3_manifest/config.h"
+#include "sinks/stdout/config.h"
 
 #include <gtest/gtest.h>
 
@@ -44,6 +48,14 @@ Config ParseOk(std::string_view toml) {
     return Config{};
   }
   return *result;
+}
+
+// The settings the sink of `pipeline` read, as that sink's type.
+template <class T>
+T SinkOf(const PipelineConfig& pipeline) {
+  const T* sink = dynamic_cast<const T*>(pipeline.sink.get());
+  EXPECT_NE(sink, nullptr) << "pipeline '" << pipeline.name << "' has no sink of that type";
+  return sink != nullptr ? *sink : T{};
 }
 
 // Lines 1-5: a valid pipeline that error tests append to.
@@ -146,8 +158,8 @@ emitter = { type = "stdout", format = "raw" }
   EXPECT_EQ(a.buffer.max_bytes, 1'572'864u);
   EXPECT_EQ(a.buffer.max_age, milliseconds(120'000));
   EXPECT_EQ(a.emitter.type, "file");
-  EXPECT_EQ(a.emitter.directory, "out/events");
-  EXPECT_EQ(a.emitter.format, FileFormat::kEnvelope);
+  EXPECT_EQ(SinkOf<emitter::FileSinkConfig>(a).directory, "out/events");
+  EXPECT_EQ(SinkOf<emitter::FileSinkConfig>(a).format, FileFormat::kEnvelope);
   EXPECT_EQ(a.line, 19);
 
   const PipelineConfig& b = config.pipelines[1];
@@ -160,8 +172,7 @@ emitter = { type = "stdout", format = "raw" }
   EXPECT_EQ(b.buffer.max_bytes, 4096u);
   EXPECT_EQ(b.buffer.max_age, milliseconds(250));
   EXPECT_EQ(b.emitter.type, "stdout");
-  EXPECT_EQ(b.emitter.directory, "");
-  EXPECT_EQ(b.emitter.format, FileFormat::kRaw);
+  EXPECT_EQ(SinkOf<emitter::StdoutSinkConfig>(b).format, FileFormat::kRaw);
   EXPECT_EQ(b.records_per_call, 10'000u);
   EXPECT_EQ(b.line, 44);
 }
@@ -357,11 +368,12 @@ TEST(ParseConfigTest, FileCompression) {
   const std::string head =
       "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n[pipeline.emitter]\ntype = \"file\"\n"
       "directory = \"d\"\n";
-  EXPECT_EQ(ParseOk(head).pipelines[0].emitter.compression, Compression::kNone);
-  EXPECT_EQ(ParseOk(head + "compression = \"gzip\"\n").pipelines[0].emitter.compression,
-            Compression::kGzip);
-  EXPECT_EQ(ParseOk(head + "compression = \"zstd\"\n").pipelines[0].emitter.compression,
-            Compression::kZstd);
+  auto compression = [](const std::string& toml) {
+    return SinkOf<emitter::FileSinkConfig>(ParseOk(toml).pipelines[0]).compression;
+  };
+  EXPECT_EQ(compression(head), Compression::kNone);
+  EXPECT_EQ(compression(head + "compression = \"gzip\"\n"), Compression::kGzip);
+  EXPECT_EQ(compression(head + "compression = \"zstd\"\n"), Compression::kZstd);
   EXPECT_EQ(ProblemsOf(head + "compression = \"lz4\"\n"),
             One(7, "pipeline[0].emitter.compression",
                 "unknown compression 'lz4' (known: none, gzip, zstd)"));
@@ -371,8 +383,9 @@ TEST(ParseConfigTest, FileDirectIo) {
   const std::string head =
       "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n[pipeline.emitter]\ntype = \"file\"\n"
       "directory = \"d\"\n";
-  EXPECT_TRUE(ParseOk(head).pipelines[0].emitter.direct_io);
-  EXPECT_FALSE(ParseOk(head + "direct_io = false\n").pipelines[0].emitter.direct_io);
+  EXPECT_TRUE(SinkOf<emitter::FileSinkConfig>(ParseOk(head).pipelines[0]).direct_io);
+  EXPECT_FALSE(SinkOf<emitter::FileSinkConfig>(ParseOk(head + "direct_io = false\n").pipelines[0])
+                   .direct_io);
   EXPECT_EQ(ProblemsOf(head + "direct_io = \"no\"\n").size(), 1u);
 }
 
@@ -380,18 +393,23 @@ TEST(ParseConfigTest, CsvFormat) {
   const std::string head =
       "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n[pipeline.emitter]\ntype = \"file\"\n"
       "directory = \"d\"\nformat = \"csv\"\n";
-  const EmitterConfig e =
-      ParseOk(head + "fields = [\"id\", \"user.name\", \"a\\\\.b\"]\n").pipelines[0].emitter;
+  const auto e = SinkOf<emitter::FileSinkConfig>(
+      ParseOk(head + "fields = [\"id\", \"user.name\", \"a\\\\.b\"]\n").pipelines[0]);
   EXPECT_EQ(e.format, FileFormat::kCsv);
-  EXPECT_EQ(e.fields, (std::vector<std::string>{"id", "user.name", "a\\.b"}));
-  EXPECT_EQ(e.delimiter, ',');
-  EXPECT_EQ(
-      ParseOk(head + "fields = [\"id\"]\ndelimiter = \"\\t\"\n").pipelines[0].emitter.delimiter,
-      '\t');
+  // Parsed once, here: "a\.b" is one key with a dot in it.
+  ASSERT_EQ(e.csv.paths.size(), 3u);
+  EXPECT_EQ(e.csv.paths[0].names(), (std::vector<std::string>{"id"}));
+  EXPECT_EQ(e.csv.paths[1].names(), (std::vector<std::string>{"user", "name"}));
+  EXPECT_EQ(e.csv.paths[2].names(), (std::vector<std::string>{"a.b"}));
+  EXPECT_EQ(e.csv.delimiter, ',');
+  EXPECT_EQ(SinkOf<emitter::FileSinkConfig>(
+                ParseOk(head + "fields = [\"id\"]\ndelimiter = \"\\t\"\n").pipelines[0])
+                .csv.delimiter,
+            '\t');
   const std::string s3 =
       "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n[pipeline.emitter]\ntype = \"s3\"\n"
       "bucket = \"b-1\"\nformat = \"csv\"\nfields = [\"x\"]\ndelimiter = \"|\"\n";
-  EXPECT_EQ(ParseOk(s3).pipelines[0].emitter.delimiter, '|');
+  EXPECT_EQ(SinkOf<emitter::S3SinkConfig>(ParseOk(s3).pipelines[0]).objects.csv.delimiter, '|');
 }
 
 TEST(ParseConfigErrorTest, CsvFormatProblems) {
@@ -429,24 +447,24 @@ TEST(ParseConfigErrorTest, CsvFormatProblems) {
 TEST(ParseConfigTest, S3Emitter) {
   const std::string head =
       "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n[pipeline.emitter]\ntype = \"s3\"\n";
-  const EmitterConfig e =
+  const Config config =
       ParseOk(head +
               "bucket = \"my-bucket\"\nprefix = \"raw/\"\nkey = \"{shard}/{first}-{last}.{ext}\"\n"
               "format = \"envelope\"\ncompression = \"gzip\"\npart_size = \"16MiB\"\n"
-              "server_side_encryption = \"aws:kms\"\nkms_key_id = \"alias/k\"\n")
-          .pipelines[0]
-          .emitter;
-  EXPECT_EQ(e.type, "s3");
+              "server_side_encryption = \"aws:kms\"\nkms_key_id = \"alias/k\"\n");
+  EXPECT_EQ(config.pipelines[0].emitter.type, "s3");
+  const emitter::S3Settings e = SinkOf<emitter::S3SinkConfig>(config.pipelines[0]).objects;
   EXPECT_EQ(e.bucket, "my-bucket");
   EXPECT_EQ(e.prefix, "raw/");
-  EXPECT_EQ(e.key, "{shard}/{first}-{last}.{ext}");
+  EXPECT_EQ(e.key.text(), "{shard}/{first}-{last}.{ext}");
   EXPECT_EQ(e.format, FileFormat::kEnvelope);
   EXPECT_EQ(e.compression, Compression::kGzip);
   EXPECT_EQ(e.part_size, 16u << 20);
   EXPECT_EQ(e.server_side_encryption, "aws:kms");
   EXPECT_EQ(e.kms_key_id, "alias/k");
-  const EmitterConfig d = ParseOk(head + "bucket = \"b-1\"\n").pipelines[0].emitter;
-  EXPECT_EQ(d.key, "");
+  const emitter::S3Settings d =
+      SinkOf<emitter::S3SinkConfig>(ParseOk(head + "bucket = \"b-1\"\n").pipelines[0]).objects;
+  EXPECT_EQ(d.key.text(), "{yyyy}/{MM}/{dd}/{first}-{last}");
   EXPECT_EQ(d.part_size, 8u << 20);
 }
 
@@ -599,18 +617,17 @@ TEST(ParseConfigTest, S3ManifestEmitter) {
   const std::string head =
       "[[pipeline]]\nname = \"p\"\nstream = \"events\"\n[pipeline.emitter]\n"
       "type = \"s3_manifest\"\nbucket = \"bkt\"\n";
-  const EmitterConfig e =
-      ParseOk(head +
-              "manifest_stream = \"events-manifest\"\nmanifest_partition_key = \"k\"\n"
-              "compression = \"gzip\"\n")
-          .pipelines[0]
-          .emitter;
-  EXPECT_EQ(e.type, "s3_manifest");
-  EXPECT_EQ(e.bucket, "bkt");
+  const Config config = ParseOk(head +
+                                "manifest_stream = \"events-manifest\"\nmanifest_partition_key = "
+                                "\"k\"\ncompression = \"gzip\"\n");
+  EXPECT_EQ(config.pipelines[0].emitter.type, "s3_manifest");
+  const auto e = SinkOf<emitter::S3ManifestSinkConfig>(config.pipelines[0]);
+  EXPECT_EQ(e.objects.bucket, "bkt");
   EXPECT_EQ(e.manifest_stream, "events-manifest");
   EXPECT_EQ(e.manifest_partition_key, "k");
-  EXPECT_EQ(e.compression, Compression::kGzip);
-  const EmitterConfig d = ParseOk(head + "manifest_stream = \"m\"\n").pipelines[0].emitter;
+  EXPECT_EQ(e.objects.compression, Compression::kGzip);
+  const auto d = SinkOf<emitter::S3ManifestSinkConfig>(
+      ParseOk(head + "manifest_stream = \"m\"\n").pipelines[0]);
   EXPECT_EQ(d.manifest_partition_key, "");
 }
 

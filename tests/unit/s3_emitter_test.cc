@@ -18,16 +18,13 @@ namespace {
 
 class S3EmitterTest : public ::testing::Test {
  protected:
-  std::unique_ptr<S3Emitter> Make(EmitterConfig config) {
-    config.type = "s3";
+  std::unique_ptr<S3Emitter> Make(S3Settings config) {
     if (config.bucket.empty()) config.bucket = "bkt";
     auto client = std::make_shared<aws::S3Client>(
         aws::S3Options{"http://127.0.0.1:9", "us-east-1", true}, fake_,
         std::make_shared<aws::StaticCredentialsProvider>(aws::Credentials{"AKID", "secret", ""}),
         RetryPolicy(RetryOptions{.max_attempts = 4}, &clock_), &clock_);
-    auto e = S3Emitter::Create(client, config);
-    EXPECT_TRUE(e) << e.error().ToString();
-    return std::move(*e);
+    return std::make_unique<S3Emitter>(client, config);
   }
 
   static Batch MakeBatch(size_t records, size_t size) {
@@ -41,7 +38,7 @@ class S3EmitterTest : public ::testing::Test {
 };
 
 TEST_F(S3EmitterTest, DefaultKeyIsTheOriginalLibrarysPrefixDateFirstLast) {
-  EmitterConfig c;
+  S3Settings c;
   c.prefix = "raw";
   auto e = Make(c);
   Batch b = MakeBatch(3, 10);
@@ -59,10 +56,10 @@ TEST_F(S3EmitterTest, DefaultKeyIsTheOriginalLibrarysPrefixDateFirstLast) {
 }
 
 TEST_F(S3EmitterTest, CompressedObjectsCarryTheExtensionAndDecompress) {
-  EmitterConfig c;
+  S3Settings c;
   c.compression = Compression::kGzip;
   c.format = FileFormat::kEnvelope;
-  c.key = "{stream}/{shard}/{first}-{last}.{ext}";
+  c.key = *KeyTemplate::Parse("{stream}/{shard}/{first}-{last}.{ext}");
   c.server_side_encryption = "AES256";
   auto e = Make(c);
   Batch b = MakeBatch(2, 5);
@@ -84,13 +81,13 @@ TEST_F(S3EmitterTest, CompressedObjectsCarryTheExtensionAndDecompress) {
   }
   EXPECT_TRUE(sse);
   // Without {ext} in the template the compression's extension is still added.
-  EmitterConfig d;
+  S3Settings d;
   d.compression = Compression::kZstd;
   EXPECT_TRUE(Make(d)->KeyFor(b).ends_with(".zst"));
 }
 
 TEST_F(S3EmitterTest, LargeBatchesGoMultipartAndOnlyTheFailedPartIsRetried) {
-  EmitterConfig c;
+  S3Settings c;
   c.part_size = 5u << 20;
   c.format = FileFormat::kRaw;
   auto e = Make(c);
@@ -112,7 +109,7 @@ TEST_F(S3EmitterTest, LargeBatchesGoMultipartAndOnlyTheFailedPartIsRetried) {
 }
 
 TEST_F(S3EmitterTest, AFailedUploadIsAbortedAndReported) {
-  EmitterConfig c;
+  S3Settings c;
   c.part_size = 5u << 20;
   c.format = FileFormat::kRaw;
   auto e = Make(c);
@@ -127,7 +124,7 @@ TEST_F(S3EmitterTest, AFailedUploadIsAbortedAndReported) {
 }
 
 TEST_F(S3EmitterTest, ShutdownDuringAnUploadAbortsIt) {
-  EmitterConfig c;
+  S3Settings c;
   c.part_size = 5u << 20;
   c.format = FileFormat::kRaw;
   auto e = Make(c);
@@ -144,7 +141,7 @@ TEST_F(S3EmitterTest, ShutdownDuringAnUploadAbortsIt) {
 }
 
 TEST_F(S3EmitterTest, ACompleteWhoseAnswerWasLostIsNotAFailure) {
-  EmitterConfig c;
+  S3Settings c;
   c.part_size = 5u << 20;
   c.format = FileFormat::kRaw;
   auto e = Make(c);
@@ -158,7 +155,7 @@ TEST_F(S3EmitterTest, ACompleteWhoseAnswerWasLostIsNotAFailure) {
 }
 
 TEST_F(S3EmitterTest, ReplayWritesTheSameKey) {
-  auto e = Make(EmitterConfig{});
+  auto e = Make(S3Settings{});
   Batch b = MakeBatch(4, 3);
   ASSERT_TRUE(e->Emit(b, {}));
   ASSERT_TRUE(e->Emit(b, {}));

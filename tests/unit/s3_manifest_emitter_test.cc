@@ -18,23 +18,18 @@ class S3ManifestEmitterTest : public ::testing::Test {
   void SetUp() override { kinesis_->AddShard("shardId-000000000000"); }
 
   std::unique_ptr<S3ManifestEmitter> Make(std::string partition_key = "") {
-    EmitterConfig config;
-    config.type = "s3_manifest";
+    S3Settings config;
     config.bucket = "bkt";
     config.prefix = "raw";
-    config.key = "{shard}/{first}-{last}";
-    config.manifest_stream = "manifest";
+    config.key = *KeyTemplate::Parse("{shard}/{first}-{last}");
     auto client = std::make_shared<aws::S3Client>(
         aws::S3Options{"http://127.0.0.1:9", "us-east-1", true}, s3_,
         std::make_shared<aws::StaticCredentialsProvider>(aws::Credentials{"AKID", "secret", ""}),
         RetryPolicy(RetryOptions{.max_attempts = 3}, &clock_), &clock_);
-    auto objects = S3Emitter::Create(client, config);
-    EXPECT_TRUE(objects) << objects.error().ToString();
     return std::make_unique<S3ManifestEmitter>(
-        std::move(*objects),
-        std::make_shared<kinesis::KinesisClient>(kinesis_->Client(kinesis_, &clock_)),
-        config.manifest_stream, std::move(partition_key),
-        RetryPolicy(RetryOptions{.max_attempts = 3}, &clock_));
+        std::make_unique<S3Emitter>(client, config),
+        std::make_shared<kinesis::KinesisClient>(kinesis_->Client(kinesis_, &clock_)), "manifest",
+        std::move(partition_key), RetryPolicy(RetryOptions{.max_attempts = 3}, &clock_));
   }
 
   static Batch MakeBatch(const std::string& shard, int first, int count) {

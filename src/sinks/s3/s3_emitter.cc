@@ -8,8 +8,6 @@
 namespace kc::emitter {
 namespace {
 
-constexpr char kDefaultKey[] = "{yyyy}/{MM}/{dd}/{first}-{last}";
-
 const char* ContentType(FileFormat format) {
   switch (format) {
     case FileFormat::kLines:
@@ -26,30 +24,13 @@ const char* ContentType(FileFormat format) {
 
 }  // namespace
 
-Result<std::unique_ptr<S3Emitter>> S3Emitter::Create(std::shared_ptr<aws::S3Client> client,
-                                                     const EmitterConfig& config) {
-  const std::string text = config.key.empty() ? kDefaultKey : config.key;
-  auto key = KeyTemplate::Parse(text);
-  if (!key) return Fail(key.error().With("emitter key"));
-  if (!key->NamesTheRange()) {
-    return Fail(ErrorCode::kConfig, "emitter key '" + text + "' must contain {first} and {last}");
-  }
-  auto csv = CsvColumns::Parse(config.fields, config.delimiter);
-  if (!csv) return Fail(csv.error());
-  return std::unique_ptr<S3Emitter>(
-      new S3Emitter(std::move(client), config, std::move(*key), std::move(*csv)));
-}
-
-S3Emitter::S3Emitter(std::shared_ptr<aws::S3Client> client, const EmitterConfig& config,
-                     KeyTemplate key, CsvColumns csv)
+S3Emitter::S3Emitter(std::shared_ptr<aws::S3Client> client, S3Settings settings)
     : client_(std::move(client)),
       abort_client_(
           client_->WithRetry(RetryPolicy(RetryOptions{.max_attempts = 3,
                                                       .base = std::chrono::milliseconds(100),
                                                       .cap = std::chrono::seconds(1)}))),
-      config_(config),
-      key_(std::move(key)),
-      csv_(std::move(csv)) {
+      config_(std::move(settings)) {
   // The original library joined prefix and date with a '/'.
   prefix_ = config_.prefix;
   if (!prefix_.empty() && !prefix_.ends_with('/')) prefix_ += '/';
@@ -60,17 +41,17 @@ S3Emitter::S3Emitter(std::shared_ptr<aws::S3Client> client, const EmitterConfig&
 }
 
 std::string S3Emitter::KeyFor(const Batch& batch) const {
-  std::string key = prefix_ + key_.Render(batch, ext_);
+  std::string key = prefix_ + config_.key.Render(batch, ext_);
   // A template without {ext} still gets the compression's extension, so a
   // compressed object never passes for plain text.
-  if (!key_.HasExt()) {
+  if (!config_.key.HasExt()) {
     key += util::CompressionExtension(config_.compression);
   }
   return key;
 }
 
 Status S3Emitter::Emit(const Batch& batch, std::stop_token stop) {
-  auto encoded = EncodeBatch(batch, config_.format, config_.compression, csv_);
+  auto encoded = EncodeBatch(batch, config_.format, config_.compression, config_.csv);
   if (!encoded) return Fail(encoded.error());
   std::string body = std::move(*encoded);
   const std::string key = KeyFor(batch);

@@ -19,7 +19,7 @@
 
 #include "clients/s3/s3_client.h"
 #include "kc/emitter.h"
-#include "sinks/util/emitter_config.h"
+#include "sinks/s3/config.h"
 #include "sinks/util/format.h"
 #include "sinks/util/key_template.h"
 
@@ -27,9 +27,7 @@ namespace kc::emitter {
 
 class S3Emitter final : public Emitter {
  public:
-  // REQUIRES: config.type == "s3" and a validated config (see ParseConfig).
-  static Result<std::unique_ptr<S3Emitter>> Create(std::shared_ptr<aws::S3Client> client,
-                                                   const EmitterConfig& config);
+  S3Emitter(std::shared_ptr<aws::S3Client> client, S3Settings settings);
 
   Status Emit(const Batch& batch, std::stop_token stop) override;
   std::string Describe() const override;
@@ -38,15 +36,11 @@ class S3Emitter final : public Emitter {
   std::string KeyFor(const Batch& batch) const;
 
  private:
-  S3Emitter(std::shared_ptr<aws::S3Client> client, const EmitterConfig& config, KeyTemplate key,
-            CsvColumns csv);
   Status Multipart(const std::string& key, std::string_view body, std::stop_token stop);
 
   std::shared_ptr<aws::S3Client> client_;
   aws::S3Client abort_client_;  // the same client with a short retry budget
-  EmitterConfig config_;
-  KeyTemplate key_;
-  CsvColumns csv_;
+  S3Settings config_;
   std::string prefix_;
   std::string ext_;
   aws::PutObjectOptions put_;

@@ -1,0 +1,28 @@
+#include "daemon/builtins.h"
+
+#include <algorithm>
+
+#include "sinks/file/config.h"
+#include "sinks/s3/config.h"
+#include "sinks/s3_manifest/config.h"
+#include "sinks/stdout/config.h"
+
+namespace kc::daemon {
+
+std::span<const component::SinkKind> BuiltinSinks() {
+  static constexpr component::SinkKind kSinks[] = {
+      {"file", &emitter::ReadFileSink},
+      {"stdout", &emitter::ReadStdoutSink},
+      {"s3", &emitter::ReadS3Sink},
+      {"s3_manifest", &emitter::ReadS3ManifestSink},
+  };
+  return kSinks;
+}
+
+const component::SinkKind* FindSink(std::string_view type) {
+  auto sinks = BuiltinSinks();
+  auto it = std::ranges::find(sinks, type, &component::SinkKind::type);
+  return it == sinks.end() ? nullptr : &*it;
+}
+
+}  // namespace kc::daemon

@@ -1,0 +1,24 @@
+// Readers of the settings several sinks share: how a batch is laid out in a
+// file or object (format, CSV columns, compression) and S3 bucket names.
+// Each reports its problems to the table it reads, with line and key.
+#pragma once
+
+#include <string>
+
+#include "config/reader.h"
+#include "kc/record_format.h"
+#include "sinks/util/format.h"
+
+namespace kc::emitter {
+
+// format = "lines" | "raw" | "envelope" | "csv".
+void ReadFormat(config::TableReader& reader, FileFormat* format);
+// fields and delimiter, which belong to format = "csv" (and are refused
+// with any other): the columns, parsed. Call after ReadFormat.
+void ReadCsv(config::TableReader& reader, FileFormat format, CsvColumns* csv);
+// compression = "none" | "gzip" | "zstd".
+void ReadCompression(config::TableReader& reader, Compression* compression);
+// bucket, required: an S3 bucket name.
+void ReadBucket(config::TableReader& reader, std::string* bucket);
+
+}  // namespace kc::emitter
