@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "sinks/file/config.h"
+#include "sinks/kinesis/config.h"
 #include "sinks/s3/config.h"
 #include "sinks/s3_manifest/config.h"
 #include "sinks/stdout/config.h"
@@ -11,10 +12,9 @@ namespace kc::daemon {
 
 std::span<const component::SinkKind> BuiltinSinks() {
   static constexpr component::SinkKind kSinks[] = {
-      {"file", &emitter::ReadFileSink},
-      {"stdout", &emitter::ReadStdoutSink},
-      {"s3", &emitter::ReadS3Sink},
-      {"s3_manifest", &emitter::ReadS3ManifestSink},
+      {"file", &emitter::ReadFileSink},       {"stdout", &emitter::ReadStdoutSink},
+      {"s3", &emitter::ReadS3Sink},           {"s3_manifest", &emitter::ReadS3ManifestSink},
+      {"kinesis", &emitter::ReadKinesisSink},
   };
   return kSinks;
 }

@@ -64,23 +64,6 @@ AwsConfig SinkLocation(const AwsConfig& aws, const EmitterConfig& e, const std::
   return moved;
 }
 
-// A kinesis sink naming its own region or endpoint may still, once both are
-// resolved, be the stream the pipeline reads (e.g. the default region
-// written out): each record put would be read back and put again.
-Status CheckNotTheSourceStream(const PipelineConfig& pipeline, const aws::AwsContext& source,
-                               const aws::AwsContext& sink) {
-  if (pipeline.emitter.stream != pipeline.stream) return Ok();
-  const std::string from = aws::ServiceEndpoint(source.config, "kinesis", source.region);
-  const std::string to = aws::ServiceEndpoint(sink.config, "kinesis", sink.region);
-  if (from != to || source.region != sink.region) return Ok();
-  return Fail(ErrorCode::kConfig,
-              "pipeline '" + pipeline.name + "': emitter.stream '" + pipeline.emitter.stream +
-                  "' in " + sink.region + " at " + to +
-                  " is the stream the pipeline reads; it would read the records it puts back and "
-                  "put them again, without end. Name another stream, or another region or "
-                  "endpoint");
-}
-
 }  // namespace
 
 Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConfig& pipeline,
@@ -139,19 +122,6 @@ Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConf
   }
   const EmitterConfig& e = pipeline.emitter;
   if (false) {
-  } else if (e.type == "kinesis") {
-    auto context = aws::MakeAwsContext(SinkLocation(aws, e, "kinesis"));
-    if (!context) return Fail(context.error());
-    auto source = aws::MakeAwsContext(aws);
-    if (!source) return Fail(source.error());
-    if (auto s = CheckNotTheSourceStream(pipeline, *source, *context); !s) return Fail(s.error());
-    // One attempt per call: the emitter sends refused records and failed
-    // calls again itself, and nested retries would multiply the waits.
-    auto client = std::make_shared<kinesis::KinesisClient>(
-        kinesis::MakeKinesisClient(*context, RetryPolicy(RetryOptions{.max_attempts = 1})));
-    auto kinesis = emitter::KinesisEmitter::Create(e, std::move(client));
-    if (!kinesis) return Fail(kinesis.error().With("pipeline '" + pipeline.name + "'"));
-    parts.emitter = std::move(*kinesis);
   } else if (e.type == "postgres") {
     // Rows and checkpoints commit together when the store is this database.
     auto store = std::dynamic_pointer_cast<checkpoint::PostgresCheckpointStore>(parts.checkpoints);

@@ -66,8 +66,6 @@ constexpr std::array<std::string_view, 8> kEmitterTypes = {
 constexpr std::array<std::string_view, 4> kDynamoAttributeTypes = {"S", "N", "B", "BOOL"};
 constexpr std::array<std::string_view, 3> kDeadLetterTypes = {"file", "s3", "kinesis"};
 constexpr std::array<std::string_view, 2> kOnErrorChoices = {"stop", "dead_letter"};
-// kinesis: where each record's partition key comes from.
-constexpr std::array<std::string_view, 3> kPartitionKeySources = {"source", "field", "constant"};
 constexpr std::array<std::string_view, 4> kFileFormats = {"lines", "raw", "envelope", "csv"};
 constexpr std::array<std::string_view, 3> kCompressions = {"none", "gzip", "zstd"};
 constexpr std::array<std::string_view, 4> kCopyFormats = {"json", "jsonpaths", "csv", "delimited"};
@@ -581,67 +579,6 @@ void ReadDynamoDbEmitter(TableReader& reader, EmitterConfig* emitter) {
   }
 }
 
-// partition_key = "field" needs partition_key_field, "constant" needs
-// partition_key_value; neither key goes with another choice.
-void ReadKinesisEmitter(TableReader& reader, EmitterConfig* emitter) {
-  using KeySource = EmitterConfig::KeySource;
-  ReadServiceLocation(reader, emitter);
-  if (std::optional<std::string> stream = reader.NonEmptyString("stream", Need::kRequired)) {
-    if (!IsStreamName(*stream)) {
-      reader.Report("stream", kStreamNameRule);
-    } else {
-      emitter->stream = *stream;
-    }
-  }
-  if (std::optional<bool> ordered = reader.Bool("ordered", Need::kOptional)) {
-    emitter->ordered = *ordered;
-  }
-  std::optional<std::string> source =
-      reader.Choice("partition_key", Need::kOptional, "partition key source", kPartitionKeySources);
-  if (reader.Has("partition_key") && !source) {
-    // Reported; which of the keys below belong cannot be told.
-    reader.Get("partition_key_field", Need::kOptional);
-    reader.Get("partition_key_value", Need::kOptional);
-    return;
-  }
-  if (source == "field") emitter->partition_key = KeySource::kField;
-  if (source == "constant") emitter->partition_key = KeySource::kConstant;
-  const bool field = emitter->partition_key == KeySource::kField;
-  const bool constant = emitter->partition_key == KeySource::kConstant;
-  if (field && !reader.Has("partition_key_field")) {
-    reader.Report("partition_key_field",
-                  "partition_key = \"field\" needs partition_key_field = \"user.id\", the dotted "
-                  "path of the field of each JSON record that holds its partition key");
-  }
-  if (std::optional<std::string> path = reader.String("partition_key_field", Need::kOptional)) {
-    if (!field) {
-      reader.Report("partition_key_field",
-                    "'partition_key_field' is only used with partition_key = \"field\"");
-    } else if (Result<util::JsonPath> parsed = util::JsonPath::Parse(*path); !parsed) {
-      reader.Report("partition_key_field", parsed.error().message());
-    } else {
-      emitter->partition_key_field = *path;
-    }
-  }
-  if (constant && !reader.Has("partition_key_value")) {
-    reader.Report("partition_key_value",
-                  "partition_key = \"constant\" needs partition_key_value = \"...\", the "
-                  "partition key of every record");
-  }
-  if (std::optional<std::string> value = reader.String("partition_key_value", Need::kOptional)) {
-    const size_t length = kinesis::PartitionKeyLength(*value);
-    if (!constant) {
-      reader.Report("partition_key_value",
-                    "'partition_key_value' is only used with partition_key = \"constant\"");
-    } else if (length == 0 || length > kinesis::kMaxPartitionKeyLength) {
-      reader.Report("partition_key_value",
-                    "must have 1 to 256 characters, as Kinesis partition keys do");
-    } else {
-      emitter->partition_key_value = *value;
-    }
-  }
-}
-
 void ReadEmitter(TableReader reader, const component::SinkReadContext& context,
                  PipelineConfig* pipeline) {
   EmitterConfig* emitter = &pipeline->emitter;
@@ -655,9 +592,6 @@ void ReadEmitter(TableReader reader, const component::SinkReadContext& context,
   } else if (*type == "postgres") {
     emitter->type = *type;
     ReadPostgresEmitter(reader, emitter);
-  } else if (*type == "kinesis") {
-    emitter->type = *type;
-    ReadKinesisEmitter(reader, emitter);
   } else if (*type == "redshift") {
     emitter->type = *type;
     ReadRedshiftEmitter(reader, emitter);
@@ -820,23 +754,6 @@ void ReadPipeline(TableReader reader, size_t index, std::map<std::string, NameUs
         .dead_letter_stream =
             pipeline->dead_letter.type == "kinesis" ? pipeline->dead_letter.stream : ""};
     ReadEmitter(emitter_reader, context, pipeline);
-    if (pipeline->dead_letter.type == "kinesis" && pipeline->emitter.type == "kinesis" &&
-        pipeline->dead_letter.stream == pipeline->emitter.stream &&
-        pipeline->emitter.service_region.empty() && pipeline->emitter.service_endpoint.empty()) {
-      emitter_reader.Report("stream",
-                            "must differ from the dead-letter stream: dead letters and delivered "
-                            "records would be mixed on one stream");
-    }
-    // A stream of the same name in another region or at another endpoint is
-    // another stream: a copy of a stream into a second region keeps its name.
-    if (!pipeline->stream.empty() && pipeline->emitter.type == "kinesis" &&
-        pipeline->emitter.stream == pipeline->stream && pipeline->emitter.service_region.empty() &&
-        pipeline->emitter.service_endpoint.empty()) {
-      // Each record put would be read back and put again, forever.
-      emitter_reader.Report("stream",
-                            "must differ from the pipeline's own stream: the pipeline would "
-                            "read the records it puts back and put them again, without end");
-    }
   }
   reader.ReportUnknownKeys();
 }

@@ -84,8 +84,7 @@ class KinesisEmitterIT : public ::testing::Test {
   }
 
   std::unique_ptr<KinesisEmitter> Make(bool ordered) {
-    EmitterConfig config;
-    config.type = "kinesis";
+    KinesisSettings config;
     config.stream = stream_;
     config.ordered = ordered;
     // One attempt per call, as the daemon builds it.

@@ -1,6 +1,7 @@
 #include "daemon/config.h"
 #include "base/units.h"
 #include "sinks/file/config.h"
+#include "sinks/kinesis/config.h"
 #include "sinks/s3/config.h"
 #include "sinks/s3_manifest/config.h"
 #include "sinks/stdout/config.h"
@@ -495,48 +496,49 @@ constexpr std::string_view kKinesisHead =
     "[[pipeline]]\nname = \"p\"\nstream = \"events\"\n[pipeline.emitter]\ntype = \"kinesis\"\n";
 
 TEST(ParseConfigTest, KinesisEmitter) {
+  using KeySource = emitter::KinesisSettings::KeySource;
   const std::string head(kKinesisHead);
-  const EmitterConfig d = ParseOk(head + "stream = \"copy\"\n").pipelines[0].emitter;
-  EXPECT_EQ(d.type, "kinesis");
+  const Config copy = ParseOk(head + "stream = \"copy\"\n");
+  EXPECT_EQ(copy.pipelines[0].emitter.type, "kinesis");
+  const auto d = SinkOf<emitter::KinesisSinkConfig>(copy.pipelines[0]).records;
   EXPECT_EQ(d.stream, "copy");
-  EXPECT_EQ(d.partition_key, EmitterConfig::KeySource::kSource);
+  EXPECT_EQ(d.partition_key, KeySource::kSource);
   EXPECT_FALSE(d.ordered);
 
-  const EmitterConfig f =
-      ParseOk(head +
-              "stream = \"copy\"\npartition_key = \"field\"\npartition_key_field = "
-              "\"user.id\"\nordered = true\n")
-          .pipelines[0]
-          .emitter;
-  EXPECT_EQ(f.partition_key, EmitterConfig::KeySource::kField);
-  EXPECT_EQ(f.partition_key_field, "user.id");
+  const auto f =
+      SinkOf<emitter::KinesisSinkConfig>(
+          ParseOk(head + "stream = \"copy\"\npartition_key = \"field\"\npartition_key_field = "
+                         "\"user.id\"\nordered = true\n")
+              .pipelines[0])
+          .records;
+  EXPECT_EQ(f.partition_key, KeySource::kField);
+  ASSERT_TRUE(f.partition_key_field);
+  EXPECT_EQ(f.partition_key_field->text(), "user.id");
   EXPECT_TRUE(f.ordered);
 
   // 256 characters, one of them beyond the BMP (two UTF-16 units).
   const std::string longest = std::string(254, 'k') + "\xF0\x9F\x99\x82";
-  const EmitterConfig c = ParseOk(head + "stream = \"copy\"\npartition_key = \"constant\"\n" +
-                                  "partition_key_value = \"" + longest + "\"\n")
-                              .pipelines[0]
-                              .emitter;
-  EXPECT_EQ(c.partition_key, EmitterConfig::KeySource::kConstant);
-  EXPECT_EQ(c.partition_key_value, longest);
-  EXPECT_TRUE(c.service_region.empty());
-  EXPECT_TRUE(c.service_endpoint.empty());
+  const auto c = SinkOf<emitter::KinesisSinkConfig>(
+      ParseOk(head + "stream = \"copy\"\npartition_key = \"constant\"\n" +
+              "partition_key_value = \"" + longest + "\"\n")
+          .pipelines[0]);
+  EXPECT_EQ(c.records.partition_key, KeySource::kConstant);
+  EXPECT_EQ(c.records.partition_key_value, longest);
+  EXPECT_TRUE(c.region.empty());
+  EXPECT_TRUE(c.endpoint.empty());
 }
 
 // A copy of a stream in another region (or behind another endpoint) may keep
 // the source stream's name: it is another stream.
 TEST(ParseConfigTest, KinesisEmitterElsewhere) {
   const std::string head(kKinesisHead);
-  const EmitterConfig r =
-      ParseOk(head + "stream = \"events\"\nregion = \"eu-west-1\"\n").pipelines[0].emitter;
-  EXPECT_EQ(r.stream, "events");
-  EXPECT_EQ(r.service_region, "eu-west-1");
-  const EmitterConfig e =
-      ParseOk(head + "stream = \"events\"\nendpoint = \"http://127.0.0.1:4567\"\n")
-          .pipelines[0]
-          .emitter;
-  EXPECT_EQ(e.service_endpoint, "http://127.0.0.1:4567");
+  const auto r = SinkOf<emitter::KinesisSinkConfig>(
+      ParseOk(head + "stream = \"events\"\nregion = \"eu-west-1\"\n").pipelines[0]);
+  EXPECT_EQ(r.records.stream, "events");
+  EXPECT_EQ(r.region, "eu-west-1");
+  const auto e = SinkOf<emitter::KinesisSinkConfig>(
+      ParseOk(head + "stream = \"events\"\nendpoint = \"http://127.0.0.1:4567\"\n").pipelines[0]);
+  EXPECT_EQ(e.endpoint, "http://127.0.0.1:4567");
   EXPECT_EQ(ProblemsOf(head + "stream = \"c\"\nregion = \"EU West\"\n"),
             One(7, "pipeline[0].emitter.region",
                 "must be a region name of lowercase letters, digits and '-', e.g. \"us-east-1\""));

@@ -17,7 +17,7 @@
 namespace kc::emitter {
 namespace {
 
-using KeySource = EmitterConfig::KeySource;
+using KeySource = KinesisSettings::KeySource;
 
 constexpr char kTargetShard[] = "shardId-000000000000";
 
@@ -25,16 +25,15 @@ class KinesisEmitterTest : public ::testing::Test {
  protected:
   void SetUp() override { kinesis_->AddShard(kTargetShard); }
 
-  static EmitterConfig Config(KeySource source = KeySource::kSource, bool ordered = false) {
-    EmitterConfig config;
-    config.type = "kinesis";
+  static KinesisSettings Config(KeySource source = KeySource::kSource, bool ordered = false) {
+    KinesisSettings config;
     config.stream = "copy";
     config.partition_key = source;
     config.ordered = ordered;
     return config;
   }
 
-  std::unique_ptr<KinesisEmitter> Make(const EmitterConfig& config, int max_attempts = 4) {
+  std::unique_ptr<KinesisEmitter> Make(const KinesisSettings& config, int max_attempts = 4) {
     // One attempt per call in the client, as the daemon builds it.
     auto e = KinesisEmitter::Create(
         config, std::make_shared<kinesis::KinesisClient>(kinesis_->Client(kinesis_, &clock_, 1)),
@@ -136,8 +135,8 @@ TEST_F(KinesisEmitterTest, PartitionKeysMustHave1To256Characters) {
 }
 
 TEST_F(KinesisEmitterTest, PartitionKeysFromAFieldOfEachRecord) {
-  EmitterConfig config = Config(KeySource::kField);
-  config.partition_key_field = "user.id";
+  KinesisSettings config = Config(KeySource::kField);
+  config.partition_key_field = *util::JsonPath::Parse("user.id");
   auto e = Make(config);
   ASSERT_TRUE(e->Emit(Keyed({R"({"user": {"id": "u-é"}, "n": 1})", R"({"user": {"id": 42.50}})"},
                             {"source-key", "source-key"}),
@@ -150,8 +149,8 @@ TEST_F(KinesisEmitterTest, PartitionKeysFromAFieldOfEachRecord) {
 }
 
 TEST_F(KinesisEmitterTest, ARecordWithoutTheKeyFieldIsABadRecord) {
-  EmitterConfig config = Config(KeySource::kField);
-  config.partition_key_field = "user.id";
+  KinesisSettings config = Config(KeySource::kField);
+  config.partition_key_field = *util::JsonPath::Parse("user.id");
   auto e = Make(config);
   const struct {
     const char* data;
@@ -180,7 +179,7 @@ TEST_F(KinesisEmitterTest, ARecordWithoutTheKeyFieldIsABadRecord) {
 }
 
 TEST_F(KinesisEmitterTest, OneConstantPartitionKey) {
-  EmitterConfig config = Config(KeySource::kConstant);
+  KinesisSettings config = Config(KeySource::kConstant);
   config.partition_key_value = "all";
   auto e = Make(config);
   ASSERT_TRUE(e->Emit(Keyed({"a", "b"}, {"k1", "k2"}), {}));
@@ -188,7 +187,7 @@ TEST_F(KinesisEmitterTest, OneConstantPartitionKey) {
 }
 
 TEST_F(KinesisEmitterTest, AConstantKeyOfTheWrongLengthIsAConfigError) {
-  EmitterConfig config = Config(KeySource::kConstant);
+  KinesisSettings config = Config(KeySource::kConstant);
   config.partition_key_value = std::string(257, 'k');
   auto e = KinesisEmitter::Create(
       config, std::make_shared<kinesis::KinesisClient>(kinesis_->Client(kinesis_, &clock_, 1)));

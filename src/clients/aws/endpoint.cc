@@ -10,4 +10,16 @@ std::string ServiceEndpoint(const AwsConfig& config, const std::string& service,
   return "https://" + service + "." + region + "." + suffix;
 }
 
+AwsConfig MovedTo(const AwsConfig& aws, const std::string& service, const std::string& region,
+                  const std::string& endpoint) {
+  AwsConfig moved = aws;
+  if (!region.empty()) moved.region = region;
+  if (!endpoint.empty()) {
+    moved.endpoints[service] = endpoint;
+  } else if (!region.empty()) {
+    moved.endpoints[service] = ServiceEndpoint(AwsConfig{}, service, region);
+  }
+  return moved;
+}
+
 }  // namespace kc::aws

@@ -13,4 +13,10 @@ namespace kc::aws {
 std::string ServiceEndpoint(const AwsConfig& config, const std::string& service,
                             const std::string& region);
 
+// `aws`, moved to `region` and `endpoint` for `service` (either may be
+// empty: unchanged). A region without an endpoint means the service's public
+// endpoint there: an endpoint of `aws` belongs to `aws`'s region.
+AwsConfig MovedTo(const AwsConfig& aws, const std::string& service, const std::string& region,
+                  const std::string& endpoint);
+
 }  // namespace kc::aws

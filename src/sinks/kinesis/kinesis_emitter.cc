@@ -7,7 +7,7 @@
 namespace kc::emitter {
 namespace {
 
-using KeySource = EmitterConfig::KeySource;
+using KeySource = KinesisSettings::KeySource;
 
 std::string RecordName(const Batch& batch, const Record& record) {
   return "record in stream " + batch.stream + " shard " + batch.shard_id + " at sequence number " +
@@ -37,19 +37,14 @@ const char* KindName(util::JsonField::Kind kind) {
 }  // namespace
 
 Result<std::unique_ptr<KinesisEmitter>> KinesisEmitter::Create(
-    const EmitterConfig& config, std::shared_ptr<kinesis::KinesisClient> client, RetryPolicy retry,
+    KinesisSettings settings, std::shared_ptr<kinesis::KinesisClient> client, RetryPolicy retry,
     Clock* clock) {
-  std::optional<util::JsonPath> field;
-  if (config.partition_key == KeySource::kField) {
-    auto path = util::JsonPath::Parse(config.partition_key_field);
-    if (!path) {
-      return Fail(ErrorCode::kConfig,
-                  "kinesis emitter partition_key_field: " + path.error().message());
-    }
-    field = std::move(*path);
+  if (settings.partition_key == KeySource::kField && !settings.partition_key_field) {
+    return Fail(ErrorCode::kConfig,
+                "kinesis emitter: partition_key = \"field\" needs partition_key_field");
   }
-  if (config.partition_key == KeySource::kConstant) {
-    const size_t length = kinesis::PartitionKeyLength(config.partition_key_value);
+  if (settings.partition_key == KeySource::kConstant) {
+    const size_t length = kinesis::PartitionKeyLength(settings.partition_key_value);
     if (length == 0 || length > kinesis::kMaxPartitionKeyLength) {
       return Fail(ErrorCode::kConfig,
                   "kinesis emitter partition_key_value: a partition key must have 1 to 256 "
@@ -57,22 +52,21 @@ Result<std::unique_ptr<KinesisEmitter>> KinesisEmitter::Create(
     }
   }
   return std::unique_ptr<KinesisEmitter>(
-      new KinesisEmitter(config, std::move(client), std::move(field),
+      new KinesisEmitter(std::move(settings), std::move(client),
                          PartialBatchWriter({kMaxRecordsPerCall, kMaxBytesPerCall}, retry, clock)));
 }
 
-KinesisEmitter::KinesisEmitter(const EmitterConfig& config,
+KinesisEmitter::KinesisEmitter(KinesisSettings settings,
                                std::shared_ptr<kinesis::KinesisClient> client,
-                               std::optional<util::JsonPath> field, PartialBatchWriter writer)
-    : config_(config),
-      client_(std::move(client)),
-      field_(std::move(field)),
-      writer_(std::move(writer)) {}
+                               PartialBatchWriter writer)
+    : config_(std::move(settings)), client_(std::move(client)), writer_(std::move(writer)) {}
 
 Result<std::string> KinesisEmitter::FieldKey(const Batch& batch, const Record& record,
                                              std::vector<util::JsonField>& scratch) const {
-  const std::string& path = field_->text();
-  if (auto s = util::ReadJsonFields(record.data, std::span(&*field_, 1), scratch); !s) {
+  const std::string& path = config_.partition_key_field->text();
+  if (auto s =
+          util::ReadJsonFields(record.data, std::span(&*config_.partition_key_field, 1), scratch);
+      !s) {
     return Fail(ErrorCode::kInvalidArgument,
                 "bad " + RecordName(batch, record) + ": " + s.error().message() +
                     "; with partition_key = \"field\" the kinesis emitter takes each record's "
@@ -115,9 +109,10 @@ Result<std::vector<std::string>> KinesisEmitter::PartitionKeys(const Batch& batc
     }
     const size_t length = kinesis::PartitionKeyLength(key);
     if (length == 0 || length > kinesis::kMaxPartitionKeyLength) {
-      const std::string whose = config_.partition_key == KeySource::kField
-                                    ? "its partition key (from field " + field_->text() + ")"
-                                    : "its partition key";
+      const std::string whose =
+          config_.partition_key == KeySource::kField
+              ? "its partition key (from field " + config_.partition_key_field->text() + ")"
+              : "its partition key";
       return Fail(ErrorCode::kInvalidArgument,
                   "bad " + RecordName(batch, record) + ": " + whose + " has " +
                       std::to_string(length) +
@@ -194,7 +189,7 @@ std::string KinesisEmitter::Describe() const {
       keys = "the source records' partition keys";
       break;
     case KeySource::kField:
-      keys = "partition keys from field " + config_.partition_key_field;
+      keys = "partition keys from field " + config_.partition_key_field->text();
       break;
     case KeySource::kConstant:
       keys = "one constant partition key";

@@ -44,7 +44,7 @@
 #include "clients/kinesis/client.h"
 #include "kc/clock.h"
 #include "kc/emitter.h"
-#include "sinks/util/emitter_config.h"
+#include "sinks/kinesis/config.h"
 #include "sinks/util/partial_batch.h"
 
 namespace kc::emitter {
@@ -56,12 +56,11 @@ class KinesisEmitter final : public Emitter {
   static constexpr uint64_t kMaxBytesPerCall = 5ull << 20;  // data and partition keys
   static constexpr uint64_t kMaxRecordBytes = 1ull << 20;   // data and partition key
 
-  // REQUIRES: config.type == "kinesis". `client` should make one attempt
-  // per call (see above). kConfig when the partition key field's path does
-  // not parse or the constant key is not 1 to 256 characters (ParseConfig
-  // reports both first).
+  // `client` should make one attempt per call (see above). kConfig when the
+  // partition key field is missing or the constant key is not 1 to 256
+  // characters (the config reader reports both first).
   static Result<std::unique_ptr<KinesisEmitter>> Create(
-      const EmitterConfig& config, std::shared_ptr<kinesis::KinesisClient> client,
+      KinesisSettings settings, std::shared_ptr<kinesis::KinesisClient> client,
       RetryPolicy retry = RetryPolicy(), Clock* clock = &Clock::Real());
 
   Status Emit(const Batch& batch, std::stop_token stop) override;
@@ -73,14 +72,13 @@ class KinesisEmitter final : public Emitter {
   Result<std::vector<std::string>> PartitionKeys(const Batch& batch) const;
 
  private:
-  KinesisEmitter(const EmitterConfig& config, std::shared_ptr<kinesis::KinesisClient> client,
-                 std::optional<util::JsonPath> field, PartialBatchWriter writer);
+  KinesisEmitter(KinesisSettings settings, std::shared_ptr<kinesis::KinesisClient> client,
+                 PartialBatchWriter writer);
   Result<std::string> FieldKey(const Batch& batch, const Record& record,
                                std::vector<util::JsonField>& scratch) const;
 
-  EmitterConfig config_;
+  KinesisSettings config_;
   std::shared_ptr<kinesis::KinesisClient> client_;
-  std::optional<util::JsonPath> field_;  // with KeySource::kField
   PartialBatchWriter writer_;
 };
 

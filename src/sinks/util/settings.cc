@@ -103,4 +103,9 @@ void ReadBucket(TableReader& reader, std::string* out) {
   }
 }
 
+void ReadServiceLocation(TableReader& reader, std::string* region, std::string* endpoint) {
+  if (std::optional<std::string> name = config::ReadRegion(reader)) *region = *name;
+  config::ReadUrl(reader, "endpoint", endpoint);
+}
+
 }  // namespace kc::emitter

@@ -18,6 +18,9 @@ void ReadFormat(config::TableReader& reader, FileFormat* format);
 void ReadCsv(config::TableReader& reader, FileFormat format, CsvColumns* csv);
 // compression = "none" | "gzip" | "zstd".
 void ReadCompression(config::TableReader& reader, Compression* compression);
+// region and endpoint of a sink's service (kinesis, dynamodb), when it is
+// elsewhere than [aws] says; both optional.
+void ReadServiceLocation(config::TableReader& reader, std::string* region, std::string* endpoint);
 // bucket, required: an S3 bucket name.
 void ReadBucket(config::TableReader& reader, std::string* bucket);
 
