@@ -4,6 +4,7 @@
 
 #include "sinks/file/config.h"
 #include "sinks/kinesis/config.h"
+#include "sinks/postgres/config.h"
 #include "sinks/s3/config.h"
 #include "sinks/s3_manifest/config.h"
 #include "sinks/stdout/config.h"
@@ -14,7 +15,7 @@ std::span<const component::SinkKind> BuiltinSinks() {
   static constexpr component::SinkKind kSinks[] = {
       {"file", &emitter::ReadFileSink},       {"stdout", &emitter::ReadStdoutSink},
       {"s3", &emitter::ReadS3Sink},           {"s3_manifest", &emitter::ReadS3ManifestSink},
-      {"kinesis", &emitter::ReadKinesisSink},
+      {"kinesis", &emitter::ReadKinesisSink}, {"postgres", &emitter::ReadPostgresSink},
   };
   return kSinks;
 }

@@ -122,13 +122,6 @@ Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConf
   }
   const EmitterConfig& e = pipeline.emitter;
   if (false) {
-  } else if (e.type == "postgres") {
-    // Rows and checkpoints commit together when the store is this database.
-    auto store = std::dynamic_pointer_cast<checkpoint::PostgresCheckpointStore>(parts.checkpoints);
-    if (store && store->url() != e.url) store = nullptr;
-    auto postgres = emitter::PostgresEmitter::Create(e, std::move(store));
-    if (!postgres) return Fail(postgres.error().With("pipeline '" + pipeline.name + "'"));
-    parts.emitter = std::move(*postgres);
   } else if (e.type == "redshift") {
     // Manifests go up and objects come down with the pipeline's S3 client;
     // COPY gets the same credentials unless an IAM role is configured.

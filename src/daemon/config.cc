@@ -32,6 +32,7 @@
 #include "base/units.h"
 #include "clients/kinesis/client.h"
 #include "clients/pg/connection.h"
+#include "clients/pg/settings.h"
 #include "clients/redis/redis_url.h"
 #include "config/reader.h"
 #include "daemon/builtins.h"
@@ -47,6 +48,8 @@ using emitter::ReadBucket;
 using emitter::ReadCompression;
 using emitter::ReadCsv;
 using emitter::ReadFormat;
+using pg::ReadConninfo;
+using pg::ReadSqlName;
 
 // GetRecords returns at most 10,000 records per call.
 constexpr int64_t kMaxRecordsPerCall = 10'000;
@@ -95,28 +98,6 @@ void ReadAws(TableReader reader, AwsConfig* aws) {
     per_service.ReportUnknownKeys();
   }
   reader.ReportUnknownKeys();
-}
-
-// A libpq connection string; the message never repeats it (it may hold a password).
-std::optional<std::string> ReadConninfo(TableReader& reader, std::string_view key) {
-  std::optional<std::string> url = reader.String(key, Need::kRequired);
-  if (!url) return std::nullopt;
-  if (std::optional<std::string> problem = pg::ConninfoProblem(*url)) {
-    reader.Report(key, *problem);
-    return std::nullopt;
-  }
-  return url;
-}
-
-std::optional<std::string> ReadSqlName(TableReader& reader, std::string_view key, Need need,
-                                       bool table) {
-  std::optional<std::string> name = reader.String(key, need);
-  if (!name) return std::nullopt;
-  if (std::optional<std::string> problem = pg::IdentifierProblem(*name, table)) {
-    reader.Report(key, *problem);
-    return std::nullopt;
-  }
-  return name;
 }
 
 void ReadPostgresCheckpoint(TableReader& reader, CheckpointConfig* checkpoint) {
@@ -337,84 +318,6 @@ void ReadComponent(TableReader& pipeline, std::string_view key, std::string_view
   reader.ReportUnknownKeys();
 }
 
-// [pipeline.emitter.columns]: column name = field path, at least one, kept
-// in the order of the file.
-void ReadPostgresColumns(TableReader& reader, EmitterConfig* emitter) {
-  const toml::table* table = reader.Table("columns", Need::kOptional);
-  if (table == nullptr) return;
-  TableReader columns = reader.Child(*table, "columns");
-  if (table->empty()) {
-    reader.Report("columns",
-                  "must map at least one column to a field path, e.g. user_id = \"user.id\"");
-    return;
-  }
-  struct Entry {
-    toml::source_position where;
-    std::string column;
-    std::string path;
-  };
-  std::vector<Entry> entries;
-  bool ok = true;
-  for (auto&& [key, value] : *table) {
-    const std::string_view name = key.str();
-    if (std::optional<std::string> problem = pg::IdentifierProblem(name, false)) {
-      columns.Report(name, *problem);
-      ok = false;
-      continue;
-    }
-    const toml::value<std::string>* text = value.as_string();
-    if (text == nullptr) {
-      columns.ReportWrongType(name, value, "a field path as a string, e.g. \"user.id\"");
-      ok = false;
-      continue;
-    }
-    if (Result<util::JsonPath> path = util::JsonPath::Parse(text->get()); !path) {
-      columns.Report(name, path.error().message());
-      ok = false;
-      continue;
-    }
-    entries.push_back(Entry{key.source().begin, std::string(name), text->get()});
-  }
-  if (!ok) return;
-  std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
-    return std::pair(a.where.line, a.where.column) < std::pair(b.where.line, b.where.column);
-  });
-  for (Entry& e : entries)
-    emitter->column_fields.emplace_back(std::move(e.column), std::move(e.path));
-}
-
-// url, table, and exactly one of column (the data as text) and columns
-// (JSON fields into columns).
-void ReadPostgresEmitter(TableReader& reader, EmitterConfig* emitter) {
-  if (auto url = ReadConninfo(reader, "url")) emitter->url = *url;
-  if (auto table = ReadSqlName(reader, "table", Need::kRequired, true)) emitter->table = *table;
-  const bool has_column = reader.Has("column");
-  const bool has_columns = reader.Has("columns");
-  if (has_column && has_columns) {
-    reader.Get("column", Need::kOptional);
-    reader.Get("columns", Need::kOptional);
-    reader.Report("columns",
-                  "give either column = \"...\" (each record's data as text) or columns "
-                  "(JSON fields into columns), not both");
-    return;
-  }
-  if (!has_column && !has_columns) {
-    reader.Get("column", Need::kOptional);
-    reader.Report("column", "missing 'column' or 'columns' " + reader.Where() +
-                                ": add column = \"data\" (each record's data as text) or a "
-                                "[pipeline.emitter.columns] table of column = \"field.path\" "
-                                "(fields of JSON records into columns)");
-    return;
-  }
-  if (has_column) {
-    if (auto column = ReadSqlName(reader, "column", Need::kRequired, false)) {
-      emitter->column = *column;
-    }
-    return;
-  }
-  ReadPostgresColumns(reader, emitter);
-}
-
 // columns = ["id", "name"]: column names for COPY's column list.
 void ReadColumns(TableReader& reader, EmitterConfig* emitter) {
   const toml::node* node = reader.Get("columns", Need::kOptional);
@@ -589,9 +492,6 @@ void ReadEmitter(TableReader reader, const component::SinkReadContext& context,
   if (const component::SinkKind* kind = daemon::FindSink(*type)) {
     emitter->type = *type;
     pipeline->sink = kind->read(reader, context);
-  } else if (*type == "postgres") {
-    emitter->type = *type;
-    ReadPostgresEmitter(reader, emitter);
   } else if (*type == "redshift") {
     emitter->type = *type;
     ReadRedshiftEmitter(reader, emitter);

@@ -2,6 +2,7 @@
 #include "base/units.h"
 #include "sinks/file/config.h"
 #include "sinks/kinesis/config.h"
+#include "sinks/postgres/config.h"
 #include "sinks/s3/config.h"
 #include "sinks/s3_manifest/config.h"
 #include "sinks/stdout/config.h"
@@ -57,6 +58,13 @@ T SinkOf(const PipelineConfig& pipeline) {
   const T* sink = dynamic_cast<const T*>(pipeline.sink.get());
   EXPECT_NE(sink, nullptr) << "pipeline '" << pipeline.name << "' has no sink of that type";
   return sink != nullptr ? *sink : T{};
+}
+
+// A postgres sink's columns with their field paths as written.
+std::vector<std::pair<std::string, std::string>> ColumnsOf(const emitter::PostgresSettings& rows) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [column, path] : rows.columns) out.emplace_back(column, path.text());
+  return out;
 }
 
 // Lines 1-5: a valid pipeline that error tests append to.
@@ -1666,9 +1674,10 @@ column = "payload"
 )toml");
   ASSERT_EQ(c.pipelines.size(), 1u);
   EXPECT_EQ(c.pipelines[0].emitter.type, "postgres");
-  EXPECT_EQ(c.pipelines[0].emitter.url, "postgresql://loader@db/events");
-  EXPECT_EQ(c.pipelines[0].emitter.table, "raw.events");
-  EXPECT_EQ(c.pipelines[0].emitter.column, "payload");
+  const auto rows = SinkOf<emitter::PostgresSinkConfig>(c.pipelines[0]).rows;
+  EXPECT_EQ(rows.url, "postgresql://loader@db/events");
+  EXPECT_EQ(rows.table, "raw.events");
+  EXPECT_EQ(rows.column, "payload");
 }
 
 TEST(ParseConfigErrorTest, PostgresEmitterProblems) {
@@ -1706,9 +1715,9 @@ at = "meta.ts"
 odd = "a\\.b"
 )toml");
   ASSERT_EQ(c.pipelines.size(), 1u);
-  const EmitterConfig& e = c.pipelines[0].emitter;
+  const auto e = SinkOf<emitter::PostgresSinkConfig>(c.pipelines[0]).rows;
   EXPECT_EQ(e.column, "");
-  EXPECT_EQ(e.column_fields,
+  EXPECT_EQ(ColumnsOf(e),
             (std::vector<std::pair<std::string, std::string>>{
                 {"user_id", "user.id"}, {"Kind", "kind"}, {"at", "meta.ts"}, {"odd", "a\\.b"}}));
   // An inline table works too.
@@ -1721,7 +1730,7 @@ url = "postgresql://loader@db/events"
 table = "events"
 columns = { id = "id" }
 )toml");
-  EXPECT_EQ(inline_table.pipelines[0].emitter.column_fields,
+  EXPECT_EQ(ColumnsOf(SinkOf<emitter::PostgresSinkConfig>(inline_table.pipelines[0]).rows),
             (std::vector<std::pair<std::string, std::string>>{{"id", "id"}}));
 }
 

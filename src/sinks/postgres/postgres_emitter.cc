@@ -8,47 +8,39 @@
 namespace kc::emitter {
 
 Result<std::unique_ptr<PostgresEmitter>> PostgresEmitter::Create(
-    const EmitterConfig& config, std::shared_ptr<checkpoint::PostgresCheckpointStore> store,
+    PostgresSettings settings, std::shared_ptr<checkpoint::PostgresCheckpointStore> store,
     RetryPolicy retry) {
-  if (config.column.empty() == config.column_fields.empty()) {
+  if (settings.column.empty() == settings.columns.empty()) {
     return Fail(ErrorCode::kConfig,
-                "the postgres emitter of table " + config.table +
+                "the postgres emitter of table " + settings.table +
                     " needs exactly one of column and columns; check the configuration with "
                     "kinesis-connect validate");
   }
-  std::vector<util::JsonPath> paths;
-  for (const auto& [column, text] : config.column_fields) {
-    auto path = util::JsonPath::Parse(text);
-    if (!path) {
-      return Fail(ErrorCode::kConfig,
-                  "postgres emitter columns." + column + ": " + path.error().message());
-    }
-    paths.push_back(std::move(*path));
-  }
   return std::unique_ptr<PostgresEmitter>(
-      new PostgresEmitter(config, std::move(store), retry, std::move(paths)));
+      new PostgresEmitter(std::move(settings), std::move(store), retry));
 }
 
-PostgresEmitter::PostgresEmitter(const EmitterConfig& config,
+PostgresEmitter::PostgresEmitter(PostgresSettings settings,
                                  std::shared_ptr<checkpoint::PostgresCheckpointStore> store,
-                                 RetryPolicy retry, std::vector<util::JsonPath> paths)
-    : config_(config),
+                                 RetryPolicy retry)
+    : config_(std::move(settings)),
       store_(std::move(store)),
       retry_(retry),
-      own_pool_(config.url),
+      own_pool_(config_.url),
       pool_(store_ ? &store_->pool() : &own_pool_),
-      paths_(std::move(paths)),
-      copy_sql_(CopySql(config)) {}
+      copy_sql_(CopySql(config_)) {
+  for (const auto& [column, path] : config_.columns) paths_.push_back(path);
+}
 
-std::string PostgresEmitter::CopySql(const EmitterConfig& config) {
+std::string PostgresEmitter::CopySql(const PostgresSettings& config) {
   std::string sql = "COPY " + pg::QuoteIdentifier(config.table) + " (";
-  if (config.column_fields.empty()) {
+  if (config.columns.empty()) {
     sql += pg::QuoteIdentifier(config.column) + ") FROM STDIN";
     return sql;
   }
-  for (size_t i = 0; i < config.column_fields.size(); ++i) {
+  for (size_t i = 0; i < config.columns.size(); ++i) {
     if (i > 0) sql += ", ";
-    sql += pg::QuoteIdentifier(config.column_fields[i].first);
+    sql += pg::QuoteIdentifier(config.columns[i].first);
   }
   sql += ") FROM STDIN (FORMAT csv)";
   return sql;
@@ -168,13 +160,13 @@ Status PostgresEmitter::EmitAndCheckpoint(const Batch& batch, const ShardKey& ke
 
 std::string PostgresEmitter::Describe() const {
   std::string columns;
-  if (config_.column_fields.empty()) {
+  if (config_.columns.empty()) {
     columns = "column " + config_.column;
   } else {
     columns = "columns ";
-    for (size_t i = 0; i < config_.column_fields.size(); ++i) {
+    for (size_t i = 0; i < config_.columns.size(); ++i) {
       if (i > 0) columns += ", ";
-      columns += config_.column_fields[i].first + " from field " + config_.column_fields[i].second;
+      columns += config_.columns[i].first + " from field " + config_.columns[i].second.text();
     }
   }
   return "rows of table " + config_.table + " (" + columns + ") at " + pool_->redacted() +

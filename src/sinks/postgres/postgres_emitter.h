@@ -38,19 +38,18 @@
 #include "base/retry.h"
 #include "clients/pg/connection.h"
 #include "kc/emitter.h"
-#include "sinks/util/emitter_config.h"
+#include "sinks/postgres/config.h"
 #include "stores/postgres/postgres_checkpoint_store.h"
 
 namespace kc::emitter {
 
 class PostgresEmitter final : public Emitter {
  public:
-  // REQUIRES: config.type == "postgres". `store`: the pipeline's store when
-  // batches and checkpoints commit together, else null. kConfig when the
-  // config names no column or a field path does not parse (ParseConfig
-  // reports both first).
+  // `store`: the pipeline's store when batches and checkpoints commit
+  // together, else null. kConfig unless the settings name exactly one of
+  // column and columns (the config reader reports it first).
   static Result<std::unique_ptr<PostgresEmitter>> Create(
-      const EmitterConfig& config, std::shared_ptr<checkpoint::PostgresCheckpointStore> store,
+      PostgresSettings settings, std::shared_ptr<checkpoint::PostgresCheckpointStore> store,
       RetryPolicy retry = RetryPolicy());
 
   Status Emit(const Batch& batch, std::stop_token stop) override;
@@ -61,7 +60,7 @@ class PostgresEmitter final : public Emitter {
 
   // The COPY statement for `config`: the text format with `column`, csv
   // with `columns`.
-  static std::string CopySql(const EmitterConfig& config);
+  static std::string CopySql(const PostgresSettings& settings);
   // The batch as COPY text-format input, one row per record; a bad record
   // is a kParse error naming its shard and sequence number.
   static Result<std::string> CopyText(const Batch& batch);
@@ -71,16 +70,15 @@ class PostgresEmitter final : public Emitter {
   static Result<std::string> CopyCsv(const Batch& batch, std::span<const util::JsonPath> paths);
 
  private:
-  PostgresEmitter(const EmitterConfig& config,
-                  std::shared_ptr<checkpoint::PostgresCheckpointStore> store, RetryPolicy retry,
-                  std::vector<util::JsonPath> paths);
+  PostgresEmitter(PostgresSettings settings,
+                  std::shared_ptr<checkpoint::PostgresCheckpointStore> store, RetryPolicy retry);
   Result<std::string> CopyInput(const Batch& batch) const;
   Status Load(const Batch& batch, const ShardKey* key, const ShardCheckpoint* after,
               std::stop_token stop);
   Status Attempt(const std::string& rows, const Batch& batch, const ShardKey* key,
                  const ShardCheckpoint* after);
 
-  EmitterConfig config_;
+  PostgresSettings config_;
   std::shared_ptr<checkpoint::PostgresCheckpointStore> store_;
   RetryPolicy retry_;
   pg::Pool own_pool_;
