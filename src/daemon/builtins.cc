@@ -5,6 +5,7 @@
 #include "sinks/file/config.h"
 #include "sinks/kinesis/config.h"
 #include "sinks/postgres/config.h"
+#include "sinks/redshift/config.h"
 #include "sinks/s3/config.h"
 #include "sinks/s3_manifest/config.h"
 #include "sinks/stdout/config.h"
@@ -12,11 +13,17 @@
 namespace kc::daemon {
 
 std::span<const component::SinkKind> BuiltinSinks() {
+  // clang-format off: one line per sink
   static constexpr component::SinkKind kSinks[] = {
-      {"file", &emitter::ReadFileSink},       {"stdout", &emitter::ReadStdoutSink},
-      {"s3", &emitter::ReadS3Sink},           {"s3_manifest", &emitter::ReadS3ManifestSink},
-      {"kinesis", &emitter::ReadKinesisSink}, {"postgres", &emitter::ReadPostgresSink},
+      {"file", &emitter::ReadFileSink},
+      {"stdout", &emitter::ReadStdoutSink},
+      {"s3", &emitter::ReadS3Sink},
+      {"s3_manifest", &emitter::ReadS3ManifestSink},
+      {"kinesis", &emitter::ReadKinesisSink},
+      {"postgres", &emitter::ReadPostgresSink},
+      {"redshift", &emitter::ReadRedshiftSink},
   };
+  // clang-format on
   return kSinks;
 }
 

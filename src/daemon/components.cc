@@ -122,14 +122,6 @@ Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConf
   }
   const EmitterConfig& e = pipeline.emitter;
   if (false) {
-  } else if (e.type == "redshift") {
-    // Manifests go up and objects come down with the pipeline's S3 client;
-    // COPY gets the same credentials unless an IAM role is configured.
-    auto context = aws::MakeAwsContext(aws);
-    if (!context) return Fail(context.error());
-    auto client = std::make_shared<aws::S3Client>(aws::MakeS3Client(*context));
-    parts.emitter =
-        std::make_shared<emitter::RedshiftEmitter>(e, std::move(client), context->credentials);
   } else if (e.type == "dynamodb") {
     auto context = aws::MakeAwsContext(SinkLocation(aws, e, "dynamodb"));
     if (!context) return Fail(context.error());

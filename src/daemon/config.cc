@@ -71,9 +71,6 @@ constexpr std::array<std::string_view, 3> kDeadLetterTypes = {"file", "s3", "kin
 constexpr std::array<std::string_view, 2> kOnErrorChoices = {"stop", "dead_letter"};
 constexpr std::array<std::string_view, 4> kFileFormats = {"lines", "raw", "envelope", "csv"};
 constexpr std::array<std::string_view, 3> kCompressions = {"none", "gzip", "zstd"};
-constexpr std::array<std::string_view, 4> kCopyFormats = {"json", "jsonpaths", "csv", "delimited"};
-constexpr std::array<std::string_view, 2> kLoadModes = {"manifest", "basic"};
-constexpr std::array<std::string_view, 2> kLoadTargets = {"redshift", "postgres"};
 constexpr std::array<std::string_view, 4> kCheckpointStores = {"file", "redis", "postgres",
                                                                "dynamodb"};
 constexpr std::array<std::string_view, 4> kEndpointServices = {"kinesis", "s3", "dynamodb", "sts"};
@@ -318,122 +315,6 @@ void ReadComponent(TableReader& pipeline, std::string_view key, std::string_view
   reader.ReportUnknownKeys();
 }
 
-// columns = ["id", "name"]: column names for COPY's column list.
-void ReadColumns(TableReader& reader, EmitterConfig* emitter) {
-  const toml::node* node = reader.Get("columns", Need::kOptional);
-  if (node == nullptr) return;
-  const toml::array* array = node->as_array();
-  if (array == nullptr) {
-    reader.ReportWrongType("columns", *node, "an array of column names, e.g. [\"id\", \"name\"]");
-    return;
-  }
-  if (array->empty()) {
-    reader.Report("columns",
-                  "must name at least one column; leave the key out to load every column");
-    return;
-  }
-  std::vector<std::string> columns;
-  for (const toml::node& element : *array) {
-    const toml::value<std::string>* text = element.as_string();
-    if (text == nullptr) {
-      reader.Report("columns", "expected column names as strings, got " +
-                                   std::string(TypeName(element.type())));
-      return;
-    }
-    if (std::optional<std::string> problem = pg::IdentifierProblem(text->get(), false)) {
-      reader.Report("columns", *problem);
-      return;
-    }
-    columns.push_back(text->get());
-  }
-  emitter->columns = std::move(columns);
-}
-
-void ReadRedshiftEmitter(TableReader& reader, EmitterConfig* emitter) {
-  if (auto url = ReadConninfo(reader, "url")) emitter->url = *url;
-  if (auto table = ReadSqlName(reader, "table", Need::kRequired, true)) emitter->table = *table;
-  ReadColumns(reader, emitter);
-  if (auto table = ReadSqlName(reader, "file_table", Need::kOptional, true)) {
-    emitter->file_table = *table;
-  }
-  ReadBucket(reader, &emitter->bucket);
-  if (std::optional<std::string> prefix = reader.String("manifest_prefix", Need::kOptional)) {
-    if (prefix->starts_with('/')) {
-      reader.Report("manifest_prefix",
-                    "must not start with '/': it is the start of a key in the bucket, e.g. "
-                    "\"manifests/\"");
-    } else {
-      emitter->manifest_prefix = *prefix;
-    }
-  }
-  const bool format_given = reader.Has("copy_format");
-  if (std::optional<std::string> format =
-          reader.Choice("copy_format", Need::kOptional, "copy format", kCopyFormats)) {
-    if (*format == "json") emitter->copy_format = CopyFormat::kJson;
-    if (*format == "jsonpaths") emitter->copy_format = CopyFormat::kJsonPaths;
-    if (*format == "csv") emitter->copy_format = CopyFormat::kCsv;
-    if (*format == "delimited") emitter->copy_format = CopyFormat::kDelimited;
-  }
-  const bool jsonpaths = emitter->copy_format == CopyFormat::kJsonPaths;
-  if (std::optional<std::string> paths =
-          reader.NonEmptyString("jsonpaths", jsonpaths ? Need::kRequired : Need::kOptional)) {
-    if (!jsonpaths) {
-      reader.Report("jsonpaths", "'jsonpaths' is only used with copy_format = \"jsonpaths\"");
-    } else if (!paths->starts_with("s3://") || paths->size() <= 5) {
-      reader.Report("jsonpaths",
-                    "must be the s3:// URL of a JSONPaths file, e.g. "
-                    "\"s3://my-bucket/jsonpaths/events.json\"");
-    } else {
-      emitter->jsonpaths = *paths;
-    }
-  }
-  emitter->delimiter = '|';
-  if (std::optional<std::string> delimiter = reader.String("delimiter", Need::kOptional)) {
-    const unsigned char c = delimiter->empty() ? 0 : static_cast<unsigned char>(delimiter->front());
-    const bool letter_or_digit =
-        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    if (emitter->copy_format != CopyFormat::kDelimited) {
-      reader.Report("delimiter", "'delimiter' is only used with copy_format = \"delimited\"");
-    } else if (delimiter->size() != 1 || c == 0 || c >= 0x80 || letter_or_digit || c == '\\' ||
-               c == '.' || c == '\r' || c == '\n') {
-      reader.Report("delimiter",
-                    "must be one ASCII character other than a letter, a digit, '\\', '.', CR "
-                    "or LF, e.g. \"|\", \",\" or \"\\t\"");
-    } else {
-      emitter->delimiter = delimiter->front();
-    }
-  }
-  ReadCompression(reader, &emitter->compression);
-  if (std::optional<std::string> role = reader.NonEmptyString("iam_role", Need::kOptional)) {
-    // arn:<partition>:iam::<account>:role/<name>
-    if (!role->starts_with("arn:aws") || role->find(":iam::") == std::string::npos ||
-        role->find(":role/") == std::string::npos || role->find('\'') != std::string::npos) {
-      reader.Report("iam_role",
-                    "must be the ARN of an IAM role, e.g. "
-                    "\"arn:aws:iam::123456789012:role/redshift-copy\"");
-    } else {
-      emitter->iam_role = *role;
-    }
-  }
-  if (std::optional<std::string> region = ReadRegion(reader)) emitter->copy_region = *region;
-  if (std::optional<std::string> mode =
-          reader.Choice("mode", Need::kOptional, "load mode", kLoadModes)) {
-    emitter->load_mode = *mode == "basic" ? LoadMode::kBasic : LoadMode::kManifest;
-  }
-  if (std::optional<std::string> target =
-          reader.Choice("load_target", Need::kOptional, "load target", kLoadTargets)) {
-    emitter->load_target = *target == "postgres" ? LoadTarget::kPostgres : LoadTarget::kRedshift;
-  }
-  if (emitter->load_target == LoadTarget::kPostgres &&
-      (emitter->copy_format == CopyFormat::kJson ||
-       emitter->copy_format == CopyFormat::kJsonPaths)) {
-    reader.Report(format_given ? "copy_format" : "load_target",
-                  "load_target = \"postgres\" needs copy_format = \"csv\" or \"delimited\": "
-                  "COPY of JSON (copy_format \"json\", the default, and \"jsonpaths\") needs "
-                  "Redshift");
-  }
-}
-
 // region and endpoint of a sink in an AWS service (kinesis, dynamodb), when
 // it is elsewhere than [aws] says.
 void ReadServiceLocation(TableReader& reader, EmitterConfig* emitter) {
@@ -492,9 +373,6 @@ void ReadEmitter(TableReader reader, const component::SinkReadContext& context,
   if (const component::SinkKind* kind = daemon::FindSink(*type)) {
     emitter->type = *type;
     pipeline->sink = kind->read(reader, context);
-  } else if (*type == "redshift") {
-    emitter->type = *type;
-    ReadRedshiftEmitter(reader, emitter);
   } else if (*type == "dynamodb") {
     emitter->type = *type;
     ReadDynamoDbEmitter(reader, emitter);

@@ -73,9 +73,8 @@ class RedshiftEmitterIT : public ::testing::Test {
     }
   }
 
-  EmitterConfig Config() const {
-    EmitterConfig c;
-    c.type = "redshift";
+  RedshiftSettings Config() const {
+    RedshiftSettings c;
     c.url = pg_url_;
     c.table = table_;
     c.columns = {"id", "name", "note"};
@@ -88,7 +87,7 @@ class RedshiftEmitterIT : public ::testing::Test {
     return c;
   }
 
-  RedshiftEmitter Emitter(const EmitterConfig& config) const {
+  RedshiftEmitter Emitter(const RedshiftSettings& config) const {
     return RedshiftEmitter(config, s3_, credentials_,
                            RetryPolicy(RetryOptions{.max_attempts = 3, .base = 10ms, .cap = 50ms}));
   }
@@ -160,7 +159,7 @@ TEST_F(RedshiftEmitterIT, ManifestModeLoadsEachObjectOnceWhateverIsReplayed) {
   Put(a, "1,alpha,plain\n2,\"comma, inside\",\"two\nlines\"\n");
   Put(b, "3,ünï ✓ 🙂,\"\"\"quoted\"\"\"\n4,,\n5,back\\slash,\"\"\n");
   Put(c, "6,gamma,last\n");
-  const EmitterConfig config = Config();
+  const RedshiftSettings config = Config();
   RedshiftEmitter emitter = Emitter(config);
 
   // The key twice in one batch: loaded once.
@@ -204,7 +203,7 @@ TEST_F(RedshiftEmitterIT, ManifestModeLoadsEachObjectOnceWhateverIsReplayed) {
 }
 
 TEST_F(RedshiftEmitterIT, BasicModeLoadsCompressedDelimitedObjectsWithoutAManifest) {
-  EmitterConfig config = Config();
+  RedshiftSettings config = Config();
   config.load_mode = LoadMode::kBasic;
   config.copy_format = CopyFormat::kDelimited;
   config.compression = Compression::kGzip;
@@ -253,7 +252,7 @@ TEST_F(RedshiftEmitterIT, ConcurrentLoadersNeverLoadAnObjectTwice) {
     want.push_back(std::to_string(i) + "|n" + std::to_string(i) + "|x");
   }
   std::sort(want.begin(), want.end());
-  const EmitterConfig config = Config();
+  const RedshiftSettings config = Config();
   // Two processes' worth of loaders, each with its own connections, given
   // overlapping batches at the same time.
   RedshiftEmitter one = Emitter(config);

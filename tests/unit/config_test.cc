@@ -3,6 +3,7 @@
 #include "sinks/file/config.h"
 #include "sinks/kinesis/config.h"
 #include "sinks/postgres/config.h"
+#include "sinks/redshift/config.h"
 #include "sinks/s3/config.h"
 #include "sinks/s3_manifest/config.h"
 #include "sinks/stdout/config.h"
@@ -677,51 +678,52 @@ bucket = "bkt"
 
 std::string Redshift(std::string_view rest) { return std::string(kRedshift) + std::string(rest); }
 
+emitter::RedshiftSettings LoadOf(const Config& config) {
+  return SinkOf<emitter::RedshiftSinkConfig>(config.pipelines[0]).load;
+}
+
 TEST(ParseConfigTest, RedshiftEmitterDefaults) {
-  const EmitterConfig e = ParseOk(Redshift("")).pipelines[0].emitter;
-  EXPECT_EQ(e.type, "redshift");
+  const Config config = ParseOk(Redshift(""));
+  EXPECT_EQ(config.pipelines[0].emitter.type, "redshift");
+  const emitter::RedshiftSettings e = LoadOf(config);
   EXPECT_EQ(e.url, "postgresql://loader:pw@db.example.com:5439/dev");
   EXPECT_EQ(e.table, "analytics.events");
   EXPECT_EQ(e.bucket, "bkt");
   EXPECT_TRUE(e.columns.empty());
   EXPECT_EQ(e.file_table, "kc_loaded_files");
   EXPECT_EQ(e.manifest_prefix, "manifests/");
-  EXPECT_EQ(e.copy_format, CopyFormat::kJson);
+  EXPECT_EQ(e.copy_format, emitter::CopyFormat::kJson);
   EXPECT_EQ(e.compression, Compression::kNone);
   EXPECT_EQ(e.delimiter, '|');
   EXPECT_EQ(e.iam_role, "");
   EXPECT_EQ(e.copy_region, "");
-  EXPECT_EQ(e.load_mode, LoadMode::kManifest);
-  EXPECT_EQ(e.load_target, LoadTarget::kRedshift);
+  EXPECT_EQ(e.load_mode, emitter::LoadMode::kManifest);
+  EXPECT_EQ(e.load_target, emitter::LoadTarget::kRedshift);
 }
 
 TEST(ParseConfigTest, RedshiftEmitterEveryKey) {
-  const EmitterConfig e =
+  const emitter::RedshiftSettings e = LoadOf(
       ParseOk(Redshift("columns = [\"id\", \"user_name\"]\nfile_table = \"ops.loaded\"\n"
                        "manifest_prefix = \"m/\"\ncopy_format = \"delimited\"\n"
                        "delimiter = \"\\t\"\ncompression = \"zstd\"\n"
                        "iam_role = \"arn:aws:iam::123456789012:role/copy\"\n"
-                       "region = \"eu-west-1\"\nmode = \"basic\"\nload_target = \"postgres\"\n"))
-          .pipelines[0]
-          .emitter;
+                       "region = \"eu-west-1\"\nmode = \"basic\"\nload_target = \"postgres\"\n")));
   EXPECT_EQ(e.columns, (std::vector<std::string>{"id", "user_name"}));
   EXPECT_EQ(e.file_table, "ops.loaded");
   EXPECT_EQ(e.manifest_prefix, "m/");
-  EXPECT_EQ(e.copy_format, CopyFormat::kDelimited);
+  EXPECT_EQ(e.copy_format, emitter::CopyFormat::kDelimited);
   EXPECT_EQ(e.delimiter, '\t');
   EXPECT_EQ(e.compression, Compression::kZstd);
   EXPECT_EQ(e.iam_role, "arn:aws:iam::123456789012:role/copy");
   EXPECT_EQ(e.copy_region, "eu-west-1");
-  EXPECT_EQ(e.load_mode, LoadMode::kBasic);
-  EXPECT_EQ(e.load_target, LoadTarget::kPostgres);
-  const EmitterConfig j =
-      ParseOk(Redshift("copy_format = \"jsonpaths\"\njsonpaths = \"s3://bkt/paths.json\"\n"))
-          .pipelines[0]
-          .emitter;
-  EXPECT_EQ(j.copy_format, CopyFormat::kJsonPaths);
+  EXPECT_EQ(e.load_mode, emitter::LoadMode::kBasic);
+  EXPECT_EQ(e.load_target, emitter::LoadTarget::kPostgres);
+  const emitter::RedshiftSettings j = LoadOf(
+      ParseOk(Redshift("copy_format = \"jsonpaths\"\njsonpaths = \"s3://bkt/paths.json\"\n")));
+  EXPECT_EQ(j.copy_format, emitter::CopyFormat::kJsonPaths);
   EXPECT_EQ(j.jsonpaths, "s3://bkt/paths.json");
-  EXPECT_EQ(ParseOk(Redshift("copy_format = \"csv\"\n")).pipelines[0].emitter.copy_format,
-            CopyFormat::kCsv);
+  EXPECT_EQ(LoadOf(ParseOk(Redshift("copy_format = \"csv\"\n"))).copy_format,
+            emitter::CopyFormat::kCsv);
 }
 
 TEST(ParseConfigErrorTest, RedshiftEmitterProblems) {

@@ -14,9 +14,8 @@
 namespace kc::emitter {
 namespace {
 
-EmitterConfig Config() {
-  EmitterConfig c;
-  c.type = "redshift";
+RedshiftSettings Config() {
+  RedshiftSettings c;
   c.url = "postgresql://loader@db:5439/dev";
   c.table = "events";
   c.bucket = "bkt";
@@ -38,7 +37,7 @@ TEST(RedshiftCopySql, JsonAutoWithRoleAndManifest) {
 }
 
 TEST(RedshiftCopySql, EveryFormat) {
-  EmitterConfig c = Config();
+  RedshiftSettings c = Config();
   c.copy_format = CopyFormat::kJsonPaths;
   c.jsonpaths = "s3://bkt/paths/it's.json";
   EXPECT_EQ(RedshiftCopySql(c, "s3://bkt/k", false, nullptr).text,
@@ -59,7 +58,7 @@ TEST(RedshiftCopySql, EveryFormat) {
 }
 
 TEST(RedshiftCopySql, CompressionRegionAndColumnsInTheirPlaces) {
-  EmitterConfig c = Config();
+  RedshiftSettings c = Config();
   c.table = "analytics.events";
   c.columns = {"id", "user_name"};
   c.copy_format = CopyFormat::kCsv;
@@ -77,7 +76,7 @@ TEST(RedshiftCopySql, CompressionRegionAndColumnsInTheirPlaces) {
 }
 
 TEST(RedshiftCopySql, KeysFromTheChainAreQuotedAndHiddenInTheRedactedText) {
-  EmitterConfig c = Config();
+  RedshiftSettings c = Config();
   c.iam_role.clear();
   const SqlText sql = RedshiftCopySql(c, "s3://bkt/m", true, &kKeys);
   EXPECT_EQ(sql.text,
@@ -103,13 +102,13 @@ TEST(RedshiftCopySql, KeysFromTheChainAreQuotedAndHiddenInTheRedactedText) {
 TEST(RedshiftCopySql, LiteralsDoubleQuotesAndBackslashes) {
   EXPECT_EQ(RedshiftLiteral("s3://b/it's\\x"), "'s3://b/it''s\\\\x'");
   EXPECT_EQ(PostgresLiteral("it's\\x"), "'it''s\\x'");
-  EmitterConfig c = Config();
+  RedshiftSettings c = Config();
   EXPECT_TRUE(RedshiftCopySql(c, "s3://bkt/o'k", false, nullptr)
                   .text.starts_with("COPY \"events\" FROM 's3://bkt/o''k' "));
 }
 
 TEST(PostgresCopySql, CsvAndDelimitedFromStdin) {
-  EmitterConfig c = Config();
+  RedshiftSettings c = Config();
   c.columns = {"id", "name"};
   c.copy_format = CopyFormat::kCsv;
   EXPECT_EQ(PostgresCopySql(c), "COPY \"events\" (\"id\", \"name\") FROM STDIN WITH (FORMAT csv)");

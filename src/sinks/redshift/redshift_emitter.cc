@@ -51,7 +51,7 @@ std::string KeyProblem(std::string_view data) {
 
 }  // namespace
 
-RedshiftEmitter::RedshiftEmitter(const EmitterConfig& config, std::shared_ptr<aws::S3Client> s3,
+RedshiftEmitter::RedshiftEmitter(const RedshiftSettings& config, std::shared_ptr<aws::S3Client> s3,
                                  std::shared_ptr<aws::CredentialsProvider> credentials,
                                  RetryPolicy retry)
     : config_(config),

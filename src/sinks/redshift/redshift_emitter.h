@@ -42,15 +42,15 @@
 #include "clients/pg/connection.h"
 #include "clients/s3/s3_client.h"
 #include "kc/emitter.h"
-#include "sinks/util/emitter_config.h"
+#include "sinks/redshift/config.h"
 
 namespace kc::emitter {
 
 class RedshiftEmitter final : public Emitter {
  public:
-  // REQUIRES: config.type == "redshift" and a validated config. `credentials`
+  // REQUIRES: validated settings. `credentials`
   // are used for COPY when no iam_role is configured (the S3 client's own).
-  RedshiftEmitter(const EmitterConfig& config, std::shared_ptr<aws::S3Client> s3,
+  RedshiftEmitter(const RedshiftSettings& config, std::shared_ptr<aws::S3Client> s3,
                   std::shared_ptr<aws::CredentialsProvider> credentials,
                   RetryPolicy retry = RetryPolicy());
 
@@ -71,7 +71,7 @@ class RedshiftEmitter final : public Emitter {
   Status CopyFromS3(pg::Connection& conn, const std::string& source_url, bool manifest);
   Status CopyObject(pg::Connection& conn, const std::string& url, std::stop_token stop);
 
-  EmitterConfig config_;
+  RedshiftSettings config_;
   std::shared_ptr<aws::S3Client> s3_;
   std::shared_ptr<aws::CredentialsProvider> credentials_;
   RetryPolicy retry_;

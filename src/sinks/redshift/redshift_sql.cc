@@ -12,7 +12,7 @@ namespace {
 constexpr std::string_view kS3Scheme = "s3://";
 constexpr char kHidden[] = "'***'";
 
-std::string TableAndColumns(const EmitterConfig& config) {
+std::string TableAndColumns(const RedshiftSettings& config) {
   std::string out = pg::QuoteIdentifier(config.table);
   if (!config.columns.empty()) {
     out += " (";
@@ -115,7 +115,7 @@ Result<std::vector<std::string>> ManifestUrls(std::string_view text) {
   return urls;
 }
 
-SqlText RedshiftCopySql(const EmitterConfig& config, std::string_view source_url, bool manifest,
+SqlText RedshiftCopySql(const RedshiftSettings& config, std::string_view source_url, bool manifest,
                         const aws::Credentials* credentials) {
   SqlText sql;
   Both(sql, "COPY " + TableAndColumns(config) + " FROM " + RedshiftLiteral(source_url));
@@ -152,7 +152,7 @@ SqlText RedshiftCopySql(const EmitterConfig& config, std::string_view source_url
   return sql;
 }
 
-std::string PostgresCopySql(const EmitterConfig& config) {
+std::string PostgresCopySql(const RedshiftSettings& config) {
   std::string sql = "COPY " + TableAndColumns(config) + " FROM STDIN WITH (FORMAT ";
   if (config.copy_format == CopyFormat::kDelimited) {
     sql += "text, DELIMITER " + PostgresLiteral(std::string(1, config.delimiter)) + ")";

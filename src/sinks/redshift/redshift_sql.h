@@ -17,7 +17,7 @@
 #include "clients/aws/credentials.h"
 #include "kc/record.h"
 #include "kc/status.h"
-#include "sinks/util/emitter_config.h"
+#include "sinks/redshift/config.h"
 
 namespace kc::emitter {
 
@@ -55,11 +55,11 @@ Result<std::vector<std::string>> ManifestUrls(std::string_view json);
 // [GZIP|ZSTD] [REGION '<r>'] [MANIFEST]. Authorization is IAM_ROLE when the
 // config names one, else ACCESS_KEY_ID/SECRET_ACCESS_KEY[/SESSION_TOKEN]
 // from `credentials` (REQUIRES: non-null then).
-SqlText RedshiftCopySql(const EmitterConfig& config, std::string_view source_url, bool manifest,
+SqlText RedshiftCopySql(const RedshiftSettings& config, std::string_view source_url, bool manifest,
                         const aws::Credentials* credentials);
 
 // COPY <table> [(<columns>)] FROM STDIN with (FORMAT csv) or
 // (FORMAT text, DELIMITER '<d>'), for load_target = "postgres".
-std::string PostgresCopySql(const EmitterConfig& config);
+std::string PostgresCopySql(const RedshiftSettings& config);
 
 }  // namespace kc::emitter
