@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "sinks/dynamodb/config.h"
 #include "sinks/file/config.h"
 #include "sinks/kinesis/config.h"
 #include "sinks/postgres/config.h"
@@ -22,9 +23,16 @@ std::span<const component::SinkKind> BuiltinSinks() {
       {"kinesis", &emitter::ReadKinesisSink},
       {"postgres", &emitter::ReadPostgresSink},
       {"redshift", &emitter::ReadRedshiftSink},
+      {"dynamodb", &emitter::ReadDynamoDbSink},
   };
   // clang-format on
   return kSinks;
+}
+
+std::vector<std::string_view> SinkTypes() {
+  std::vector<std::string_view> types;
+  for (const component::SinkKind& kind : BuiltinSinks()) types.push_back(kind.type);
+  return types;
 }
 
 const component::SinkKind* FindSink(std::string_view type) {

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <span>
+#include <string_view>
+#include <vector>
 
 #include "component/sink.h"
 
@@ -11,6 +13,9 @@ namespace kc::daemon {
 
 // In the order they are listed to users ("known: file, stdout, ...").
 std::span<const component::SinkKind> BuiltinSinks();
+
+// Their types, in that order.
+std::vector<std::string_view> SinkTypes();
 
 // The kind whose type is `type`, or null.
 const component::SinkKind* FindSink(std::string_view type);

@@ -4,20 +4,10 @@
 #include <string>
 
 #include "clients/aws/aws_context.h"
-#include "clients/aws/endpoint.h"
 #include "clients/kinesis/kinesis_factory.h"
 #include "clients/s3/s3_client.h"
 #include "dead_letters/dead_letter.h"
 #include "kc/builtins.h"
-#include "sinks/dynamodb/dynamodb_emitter.h"
-#include "sinks/file/file_emitter.h"
-#include "sinks/kinesis/kinesis_emitter.h"
-#include "sinks/postgres/postgres_emitter.h"
-#include "sinks/redshift/redshift_emitter.h"
-#include "sinks/s3/s3_emitter.h"
-#include "sinks/s3_manifest/s3_manifest_emitter.h"
-#include "sinks/stdout/stdout_emitter.h"
-#include "sinks/util/format.h"
 #include "stores/postgres/postgres_checkpoint_store.h"
 #include "transforms/json/json_transformer.h"
 #include "transforms/json_field/json_field_filter.h"
@@ -47,24 +37,6 @@ Result<std::shared_ptr<CheckpointStore>> MakeCheckpointStore(const Config& full)
   return Fail(ErrorCode::kConfig, "checkpoint.store: unknown store '" + config.store +
                                       "'; this build knows: file, redis, postgres, dynamodb");
 }
-
-namespace {
-
-// [aws], moved to the region and endpoint the emitter names for `service`.
-// A region without an endpoint means the service's public endpoint there:
-// an endpoint of [aws] belongs to [aws]'s region.
-AwsConfig SinkLocation(const AwsConfig& aws, const EmitterConfig& e, const std::string& service) {
-  AwsConfig moved = aws;
-  if (!e.service_region.empty()) moved.region = e.service_region;
-  if (!e.service_endpoint.empty()) {
-    moved.endpoints[service] = e.service_endpoint;
-  } else if (!e.service_region.empty()) {
-    moved.endpoints[service] = aws::ServiceEndpoint(AwsConfig{}, service, e.service_region);
-  }
-  return moved;
-}
-
-}  // namespace
 
 Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConfig& pipeline,
                                         std::shared_ptr<CheckpointStore> checkpoints) {
@@ -113,38 +85,10 @@ Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConf
       }
     }
   }
-  if (pipeline.sink) {
-    auto emitter = pipeline.sink->Build(
-        component::SinkContext{.aws = aws, .pipeline = pipeline, .checkpoints = parts.checkpoints});
-    if (!emitter) return Fail(emitter.error().With("pipeline '" + pipeline.name + "'"));
-    parts.emitter = std::move(*emitter);
-    return parts;
-  }
-  const EmitterConfig& e = pipeline.emitter;
-  if (false) {
-  } else if (e.type == "dynamodb") {
-    auto context = aws::MakeAwsContext(SinkLocation(aws, e, "dynamodb"));
-    if (!context) return Fail(context.error());
-    emitter::DynamoDbEmitterOptions options{
-        .table = e.table, .hash_key = e.hash_key, .range_key = e.range_key, .declared = {}};
-    for (const auto& [name, type] : e.attribute_types) {
-      auto parsed = dynamodb::ParseAttributeType(type);
-      if (!parsed) {
-        return Fail(ErrorCode::kConfig, "pipeline '" + pipeline.name + "': attribute type '" +
-                                            type + "' of " + name + " is not S, N, B or BOOL");
-      }
-      options.declared[name] = *parsed;
-    }
-    // One attempt per call: the emitter retries what DynamoDB refused.
-    parts.emitter = std::make_shared<emitter::DynamoDbEmitter>(
-        dynamodb::MakeDynamoClient(*context, RetryPolicy(RetryOptions{.max_attempts = 1})),
-        std::move(options));
-  } else {
-    return Fail(ErrorCode::kConfig,
-                "pipeline '" + pipeline.name + "': unknown emitter '" + e.type +
-                    "'; known: file, stdout, s3, s3_manifest, kinesis, postgres, redshift, "
-                    "dynamodb");
-  }
+  auto emitter = pipeline.emitter.settings->Build(
+      component::SinkContext{.aws = aws, .pipeline = pipeline, .checkpoints = parts.checkpoints});
+  if (!emitter) return Fail(emitter.error().With("pipeline '" + pipeline.name + "'"));
+  parts.emitter = std::move(*emitter);
   return parts;
 }
 

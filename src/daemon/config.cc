@@ -64,9 +64,6 @@ constexpr uint64_t kMaxBufferBytes = uint64_t{1} << 30;
 
 constexpr std::array<std::string_view, 2> kTransformerTypes = {"string", "json"};
 constexpr std::array<std::string_view, 2> kFilterTypes = {"all_pass", "json_field"};
-constexpr std::array<std::string_view, 8> kEmitterTypes = {
-    "file", "stdout", "s3", "s3_manifest", "kinesis", "postgres", "redshift", "dynamodb"};
-constexpr std::array<std::string_view, 4> kDynamoAttributeTypes = {"S", "N", "B", "BOOL"};
 constexpr std::array<std::string_view, 3> kDeadLetterTypes = {"file", "s3", "kinesis"};
 constexpr std::array<std::string_view, 2> kOnErrorChoices = {"stop", "dead_letter"};
 constexpr std::array<std::string_view, 4> kFileFormats = {"lines", "raw", "envelope", "csv"};
@@ -315,71 +312,20 @@ void ReadComponent(TableReader& pipeline, std::string_view key, std::string_view
   reader.ReportUnknownKeys();
 }
 
-// region and endpoint of a sink in an AWS service (kinesis, dynamodb), when
-// it is elsewhere than [aws] says.
-void ReadServiceLocation(TableReader& reader, EmitterConfig* emitter) {
-  if (std::optional<std::string> region = ReadRegion(reader)) emitter->service_region = *region;
-  ReadUrl(reader, "endpoint", &emitter->service_endpoint);
-}
-
-// table, hash_key, range_key and [pipeline.emitter.attribute_types].
-void ReadDynamoDbEmitter(TableReader& reader, EmitterConfig* emitter) {
-  ReadServiceLocation(reader, emitter);
-  if (auto table = reader.String("table", Need::kRequired)) {
-    if (auto problem = DynamoTableProblem(*table)) {
-      reader.Report("table", *problem);
-    } else {
-      emitter->table = *table;
-    }
-  }
-  if (auto hash = reader.NonEmptyString("hash_key", Need::kRequired)) emitter->hash_key = *hash;
-  if (auto range = reader.NonEmptyString("range_key", Need::kOptional)) {
-    if (*range == emitter->hash_key) {
-      reader.Report("range_key", "must differ from hash_key");
-    } else {
-      emitter->range_key = *range;
-    }
-  }
-  const toml::table* types = reader.Table("attribute_types", Need::kOptional);
-  if (types == nullptr) return;
-  TableReader entries = reader.Child(*types, "attribute_types");
-  for (auto&& [key, value] : *types) {
-    const std::string_view name = key.str();
-    if (name.empty()) {
-      entries.Report(name, "an attribute name must not be empty");
-      continue;
-    }
-    const toml::value<std::string>* text = value.as_string();
-    if (text == nullptr) {
-      entries.ReportWrongType(name, value, "\"S\", \"N\", \"B\" or \"BOOL\"");
-      continue;
-    }
-    if (!Contains(kDynamoAttributeTypes, text->get())) {
-      entries.Report(name, UnknownChoice("attribute type", text->get(), kDynamoAttributeTypes,
-                                         Join(kDynamoAttributeTypes)));
-      continue;
-    }
-    emitter->attribute_types[std::string(name)] = text->get();
-  }
-}
-
 void ReadEmitter(TableReader reader, const component::SinkReadContext& context,
                  PipelineConfig* pipeline) {
-  EmitterConfig* emitter = &pipeline->emitter;
   std::optional<std::string> type = reader.String("type", Need::kRequired);
   // Without a known type the other keys cannot be judged: reporting them all
   // as unknown would bury the one real mistake.
   if (!type) return;
-  if (const component::SinkKind* kind = daemon::FindSink(*type)) {
-    emitter->type = *type;
-    pipeline->sink = kind->read(reader, context);
-  } else if (*type == "dynamodb") {
-    emitter->type = *type;
-    ReadDynamoDbEmitter(reader, emitter);
-  } else {
-    reader.Report("type", UnknownChoice("emitter type", *type, kEmitterTypes, Join(kEmitterTypes)));
+  const component::SinkKind* kind = daemon::FindSink(*type);
+  if (kind == nullptr) {
+    const std::vector<std::string_view> known = daemon::SinkTypes();
+    reader.Report("type", UnknownChoice("emitter type", *type, known, Join(known)));
     return;
   }
+  pipeline->emitter.type = *type;
+  pipeline->emitter.settings = kind->read(reader, context);
   reader.ReportUnknownKeys();
 }
 
@@ -529,8 +475,9 @@ void ReadPipeline(TableReader reader, size_t index, std::map<std::string, NameUs
     TableReader emitter_reader = reader.Child(*emitter, "emitter");
     const component::SinkReadContext context{
         .stream = pipeline->stream,
-        .dead_letter_stream =
-            pipeline->dead_letter.type == "kinesis" ? pipeline->dead_letter.stream : ""};
+        .dead_letter_stream = pipeline->dead_letter.type == "kinesis"
+                                  ? std::string_view(pipeline->dead_letter.stream)
+                                  : std::string_view()};
     ReadEmitter(emitter_reader, context, pipeline);
   }
   reader.ReportUnknownKeys();

@@ -15,7 +15,6 @@
 #include "kc/aws.h"
 #include "kc/expected.h"
 #include "kc/pipeline.h"
-#include "sinks/util/emitter_config.h"
 
 namespace kc {
 
@@ -52,9 +51,12 @@ struct PipelineConfig : PipelineOptions {
   std::string filter_field;
   std::vector<std::string> filter_values;
   bool filter_keeps_matches = true;
-  EmitterConfig emitter;
-  // The sink's settings, read by the sink's own reader (emitter.type names it).
-  std::shared_ptr<const component::SinkConfig> sink;
+  // [pipeline.emitter]: the sink's type and its settings, read by the sink's
+  // own reader (see daemon/builtins.h).
+  struct Sink {
+    std::string type;
+    std::shared_ptr<const component::SinkConfig> settings;
+  } emitter;
   // The {app} of this pipeline's Redis checkpoint keys; empty: checkpoint.app.
   std::string checkpoint_app;
   // Without a dead-letter destination, on_error is always kStop; with one,

@@ -1,5 +1,6 @@
 #include "daemon/config.h"
 #include "base/units.h"
+#include "sinks/dynamodb/config.h"
 #include "sinks/file/config.h"
 #include "sinks/kinesis/config.h"
 #include "sinks/postgres/config.h"
@@ -56,7 +57,7 @@ Config ParseOk(std::string_view toml) {
 // The settings the sink of `pipeline` read, as that sink's type.
 template <class T>
 T SinkOf(const PipelineConfig& pipeline) {
-  const T* sink = dynamic_cast<const T*>(pipeline.sink.get());
+  const T* sink = dynamic_cast<const T*>(pipeline.emitter.settings.get());
   EXPECT_NE(sink, nullptr) << "pipeline '" << pipeline.name << "' has no sink of that type";
   return sink != nullptr ? *sink : T{};
 }
@@ -209,7 +210,7 @@ TEST(ParseConfigTest, DefaultsForEverythingLeftOut) {
   EXPECT_EQ(p.buffer.max_bytes, 4u << 20);
   EXPECT_EQ(p.buffer.max_age, milliseconds(30'000));
   EXPECT_EQ(p.emitter.type, "stdout");
-  EXPECT_EQ(p.emitter.format, FileFormat::kLines);
+  EXPECT_EQ(SinkOf<emitter::StdoutSinkConfig>(p).format, FileFormat::kLines);
   EXPECT_EQ(p.records_per_call, 10'000u);
   EXPECT_EQ(p.poll_interval, milliseconds(1'000));
   EXPECT_EQ(p.shard_discovery_interval, milliseconds(10'000));
@@ -557,15 +558,13 @@ TEST(ParseConfigTest, KinesisEmitterElsewhere) {
 }
 
 TEST(ParseConfigTest, DynamoDbEmitterElsewhere) {
-  const EmitterConfig d =
-      ParseOk(
-          "[[pipeline]]\nname = \"p\"\nstream = \"events\"\n[pipeline.emitter]\ntype = "
-          "\"dynamodb\"\ntable = \"items\"\nhash_key = \"id\"\nregion = \"us-west-2\"\n"
-          "endpoint = \"https://dynamodb.us-west-2.amazonaws.com\"\n")
-          .pipelines[0]
-          .emitter;
-  EXPECT_EQ(d.service_region, "us-west-2");
-  EXPECT_EQ(d.service_endpoint, "https://dynamodb.us-west-2.amazonaws.com");
+  const auto d = SinkOf<emitter::DynamoDbSinkConfig>(
+      ParseOk("[[pipeline]]\nname = \"p\"\nstream = \"events\"\n[pipeline.emitter]\ntype = "
+              "\"dynamodb\"\ntable = \"items\"\nhash_key = \"id\"\nregion = \"us-west-2\"\n"
+              "endpoint = \"https://dynamodb.us-west-2.amazonaws.com\"\n")
+          .pipelines[0]);
+  EXPECT_EQ(d.region, "us-west-2");
+  EXPECT_EQ(d.endpoint, "https://dynamodb.us-west-2.amazonaws.com");
 }
 
 TEST(ParseConfigErrorTest, KinesisEmitterProblems) {
@@ -825,13 +824,15 @@ TEST(ParseConfigTest, DynamoDbEmitter) {
                           "type = \"dynamodb\"\ntable = \"orders\"\nhash_key = \"id\"\n"
                           "range_key = \"ts\"\n[pipeline.emitter.attribute_types]\nprice = \"N\"\n"
                           "\"a.b\" = \"BOOL\"\n");
-  const EmitterConfig& e = config.pipelines[0].emitter;
-  EXPECT_EQ(e.type, "dynamodb");
+  EXPECT_EQ(config.pipelines[0].emitter.type, "dynamodb");
+  const auto e = SinkOf<emitter::DynamoDbSinkConfig>(config.pipelines[0]).items;
   EXPECT_EQ(e.table, "orders");
   EXPECT_EQ(e.hash_key, "id");
   EXPECT_EQ(e.range_key, "ts");
-  EXPECT_EQ(e.attribute_types,
-            (std::map<std::string, std::string>{{"price", "N"}, {"a.b", "BOOL"}}));
+  // Parsed once, here.
+  EXPECT_EQ(e.declared.size(), 2u);
+  EXPECT_EQ(e.declared.at("price"), dynamodb::AttributeType::kN);
+  EXPECT_EQ(e.declared.at("a.b"), dynamodb::AttributeType::kBool);
 
   EXPECT_EQ(
       ProblemsOf(head + "type = \"dynamodb\"\n"),

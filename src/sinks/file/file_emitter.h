@@ -23,7 +23,7 @@
 
 #include "base/retry.h"
 #include "kc/emitter.h"
-#include "sinks/util/emitter_config.h"
+#include "kc/record_format.h"
 #include "sinks/util/format.h"
 #include "sinks/util/key_template.h"
 

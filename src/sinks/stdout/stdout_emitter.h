@@ -9,7 +9,7 @@
 #include <utility>
 
 #include "kc/emitter.h"
-#include "sinks/util/emitter_config.h"
+#include "kc/record_format.h"
 #include "sinks/util/format.h"
 
 namespace kc::emitter {

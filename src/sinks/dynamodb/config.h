@@ -1,0 +1,26 @@
+// [pipeline.emitter] type = "dynamodb": each record (a JSON object) an item
+// of a table.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "component/sink.h"
+#include "sinks/dynamodb/dynamodb_emitter.h"
+
+namespace kc::emitter {
+
+struct DynamoDbSinkConfig final : component::SinkConfig {
+  DynamoDbEmitterOptions items;  // attribute types declared, parsed
+  // Where the table is, when not where [aws] points. Empty: [aws]'s region
+  // and endpoint.
+  std::string region;
+  std::string endpoint;
+
+  Result<std::shared_ptr<Emitter>> Build(const component::SinkContext& context) const override;
+};
+
+std::unique_ptr<component::SinkConfig> ReadDynamoDbSink(config::TableReader& table,
+                                                        const component::SinkReadContext& context);
+
+}  // namespace kc::emitter
