@@ -1,13 +1,10 @@
 #include "kc/builtins.h"
 
-#include <cstdlib>
-
-#include "clients/aws/aws_context.h"
 #include "sinks/file/file_emitter.h"
 #include "sinks/stdout/stdout_emitter.h"
-#include "stores/dynamodb/dynamodb_checkpoint_store.h"
+#include "stores/dynamodb/config.h"
 #include "stores/file/file_checkpoint_store.h"
-#include "stores/redis/redis_checkpoint_store.h"
+#include "stores/redis/config.h"
 
 namespace kc {
 
@@ -28,26 +25,16 @@ std::shared_ptr<CheckpointStore> MakeFileCheckpointStore(const std::string& dire
 Result<std::shared_ptr<CheckpointStore>> MakeRedisCheckpointStore(
     const std::string& url, const std::string& app,
     const std::map<std::string, std::string>& pipeline_apps) {
-  auto parsed = checkpoint::ParseRedisUrl(url);
-  if (!parsed) return Fail(ErrorCode::kConfig, "checkpoint.url: " + parsed.error().message());
-  if (parsed->password.empty()) {
-    const char* password = std::getenv("REDIS_PASSWORD");
-    if (password != nullptr) parsed->password = password;
-  }
-  checkpoint::RedisStoreOptions options;
-  options.url = std::move(*parsed);
-  options.default_app = app;
-  options.apps = pipeline_apps;
-  return std::make_shared<checkpoint::RedisCheckpointStore>(std::move(options));
+  checkpoint::RedisStoreConfig store;
+  store.url = url;
+  return store.Build({.aws = AwsConfig{}, .app = app, .pipeline_apps = pipeline_apps});
 }
 
 Result<std::shared_ptr<CheckpointStore>> MakeDynamoDbCheckpointStore(const AwsConfig& aws,
                                                                      const std::string& table) {
-  auto context = aws::MakeAwsContext(aws);
-  if (!context) return Fail(context.error().With("checkpoint store dynamodb"));
-  // One attempt per call: the pipeline retries checkpoint loads and saves.
-  return std::make_shared<checkpoint::DynamoDbCheckpointStore>(
-      dynamodb::MakeDynamoClient(*context, RetryPolicy(RetryOptions{.max_attempts = 1})), table);
+  checkpoint::DynamoDbStoreConfig store;
+  store.table = table;
+  return store.Build({.aws = aws, .app = table, .pipeline_apps = {}});
 }
 
 }  // namespace kc

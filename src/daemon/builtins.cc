@@ -10,6 +10,10 @@
 #include "sinks/s3/config.h"
 #include "sinks/s3_manifest/config.h"
 #include "sinks/stdout/config.h"
+#include "stores/dynamodb/config.h"
+#include "stores/file/config.h"
+#include "stores/postgres/config.h"
+#include "stores/redis/config.h"
 
 namespace kc::daemon {
 
@@ -39,6 +43,30 @@ const component::SinkKind* FindSink(std::string_view type) {
   auto sinks = BuiltinSinks();
   auto it = std::ranges::find(sinks, type, &component::SinkKind::type);
   return it == sinks.end() ? nullptr : &*it;
+}
+
+std::span<const component::StoreKind> BuiltinStores() {
+  // clang-format off: one line per store
+  static constexpr component::StoreKind kStores[] = {
+      {"file", &checkpoint::ReadFileStore},
+      {"redis", &checkpoint::ReadRedisStore},
+      {"postgres", &checkpoint::ReadPostgresStore},
+      {"dynamodb", &checkpoint::ReadDynamoDbStore},
+  };
+  // clang-format on
+  return kStores;
+}
+
+std::vector<std::string_view> StoreTypes() {
+  std::vector<std::string_view> types;
+  for (const component::StoreKind& kind : BuiltinStores()) types.push_back(kind.type);
+  return types;
+}
+
+const component::StoreKind* FindStore(std::string_view type) {
+  auto stores = BuiltinStores();
+  auto it = std::ranges::find(stores, type, &component::StoreKind::type);
+  return it == stores.end() ? nullptr : &*it;
 }
 
 }  // namespace kc::daemon

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "component/sink.h"
+#include "component/store.h"
 
 namespace kc::daemon {
 
@@ -19,5 +20,9 @@ std::vector<std::string_view> SinkTypes();
 
 // The kind whose type is `type`, or null.
 const component::SinkKind* FindSink(std::string_view type);
+
+std::span<const component::StoreKind> BuiltinStores();
+std::vector<std::string_view> StoreTypes();
+const component::StoreKind* FindStore(std::string_view type);
 
 }  // namespace kc::daemon

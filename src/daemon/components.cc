@@ -15,27 +15,11 @@
 namespace kc::core {
 
 Result<std::shared_ptr<CheckpointStore>> MakeCheckpointStore(const Config& full) {
-  const CheckpointConfig& config = full.checkpoint;
-  if (config.store == "file") {
-    return MakeFileCheckpointStore(config.path, config.app);
+  component::StoreContext context{.aws = full.aws, .app = full.checkpoint.app, .pipeline_apps = {}};
+  for (const PipelineConfig& p : full.pipelines) {
+    if (!p.checkpoint_app.empty()) context.pipeline_apps[p.name] = p.checkpoint_app;
   }
-  if (config.store == "postgres") {
-    return std::make_shared<checkpoint::PostgresCheckpointStore>(config.postgres_url,
-                                                                 config.postgres_table, config.app);
-  }
-  if (config.store == "redis") {
-    std::map<std::string, std::string> apps;
-    for (const PipelineConfig& p : full.pipelines) {
-      if (!p.checkpoint_app.empty()) apps[p.name] = p.checkpoint_app;
-    }
-    return MakeRedisCheckpointStore(config.url, config.app, apps);
-  }
-  if (config.store == "dynamodb") {
-    return MakeDynamoDbCheckpointStore(
-        full.aws, config.dynamodb_table.empty() ? config.app : config.dynamodb_table);
-  }
-  return Fail(ErrorCode::kConfig, "checkpoint.store: unknown store '" + config.store +
-                                      "'; this build knows: file, redis, postgres, dynamodb");
+  return full.checkpoint.settings->Build(context);
 }
 
 Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConfig& pipeline,

@@ -68,8 +68,6 @@ constexpr std::array<std::string_view, 3> kDeadLetterTypes = {"file", "s3", "kin
 constexpr std::array<std::string_view, 2> kOnErrorChoices = {"stop", "dead_letter"};
 constexpr std::array<std::string_view, 4> kFileFormats = {"lines", "raw", "envelope", "csv"};
 constexpr std::array<std::string_view, 3> kCompressions = {"none", "gzip", "zstd"};
-constexpr std::array<std::string_view, 4> kCheckpointStores = {"file", "redis", "postgres",
-                                                               "dynamodb"};
 constexpr std::array<std::string_view, 4> kEndpointServices = {"kinesis", "s3", "dynamodb", "sts"};
 constexpr std::array<std::string_view, 2> kStartAtWords = {"trim_horizon", "latest"};
 
@@ -94,51 +92,15 @@ void ReadAws(TableReader reader, AwsConfig* aws) {
   reader.ReportUnknownKeys();
 }
 
-void ReadPostgresCheckpoint(TableReader& reader, CheckpointConfig* checkpoint) {
-  if (auto url = ReadConninfo(reader, "url")) checkpoint->postgres_url = *url;
-  if (auto table = ReadSqlName(reader, "table", Need::kOptional, true)) {
-    checkpoint->postgres_table = *table;
-  }
-}
-
+// [checkpoint]: `store` picks the store, `app` namespaces every store's
+// keys, and the store's own reader reads the rest.
 void ReadCheckpoint(TableReader reader, CheckpointConfig* checkpoint) {
   if (std::optional<std::string> store = reader.String("store", Need::kOptional)) {
-    if (Contains(kCheckpointStores, *store)) {
+    if (daemon::FindStore(*store) != nullptr) {
       checkpoint->store = *store;
     } else {
-      reader.Report("store", UnknownChoice("checkpoint store", *store, kCheckpointStores,
-                                           Join(kCheckpointStores)));
-    }
-  }
-  if (checkpoint->store == "postgres") ReadPostgresCheckpoint(reader, checkpoint);
-  if (checkpoint->store == "dynamodb") {
-    if (auto table = reader.String("table", Need::kOptional)) {
-      if (auto problem = DynamoTableProblem(*table)) {
-        reader.Report("table", *problem);
-      } else {
-        checkpoint->dynamodb_table = *table;
-      }
-    }
-  }
-  if (std::optional<std::string> path = reader.NonEmptyString("path", Need::kOptional)) {
-    if (checkpoint->store == "redis") {
-      reader.Report("path",
-                    "'path' is not used by checkpoint store 'redis'; it keeps "
-                    "checkpoints at checkpoint.url");
-    } else {
-      checkpoint->path = *path;
-    }
-  }
-  std::optional<std::string> url;
-  if (checkpoint->store != "postgres") url = reader.NonEmptyString("url", Need::kOptional);
-  if (url) {
-    if (checkpoint->store != "redis") {
-      reader.Report("url", "'url' is used by checkpoint stores 'redis' and 'postgres' only");
-    } else if (Result<checkpoint::RedisUrl> parsed = checkpoint::ParseRedisUrl(*url); !parsed) {
-      // The message never repeats the URL: it may hold a password.
-      reader.Report("url", parsed.error().message());
-    } else {
-      checkpoint->url = *url;
+      const std::vector<std::string_view> known = daemon::StoreTypes();
+      reader.Report("store", UnknownChoice("checkpoint store", *store, known, Join(known)));
     }
   }
   if (std::optional<std::string> app = reader.String("app", Need::kOptional)) {
@@ -146,16 +108,12 @@ void ReadCheckpoint(TableReader reader, CheckpointConfig* checkpoint) {
     // so it must not contain the separator.
     if (std::optional<std::string> problem = IdentifierProblem(*app)) {
       reader.Report("app", *problem);
-    } else if (std::optional<std::string> not_a_table = DynamoTableProblem(*app);
-               not_a_table && checkpoint->store == "dynamodb" &&
-               checkpoint->dynamodb_table.empty()) {
-      // The app names the table unless `table` does.
-      reader.Report("app", "names the DynamoDB checkpoint table, so it " + *not_a_table +
-                               "; or give the table its own name with table = \"...\"");
     } else {
       checkpoint->app = *app;
     }
   }
+  checkpoint->settings =
+      daemon::FindStore(checkpoint->store)->read(reader, {.app = checkpoint->app});
   reader.ReportUnknownKeys();
 }
 
@@ -581,9 +539,11 @@ ConfigResult Parse(std::string_view toml_text, const std::string& source) {
   if (const toml::table* aws = reader.Table("aws", Need::kOptional)) {
     ReadAws(reader.Child(*aws, "aws"), &config.aws);
   }
-  if (const toml::table* checkpoint = reader.Table("checkpoint", Need::kOptional)) {
-    ReadCheckpoint(reader.Child(*checkpoint, "checkpoint"), &config.checkpoint);
-  }
+  // Without [checkpoint], the defaults of an empty one.
+  const toml::table no_checkpoint;
+  const toml::table* checkpoint = reader.Table("checkpoint", Need::kOptional);
+  ReadCheckpoint(reader.Child(checkpoint != nullptr ? *checkpoint : no_checkpoint, "checkpoint"),
+                 &config.checkpoint);
   ReadPipelines(reader, config.checkpoint, &problems, &config.pipelines);
   reader.ReportUnknownKeys();
 

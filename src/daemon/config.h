@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "component/sink.h"
+#include "component/store.h"
 #include "config/problem.h"
 #include "kc/aws.h"
 #include "kc/expected.h"
@@ -18,19 +19,14 @@
 
 namespace kc {
 
+// [checkpoint]: the store every pipeline of the process shares.
 struct CheckpointConfig {
-  // "file", "redis", "postgres" or "dynamodb".
-  std::string store = "file";
-  std::string path = "state/checkpoints";      // file
-  std::string url = "redis://127.0.0.1:6379";  // redis; may hold a password
+  std::string store = "file";  // the store's type (see daemon/builtins.h)
+  // The namespace of the store's keys: {app}:checkpoint:{stream}:{shard}
+  // in Redis, the table in DynamoDB, a directory of files.
   std::string app = "kinesis-connect";
-  // postgres: a libpq connection string (URL or key=value pairs; the
-  // password there or in PGPASSWORD) and the table, created if missing.
-  std::string postgres_url;
-  std::string postgres_table = "kc_checkpoints";
-  // dynamodb: the table, created if missing; empty means the app's name.
-  // The endpoint and credentials are those of [aws].
-  std::string dynamodb_table;
+  // The store's settings, read by the store's own reader.
+  std::shared_ptr<const component::StoreConfig> settings;
 };
 
 // Where records that cannot be delivered go (see kc/dead_letter.h).

@@ -8,6 +8,10 @@
 #include "sinks/s3/config.h"
 #include "sinks/s3_manifest/config.h"
 #include "sinks/stdout/config.h"
+#include "stores/dynamodb/config.h"
+#include "stores/file/config.h"
+#include "stores/postgres/config.h"
+#include "stores/redis/config.h"
 
 #include <gtest/gtest.h>
 
@@ -67,6 +71,14 @@ std::vector<std::pair<std::string, std::string>> ColumnsOf(const emitter::Postgr
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& [column, path] : rows.columns) out.emplace_back(column, path.text());
   return out;
+}
+
+// The settings the checkpoint store of `config` read, as that store's type.
+template <class T>
+T StoreOf(const Config& config) {
+  const T* store = dynamic_cast<const T*>(config.checkpoint.settings.get());
+  EXPECT_NE(store, nullptr) << "the checkpoint store is not of that type";
+  return store != nullptr ? *store : T{};
 }
 
 // Lines 1-5: a valid pipeline that error tests append to.
@@ -148,7 +160,7 @@ emitter = { type = "stdout", format = "raw" }
   EXPECT_EQ(config.aws.endpoints, endpoints);
 
   EXPECT_EQ(config.checkpoint.store, "file");
-  EXPECT_EQ(config.checkpoint.path, "/var/lib/kc");
+  EXPECT_EQ(StoreOf<checkpoint::FileStoreConfig>(config).path, "/var/lib/kc");
   EXPECT_EQ(config.checkpoint.app, "billing-app");
 
   ASSERT_EQ(config.pipelines.size(), 2u);
@@ -196,7 +208,7 @@ TEST(ParseConfigTest, DefaultsForEverythingLeftOut) {
   EXPECT_EQ(config.aws.profile, "");
   EXPECT_TRUE(config.aws.verify_tls);
   EXPECT_EQ(config.checkpoint.store, "file");
-  EXPECT_EQ(config.checkpoint.path, "state/checkpoints");
+  EXPECT_EQ(StoreOf<checkpoint::FileStoreConfig>(config).path, "state/checkpoints");
   EXPECT_EQ(config.checkpoint.app, "kinesis-connect");
   ASSERT_EQ(config.pipelines.size(), 1u);
   const PipelineConfig& p = config.pipelines[0];
@@ -1019,11 +1031,13 @@ TEST(ParseConfigErrorTest, CheckpointStores) {
   // The DynamoDB table is named by `table` or else by the app, under DynamoDB's rules.
   Config dynamo = ParseOk(WithPipeline("[checkpoint]\nstore = \"dynamodb\"\n"));
   EXPECT_EQ(dynamo.checkpoint.store, "dynamodb");
-  EXPECT_EQ(dynamo.checkpoint.dynamodb_table, "");
+  EXPECT_EQ(StoreOf<checkpoint::DynamoDbStoreConfig>(dynamo).table, "");
   EXPECT_EQ(dynamo.checkpoint.app, "kinesis-connect");
-  EXPECT_EQ(ParseOk(WithPipeline("[checkpoint]\nstore = \"dynamodb\"\ntable = \"kc.leases\"\n"))
-                .checkpoint.dynamodb_table,
-            "kc.leases");
+  EXPECT_EQ(
+      StoreOf<checkpoint::DynamoDbStoreConfig>(
+          ParseOk(WithPipeline("[checkpoint]\nstore = \"dynamodb\"\ntable = \"kc.leases\"\n")))
+          .table,
+      "kc.leases");
   EXPECT_EQ(ProblemsOf(WithPipeline("[checkpoint]\nstore = \"dynamodb\"\ntable = \"a b\"\n")),
             One(8, "checkpoint.table", "must contain only letters, digits, '.', '_' and '-'"));
   EXPECT_EQ(ProblemsOf(WithPipeline("[checkpoint]\nstore = \"dynamodb\"\napp = \"ab\"\n")),
@@ -1067,14 +1081,17 @@ stream = "audit"
 emitter = { type = "stdout" }
 )toml");
   EXPECT_EQ(config.checkpoint.store, "redis");
-  EXPECT_EQ(config.checkpoint.url, "redis://:s%40cret@redis.local:6380/2");
+  EXPECT_EQ(StoreOf<checkpoint::RedisStoreConfig>(config).url,
+            "redis://:s%40cret@redis.local:6380/2");
   EXPECT_EQ(config.checkpoint.app, "billing");
   ASSERT_EQ(config.pipelines.size(), 3u);
   EXPECT_EQ(config.pipelines[0].checkpoint_app, "");  // checkpoint.app
   EXPECT_EQ(config.pipelines[1].checkpoint_app, "billing-s3");
   EXPECT_EQ(config.pipelines[2].checkpoint_app, "");
 
-  EXPECT_EQ(ParseOk(std::string(kRedisStore) + std::string(kPipeline)).checkpoint.url,
+  EXPECT_EQ(StoreOf<checkpoint::RedisStoreConfig>(
+                ParseOk(std::string(kRedisStore) + std::string(kPipeline)))
+                .url,
             "redis://127.0.0.1:6379");
 }
 
@@ -1656,13 +1673,14 @@ TEST(ParseConfigTest, PostgresCheckpointStore) {
                             "test.toml");
   ASSERT_TRUE(config.has_value());
   EXPECT_EQ(config->checkpoint.store, "postgres");
-  EXPECT_EQ(config->checkpoint.postgres_url, "postgresql://loader:pw@db:5432/events");
-  EXPECT_EQ(config->checkpoint.postgres_table, "state.checkpoints");
+  EXPECT_EQ(StoreOf<checkpoint::PostgresStoreConfig>(*config).url,
+            "postgresql://loader:pw@db:5432/events");
+  EXPECT_EQ(StoreOf<checkpoint::PostgresStoreConfig>(*config).table, "state.checkpoints");
   auto defaults = ParseConfig(
       WithPipeline("[checkpoint]\nstore = \"postgres\"\nurl = \"host=db dbname=events\"\n"),
       "test.toml");
   ASSERT_TRUE(defaults.has_value());
-  EXPECT_EQ(defaults->checkpoint.postgres_table, "kc_checkpoints");
+  EXPECT_EQ(StoreOf<checkpoint::PostgresStoreConfig>(*defaults).table, "kc_checkpoints");
 }
 
 TEST(ParseConfigTest, PostgresEmitter) {

@@ -1,0 +1,57 @@
+// A checkpoint store as the daemon sees it: settings read from [checkpoint]
+// by the store's own reader, then built into the CheckpointStore that every
+// pipeline of the process shares.
+//
+// Each store's folder (src/stores/<name>/) holds a StoreConfig of its own,
+// the function that reads it and its Build; the daemon's list of built-in
+// components names each store with one StoreKind. `store` (the type) and
+// `app` (the namespace of every store's keys) are the daemon's to read.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "kc/aws.h"
+#include "kc/checkpoint.h"
+#include "kc/status.h"
+
+namespace kc::config {
+class TableReader;
+}
+
+namespace kc::component {
+
+struct StoreReadContext {
+  std::string_view app;  // [checkpoint] app, as given or by default
+};
+
+struct StoreContext {
+  const AwsConfig& aws;
+  std::string app;
+  // Pipelines (by name) whose keys carry an app of their own
+  // ([[pipeline]] checkpoint_app; the redis store's keys name no pipeline).
+  std::map<std::string, std::string> pipeline_apps;
+};
+
+class StoreConfig {
+ public:
+  StoreConfig() = default;
+  StoreConfig(const StoreConfig&) = default;
+  StoreConfig& operator=(const StoreConfig&) = default;
+  virtual ~StoreConfig() = default;
+
+  virtual Result<std::shared_ptr<CheckpointStore>> Build(const StoreContext& context) const = 0;
+};
+
+// Reads a store's own keys of [checkpoint]; as SinkReader does for sinks.
+using StoreReader = std::unique_ptr<StoreConfig> (*)(config::TableReader& table,
+                                                     const StoreReadContext& context);
+
+struct StoreKind {
+  std::string_view type;  // [checkpoint] store
+  StoreReader read;
+};
+
+}  // namespace kc::component

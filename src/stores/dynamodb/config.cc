@@ -1,0 +1,44 @@
+#include "stores/dynamodb/config.h"
+
+#include "clients/aws/aws_context.h"
+#include "config/reader.h"
+#include "stores/dynamodb/dynamodb_checkpoint_store.h"
+
+namespace kc::checkpoint {
+
+std::unique_ptr<component::StoreConfig> ReadDynamoDbStore(
+    config::TableReader& reader, const component::StoreReadContext& context) {
+  using config::Need;
+  auto store = std::make_unique<DynamoDbStoreConfig>();
+  if (auto table = reader.String("table", Need::kOptional)) {
+    if (auto problem = config::DynamoTableProblem(*table)) {
+      reader.Report("table", *problem);
+    } else {
+      store->table = *table;
+    }
+  }
+  if (reader.Has("url")) {
+    reader.Get("url", Need::kOptional);
+    reader.Report("url", "'url' is used by checkpoint stores 'redis' and 'postgres' only");
+  }
+  // The app names the table unless `table` does.
+  if (!reader.Has("table") && reader.Has("app")) {
+    if (auto not_a_table = config::DynamoTableProblem(context.app)) {
+      reader.Report("app", "names the DynamoDB checkpoint table, so it " + *not_a_table +
+                               "; or give the table its own name with table = \"...\"");
+    }
+  }
+  return store;
+}
+
+Result<std::shared_ptr<CheckpointStore>> DynamoDbStoreConfig::Build(
+    const component::StoreContext& context) const {
+  auto aws = aws::MakeAwsContext(context.aws);
+  if (!aws) return Fail(aws.error().With("checkpoint store dynamodb"));
+  // One attempt per call: the pipeline retries checkpoint loads and saves.
+  return std::make_shared<DynamoDbCheckpointStore>(
+      dynamodb::MakeDynamoClient(*aws, RetryPolicy(RetryOptions{.max_attempts = 1})),
+      table.empty() ? context.app : table);
+}
+
+}  // namespace kc::checkpoint

@@ -1,0 +1,24 @@
+#include "stores/file/config.h"
+
+#include "config/reader.h"
+#include "stores/file/file_checkpoint_store.h"
+
+namespace kc::checkpoint {
+
+std::unique_ptr<component::StoreConfig> ReadFileStore(config::TableReader& reader,
+                                                      const component::StoreReadContext&) {
+  auto store = std::make_unique<FileStoreConfig>();
+  if (auto path = reader.NonEmptyString("path", config::Need::kOptional)) store->path = *path;
+  if (reader.Has("url")) {
+    reader.Get("url", config::Need::kOptional);
+    reader.Report("url", "'url' is used by checkpoint stores 'redis' and 'postgres' only");
+  }
+  return store;
+}
+
+Result<std::shared_ptr<CheckpointStore>> FileStoreConfig::Build(
+    const component::StoreContext& context) const {
+  return std::make_shared<FileCheckpointStore>(path, context.app);
+}
+
+}  // namespace kc::checkpoint

@@ -1,0 +1,22 @@
+// [checkpoint] store = "file" (the default): one JSON file per shard under
+// `path`.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "component/store.h"
+
+namespace kc::checkpoint {
+
+struct FileStoreConfig final : component::StoreConfig {
+  std::string path = "state/checkpoints";
+
+  Result<std::shared_ptr<CheckpointStore>> Build(
+      const component::StoreContext& context) const override;
+};
+
+std::unique_ptr<component::StoreConfig> ReadFileStore(config::TableReader& table,
+                                                      const component::StoreReadContext& context);
+
+}  // namespace kc::checkpoint
