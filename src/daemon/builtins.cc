@@ -1,7 +1,5 @@
 #include "daemon/builtins.h"
 
-#include <algorithm>
-
 #include "sinks/dynamodb/config.h"
 #include "sinks/file/config.h"
 #include "sinks/kinesis/config.h"
@@ -14,6 +12,10 @@
 #include "stores/file/config.h"
 #include "stores/postgres/config.h"
 #include "stores/redis/config.h"
+#include "transforms/all_pass/config.h"
+#include "transforms/json/config.h"
+#include "transforms/json_field/config.h"
+#include "transforms/string/config.h"
 
 namespace kc::daemon {
 
@@ -33,18 +35,6 @@ std::span<const component::SinkKind> BuiltinSinks() {
   return kSinks;
 }
 
-std::vector<std::string_view> SinkTypes() {
-  std::vector<std::string_view> types;
-  for (const component::SinkKind& kind : BuiltinSinks()) types.push_back(kind.type);
-  return types;
-}
-
-const component::SinkKind* FindSink(std::string_view type) {
-  auto sinks = BuiltinSinks();
-  auto it = std::ranges::find(sinks, type, &component::SinkKind::type);
-  return it == sinks.end() ? nullptr : &*it;
-}
-
 std::span<const component::StoreKind> BuiltinStores() {
   // clang-format off: one line per store
   static constexpr component::StoreKind kStores[] = {
@@ -57,16 +47,24 @@ std::span<const component::StoreKind> BuiltinStores() {
   return kStores;
 }
 
-std::vector<std::string_view> StoreTypes() {
-  std::vector<std::string_view> types;
-  for (const component::StoreKind& kind : BuiltinStores()) types.push_back(kind.type);
-  return types;
+std::span<const component::TransformerKind> BuiltinTransformers() {
+  // clang-format off: one line per transformer
+  static constexpr component::TransformerKind kTransformers[] = {
+      {"string", &transform::ReadStringTransformer},
+      {"json", &transform::ReadJsonTransformer},
+  };
+  // clang-format on
+  return kTransformers;
 }
 
-const component::StoreKind* FindStore(std::string_view type) {
-  auto stores = BuiltinStores();
-  auto it = std::ranges::find(stores, type, &component::StoreKind::type);
-  return it == stores.end() ? nullptr : &*it;
+std::span<const component::FilterKind> BuiltinFilters() {
+  // clang-format off: one line per filter
+  static constexpr component::FilterKind kFilters[] = {
+      {"all_pass", &transform::ReadAllPassFilter},
+      {"json_field", &transform::ReadJsonFieldFilter, "field and equals or not_equals"},
+  };
+  // clang-format on
+  return kFilters;
 }
 
 }  // namespace kc::daemon

@@ -9,8 +9,6 @@
 #include "dead_letters/dead_letter.h"
 #include "kc/builtins.h"
 #include "stores/postgres/postgres_checkpoint_store.h"
-#include "transforms/json/json_transformer.h"
-#include "transforms/json_field/json_field_filter.h"
 
 namespace kc::core {
 
@@ -26,27 +24,12 @@ Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConf
                                         std::shared_ptr<CheckpointStore> checkpoints) {
   PipelineParts parts;
   parts.checkpoints = std::move(checkpoints);
-  if (pipeline.transformer == "string") {
-    parts.transformer = std::make_shared<StringTransformer>();
-  } else if (pipeline.transformer == "json") {
-    parts.transformer = std::make_shared<transform::JsonTransformer>();
-  } else {
-    return Fail(ErrorCode::kConfig, "pipeline '" + pipeline.name + "': unknown transformer '" +
-                                        pipeline.transformer + "'; known: string, json");
-  }
-  if (pipeline.filter == "all_pass") {
-    parts.filter = std::make_shared<AllPassFilter>();
-  } else if (pipeline.filter == "json_field") {
-    auto filter = transform::JsonFieldFilter::Create(
-        pipeline.filter_field, pipeline.filter_values,
-        pipeline.filter_keeps_matches ? transform::JsonFieldFilter::Mode::kKeepMatches
-                                      : transform::JsonFieldFilter::Mode::kDropMatches);
-    if (!filter) return Fail(filter.error().With("pipeline '" + pipeline.name + "'"));
-    parts.filter = std::move(*filter);
-  } else {
-    return Fail(ErrorCode::kConfig, "pipeline '" + pipeline.name + "': unknown filter '" +
-                                        pipeline.filter + "'; known: all_pass, json_field");
-  }
+  auto transformer = pipeline.transformer.settings->Build();
+  if (!transformer) return Fail(transformer.error().With("pipeline '" + pipeline.name + "'"));
+  parts.transformer = std::move(*transformer);
+  auto filter = pipeline.filter.settings->Build();
+  if (!filter) return Fail(filter.error().With("pipeline '" + pipeline.name + "'"));
+  parts.filter = std::move(*filter);
   if (const DeadLetterConfig& dl = pipeline.dead_letter; !dl.type.empty()) {
     if (dl.type == "file") {
       parts.dead_letter = std::make_shared<dead_letter::FileDeadLetters>(dl.directory);

@@ -62,12 +62,8 @@ constexpr int64_t kMaxThreads = 1024;  // reader_threads, emit_threads
 constexpr int64_t kMaxBufferRecords = 1'000'000;
 constexpr uint64_t kMaxBufferBytes = uint64_t{1} << 30;
 
-constexpr std::array<std::string_view, 2> kTransformerTypes = {"string", "json"};
-constexpr std::array<std::string_view, 2> kFilterTypes = {"all_pass", "json_field"};
 constexpr std::array<std::string_view, 3> kDeadLetterTypes = {"file", "s3", "kinesis"};
 constexpr std::array<std::string_view, 2> kOnErrorChoices = {"stop", "dead_letter"};
-constexpr std::array<std::string_view, 4> kFileFormats = {"lines", "raw", "envelope", "csv"};
-constexpr std::array<std::string_view, 3> kCompressions = {"none", "gzip", "zstd"};
 constexpr std::array<std::string_view, 4> kEndpointServices = {"kinesis", "s3", "dynamodb", "sts"};
 constexpr std::array<std::string_view, 2> kStartAtWords = {"trim_horizon", "latest"};
 
@@ -96,10 +92,10 @@ void ReadAws(TableReader reader, AwsConfig* aws) {
 // keys, and the store's own reader reads the rest.
 void ReadCheckpoint(TableReader reader, CheckpointConfig* checkpoint) {
   if (std::optional<std::string> store = reader.String("store", Need::kOptional)) {
-    if (daemon::FindStore(*store) != nullptr) {
+    if (daemon::Find(daemon::BuiltinStores(), *store) != nullptr) {
       checkpoint->store = *store;
     } else {
-      const std::vector<std::string_view> known = daemon::StoreTypes();
+      const std::vector<std::string_view> known = daemon::TypesOf(daemon::BuiltinStores());
       reader.Report("store", UnknownChoice("checkpoint store", *store, known, Join(known)));
     }
   }
@@ -112,8 +108,8 @@ void ReadCheckpoint(TableReader reader, CheckpointConfig* checkpoint) {
       checkpoint->app = *app;
     }
   }
-  checkpoint->settings =
-      daemon::FindStore(checkpoint->store)->read(reader, {.app = checkpoint->app});
+  checkpoint->settings = daemon::Find(daemon::BuiltinStores(), checkpoint->store)
+                             ->read(reader, {.app = checkpoint->app});
   reader.ReportUnknownKeys();
 }
 
@@ -193,81 +189,39 @@ void ReadBuffer(TableReader reader, BufferConfig* buffer) {
   reader.ReportUnknownKeys();
 }
 
-// [pipeline.filter] type = "json_field": field, and equals or not_equals.
-void ReadJsonFieldFilter(TableReader& reader, PipelineConfig* pipeline) {
-  if (std::optional<std::string> field = reader.String("field", Need::kRequired)) {
-    if (Result<util::JsonPath> path = util::JsonPath::Parse(*field); !path) {
-      reader.Report("field", path.error().message());
-    } else {
-      pipeline->filter_field = *field;
-    }
-  }
-  const toml::node* equals = reader.Get("equals", Need::kOptional);
-  const toml::node* not_equals = reader.Get("not_equals", Need::kOptional);
-  if ((equals == nullptr) == (not_equals == nullptr)) {
-    reader.Report(equals != nullptr ? "not_equals" : "equals",
-                  "filter type 'json_field' needs exactly one of equals = [...] (keep the "
-                  "records whose field has one of the values) and not_equals = [...] (drop "
-                  "them)");
-    return;
-  }
-  const std::string_view key = equals != nullptr ? "equals" : "not_equals";
-  pipeline->filter_keeps_matches = equals != nullptr;
-  const toml::node& node = equals != nullptr ? *equals : *not_equals;
-  const toml::array* array = node.as_array();
-  if (array == nullptr) {
-    reader.ReportWrongType(key, node, "an array of values, e.g. [\"click\", \"view\"]");
-    return;
-  }
-  if (array->empty()) {
-    reader.Report(key, "must list at least one value, e.g. [\"click\", \"view\"]");
-    return;
-  }
-  std::vector<std::string> values;
-  for (const toml::node& element : *array) {
-    if (const toml::value<std::string>* s = element.as_string()) {
-      values.push_back(s->get());
-    } else if (const toml::value<int64_t>* i = element.as_integer()) {
-      values.push_back(std::to_string(i->get()));
-    } else if (const toml::value<bool>* b = element.as_boolean()) {
-      values.push_back(b->get() ? "true" : "false");
-    } else {
-      reader.Report(key, "expected strings, integers or booleans, got " +
-                             std::string(TypeName(element.type())) +
-                             "; numbers are compared by their JSON text, so write other "
-                             "numbers as strings, e.g. \"1.5\"");
-      return;
-    }
-  }
-  pipeline->filter_values = std::move(values);
-}
-
-// [pipeline.transformer] and [pipeline.filter]: a type from `known`, given
-// as the table's `type` or, for a type without settings, as the key's value
-// (transformer = "json").
-void ReadComponent(TableReader& pipeline, std::string_view key, std::string_view what,
-                   std::span<const std::string_view> known, std::string* type,
-                   PipelineConfig* settings = nullptr) {
+// [pipeline.transformer] and [pipeline.filter]: a type of `kinds`, given as
+// the table's `type` or, for a type without settings, as the key's value
+// (transformer = "json"). Without either, the default type of `choice`.
+template <class Built>
+void ReadStep(TableReader& pipeline, std::string_view key, std::string_view what,
+              std::span<const component::StepKind<Built>> kinds,
+              ComponentChoice<component::StepConfig<Built>>* choice) {
+  const std::vector<std::string_view> known = daemon::TypesOf(kinds);
+  const toml::table none;
   if (const toml::node* node = pipeline.Get(key, Need::kOptional); node && node->is_string()) {
     if (std::optional<std::string> value = pipeline.Choice(key, Need::kOptional, what, known)) {
-      if (*value == "json_field") {
-        pipeline.Report(key,
-                        "filter type 'json_field' needs settings: write a [pipeline.filter] "
-                        "table with type = \"json_field\", field and equals or not_equals");
+      const component::StepKind<Built>* kind = daemon::Find(kinds, *value);
+      if (!kind->settings.empty()) {
+        pipeline.Report(key, std::string(what) + " '" + *value +
+                                 "' needs settings: write a [pipeline." + std::string(key) +
+                                 "] table with type = \"" + *value + "\", " +
+                                 std::string(kind->settings));
       } else {
-        *type = *value;
+        choice->type = *value;
       }
     }
-    return;
+  } else if (const toml::table* table = pipeline.Table(key, Need::kOptional)) {
+    TableReader reader = pipeline.Child(*table, key);
+    if (std::optional<std::string> value = reader.Choice("type", Need::kOptional, what, known)) {
+      choice->type = *value;
+      choice->settings = daemon::Find(kinds, *value)->read(reader);
+    }
+    reader.ReportUnknownKeys();
   }
-  const toml::table* table = pipeline.Table(key, Need::kOptional);
-  if (table == nullptr) return;
-  TableReader reader = pipeline.Child(*table, key);
-  if (std::optional<std::string> value = reader.Choice("type", Need::kOptional, what, known)) {
-    *type = *value;
-    if (*value == "json_field" && settings != nullptr) ReadJsonFieldFilter(reader, settings);
+  if (!choice->settings) {
+    TableReader empty = pipeline.Child(none, key);
+    choice->settings = daemon::Find(kinds, choice->type)->read(empty);
   }
-  reader.ReportUnknownKeys();
 }
 
 void ReadEmitter(TableReader reader, const component::SinkReadContext& context,
@@ -276,9 +230,9 @@ void ReadEmitter(TableReader reader, const component::SinkReadContext& context,
   // Without a known type the other keys cannot be judged: reporting them all
   // as unknown would bury the one real mistake.
   if (!type) return;
-  const component::SinkKind* kind = daemon::FindSink(*type);
+  const component::SinkKind* kind = daemon::Find(daemon::BuiltinSinks(), *type);
   if (kind == nullptr) {
-    const std::vector<std::string_view> known = daemon::SinkTypes();
+    const std::vector<std::string_view> known = daemon::TypesOf(daemon::BuiltinSinks());
     reader.Report("type", UnknownChoice("emitter type", *type, known, Join(known)));
     return;
   }
@@ -422,9 +376,9 @@ void ReadPipeline(TableReader reader, size_t index, std::map<std::string, NameUs
       }
     }
   }
-  ReadComponent(reader, "transformer", "transformer type", kTransformerTypes,
-                &pipeline->transformer);
-  ReadComponent(reader, "filter", "filter type", kFilterTypes, &pipeline->filter, pipeline);
+  ReadStep(reader, "transformer", "transformer type", daemon::BuiltinTransformers(),
+           &pipeline->transformer);
+  ReadStep(reader, "filter", "filter type", daemon::BuiltinFilters(), &pipeline->filter);
   if (const toml::table* buffer = reader.Table("buffer", Need::kOptional)) {
     ReadBuffer(reader.Child(*buffer, "buffer"), &pipeline->buffer);
   }

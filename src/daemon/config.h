@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "component/sink.h"
+#include "component/step.h"
 #include "component/store.h"
 #include "config/problem.h"
 #include "kc/aws.h"
@@ -38,21 +39,19 @@ struct DeadLetterConfig {
   std::string stream;     // kinesis
 };
 
+// A component of a pipeline: its type, and its settings as its own reader
+// read them (see daemon/builtins.h).
+template <class Settings>
+struct ComponentChoice {
+  std::string type;
+  std::shared_ptr<const Settings> settings;
+};
+
 // A [[pipeline]] table: what the engine reads, and its components.
 struct PipelineConfig : PipelineOptions {
-  std::string transformer = "string";
-  std::string filter = "all_pass";
-  // filter "json_field": records whose field (a dotted path) equals one of
-  // the values are kept (equals) or dropped (not_equals).
-  std::string filter_field;
-  std::vector<std::string> filter_values;
-  bool filter_keeps_matches = true;
-  // [pipeline.emitter]: the sink's type and its settings, read by the sink's
-  // own reader (see daemon/builtins.h).
-  struct Sink {
-    std::string type;
-    std::shared_ptr<const component::SinkConfig> settings;
-  } emitter;
+  ComponentChoice<component::TransformerConfig> transformer{.type = "string", .settings = {}};
+  ComponentChoice<component::FilterConfig> filter{.type = "all_pass", .settings = {}};
+  ComponentChoice<component::SinkConfig> emitter;  // [pipeline.emitter]
   // The {app} of this pipeline's Redis checkpoint keys; empty: checkpoint.app.
   std::string checkpoint_app;
   // Without a dead-letter destination, on_error is always kStop; with one,

@@ -12,6 +12,7 @@
 #include "stores/file/config.h"
 #include "stores/postgres/config.h"
 #include "stores/redis/config.h"
+#include "transforms/json_field/config.h"
 
 #include <gtest/gtest.h>
 
@@ -175,8 +176,8 @@ emitter = { type = "stdout", format = "raw" }
   EXPECT_EQ(a.sink_retry_for, milliseconds(900'000));
   EXPECT_EQ(a.reader_threads, 4u);
   EXPECT_EQ(a.emit_threads, 2u);
-  EXPECT_EQ(a.transformer, "string");
-  EXPECT_EQ(a.filter, "all_pass");
+  EXPECT_EQ(a.transformer.type, "string");
+  EXPECT_EQ(a.filter.type, "all_pass");
   EXPECT_EQ(a.buffer.max_records, 1000u);
   EXPECT_EQ(a.buffer.max_bytes, 1'572'864u);
   EXPECT_EQ(a.buffer.max_age, milliseconds(120'000));
@@ -215,8 +216,8 @@ TEST(ParseConfigTest, DefaultsForEverythingLeftOut) {
   EXPECT_EQ(p.name, "p");
   EXPECT_EQ(p.stream, "s");
   EXPECT_EQ(p.start_at.kind, StartAt::Kind::kTrimHorizon);
-  EXPECT_EQ(p.transformer, "string");
-  EXPECT_EQ(p.filter, "all_pass");
+  EXPECT_EQ(p.transformer.type, "string");
+  EXPECT_EQ(p.filter.type, "all_pass");
   EXPECT_EQ(p.buffer.max_records, 50'000u);
   EXPECT_EQ(p.bytes_per_call, 1u << 20);
   EXPECT_EQ(p.buffer.max_bytes, 4u << 20);
@@ -237,8 +238,8 @@ TEST(ParseConfigTest, EmptyComponentTablesKeepDefaults) {
       ParseOk(WithPipeline("[pipeline.transformer]\n[pipeline.filter]\n"
                            "[pipeline.buffer]\n"));
   ASSERT_EQ(config.pipelines.size(), 1u);
-  EXPECT_EQ(config.pipelines[0].transformer, "string");
-  EXPECT_EQ(config.pipelines[0].filter, "all_pass");
+  EXPECT_EQ(config.pipelines[0].transformer.type, "string");
+  EXPECT_EQ(config.pipelines[0].filter.type, "all_pass");
   EXPECT_EQ(config.pipelines[0].buffer.max_records, 50'000u);
 }
 
@@ -959,10 +960,11 @@ TEST(ParseConfigErrorTest, TransformerAndFilterTypes) {
 TEST(ParseConfigTest, TransformerAsTableOrAsString) {
   const std::string head = "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n";
   const std::string emitter = "[pipeline.emitter]\ntype = \"stdout\"\n";
-  EXPECT_EQ(ParseOk(head + "transformer = \"json\"\n" + emitter).pipelines[0].transformer, "json");
+  EXPECT_EQ(ParseOk(head + "transformer = \"json\"\n" + emitter).pipelines[0].transformer.type,
+            "json");
   EXPECT_EQ(ParseOk(head + emitter + "[pipeline.transformer]\ntype = \"json\"\n")
                 .pipelines[0]
-                .transformer,
+                .transformer.type,
             "json");
   EXPECT_EQ(ProblemsOf(head + "transformer = \"jsn\"\n" + emitter),
             One(4, "pipeline[0].transformer",
@@ -974,15 +976,19 @@ TEST(ParseConfigTest, JsonFieldFilter) {
       ParseOk(WithPipeline("[pipeline.filter]\ntype = \"json_field\"\nfield = \"event.type\"\n"
                            "equals = [\"click\", 3, true]\n"))
           .pipelines[0];
-  EXPECT_EQ(p.filter, "json_field");
-  EXPECT_EQ(p.filter_field, "event.type");
-  EXPECT_EQ(p.filter_values, (std::vector<std::string>{"click", "3", "true"}));
-  EXPECT_TRUE(p.filter_keeps_matches);
+  EXPECT_EQ(p.filter.type, "json_field");
+  auto filter = dynamic_cast<const transform::JsonFieldFilterConfig*>(p.filter.settings.get());
+  ASSERT_NE(filter, nullptr);
+  EXPECT_EQ(filter->field.text(), "event.type");
+  EXPECT_EQ(filter->values, (std::vector<std::string>{"click", "3", "true"}));
+  EXPECT_EQ(filter->mode, transform::JsonFieldFilter::Mode::kKeepMatches);
   p = ParseOk(WithPipeline("[pipeline.filter]\ntype = \"json_field\"\nfield = \"t\"\n"
                            "not_equals = [\"heartbeat\"]\n"))
           .pipelines[0];
-  EXPECT_EQ(p.filter_values, (std::vector<std::string>{"heartbeat"}));
-  EXPECT_FALSE(p.filter_keeps_matches);
+  filter = dynamic_cast<const transform::JsonFieldFilterConfig*>(p.filter.settings.get());
+  ASSERT_NE(filter, nullptr);
+  EXPECT_EQ(filter->values, (std::vector<std::string>{"heartbeat"}));
+  EXPECT_EQ(filter->mode, transform::JsonFieldFilter::Mode::kDropMatches);
 }
 
 TEST(ParseConfigErrorTest, JsonFieldFilterProblems) {

@@ -29,12 +29,12 @@ class JsonFieldFilter final : public Filter {
                                                          std::vector<std::string> values,
                                                          Mode mode);
 
-  Result<bool> Keep(const Record& record) override;
-
- private:
   JsonFieldFilter(util::JsonPath path, std::vector<std::string> values, Mode mode)
       : path_(std::move(path)), values_(std::move(values)), mode_(mode) {}
 
+  Result<bool> Keep(const Record& record) override;
+
+ private:
   util::JsonPath path_;
   std::vector<std::string> values_;
   Mode mode_;
