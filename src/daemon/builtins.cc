@@ -1,5 +1,8 @@
 #include "daemon/builtins.h"
 
+#include "dead_letters/file/config.h"
+#include "dead_letters/kinesis/config.h"
+#include "dead_letters/s3/config.h"
 #include "sinks/dynamodb/config.h"
 #include "sinks/file/config.h"
 #include "sinks/kinesis/config.h"
@@ -65,6 +68,17 @@ std::span<const component::FilterKind> BuiltinFilters() {
   };
   // clang-format on
   return kFilters;
+}
+
+std::span<const component::DeadLetterKind> BuiltinDeadLetters() {
+  // clang-format off: one line per destination
+  static constexpr component::DeadLetterKind kDeadLetters[] = {
+      {"file", &dead_letter::ReadFileDeadLetters},
+      {"s3", &dead_letter::ReadS3DeadLetters},
+      {"kinesis", &dead_letter::ReadKinesisDeadLetters},
+  };
+  // clang-format on
+  return kDeadLetters;
 }
 
 }  // namespace kc::daemon

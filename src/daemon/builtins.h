@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "component/dead_letter.h"
 #include "component/sink.h"
 #include "component/step.h"
 #include "component/store.h"
@@ -19,6 +20,7 @@ std::span<const component::SinkKind> BuiltinSinks();
 std::span<const component::StoreKind> BuiltinStores();
 std::span<const component::TransformerKind> BuiltinTransformers();
 std::span<const component::FilterKind> BuiltinFilters();
+std::span<const component::DeadLetterKind> BuiltinDeadLetters();
 
 // The kind of `kinds` whose type is `type`, or null.
 template <class Kind>

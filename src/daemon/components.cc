@@ -6,7 +6,6 @@
 #include "clients/aws/aws_context.h"
 #include "clients/kinesis/kinesis_factory.h"
 #include "clients/s3/s3_client.h"
-#include "dead_letters/dead_letter.h"
 #include "kc/builtins.h"
 #include "stores/postgres/postgres_checkpoint_store.h"
 
@@ -30,28 +29,12 @@ Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConf
   auto filter = pipeline.filter.settings->Build();
   if (!filter) return Fail(filter.error().With("pipeline '" + pipeline.name + "'"));
   parts.filter = std::move(*filter);
-  if (const DeadLetterConfig& dl = pipeline.dead_letter; !dl.type.empty()) {
-    if (dl.type == "file") {
-      parts.dead_letter = std::make_shared<dead_letter::FileDeadLetters>(dl.directory);
-    } else {
-      auto context = aws::MakeAwsContext(aws);
-      if (!context) return Fail(context.error());
-      if (dl.type == "s3") {
-        parts.dead_letter = std::make_shared<dead_letter::S3DeadLetters>(
-            std::make_shared<aws::S3Client>(aws::MakeS3Client(*context)), dl.bucket, dl.prefix);
-      } else if (dl.type == "kinesis") {
-        // One attempt per call: the dead-letter writer retries what was refused.
-        parts.dead_letter = std::make_shared<dead_letter::KinesisDeadLetters>(
-            std::make_shared<kinesis::KinesisClient>(
-                kinesis::MakeKinesisClient(*context, RetryPolicy(RetryOptions{.max_attempts = 1}))),
-            dl.stream);
-      } else {
-        return Fail(ErrorCode::kConfig, "pipeline '" + pipeline.name +
-                                            "': unknown dead-letter type '" + dl.type +
-                                            "'; known: file, s3, kinesis");
-      }
-    }
+  if (pipeline.dead_letter.settings) {
+    auto letters = pipeline.dead_letter.settings->Build(aws);
+    if (!letters) return Fail(letters.error().With("pipeline '" + pipeline.name + "'"));
+    parts.dead_letter = std::move(*letters);
   }
+
   auto emitter = pipeline.emitter.settings->Build(
       component::SinkContext{.aws = aws, .pipeline = pipeline, .checkpoints = parts.checkpoints});
   if (!emitter) return Fail(emitter.error().With("pipeline '" + pipeline.name + "'"));

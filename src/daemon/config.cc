@@ -62,7 +62,6 @@ constexpr int64_t kMaxThreads = 1024;  // reader_threads, emit_threads
 constexpr int64_t kMaxBufferRecords = 1'000'000;
 constexpr uint64_t kMaxBufferBytes = uint64_t{1} << 30;
 
-constexpr std::array<std::string_view, 3> kDeadLetterTypes = {"file", "s3", "kinesis"};
 constexpr std::array<std::string_view, 2> kOnErrorChoices = {"stop", "dead_letter"};
 constexpr std::array<std::string_view, 4> kEndpointServices = {"kinesis", "s3", "dynamodb", "sts"};
 constexpr std::array<std::string_view, 2> kStartAtWords = {"trim_horizon", "latest"};
@@ -189,6 +188,16 @@ void ReadBuffer(TableReader reader, BufferConfig* buffer) {
   reader.ReportUnknownKeys();
 }
 
+// "\"a\", \"b\" or \"c\"".
+std::string QuotedChoices(std::span<const std::string_view> choices) {
+  std::string out;
+  for (size_t i = 0; i < choices.size(); ++i) {
+    if (i > 0) out += i + 1 == choices.size() ? " or " : ", ";
+    out += "\"" + std::string(choices[i]) + "\"";
+  }
+  return out;
+}
+
 // [pipeline.transformer] and [pipeline.filter]: a type of `kinds`, given as
 // the table's `type` or, for a type without settings, as the key's value
 // (transformer = "json"). Without either, the default type of `choice`.
@@ -248,44 +257,16 @@ struct NameUse {
 
 // [pipeline.dead_letter] and on_error.
 void ReadDeadLetter(TableReader& reader, PipelineConfig* pipeline) {
-  DeadLetterConfig& dl = pipeline->dead_letter;
+  const auto kinds = daemon::BuiltinDeadLetters();
+  const std::vector<std::string_view> known = daemon::TypesOf(kinds);
   if (const toml::table* table = reader.Table("dead_letter", Need::kOptional)) {
     TableReader r = reader.Child(*table, "dead_letter");
     if (std::optional<std::string> type =
-            r.Choice("type", Need::kRequired, "dead-letter type", kDeadLetterTypes)) {
-      dl.type = *type;
-      if (dl.type == "file") {
-        if (auto directory = r.NonEmptyString("directory", Need::kRequired)) {
-          dl.directory = *directory;
-        }
-      } else if (dl.type == "s3") {
-        ReadBucket(r, &dl.bucket);  // the one rule for bucket names
-        if (auto prefix = r.String("prefix", Need::kOptional)) {
-          if (prefix->starts_with('/')) {
-            r.Report("prefix",
-                     "must not start with '/': keys are <prefix><pipeline>/<stream>/<shard>/..., "
-                     "and the prefix is used as written (end it with '/' for a folder)");
-          } else {
-            dl.prefix = *prefix;
-          }
-        }
-      } else if (auto stream = r.NonEmptyString("stream", Need::kRequired)) {
-        if (!IsStreamName(*stream)) {
-          r.Report("stream", kStreamNameRule);
-        } else if (*stream == pipeline->stream) {
-          r.Report("stream",
-                   "must differ from the pipeline's own stream: dead letters would be read "
-                   "back as records");
-        } else {
-          dl.stream = *stream;
-        }
-      }
+            r.Choice("type", Need::kRequired, "dead-letter type", known)) {
+      pipeline->dead_letter.type = *type;
+      pipeline->dead_letter.settings =
+          daemon::Find(kinds, *type)->read(r, {.stream = pipeline->stream});
       r.ReportUnknownKeys();
-    } else if (r.Has("type")) {
-      // Reported; which other keys belong cannot be told.
-      for (const char* key : {"directory", "bucket", "prefix", "stream"}) {
-        r.Get(key, Need::kOptional);
-      }
     }
     pipeline->on_error = OnError::kDeadLetter;
   }
@@ -297,7 +278,8 @@ void ReadDeadLetter(TableReader& reader, PipelineConfig* pipeline) {
     } else if (!has_destination) {
       reader.Report("on_error",
                     "on_error = \"dead_letter\" needs a destination: add a "
-                    "[pipeline.dead_letter] table with type = \"file\", \"s3\" or \"kinesis\"");
+                    "[pipeline.dead_letter] table with type = " +
+                        QuotedChoices(known));
     } else {
       pipeline->on_error = OnError::kDeadLetter;
     }
@@ -387,8 +369,8 @@ void ReadPipeline(TableReader reader, size_t index, std::map<std::string, NameUs
     TableReader emitter_reader = reader.Child(*emitter, "emitter");
     const component::SinkReadContext context{
         .stream = pipeline->stream,
-        .dead_letter_stream = pipeline->dead_letter.type == "kinesis"
-                                  ? std::string_view(pipeline->dead_letter.stream)
+        .dead_letter_stream = pipeline->dead_letter.settings
+                                  ? pipeline->dead_letter.settings->kinesis_stream()
                                   : std::string_view()};
     ReadEmitter(emitter_reader, context, pipeline);
   }

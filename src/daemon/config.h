@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "component/dead_letter.h"
 #include "component/sink.h"
 #include "component/step.h"
 #include "component/store.h"
@@ -30,15 +31,6 @@ struct CheckpointConfig {
   std::shared_ptr<const component::StoreConfig> settings;
 };
 
-// Where records that cannot be delivered go (see kc/dead_letter.h).
-struct DeadLetterConfig {
-  std::string type;       // "" (none) | "file" | "s3" | "kinesis"
-  std::string directory;  // file
-  std::string bucket;     // s3
-  std::string prefix;     // s3: keys start with it
-  std::string stream;     // kinesis
-};
-
 // A component of a pipeline: its type, and its settings as its own reader
 // read them (see daemon/builtins.h).
 template <class Settings>
@@ -54,9 +46,9 @@ struct PipelineConfig : PipelineOptions {
   ComponentChoice<component::SinkConfig> emitter;  // [pipeline.emitter]
   // The {app} of this pipeline's Redis checkpoint keys; empty: checkpoint.app.
   std::string checkpoint_app;
-  // Without a dead-letter destination, on_error is always kStop; with one,
-  // kDeadLetter unless on_error = "stop".
-  DeadLetterConfig dead_letter;
+  // [pipeline.dead_letter]; no type: none. Without a destination, on_error
+  // is always kStop; with one, kDeadLetter unless on_error = "stop".
+  ComponentChoice<component::DeadLetterConfig> dead_letter;
   int line = 0;  // where the [[pipeline]] table starts, for messages
 };
 

@@ -1,5 +1,8 @@
 #include "daemon/config.h"
 #include "base/units.h"
+#include "dead_letters/file/config.h"
+#include "dead_letters/kinesis/config.h"
+#include "dead_letters/s3/config.h"
 #include "sinks/dynamodb/config.h"
 #include "sinks/file/config.h"
 #include "sinks/kinesis/config.h"
@@ -80,6 +83,14 @@ T StoreOf(const Config& config) {
   const T* store = dynamic_cast<const T*>(config.checkpoint.settings.get());
   EXPECT_NE(store, nullptr) << "the checkpoint store is not of that type";
   return store != nullptr ? *store : T{};
+}
+
+// The settings the dead-letter destination of `pipeline` read, as its type.
+template <class T>
+T LettersOf(const PipelineConfig& pipeline) {
+  const T* letters = dynamic_cast<const T*>(pipeline.dead_letter.settings.get());
+  EXPECT_NE(letters, nullptr) << "pipeline '" << pipeline.name << "' has no such dead letters";
+  return letters != nullptr ? *letters : T{};
 }
 
 // Lines 1-5: a valid pipeline that error tests append to.
@@ -878,17 +889,20 @@ TEST(ParseConfigTest, DeadLetters) {
   Config file =
       ParseOk(head + emitter + "[pipeline.dead_letter]\ntype = \"file\"\ndirectory = \"dlq\"\n");
   EXPECT_EQ(file.pipelines[0].on_error, OnError::kDeadLetter);
-  EXPECT_EQ(file.pipelines[0].dead_letter.directory, "dlq");
+  EXPECT_EQ(file.pipelines[0].dead_letter.type, "file");
+  EXPECT_EQ(LettersOf<dead_letter::FileDeadLetterConfig>(file.pipelines[0]).directory, "dlq");
   Config stop = ParseOk(
       head + "on_error = \"stop\"\n" + emitter +
       "[pipeline.dead_letter]\ntype = \"s3\"\nbucket = \"dead-letters\"\nprefix = \"dl/\"\n");
   EXPECT_EQ(stop.pipelines[0].on_error, OnError::kStop);
-  EXPECT_EQ(stop.pipelines[0].dead_letter.bucket, "dead-letters");
-  EXPECT_EQ(stop.pipelines[0].dead_letter.prefix, "dl/");
+  const auto s3 = LettersOf<dead_letter::S3DeadLetterConfig>(stop.pipelines[0]);
+  EXPECT_EQ(s3.bucket, "dead-letters");
+  EXPECT_EQ(s3.prefix, "dl/");
   EXPECT_EQ(
-      ParseOk(head + emitter + "[pipeline.dead_letter]\ntype = \"kinesis\"\nstream = \"dlq\"\n")
-          .pipelines[0]
-          .dead_letter.stream,
+      LettersOf<dead_letter::KinesisDeadLetterConfig>(
+          ParseOk(head + emitter + "[pipeline.dead_letter]\ntype = \"kinesis\"\nstream = \"dlq\"\n")
+              .pipelines[0])
+          .stream,
       "dlq");
 
   EXPECT_EQ(ProblemsOf(head + "on_error = \"dead_letter\"\n" + emitter),

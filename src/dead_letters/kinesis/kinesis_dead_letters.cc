@@ -1,61 +1,8 @@
-#include "dead_letters/dead_letter.h"
+#include "dead_letters/kinesis/kinesis_dead_letters.h"
 
 #include <span>
 
-#include "base/base64.h"
-#include "base/files.h"
-#include "base/json_writer.h"
-#include "sinks/util/format.h"
-
-namespace kc {
-
-std::string EncodeDeadLetter(const DeadLetter& letter) {
-  util::JsonWriter w;
-  w.BeginObject()
-      .Field("pipeline", letter.pipeline)
-      .Field("stream", letter.stream)
-      .Field("shard_id", letter.shard_id)
-      .Field("sequence_number", letter.record.sequence_number)
-      .Field("sub_sequence_number", letter.record.sub_sequence_number)
-      .Field("partition_key", letter.record.partition_key)
-      .Field("approximate_arrival_timestamp", letter.record.approximate_arrival_ms)
-      .Field("stage", letter.stage)
-      .Field("error_code", letter.error_code)
-      .Field("error", letter.error)
-      .Field("data", util::Base64Encode(letter.record.data))
-      .EndObject();
-  return w.Take();
-}
-
-namespace dead_letter {
-
-std::string DeadLetterName(const DeadLetter& letter) {
-  return letter.pipeline + "/" + letter.stream + "/" + letter.shard_id + "/" +
-         emitter::PositionName(letter.record.position()) + ".json";
-}
-
-Status FileDeadLetters::Write(const std::vector<DeadLetter>& letters, std::stop_token) {
-  for (const DeadLetter& letter : letters) {
-    const std::string path = directory_ + "/" + DeadLetterName(letter);
-    const std::string dir = path.substr(0, path.rfind('/'));
-    if (auto s = util::CreateDirectories(dir); !s) return s;
-    if (auto s = util::WriteFileAtomically(path, EncodeDeadLetter(letter) + "\n"); !s) return s;
-  }
-  return Ok();
-}
-
-Status S3DeadLetters::Write(const std::vector<DeadLetter>& letters, std::stop_token stop) {
-  aws::PutObjectOptions options;
-  options.content_type = "application/json";
-  for (const DeadLetter& letter : letters) {
-    const std::string key = prefix_ + DeadLetterName(letter);
-    if (auto s = client_->PutObject(bucket_, key, EncodeDeadLetter(letter) + "\n", options, stop);
-        !s) {
-      return Fail(s.error().With("writing dead letter s3://" + bucket_ + "/" + key));
-    }
-  }
-  return Ok();
-}
+namespace kc::dead_letter {
 
 KinesisDeadLetters::KinesisDeadLetters(std::shared_ptr<kinesis::KinesisClient> client,
                                        std::string stream, RetryPolicy retry)
@@ -112,5 +59,4 @@ Status KinesisDeadLetters::Write(const std::vector<DeadLetter>& letters, std::st
       stop);
 }
 
-}  // namespace dead_letter
-}  // namespace kc
+}  // namespace kc::dead_letter

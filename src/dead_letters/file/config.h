@@ -1,0 +1,20 @@
+// [pipeline.dead_letter] type = "file".
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "component/dead_letter.h"
+
+namespace kc::dead_letter {
+
+struct FileDeadLetterConfig final : component::DeadLetterConfig {
+  std::string directory;
+
+  Result<std::shared_ptr<DeadLetterSink>> Build(const AwsConfig& aws) const override;
+};
+
+std::unique_ptr<component::DeadLetterConfig> ReadFileDeadLetters(
+    config::TableReader& table, const component::DeadLetterReadContext& context);
+
+}  // namespace kc::dead_letter
