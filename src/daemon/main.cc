@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "base/units.h"
+#include "daemon/builtins.h"
 #include "daemon/components.h"
 #include "daemon/config.h"
 #include "daemon/status_report.h"
@@ -171,6 +172,20 @@ int Run(const kc::Config& config, bool once, std::chrono::milliseconds stats_int
   return code;
 }
 
+// One line per kind: "sinks: file stdout ...", in the lists' order.
+void PrintComponents(std::ostream& out) {
+  auto line = [&](const char* kind, const std::vector<std::string_view>& types) {
+    out << kind << ":";
+    for (std::string_view type : types) out << " " << type;
+    out << "\n";
+  };
+  line("sinks", kc::daemon::TypesOf(kc::daemon::BuiltinSinks()));
+  line("checkpoint stores", kc::daemon::TypesOf(kc::daemon::BuiltinStores()));
+  line("transformers", kc::daemon::TypesOf(kc::daemon::BuiltinTransformers()));
+  line("filters", kc::daemon::TypesOf(kc::daemon::BuiltinFilters()));
+  line("dead letters", kc::daemon::TypesOf(kc::daemon::BuiltinDeadLetters()));
+}
+
 // glibc gives each thread that allocates its own malloc arena, up to eight
 // per core, and an arena keeps what its threads freed. Records are
 // allocated by reader threads and freed, a batch at a time, by emit
@@ -211,6 +226,10 @@ int main(int argc, char** argv) {
   validate->add_option("-c,--config", config_path, "the TOML configuration file")->required();
   auto* status = app.add_subcommand("status", "shards, checkpoints and lag of each pipeline");
   status->add_option("-c,--config", config_path, "the TOML configuration file")->required();
+  auto* components =
+      app.add_subcommand("components",
+                         "the types of sinks, checkpoint stores, transformers, filters and "
+                         "dead-letter destinations this build knows");
 
   try {
     app.parse(argc, argv);
@@ -224,6 +243,10 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(log_level));
 
+  if (*components) {
+    PrintComponents(std::cout);
+    return kExitOk;
+  }
   auto config = Load(config_path);
   if (!config) return kExitConfig;
   if (*validate) {
