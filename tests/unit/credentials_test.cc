@@ -10,10 +10,13 @@
 #include <map>
 #include <string>
 
+#include "support/fake_clock.h"
+
 namespace kc::aws {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::FakeClock;
 
 constexpr char kSecret[] = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 constexpr char kOtherSecret[] = "OtherSecretKeyThatMustNotLeak000000000000";
@@ -37,20 +40,6 @@ class FakeEnv {
 
  private:
   std::map<std::string, std::string> vars_;
-};
-
-class FakeClock final : public Clock {
- public:
-  TimePoint Now() override { return now_; }
-  int64_t UnixMillis() override { return 0; }
-  bool SleepFor(Duration d, std::stop_token) override {
-    now_ += d;
-    return true;
-  }
-  void Advance(Duration d) { now_ += d; }
-
- private:
-  TimePoint now_{};
 };
 
 class CredentialsTest : public ::testing::Test {

@@ -6,14 +6,13 @@
 
 #include <gtest/gtest.h>
 
-#include <deque>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "clients/aws/crypto.h"
 #include "clients/aws/sigv4.h"
 #include "support/fake_clock.h"
+#include "support/scripted_transport.h"
 
 namespace kc::aws {
 namespace {
@@ -22,40 +21,7 @@ using namespace std::chrono_literals;
 
 constexpr char kSecret[] = "s3-unit-secret-do-not-print";
 
-// Answers requests from a script and records what it was sent. Without a
-// scripted answer it replies 200 with an empty body.
-class ScriptedTransport final : public HttpTransport {
- public:
-  void Answer(long status, std::string body = {}, std::vector<HttpHeader> headers = {}) {
-    std::lock_guard lock(mu_);
-    script_.push_back(HttpResponse{status, std::move(headers), std::move(body)});
-  }
-  void Drop() {
-    std::lock_guard lock(mu_);
-    script_.push_back(kc::unexpected(Error(ErrorCode::kConnection, "connection reset")));
-  }
-  Result<HttpResponse> Send(const HttpRequest& request) override {
-    std::lock_guard lock(mu_);
-    requests_.push_back(request);
-    if (script_.empty()) return HttpResponse{200, {}, {}};
-    auto next = std::move(script_.front());
-    script_.pop_front();
-    return next;
-  }
-  std::vector<HttpRequest> requests() {
-    std::lock_guard lock(mu_);
-    return requests_;
-  }
-  HttpRequest last() {
-    std::lock_guard lock(mu_);
-    return requests_.back();
-  }
-
- private:
-  std::mutex mu_;
-  std::deque<Result<HttpResponse>> script_;
-  std::vector<HttpRequest> requests_;
-};
+using testing::ScriptedTransport;
 
 std::string ErrorXml(std::string_view code, std::string_view message) {
   return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>" + std::string(code) +

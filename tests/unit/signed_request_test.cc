@@ -7,8 +7,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <deque>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -16,6 +14,7 @@
 #include "clients/aws/errors.h"
 #include "clients/s3/s3_client.h"
 #include "support/fake_clock.h"
+#include "support/scripted_transport.h"
 
 namespace kc::aws {
 namespace {
@@ -25,51 +24,7 @@ using namespace std::chrono_literals;
 constexpr char kSecret[] = "signed-request-secret-do-not-print";
 constexpr char kToken[] = "session-token-do-not-print-either";
 
-// Answers from a script (200 with an empty body when it runs out) and keeps
-// what it was sent. An answer's body may hold "{auth}" and "{token}", which
-// are replaced by the request's Authorization and X-Amz-Security-Token
-// headers: a server that quotes them back.
-class ScriptedTransport final : public HttpTransport {
- public:
-  void Answer(long status, std::string body = {}) {
-    std::lock_guard lock(mu_);
-    script_.push_back(HttpResponse{status, {}, std::move(body)});
-  }
-  void Drop(std::string message) {
-    std::lock_guard lock(mu_);
-    script_.push_back(kc::unexpected(Error(ErrorCode::kConnection, std::move(message))));
-  }
-  Result<HttpResponse> Send(const HttpRequest& request) override {
-    std::lock_guard lock(mu_);
-    requests_.push_back(request);
-    if (script_.empty()) return HttpResponse{200, {}, {}};
-    auto next = std::move(script_.front());
-    script_.pop_front();
-    if (next) {
-      Echo(next->body, "{auth}", request.Header("Authorization"));
-      Echo(next->body, "{token}", request.Header("X-Amz-Security-Token"));
-    } else {
-      std::string message = next.error().message();
-      Echo(message, "{auth}", request.Header("Authorization"));
-      next = kc::unexpected(Error(next.error().code(), message));
-    }
-    return next;
-  }
-  std::vector<HttpRequest> requests() {
-    std::lock_guard lock(mu_);
-    return requests_;
-  }
-
- private:
-  static void Echo(std::string& text, std::string_view marker, const std::string* value) {
-    if (auto at = text.find(marker); at != std::string::npos && value != nullptr) {
-      text.replace(at, marker.size(), *value);
-    }
-  }
-  std::mutex mu_;
-  std::deque<Result<HttpResponse>> script_;
-  std::vector<HttpRequest> requests_;
-};
+using testing::ScriptedTransport;
 
 class FailingCredentials final : public CredentialsProvider {
  public:
