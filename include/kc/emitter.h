@@ -10,6 +10,11 @@
 //   an error returned means the retry budget is spent or the error is final.
 // - Emit returns promptly with kCancelled once `stop` is requested and it is
 //   between attempts.
+// - A record the sink cannot take for its data fails the batch with
+//   kInvalidArgument naming the record's sequence number, and nothing of the
+//   batch lands (the pipeline then splits the batch to set the record apart).
+// - A batch without records succeeds and writes nothing.
+// tests/support/sink_conformance.h checks this contract for every sink.
 //
 // Exactly once through a shared transaction: an emitter whose sink is also
 // where the pipeline's checkpoint store keeps its states (a database) may

@@ -1,4 +1,5 @@
-"""Every sink this build knows is in the fault tests, or says why not.
+"""Every sink this build knows is in the fault tests, or says why not, and
+passes the sink conformance suite (tests/support/sink_conformance.h).
 
 The sinks come from `kinesis-connect components` (the daemon's list of
 built-in components); the fault tests' sinks from sinks.py, and the tests
@@ -47,7 +48,26 @@ def fault_test_names():
     return names
 
 
+def conformance_sink_names():
+    """The sinks the conformance suite is instantiated with: the names given
+    to Sink(...) in its unit and integration test files."""
+    tests = os.path.join(os.path.dirname(__file__), "..")
+    names = set()
+    for path in ("unit/sink_conformance_test.cc", "integration/sink_conformance_it.cc"):
+        with open(os.path.join(tests, path), encoding="utf-8") as f:
+            names.update(re.findall(r'\bSink(?:<\w+>)?\("(\w+)"', f.read()))
+    return names
+
+
 class SinkCoverageTest(unittest.TestCase):
+    def test_every_built_in_sink_passes_the_conformance_suite(self):
+        names = conformance_sink_names()
+        for sink in built_in_sinks():
+            with self.subTest(sink=sink):
+                self.assertIn(sink, names, f"sink '{sink}' does not instantiate the sink "
+                              "conformance suite (tests/unit/sink_conformance_test.cc or "
+                              "tests/integration/sink_conformance_it.cc)")
+
     def test_every_built_in_sink_has_fault_tests(self):
         # FileSink for "file", DynamoDbSink for "dynamodb".
         by_type = {cls.__name__.lower().removesuffix("sink"): cls

@@ -13,24 +13,14 @@
 #include "base/files.h"
 #include "sinks/file/file_emitter.h"
 #include "stores/file/file_checkpoint_store.h"
+#include "support/temp_dir.h"
 
 namespace kc {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "kc-test-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using testing::TempDir;
 
 ShardKey Key(const std::string& stream, const std::string& shard) {
   return ShardKey{"pipe", stream, shard};

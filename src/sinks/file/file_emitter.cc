@@ -44,6 +44,8 @@ void FileEmitter::CleanUpOnce(const Batch& batch) {
 }
 
 Status FileEmitter::Emit(const Batch& batch, std::stop_token stop) {
+  // No records, no file: an empty file would name a range it does not hold.
+  if (batch.records.empty()) return Ok();
   CleanUpOnce(batch);
   // Compressed output is made whole (the compressors work on whole
   // buffers) and is a fraction of the batch; plain output is formatted

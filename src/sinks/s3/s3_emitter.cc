@@ -51,6 +51,8 @@ std::string S3Emitter::KeyFor(const Batch& batch) const {
 }
 
 Status S3Emitter::Emit(const Batch& batch, std::stop_token stop) {
+  // No records, no object: an empty object would name a range it does not hold.
+  if (batch.records.empty()) return Ok();
   auto encoded = EncodeBatch(batch, config_.format, config_.compression, config_.csv);
   if (!encoded) return Fail(encoded.error());
   std::string body = std::move(*encoded);

@@ -13,6 +13,8 @@ S3ManifestEmitter::S3ManifestEmitter(std::unique_ptr<S3Emitter> objects,
       retry_(retry) {}
 
 Status S3ManifestEmitter::Emit(const Batch& batch, std::stop_token stop) {
+  // No object is written for no records, so there is no key to announce.
+  if (batch.records.empty()) return Ok();
   if (auto s = objects_->Emit(batch, stop); !s) return s;
   const std::string key = objects_->KeyFor(batch);
   return PutKey(key, partition_key_.empty() ? batch.stream : partition_key_, stop);
