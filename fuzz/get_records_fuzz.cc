@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "clients/kinesis/client.h"
+#include "clients/kinesis/wire.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view body(reinterpret_cast<const char*>(data), size);

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "clients/aws/aws_json_client.h"
-#include "clients/kinesis/client.h"
+#include "clients/kinesis/wire.h"
 
 namespace kc::kinesis {
 namespace {
@@ -265,6 +265,45 @@ TEST(AwsErrors, ClassifiedForTheRetryPolicy) {
   EXPECT_NE(
       aws::ClassifyAwsError(400, R"({"__type":"X","message":"why"})", "Op").message().find("why"),
       std::string::npos);
+}
+
+TEST(Requests, ListShardsSendsTheStreamOrTheNextTokenNeverBoth) {
+  EXPECT_EQ(ListShardsRequest("orders", ""), R"({"StreamName":"orders","MaxResults":1000})");
+  EXPECT_EQ(ListShardsRequest("orders", "tok/en"), R"({"NextToken":"tok/en","MaxResults":1000})");
+}
+
+TEST(Requests, GetShardIteratorCarriesWhatItsTypeNeeds) {
+  EXPECT_EQ(GetShardIteratorRequest("s", "shardId-000000000001", {}),
+            R"({"StreamName":"s","ShardId":"shardId-000000000001",)"
+            R"("ShardIteratorType":"TRIM_HORIZON"})");
+  EXPECT_EQ(GetShardIteratorRequest("s", "shardId-000000000001",
+                                    {.type = IteratorType::kAfterSequenceNumber,
+                                     .sequence_number = "4959",
+                                     .timestamp_ms = 0}),
+            R"({"StreamName":"s","ShardId":"shardId-000000000001",)"
+            R"("ShardIteratorType":"AFTER_SEQUENCE_NUMBER","StartingSequenceNumber":"4959"})");
+  // Timestamps are seconds with a fraction.
+  const std::string at = GetShardIteratorRequest(
+      "s", "shardId-000000000001",
+      {.type = IteratorType::kAtTimestamp, .sequence_number = "", .timestamp_ms = 1795642616123});
+  EXPECT_NE(at.find(R"("ShardIteratorType":"AT_TIMESTAMP","Timestamp":1795642616.123)"),
+            std::string::npos)
+      << at;
+}
+
+TEST(Requests, PutRecordsEncodesDataAndKeepsOptionalHashKeysOut) {
+  const std::string body = PutRecordsRequest(
+      "copy", {{std::string("\x00\xff\n", 3), "k\"1", ""}, {"abc", "k2", "170141183460469"}});
+  EXPECT_EQ(body, R"({"StreamName":"copy","Records":[{"Data":"AP8K","PartitionKey":"k\"1"},)"
+                  R"({"Data":"YWJj","PartitionKey":"k2","ExplicitHashKey":"170141183460469"}]})");
+}
+
+TEST(Responses, AClosedShardPastItsEndHasNoIterator) {
+  EXPECT_EQ(ParseGetShardIteratorResponse(R"({"ShardIterator":"AAAA"})").value_or("?"), "AAAA");
+  EXPECT_EQ(ParseGetShardIteratorResponse(R"({"ShardIterator":null})").value_or("?"), "");
+  auto bad = ParseGetShardIteratorResponse("[]");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code(), ErrorCode::kParse);
 }
 
 }  // namespace
