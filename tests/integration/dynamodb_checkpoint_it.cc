@@ -13,16 +13,11 @@
 // MissingServer says so (a failure when KC_REQUIRE_SERVICES=1, as
 // scripts/test sets).
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <simdjson.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <array>
 #include <atomic>
-#include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <random>
@@ -36,6 +31,7 @@
 #include "stores/dynamodb/dynamodb_checkpoint_store.h"
 #include "support/checkpoint_conformance.h"
 #include "support/dynalite.h"
+#include "support/own_server.h"
 
 namespace kc::testing {
 namespace {
@@ -46,22 +42,6 @@ using dynamodb::DynamoClient;
 std::string Env(const char* name, std::string fallback = {}) {
   const char* v = std::getenv(name);
   return v != nullptr ? std::string(v) : fallback;
-}
-
-// Runs `script` in bash with services.sh sourced and "$1" = `dir`.
-bool Services(const std::string& script, const std::string& dir) {
-  const std::string command = "bash -c 'source \"$0\" && " + script + "' '" +
-                              std::string(KC_SERVICES_SH) + "' '" + dir + "' 2>&1";
-  std::string out;
-  FILE* p = ::popen(command.c_str(), "r");
-  if (p == nullptr) return false;
-  std::array<char, 4096> buf;
-  while (size_t n = std::fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  if (::pclose(p) != 0) {
-    ADD_FAILURE() << "services.sh: " << script << " failed:\n" << out;
-    return false;
-  }
-  return true;
 }
 
 // Passes every request on to the real transport; while `lose_updates` is
@@ -103,53 +83,24 @@ std::string RunTable(const std::string& what) {
   return "kc-" + what + "-" + run;
 }
 
-// A dynalite of this test's own with its tables on disk; stopped and
-// removed at exit.
-class OwnServer : public ::testing::Environment {
- public:
-  static OwnServer& Get() {
-    static OwnServer* server = [] {
-      auto* s = new OwnServer;
-      ::testing::AddGlobalTestEnvironment(s);
-      return s;
-    }();
-    return *server;
-  }
-  // Starts it on first use.
-  std::string endpoint() {
-    if (dir_.empty()) {
-      std::string tmpl = (std::filesystem::temp_directory_path() / "kc-dynalite-XXXXXX").string();
-      dir_ = ::mkdtemp(tmpl.data());
-      Start();
-    }
-    return "http://" + name();
-  }
-  // "127.0.0.1:PORT", which errors must name; chosen before the server starts.
-  std::string name() const { return "127.0.0.1:" + port_; }
-  void Stop() { Services("kc_stop_services \"$1\"", dir_); }
-  void Start() { Services("kc_start_dynalite \"$1\" " + port_ + " persist", dir_); }
-  void TearDown() override {
-    if (dir_.empty()) return;
-    Stop();
-    std::filesystem::remove_all(dir_);
-  }
+// A dynalite of this test's own with its tables on disk, started with
+// kc_start_dynalite on a port chosen before it starts, so that the suite's
+// parameters can name it; stopped and removed at exit.
+OwnServer& Own() {
+  static OwnServer& server = OwnServer::ForAllTests([] {
+    OwnServer::Options options =
+        ServicesShServer("dynalite", KC_SERVICES_SH, "kc_start_dynalite", {"persist"});
+    options.keep_port = true;
+    return options;
+  }());
+  return server;
+}
 
- private:
-  OwnServer() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      port_ = std::to_string(ntohs(addr.sin_port));
-    }
-    ::close(fd);
-  }
-  std::string dir_;
-  std::string port_;
-};
+// Starts the server on first use.
+std::string OwnEndpoint() {
+  [[maybe_unused]] static const bool started = Own().Start();
+  return "http://" + Own().host_port();
+}
 
 // Tables of this run on the shared server, deleted at exit.
 class DropTables : public ::testing::Environment {
@@ -189,11 +140,11 @@ std::vector<StoreFactory> Factories() {
                                  [] {
                                    return std::unique_ptr<CheckpointStore>(
                                        std::make_unique<DynamoDbCheckpointStore>(
-                                           Client(OwnServer::Get().endpoint()), "kc-own"));
+                                           Client(OwnEndpoint()), "kc-own"));
                                  },
-                             .stop_server = [] { OwnServer::Get().Stop(); },
-                             .start_server = [] { OwnServer::Get().Start(); },
-                             .server_name = OwnServer::Get().name()});
+                             .stop_server = [] { Own().Stop(); },
+                             .start_server = [] { Own().Start(); },
+                             .server_name = Own().host_port()});
   return out;
 }
 

@@ -12,32 +12,25 @@
 // RedisServicesTest fails: a suite that silently tests nothing is worse than
 // a red one.
 #include <hiredis/hiredis.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <random>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "kc/builtins.h"
 #include "stores/codec/checkpoint_codec.h"
 #include "stores/redis/redis_checkpoint_store.h"
 #include "support/checkpoint_conformance.h"
+#include "support/own_server.h"
 
 namespace kc::testing {
 namespace {
 
 using checkpoint::RedisCheckpointStore;
 using checkpoint::RedisStoreOptions;
-using namespace std::chrono_literals;
 
 std::string Env(const char* name) {
   const char* v = std::getenv(name);
@@ -108,98 +101,31 @@ std::pair<std::string, int> HostPort(const std::string& url) {
   return {parsed->host, parsed->port};
 }
 
-int FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
+// A redis-server of this test's own, persisting every write (append-only
+// file, fsync always) in its directory, so that a stop and a start on the
+// same port keep the data, as a real outage would.
+OwnServer& Own() {
+  static OwnServer& server = OwnServer::ForAllTests([] {
+    OwnServer::Options options;
+    options.name = "redis-server";
+    options.command = [](int port, const std::string& dir) {
+      return std::vector<std::string>{
+          "redis-server", "--bind", "127.0.0.1",    "--port", std::to_string(port), "--dir", dir,
+          "--save",       "",       "--appendonly", "yes",    "--appendfsync",      "always"};
+    };
+    // Up once it answers PING, not merely once the port accepts.
+    options.answers = [](int port) {
+      Raw raw("127.0.0.1", port);
+      if (!raw.ok()) return false;
+      RawReply pong = raw.Run({"PING"});
+      return pong && pong->type == REDIS_REPLY_STATUS;
+    };
+    return options;
+  }());
+  return server;
 }
 
-// A redis-server of this test's own, persisting every write (append-only
-// file, fsync always) in a temporary directory, so that a stop and a start
-// on the same port keep the data, as a real outage would.
-class OwnServer {
- public:
-  static OwnServer& Get() {
-    static OwnServer server;
-    return server;
-  }
-  int port() const { return port_; }
-  std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
-
-  void Start() {
-    if (pid_ > 0) return;
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      if (port_ == 0 || attempt > 0) port_ = FreePort();
-      const std::string port = std::to_string(port_);
-      const std::string log = dir_ + "/redis.log";
-      pid_ = ::fork();
-      if (pid_ == 0) {
-        ::execlp("redis-server", "redis-server", "--bind", "127.0.0.1", "--port", port.c_str(),
-                 "--dir", dir_.c_str(), "--save", "", "--appendonly", "yes", "--appendfsync",
-                 "always", "--logfile", log.c_str(), static_cast<char*>(nullptr));
-        ::_exit(127);
-      }
-      const auto deadline = std::chrono::steady_clock::now() + 30s;
-      while (std::chrono::steady_clock::now() < deadline) {
-        int status = 0;
-        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-          pid_ = 0;  // exited: the port was taken, or redis-server is missing
-          break;
-        }
-        Raw raw("127.0.0.1", port_);
-        if (raw.ok()) {
-          RawReply pong = raw.Run({"PING"});
-          if (pong && pong->type == REDIS_REPLY_STATUS) return;
-        }
-        std::this_thread::sleep_for(20ms);
-      }
-      if (pid_ > 0) Stop();
-      // A restart must come back on the same port, or the stores cannot find it.
-      if (restarting_) break;
-    }
-    ADD_FAILURE() << "redis-server did not start on 127.0.0.1:" << port_ << "; see " << dir_
-                  << "/redis.log";
-  }
-
-  // SIGTERM: redis-server flushes the append-only file and exits.
-  void Stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = 0;
-  }
-
-  void Restart() {
-    restarting_ = true;
-    Start();
-    restarting_ = false;
-  }
-
-  ~OwnServer() {
-    Stop();
-    std::filesystem::remove_all(dir_);
-  }
-
- private:
-  OwnServer() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "kc-redis-it-XXXXXX").string();
-    dir_ = ::mkdtemp(tmpl.data());
-  }
-  std::string dir_;
-  int port_ = 0;
-  pid_t pid_ = 0;
-  bool restarting_ = false;
-};
+std::string OwnUrl() { return "redis://" + Own().host_port(); }
 
 std::unique_ptr<CheckpointStore> OpenStore(const std::string& url) {
   RedisStoreOptions options;
@@ -224,11 +150,11 @@ std::vector<StoreFactory> Factories() {
     out.push_back(StoreFactory{.name = "redis_own_server",
                                .open =
                                    [] {
-                                     OwnServer::Get().Start();
-                                     return OpenStore(OwnServer::Get().url());
+                                     Own().Start();
+                                     return OpenStore(OwnUrl());
                                    },
-                               .stop_server = [] { OwnServer::Get().Stop(); },
-                               .start_server = [] { OwnServer::Get().Restart(); },
+                               .stop_server = [] { Own().Stop(); },
+                               .start_server = [] { Own().Restart(); },
                                .server_name = "127.0.0.1"});
   }
   return out;
@@ -251,14 +177,14 @@ TEST(RedisServicesTest, SharedServerAndRedisServerAreThere) {
 // The outage error names the very server.
 TEST(RedisOwnServerTest, OutageNamesHostAndPort) {
   if (!OnPath("redis-server")) GTEST_SKIP() << "redis-server is not on the PATH";
-  OwnServer::Get().Start();
-  auto store = OpenStore(OwnServer::Get().url());
-  OwnServer::Get().Stop();
+  Own().Start();
+  auto store = OpenStore(OwnUrl());
+  Own().Stop();
   auto loaded = store->Load(ShardKey{"p", "s", "shardId-000000000000"});
-  OwnServer::Get().Restart();
+  Own().Restart();
   ASSERT_FALSE(loaded);
   EXPECT_EQ(loaded.error().code(), ErrorCode::kConnection);
-  EXPECT_NE(loaded.error().message().find("127.0.0.1:" + std::to_string(OwnServer::Get().port())),
+  EXPECT_NE(loaded.error().message().find("127.0.0.1:" + std::to_string(Own().port())),
             std::string::npos)
       << loaded.error().message();
 }

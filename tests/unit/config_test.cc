@@ -62,12 +62,14 @@ Config ParseOk(std::string_view toml) {
   return *result;
 }
 
-// The settings the sink of `pipeline` read, as that sink's type.
-template <class T>
-T SinkOf(const PipelineConfig& pipeline) {
-  const T* sink = dynamic_cast<const T*>(pipeline.emitter.settings.get());
-  EXPECT_NE(sink, nullptr) << "pipeline '" << pipeline.name << "' has no sink of that type";
-  return sink != nullptr ? *sink : T{};
+// The settings a component's reader read (a pipeline's emitter or
+// dead_letter, or the checkpoint store), as that component's own type.
+template <class T, class Component>
+T SettingsOf(const Component& component) {
+  const T* settings = dynamic_cast<const T*>(component.settings.get());
+  EXPECT_NE(settings, nullptr) << (component.settings ? "the settings are of another type"
+                                                      : "the component has no settings");
+  return settings != nullptr ? *settings : T{};
 }
 
 // A postgres sink's columns with their field paths as written.
@@ -75,22 +77,6 @@ std::vector<std::pair<std::string, std::string>> ColumnsOf(const emitter::Postgr
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& [column, path] : rows.columns) out.emplace_back(column, path.text());
   return out;
-}
-
-// The settings the checkpoint store of `config` read, as that store's type.
-template <class T>
-T StoreOf(const Config& config) {
-  const T* store = dynamic_cast<const T*>(config.checkpoint.settings.get());
-  EXPECT_NE(store, nullptr) << "the checkpoint store is not of that type";
-  return store != nullptr ? *store : T{};
-}
-
-// The settings the dead-letter destination of `pipeline` read, as its type.
-template <class T>
-T LettersOf(const PipelineConfig& pipeline) {
-  const T* letters = dynamic_cast<const T*>(pipeline.dead_letter.settings.get());
-  EXPECT_NE(letters, nullptr) << "pipeline '" << pipeline.name << "' has no such dead letters";
-  return letters != nullptr ? *letters : T{};
 }
 
 // Lines 1-5: a valid pipeline that error tests append to.
@@ -172,7 +158,7 @@ emitter = { type = "stdout", format = "raw" }
   EXPECT_EQ(config.aws.endpoints, endpoints);
 
   EXPECT_EQ(config.checkpoint.store, "file");
-  EXPECT_EQ(StoreOf<checkpoint::FileStoreConfig>(config).path, "/var/lib/kc");
+  EXPECT_EQ(SettingsOf<checkpoint::FileStoreConfig>(config.checkpoint).path, "/var/lib/kc");
   EXPECT_EQ(config.checkpoint.app, "billing-app");
 
   ASSERT_EQ(config.pipelines.size(), 2u);
@@ -193,8 +179,8 @@ emitter = { type = "stdout", format = "raw" }
   EXPECT_EQ(a.buffer.max_bytes, 1'572'864u);
   EXPECT_EQ(a.buffer.max_age, milliseconds(120'000));
   EXPECT_EQ(a.emitter.type, "file");
-  EXPECT_EQ(SinkOf<emitter::FileSinkConfig>(a).directory, "out/events");
-  EXPECT_EQ(SinkOf<emitter::FileSinkConfig>(a).format, FileFormat::kEnvelope);
+  EXPECT_EQ(SettingsOf<emitter::FileSinkConfig>(a.emitter).directory, "out/events");
+  EXPECT_EQ(SettingsOf<emitter::FileSinkConfig>(a.emitter).format, FileFormat::kEnvelope);
   EXPECT_EQ(a.line, 19);
 
   const PipelineConfig& b = config.pipelines[1];
@@ -207,7 +193,7 @@ emitter = { type = "stdout", format = "raw" }
   EXPECT_EQ(b.buffer.max_bytes, 4096u);
   EXPECT_EQ(b.buffer.max_age, milliseconds(250));
   EXPECT_EQ(b.emitter.type, "stdout");
-  EXPECT_EQ(SinkOf<emitter::StdoutSinkConfig>(b).format, FileFormat::kRaw);
+  EXPECT_EQ(SettingsOf<emitter::StdoutSinkConfig>(b.emitter).format, FileFormat::kRaw);
   EXPECT_EQ(b.records_per_call, 10'000u);
   EXPECT_EQ(b.line, 44);
 }
@@ -220,7 +206,7 @@ TEST(ParseConfigTest, DefaultsForEverythingLeftOut) {
   EXPECT_EQ(config.aws.profile, "");
   EXPECT_TRUE(config.aws.verify_tls);
   EXPECT_EQ(config.checkpoint.store, "file");
-  EXPECT_EQ(StoreOf<checkpoint::FileStoreConfig>(config).path, "state/checkpoints");
+  EXPECT_EQ(SettingsOf<checkpoint::FileStoreConfig>(config.checkpoint).path, "state/checkpoints");
   EXPECT_EQ(config.checkpoint.app, "kinesis-connect");
   ASSERT_EQ(config.pipelines.size(), 1u);
   const PipelineConfig& p = config.pipelines[0];
@@ -234,7 +220,7 @@ TEST(ParseConfigTest, DefaultsForEverythingLeftOut) {
   EXPECT_EQ(p.buffer.max_bytes, 4u << 20);
   EXPECT_EQ(p.buffer.max_age, milliseconds(30'000));
   EXPECT_EQ(p.emitter.type, "stdout");
-  EXPECT_EQ(SinkOf<emitter::StdoutSinkConfig>(p).format, FileFormat::kLines);
+  EXPECT_EQ(SettingsOf<emitter::StdoutSinkConfig>(p.emitter).format, FileFormat::kLines);
   EXPECT_EQ(p.records_per_call, 10'000u);
   EXPECT_EQ(p.poll_interval, milliseconds(1'000));
   EXPECT_EQ(p.shard_discovery_interval, milliseconds(10'000));
@@ -404,7 +390,7 @@ TEST(ParseConfigTest, FileCompression) {
       "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n[pipeline.emitter]\ntype = \"file\"\n"
       "directory = \"d\"\n";
   auto compression = [](const std::string& toml) {
-    return SinkOf<emitter::FileSinkConfig>(ParseOk(toml).pipelines[0]).compression;
+    return SettingsOf<emitter::FileSinkConfig>(ParseOk(toml).pipelines[0].emitter).compression;
   };
   EXPECT_EQ(compression(head), Compression::kNone);
   EXPECT_EQ(compression(head + "compression = \"gzip\"\n"), Compression::kGzip);
@@ -418,8 +404,9 @@ TEST(ParseConfigTest, FileDirectIo) {
   const std::string head =
       "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n[pipeline.emitter]\ntype = \"file\"\n"
       "directory = \"d\"\n";
-  EXPECT_TRUE(SinkOf<emitter::FileSinkConfig>(ParseOk(head).pipelines[0]).direct_io);
-  EXPECT_FALSE(SinkOf<emitter::FileSinkConfig>(ParseOk(head + "direct_io = false\n").pipelines[0])
+  EXPECT_TRUE(SettingsOf<emitter::FileSinkConfig>(ParseOk(head).pipelines[0].emitter).direct_io);
+  EXPECT_FALSE(SettingsOf<emitter::FileSinkConfig>(
+                   ParseOk(head + "direct_io = false\n").pipelines[0].emitter)
                    .direct_io);
   EXPECT_EQ(ProblemsOf(head + "direct_io = \"no\"\n").size(), 1u);
 }
@@ -428,8 +415,8 @@ TEST(ParseConfigTest, CsvFormat) {
   const std::string head =
       "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n[pipeline.emitter]\ntype = \"file\"\n"
       "directory = \"d\"\nformat = \"csv\"\n";
-  const auto e = SinkOf<emitter::FileSinkConfig>(
-      ParseOk(head + "fields = [\"id\", \"user.name\", \"a\\\\.b\"]\n").pipelines[0]);
+  const auto e = SettingsOf<emitter::FileSinkConfig>(
+      ParseOk(head + "fields = [\"id\", \"user.name\", \"a\\\\.b\"]\n").pipelines[0].emitter);
   EXPECT_EQ(e.format, FileFormat::kCsv);
   // Parsed once, here: "a\.b" is one key with a dot in it.
   ASSERT_EQ(e.csv.paths.size(), 3u);
@@ -437,14 +424,16 @@ TEST(ParseConfigTest, CsvFormat) {
   EXPECT_EQ(e.csv.paths[1].names(), (std::vector<std::string>{"user", "name"}));
   EXPECT_EQ(e.csv.paths[2].names(), (std::vector<std::string>{"a.b"}));
   EXPECT_EQ(e.csv.delimiter, ',');
-  EXPECT_EQ(SinkOf<emitter::FileSinkConfig>(
-                ParseOk(head + "fields = [\"id\"]\ndelimiter = \"\\t\"\n").pipelines[0])
+  EXPECT_EQ(SettingsOf<emitter::FileSinkConfig>(
+                ParseOk(head + "fields = [\"id\"]\ndelimiter = \"\\t\"\n").pipelines[0].emitter)
                 .csv.delimiter,
             '\t');
   const std::string s3 =
       "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n[pipeline.emitter]\ntype = \"s3\"\n"
       "bucket = \"b-1\"\nformat = \"csv\"\nfields = [\"x\"]\ndelimiter = \"|\"\n";
-  EXPECT_EQ(SinkOf<emitter::S3SinkConfig>(ParseOk(s3).pipelines[0]).objects.csv.delimiter, '|');
+  EXPECT_EQ(
+      SettingsOf<emitter::S3SinkConfig>(ParseOk(s3).pipelines[0].emitter).objects.csv.delimiter,
+      '|');
 }
 
 TEST(ParseConfigErrorTest, CsvFormatProblems) {
@@ -488,7 +477,8 @@ TEST(ParseConfigTest, S3Emitter) {
               "format = \"envelope\"\ncompression = \"gzip\"\npart_size = \"16MiB\"\n"
               "server_side_encryption = \"aws:kms\"\nkms_key_id = \"alias/k\"\n");
   EXPECT_EQ(config.pipelines[0].emitter.type, "s3");
-  const emitter::S3Settings e = SinkOf<emitter::S3SinkConfig>(config.pipelines[0]).objects;
+  const emitter::S3Settings e =
+      SettingsOf<emitter::S3SinkConfig>(config.pipelines[0].emitter).objects;
   EXPECT_EQ(e.bucket, "my-bucket");
   EXPECT_EQ(e.prefix, "raw/");
   EXPECT_EQ(e.key.text(), "{shard}/{first}-{last}.{ext}");
@@ -498,7 +488,8 @@ TEST(ParseConfigTest, S3Emitter) {
   EXPECT_EQ(e.server_side_encryption, "aws:kms");
   EXPECT_EQ(e.kms_key_id, "alias/k");
   const emitter::S3Settings d =
-      SinkOf<emitter::S3SinkConfig>(ParseOk(head + "bucket = \"b-1\"\n").pipelines[0]).objects;
+      SettingsOf<emitter::S3SinkConfig>(ParseOk(head + "bucket = \"b-1\"\n").pipelines[0].emitter)
+          .objects;
   EXPECT_EQ(d.key.text(), "{yyyy}/{MM}/{dd}/{first}-{last}");
   EXPECT_EQ(d.part_size, 8u << 20);
 }
@@ -534,16 +525,17 @@ TEST(ParseConfigTest, KinesisEmitter) {
   const std::string head(kKinesisHead);
   const Config copy = ParseOk(head + "stream = \"copy\"\n");
   EXPECT_EQ(copy.pipelines[0].emitter.type, "kinesis");
-  const auto d = SinkOf<emitter::KinesisSinkConfig>(copy.pipelines[0]).records;
+  const auto d = SettingsOf<emitter::KinesisSinkConfig>(copy.pipelines[0].emitter).records;
   EXPECT_EQ(d.stream, "copy");
   EXPECT_EQ(d.partition_key, KeySource::kSource);
   EXPECT_FALSE(d.ordered);
 
   const auto f =
-      SinkOf<emitter::KinesisSinkConfig>(
+      SettingsOf<emitter::KinesisSinkConfig>(
           ParseOk(head + "stream = \"copy\"\npartition_key = \"field\"\npartition_key_field = "
                          "\"user.id\"\nordered = true\n")
-              .pipelines[0])
+              .pipelines[0]
+              .emitter)
           .records;
   EXPECT_EQ(f.partition_key, KeySource::kField);
   ASSERT_TRUE(f.partition_key_field);
@@ -552,10 +544,11 @@ TEST(ParseConfigTest, KinesisEmitter) {
 
   // 256 characters, one of them beyond the BMP (two UTF-16 units).
   const std::string longest = std::string(254, 'k') + "\xF0\x9F\x99\x82";
-  const auto c = SinkOf<emitter::KinesisSinkConfig>(
+  const auto c = SettingsOf<emitter::KinesisSinkConfig>(
       ParseOk(head + "stream = \"copy\"\npartition_key = \"constant\"\n" +
               "partition_key_value = \"" + longest + "\"\n")
-          .pipelines[0]);
+          .pipelines[0]
+          .emitter);
   EXPECT_EQ(c.records.partition_key, KeySource::kConstant);
   EXPECT_EQ(c.records.partition_key_value, longest);
   EXPECT_TRUE(c.region.empty());
@@ -566,12 +559,14 @@ TEST(ParseConfigTest, KinesisEmitter) {
 // the source stream's name: it is another stream.
 TEST(ParseConfigTest, KinesisEmitterElsewhere) {
   const std::string head(kKinesisHead);
-  const auto r = SinkOf<emitter::KinesisSinkConfig>(
-      ParseOk(head + "stream = \"events\"\nregion = \"eu-west-1\"\n").pipelines[0]);
+  const auto r = SettingsOf<emitter::KinesisSinkConfig>(
+      ParseOk(head + "stream = \"events\"\nregion = \"eu-west-1\"\n").pipelines[0].emitter);
   EXPECT_EQ(r.records.stream, "events");
   EXPECT_EQ(r.region, "eu-west-1");
-  const auto e = SinkOf<emitter::KinesisSinkConfig>(
-      ParseOk(head + "stream = \"events\"\nendpoint = \"http://127.0.0.1:4567\"\n").pipelines[0]);
+  const auto e = SettingsOf<emitter::KinesisSinkConfig>(
+      ParseOk(head + "stream = \"events\"\nendpoint = \"http://127.0.0.1:4567\"\n")
+          .pipelines[0]
+          .emitter);
   EXPECT_EQ(e.endpoint, "http://127.0.0.1:4567");
   EXPECT_EQ(ProblemsOf(head + "stream = \"c\"\nregion = \"EU West\"\n"),
             One(7, "pipeline[0].emitter.region",
@@ -582,11 +577,12 @@ TEST(ParseConfigTest, KinesisEmitterElsewhere) {
 }
 
 TEST(ParseConfigTest, DynamoDbEmitterElsewhere) {
-  const auto d = SinkOf<emitter::DynamoDbSinkConfig>(
+  const auto d = SettingsOf<emitter::DynamoDbSinkConfig>(
       ParseOk("[[pipeline]]\nname = \"p\"\nstream = \"events\"\n[pipeline.emitter]\ntype = "
               "\"dynamodb\"\ntable = \"items\"\nhash_key = \"id\"\nregion = \"us-west-2\"\n"
               "endpoint = \"https://dynamodb.us-west-2.amazonaws.com\"\n")
-          .pipelines[0]);
+          .pipelines[0]
+          .emitter);
   EXPECT_EQ(d.region, "us-west-2");
   EXPECT_EQ(d.endpoint, "https://dynamodb.us-west-2.amazonaws.com");
 }
@@ -655,13 +651,13 @@ TEST(ParseConfigTest, S3ManifestEmitter) {
                                 "manifest_stream = \"events-manifest\"\nmanifest_partition_key = "
                                 "\"k\"\ncompression = \"gzip\"\n");
   EXPECT_EQ(config.pipelines[0].emitter.type, "s3_manifest");
-  const auto e = SinkOf<emitter::S3ManifestSinkConfig>(config.pipelines[0]);
+  const auto e = SettingsOf<emitter::S3ManifestSinkConfig>(config.pipelines[0].emitter);
   EXPECT_EQ(e.objects.bucket, "bkt");
   EXPECT_EQ(e.manifest_stream, "events-manifest");
   EXPECT_EQ(e.manifest_partition_key, "k");
   EXPECT_EQ(e.objects.compression, Compression::kGzip);
-  const auto d = SinkOf<emitter::S3ManifestSinkConfig>(
-      ParseOk(head + "manifest_stream = \"m\"\n").pipelines[0]);
+  const auto d = SettingsOf<emitter::S3ManifestSinkConfig>(
+      ParseOk(head + "manifest_stream = \"m\"\n").pipelines[0].emitter);
   EXPECT_EQ(d.manifest_partition_key, "");
 }
 
@@ -702,7 +698,7 @@ bucket = "bkt"
 std::string Redshift(std::string_view rest) { return std::string(kRedshift) + std::string(rest); }
 
 emitter::RedshiftSettings LoadOf(const Config& config) {
-  return SinkOf<emitter::RedshiftSinkConfig>(config.pipelines[0]).load;
+  return SettingsOf<emitter::RedshiftSinkConfig>(config.pipelines[0].emitter).load;
 }
 
 TEST(ParseConfigTest, RedshiftEmitterDefaults) {
@@ -849,7 +845,7 @@ TEST(ParseConfigTest, DynamoDbEmitter) {
                           "range_key = \"ts\"\n[pipeline.emitter.attribute_types]\nprice = \"N\"\n"
                           "\"a.b\" = \"BOOL\"\n");
   EXPECT_EQ(config.pipelines[0].emitter.type, "dynamodb");
-  const auto e = SinkOf<emitter::DynamoDbSinkConfig>(config.pipelines[0]).items;
+  const auto e = SettingsOf<emitter::DynamoDbSinkConfig>(config.pipelines[0].emitter).items;
   EXPECT_EQ(e.table, "orders");
   EXPECT_EQ(e.hash_key, "id");
   EXPECT_EQ(e.range_key, "ts");
@@ -890,18 +886,20 @@ TEST(ParseConfigTest, DeadLetters) {
       ParseOk(head + emitter + "[pipeline.dead_letter]\ntype = \"file\"\ndirectory = \"dlq\"\n");
   EXPECT_EQ(file.pipelines[0].on_error, OnError::kDeadLetter);
   EXPECT_EQ(file.pipelines[0].dead_letter.type, "file");
-  EXPECT_EQ(LettersOf<dead_letter::FileDeadLetterConfig>(file.pipelines[0]).directory, "dlq");
+  EXPECT_EQ(SettingsOf<dead_letter::FileDeadLetterConfig>(file.pipelines[0].dead_letter).directory,
+            "dlq");
   Config stop = ParseOk(
       head + "on_error = \"stop\"\n" + emitter +
       "[pipeline.dead_letter]\ntype = \"s3\"\nbucket = \"dead-letters\"\nprefix = \"dl/\"\n");
   EXPECT_EQ(stop.pipelines[0].on_error, OnError::kStop);
-  const auto s3 = LettersOf<dead_letter::S3DeadLetterConfig>(stop.pipelines[0]);
+  const auto s3 = SettingsOf<dead_letter::S3DeadLetterConfig>(stop.pipelines[0].dead_letter);
   EXPECT_EQ(s3.bucket, "dead-letters");
   EXPECT_EQ(s3.prefix, "dl/");
   EXPECT_EQ(
-      LettersOf<dead_letter::KinesisDeadLetterConfig>(
+      SettingsOf<dead_letter::KinesisDeadLetterConfig>(
           ParseOk(head + emitter + "[pipeline.dead_letter]\ntype = \"kinesis\"\nstream = \"dlq\"\n")
-              .pipelines[0])
+              .pipelines[0]
+              .dead_letter)
           .stream,
       "dlq");
 
@@ -1051,13 +1049,13 @@ TEST(ParseConfigErrorTest, CheckpointStores) {
   // The DynamoDB table is named by `table` or else by the app, under DynamoDB's rules.
   Config dynamo = ParseOk(WithPipeline("[checkpoint]\nstore = \"dynamodb\"\n"));
   EXPECT_EQ(dynamo.checkpoint.store, "dynamodb");
-  EXPECT_EQ(StoreOf<checkpoint::DynamoDbStoreConfig>(dynamo).table, "");
+  EXPECT_EQ(SettingsOf<checkpoint::DynamoDbStoreConfig>(dynamo.checkpoint).table, "");
   EXPECT_EQ(dynamo.checkpoint.app, "kinesis-connect");
-  EXPECT_EQ(
-      StoreOf<checkpoint::DynamoDbStoreConfig>(
-          ParseOk(WithPipeline("[checkpoint]\nstore = \"dynamodb\"\ntable = \"kc.leases\"\n")))
-          .table,
-      "kc.leases");
+  EXPECT_EQ(SettingsOf<checkpoint::DynamoDbStoreConfig>(
+                ParseOk(WithPipeline("[checkpoint]\nstore = \"dynamodb\"\ntable = \"kc.leases\"\n"))
+                    .checkpoint)
+                .table,
+            "kc.leases");
   EXPECT_EQ(ProblemsOf(WithPipeline("[checkpoint]\nstore = \"dynamodb\"\ntable = \"a b\"\n")),
             One(8, "checkpoint.table", "must contain only letters, digits, '.', '_' and '-'"));
   EXPECT_EQ(ProblemsOf(WithPipeline("[checkpoint]\nstore = \"dynamodb\"\napp = \"ab\"\n")),
@@ -1101,7 +1099,7 @@ stream = "audit"
 emitter = { type = "stdout" }
 )toml");
   EXPECT_EQ(config.checkpoint.store, "redis");
-  EXPECT_EQ(StoreOf<checkpoint::RedisStoreConfig>(config).url,
+  EXPECT_EQ(SettingsOf<checkpoint::RedisStoreConfig>(config.checkpoint).url,
             "redis://:s%40cret@redis.local:6380/2");
   EXPECT_EQ(config.checkpoint.app, "billing");
   ASSERT_EQ(config.pipelines.size(), 3u);
@@ -1109,8 +1107,8 @@ emitter = { type = "stdout" }
   EXPECT_EQ(config.pipelines[1].checkpoint_app, "billing-s3");
   EXPECT_EQ(config.pipelines[2].checkpoint_app, "");
 
-  EXPECT_EQ(StoreOf<checkpoint::RedisStoreConfig>(
-                ParseOk(std::string(kRedisStore) + std::string(kPipeline)))
+  EXPECT_EQ(SettingsOf<checkpoint::RedisStoreConfig>(
+                ParseOk(std::string(kRedisStore) + std::string(kPipeline)).checkpoint)
                 .url,
             "redis://127.0.0.1:6379");
 }
@@ -1693,14 +1691,16 @@ TEST(ParseConfigTest, PostgresCheckpointStore) {
                             "test.toml");
   ASSERT_TRUE(config.has_value());
   EXPECT_EQ(config->checkpoint.store, "postgres");
-  EXPECT_EQ(StoreOf<checkpoint::PostgresStoreConfig>(*config).url,
+  EXPECT_EQ(SettingsOf<checkpoint::PostgresStoreConfig>(config->checkpoint).url,
             "postgresql://loader:pw@db:5432/events");
-  EXPECT_EQ(StoreOf<checkpoint::PostgresStoreConfig>(*config).table, "state.checkpoints");
+  EXPECT_EQ(SettingsOf<checkpoint::PostgresStoreConfig>(config->checkpoint).table,
+            "state.checkpoints");
   auto defaults = ParseConfig(
       WithPipeline("[checkpoint]\nstore = \"postgres\"\nurl = \"host=db dbname=events\"\n"),
       "test.toml");
   ASSERT_TRUE(defaults.has_value());
-  EXPECT_EQ(StoreOf<checkpoint::PostgresStoreConfig>(*defaults).table, "kc_checkpoints");
+  EXPECT_EQ(SettingsOf<checkpoint::PostgresStoreConfig>(defaults->checkpoint).table,
+            "kc_checkpoints");
 }
 
 TEST(ParseConfigTest, PostgresEmitter) {
@@ -1715,7 +1715,7 @@ column = "payload"
 )toml");
   ASSERT_EQ(c.pipelines.size(), 1u);
   EXPECT_EQ(c.pipelines[0].emitter.type, "postgres");
-  const auto rows = SinkOf<emitter::PostgresSinkConfig>(c.pipelines[0]).rows;
+  const auto rows = SettingsOf<emitter::PostgresSinkConfig>(c.pipelines[0].emitter).rows;
   EXPECT_EQ(rows.url, "postgresql://loader@db/events");
   EXPECT_EQ(rows.table, "raw.events");
   EXPECT_EQ(rows.column, "payload");
@@ -1756,7 +1756,7 @@ at = "meta.ts"
 odd = "a\\.b"
 )toml");
   ASSERT_EQ(c.pipelines.size(), 1u);
-  const auto e = SinkOf<emitter::PostgresSinkConfig>(c.pipelines[0]).rows;
+  const auto e = SettingsOf<emitter::PostgresSinkConfig>(c.pipelines[0].emitter).rows;
   EXPECT_EQ(e.column, "");
   EXPECT_EQ(ColumnsOf(e),
             (std::vector<std::pair<std::string, std::string>>{
@@ -1771,8 +1771,9 @@ url = "postgresql://loader@db/events"
 table = "events"
 columns = { id = "id" }
 )toml");
-  EXPECT_EQ(ColumnsOf(SinkOf<emitter::PostgresSinkConfig>(inline_table.pipelines[0]).rows),
-            (std::vector<std::pair<std::string, std::string>>{{"id", "id"}}));
+  EXPECT_EQ(
+      ColumnsOf(SettingsOf<emitter::PostgresSinkConfig>(inline_table.pipelines[0].emitter).rows),
+      (std::vector<std::pair<std::string, std::string>>{{"id", "id"}}));
 }
 
 TEST(ParseConfigErrorTest, PostgresEmitterNeedsExactlyOneOfColumnAndColumns) {

@@ -11,8 +11,10 @@
 #include "clients/kinesis/deaggregate.h"
 #include "engine/pipeline_internal.h"
 #include "engine/shard_reader.h"
+#include "support/collector.h"
 #include "support/fake_clock.h"
 #include "support/fake_kinesis.h"
+#include "support/memory_store.h"
 #include "transforms/json/json_transformer.h"
 #include "transforms/json_field/json_field_filter.h"
 
@@ -21,156 +23,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class MemoryStore final : public CheckpointStore {
- public:
-  Result<ShardCheckpoint> Load(const ShardKey& key) override {
-    std::lock_guard lock(mu_);
-    ++loads_;
-    if (!load_failures_.empty()) {
-      Error e = load_failures_.front();
-      load_failures_.erase(load_failures_.begin());
-      if (on_failed_load_) on_failed_load_();
-      return Fail(std::move(e));
-    }
-    if (auto it = shard_failures_.find(key.shard); it != shard_failures_.end()) {
-      if (it->second > 0) {
-        --it->second;
-        return Fail(ErrorCode::kUnavailable, "store briefly unreachable");
-      }
-      if (on_shard_loaded_) on_shard_loaded_();
-      shard_failures_.erase(it);
-    }
-    return states_[key.stream + "/" + key.shard];
-  }
-  // The next `failures` loads of `shard` fail as retriable; `then` runs when
-  // its load goes through at last.
-  void FailLoadsOf(const std::string& shard, int failures, std::function<void()> then) {
-    std::lock_guard lock(mu_);
-    shard_failures_[shard] = failures;
-    on_shard_loaded_ = std::move(then);
-  }
-  // The next loads fail with these errors, one each; `then` runs after each.
-  void FailLoads(std::vector<Error> errors, std::function<void()> then = {}) {
-    std::lock_guard lock(mu_);
-    load_failures_ = std::move(errors);
-    on_failed_load_ = std::move(then);
-  }
-
-  int loads() {
-    std::lock_guard lock(mu_);
-    return loads_;
-  }
-  // The next `failures` saves fail as retriable (the store unreachable).
-  void FailSaves(int failures) {
-    std::lock_guard lock(mu_);
-    save_failures_ = failures;
-  }
-  Status Save(const ShardKey& key, const ShardCheckpoint& state) override {
-    std::lock_guard lock(mu_);
-    if (save_failures_ > 0) {
-      --save_failures_;
-      return Fail(ErrorCode::kConnection, "store unreachable");
-    }
-    states_[key.stream + "/" + key.shard] = state;
-    ++saves_;
-    saved_.push_back(state);
-    return Ok();
-  }
-  // What an emitter that commits checkpoints writes (not a Save call).
-  void Commit(const ShardKey& key, const ShardCheckpoint& state) {
-    std::lock_guard lock(mu_);
-    states_[key.stream + "/" + key.shard] = state;
-  }
-  std::vector<ShardCheckpoint> saved() {
-    std::lock_guard lock(mu_);
-    return saved_;
-  }
-  std::string Describe() const override { return "memory"; }
-  ShardCheckpoint Get(const std::string& shard) {
-    std::lock_guard lock(mu_);
-    return states_["s/" + shard];
-  }
-
- private:
-  std::mutex mu_;
-  std::map<std::string, ShardCheckpoint> states_;
-  int saves_ = 0;
-  int save_failures_ = 0;
-  std::vector<ShardCheckpoint> saved_;
-  int loads_ = 0;
-  std::vector<Error> load_failures_;
-  std::function<void()> on_failed_load_;
-  std::map<std::string, int> shard_failures_;
-  std::function<void()> on_shard_loaded_;
-};
-
-// Keeps every batch; `fail` may refuse one (the batch is then not kept).
-class CollectingEmitter final : public Emitter {
- public:
-  Status Emit(const Batch& batch, std::stop_token) override {
-    std::lock_guard lock(mu_);
-    if (fail && fail(batch)) return Fail(fail_code, "sink refused the batch");
-    if (fail_with) {
-      if (auto code = fail_with(batch)) return Fail(*code, "sink refused the batch");
-    }
-    batches.push_back(batch);
-    if (on_emit) on_emit(batch);
-    return Ok();
-  }
-  std::string Describe() const override { return "collector"; }
-
-  std::vector<std::string> Data(const std::string& shard) {
-    std::lock_guard lock(mu_);
-    std::vector<std::string> out;
-    for (const auto& b : batches) {
-      if (b.shard_id != shard) continue;
-      for (const auto& r : b.records) out.push_back(r.data);
-    }
-    return out;
-  }
-
-  // With `commits_into`, the emitter commits checkpoints: each batch and the
-  // state after it go into that store together, as a transaction would.
-  bool CommitsCheckpoints() const override { return commits_into != nullptr; }
-  Status EmitAndCheckpoint(const Batch& batch, const ShardKey& key, const ShardCheckpoint& after,
-                           std::stop_token) override {
-    std::lock_guard lock(mu_);
-    if (fail && fail(batch)) return Fail(ErrorCode::kInvalidArgument, "sink refused the batch");
-    batches.push_back(batch);
-    commits.emplace_back(key, after);
-    commits_into->Commit(key, after);
-    return Ok();
-  }
-
-  std::mutex mu_;
-  std::vector<Batch> batches;
-  std::function<bool(const Batch&)> fail;
-  ErrorCode fail_code = ErrorCode::kInvalidArgument;
-  std::function<std::optional<ErrorCode>(const Batch&)> fail_with;
-  std::function<void(const Batch&)> on_emit;
-  MemoryStore* commits_into = nullptr;
-  std::vector<std::pair<ShardKey, ShardCheckpoint>> commits;
-};
-
-class MemoryDeadLetters final : public DeadLetterSink {
- public:
-  Status Write(const std::vector<DeadLetter>& l, std::stop_token) override {
-    std::lock_guard lock(mu_);
-    if (refuse) return Fail(ErrorCode::kAuth, "AccessDenied on the dead-letter bucket");
-    letters.insert(letters.end(), l.begin(), l.end());
-    return Ok();
-  }
-  std::string Describe() const override { return "memory dead letters"; }
-  std::vector<std::string> Data() {
-    std::lock_guard lock(mu_);
-    std::vector<std::string> out;
-    for (const auto& l : letters) out.push_back(l.stage + ":" + l.record.data);
-    return out;
-  }
-  std::mutex mu_;
-  std::vector<DeadLetter> letters;
-  bool refuse = false;
-};
+using testing::CollectingEmitter;
+using testing::MemoryDeadLetters;
+using testing::MemoryStore;
 
 class PipelineTest : public ::testing::Test {
  protected:

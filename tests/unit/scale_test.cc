@@ -24,8 +24,10 @@
 #include <set>
 
 #include "engine/pipeline_internal.h"
+#include "support/collector.h"
 #include "support/fake_clock.h"
 #include "support/fake_kinesis.h"
+#include "support/memory_store.h"
 
 namespace {
 std::atomic<int64_t> g_live_bytes{0};
@@ -62,48 +64,6 @@ int64_t ResidentBytes() {
   return resident * sysconf(_SC_PAGESIZE);
 }
 
-class MapStore final : public CheckpointStore {
- public:
-  Result<ShardCheckpoint> Load(const ShardKey& key) override {
-    std::lock_guard lock(mu_);
-    return states_[key.shard];
-  }
-  Status Save(const ShardKey& key, const ShardCheckpoint& state) override {
-    std::lock_guard lock(mu_);
-    states_[key.shard] = state;
-    return Ok();
-  }
-  std::string Describe() const override { return "memory"; }
-
- private:
-  std::mutex mu_;
-  std::map<std::string, ShardCheckpoint> states_;
-};
-
-class Collector final : public Emitter {
- public:
-  Status Emit(const Batch& batch, std::stop_token) override {
-    std::lock_guard lock(mu_);
-    for (const auto& r : batch.records) data_[batch.shard_id].push_back(r.data);
-    records_ += batch.records.size();
-    return Ok();
-  }
-  std::string Describe() const override { return "collector"; }
-  size_t records() {
-    std::lock_guard lock(mu_);
-    return records_;
-  }
-  std::vector<std::string> Data(const std::string& shard) {
-    std::lock_guard lock(mu_);
-    return data_[shard];
-  }
-
- private:
-  std::mutex mu_;
-  std::map<std::string, std::vector<std::string>> data_;
-  size_t records_ = 0;
-};
-
 std::string ShardName(int i) {
   std::string digits = std::to_string(i);
   return "shardId-" + std::string(12 - digits.size(), '0') + digits;
@@ -126,7 +86,7 @@ PipelineOptions Config(uint32_t reader_threads) {
 PipelineParts Parts(std::shared_ptr<Emitter> emitter) {
   PipelineParts parts;
   parts.emitter = std::move(emitter);
-  parts.checkpoints = std::make_shared<MapStore>();
+  parts.checkpoints = std::make_shared<testing::MemoryStore>();
   return parts;
 }
 
@@ -161,7 +121,7 @@ TEST(ScaleTest, AThousandMostlyIdleShardsOnAFewThreadsWithinFiveCallsASecond) {
   // One batch per busy shard, cut at its last record: the pages before it
   // are paced by the spacing between calls alone.
   config.buffer.max_records = kRecordsPerBusyShard;
-  auto emitter = std::make_shared<Collector>();
+  auto emitter = std::make_shared<testing::CollectingEmitter>();
 
   const size_t threads_before = ThreadsOfThisProcess();
   std::atomic<size_t> most_threads{threads_before};
@@ -332,13 +292,14 @@ TEST(ScaleTest, MemoryPerIdleShard) {
     // for themselves (stacks, malloc arenas) is not counted per shard below.
     auto warm = std::make_shared<testing::FakeKinesis>();
     for (int i = 0; i < 2 * static_cast<int>(kThreads); ++i) warm->AddShard(ShardName(i));
-    auto pipeline = core::MakePipeline(config, Parts(std::make_shared<Collector>()),
-                                       warm->Client(warm, &clock), true, &clock);
+    auto pipeline =
+        core::MakePipeline(config, Parts(std::make_shared<testing::CollectingEmitter>()),
+                           warm->Client(warm, &clock), true, &clock);
     ASSERT_TRUE(pipeline->Run({}, {}));
   }
   auto kinesis = std::make_shared<testing::FakeKinesis>();
   for (int i = 0; i < kShards; ++i) kinesis->AddShard(ShardName(i));
-  auto parts = Parts(std::make_shared<Collector>());
+  auto parts = Parts(std::make_shared<testing::CollectingEmitter>());
   auto client = kinesis->Client(kinesis, &clock);
 
   const int64_t heap_before = g_live_bytes.load();
