@@ -121,6 +121,28 @@ class PostgresHarness final : public SinkHarness {
   Outage outage_ = Outage::kTransient;
 };
 
+// The outages of a sink over HTTP whose final refusal is a missing table:
+// the wire fails to connect, or the emitter is opened on a table that does
+// not exist.
+struct HttpOutage {
+  std::shared_ptr<BreakableTransport> wire =
+      std::make_shared<BreakableTransport>(SharedCurlTransport());
+  bool missing_table = false;
+
+  bool Break(Outage outage) {
+    if (outage == Outage::kTransient) {
+      wire->Unreachable();
+    } else {
+      missing_table = true;
+    }
+    return true;
+  }
+  void Heal() {
+    wire->Heal();
+    missing_table = false;
+  }
+};
+
 // --- Redshift, loading into PostgreSQL: each record is the key of an S3
 // object holding one row; a file table keeps objects from loading twice.
 class RedshiftHarness final : public SinkHarness {
@@ -138,7 +160,6 @@ class RedshiftHarness final : public SinkHarness {
     options.path_style = true;
     credentials_ = std::make_shared<aws::StaticCredentialsProvider>(aws::Credentials{
         Env("KC_S3_ACCESS_KEY_ID", "S3RVER"), Env("KC_STANDIN_SECRET", "kc-test-secret"), ""});
-    wire_ = std::make_shared<BreakableTransport>(aws::MakeCurlTransport(aws::HttpOptions{}));
     options_ = options;
   }
   ~RedshiftHarness() override {
@@ -149,7 +170,7 @@ class RedshiftHarness final : public SinkHarness {
   std::unique_ptr<Emitter> Open(RetryPolicy retry, Clock*) override {
     emitter::RedshiftSettings settings;
     settings.url = url_;
-    settings.table = broken_ ? table_ + "_missing" : table_;
+    settings.table = outage_.missing_table ? table_ + "_missing" : table_;
     settings.columns = {"n", "name"};
     settings.file_table = table_ + "_files";
     settings.bucket = bucket_;
@@ -158,7 +179,8 @@ class RedshiftHarness final : public SinkHarness {
     settings.load_target = emitter::LoadTarget::kPostgres;
     // Requests are signed at the real time (s3rver refuses a skewed one);
     // the retries wait on the suite's clock.
-    auto s3 = std::make_shared<aws::S3Client>(options_, wire_, credentials_, retry, &Clock::Real());
+    auto s3 = std::make_shared<aws::S3Client>(options_, outage_.wire, credentials_, retry,
+                                              &Clock::Real());
     return std::make_unique<emitter::RedshiftEmitter>(settings, s3, credentials_, retry);
   }
   std::string DataFor(int i) override {
@@ -175,18 +197,8 @@ class RedshiftHarness final : public SinkHarness {
   }
   std::vector<int> Delivered() override { return NumbersOf(url_, table_); }
   std::optional<std::string> BadData() override { return ""; }  // no key at all
-  bool Break(Outage outage) override {
-    if (outage == Outage::kTransient) {
-      wire_->Unreachable();
-    } else {
-      broken_ = true;
-    }
-    return true;
-  }
-  void Heal() override {
-    wire_->Heal();
-    broken_ = false;
-  }
+  bool Break(Outage outage) override { return outage_.Break(outage); }
+  void Heal() override { outage_.Heal(); }
 
  private:
   std::string url_;
@@ -195,9 +207,8 @@ class RedshiftHarness final : public SinkHarness {
   std::string bucket_ = Env("KC_S3_BUCKET", "kc-test-bucket");
   aws::S3Options options_;
   std::shared_ptr<aws::CredentialsProvider> credentials_;
-  std::shared_ptr<BreakableTransport> wire_;
   std::set<int> put_;
-  bool broken_ = false;
+  HttpOutage outage_;
 };
 
 // --- DynamoDB: an item per record, keyed by the record's number; a replay
@@ -213,15 +224,15 @@ class DynamoDbHarness final : public SinkHarness {
         R"("KeySchema":[{"AttributeName":"n","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"})";
     auto created = DynaliteClient(endpoint_).Call("CreateTable", create);
     EXPECT_TRUE(created) << created.error().ToString();
-    wire_ = std::make_shared<BreakableTransport>(SharedCurlTransport());
   }
   ~DynamoDbHarness() override { (void)DynaliteClient(endpoint_).DeleteTable(table_); }
   std::unique_ptr<Emitter> Open(RetryPolicy retry, Clock* clock) override {
-    emitter::DynamoDbEmitterOptions options{.table = broken_ ? table_ + "-missing" : table_,
-                                            .hash_key = "n",
-                                            .range_key = "",
-                                            .declared = {}};
-    return std::make_unique<emitter::DynamoDbEmitter>(DynaliteClient(endpoint_, wire_),
+    emitter::DynamoDbEmitterOptions options{
+        .table = outage_.missing_table ? table_ + "-missing" : table_,
+        .hash_key = "n",
+        .range_key = "",
+        .declared = {}};
+    return std::make_unique<emitter::DynamoDbEmitter>(DynaliteClient(endpoint_, outage_.wire),
                                                       std::move(options), retry, clock);
   }
   std::string DataFor(int i) override { return JsonRecord(i); }
@@ -244,24 +255,13 @@ class DynamoDbHarness final : public SinkHarness {
     return out;
   }
   std::optional<std::string> BadData() override { return "not json"; }
-  bool Break(Outage outage) override {
-    if (outage == Outage::kTransient) {
-      wire_->Unreachable();
-    } else {
-      broken_ = true;
-    }
-    return true;
-  }
-  void Heal() override {
-    wire_->Heal();
-    broken_ = false;
-  }
+  bool Break(Outage outage) override { return outage_.Break(outage); }
+  void Heal() override { outage_.Heal(); }
 
  private:
   std::string endpoint_;
   std::string table_;
-  std::shared_ptr<BreakableTransport> wire_;
-  bool broken_ = false;
+  HttpOutage outage_;
 };
 
 // A harness whose services are there; otherwise a harness-less factory

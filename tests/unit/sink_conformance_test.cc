@@ -79,6 +79,16 @@ std::shared_ptr<aws::S3Client> S3Over(std::shared_ptr<aws::HttpTransport> transp
                                          std::move(transport), Credentials(), retry, clock);
 }
 
+// Unreachable for a passing outage; refusing every request with `status`
+// and `body` for a final one.
+void BreakWire(BreakableTransport& wire, Outage outage, long status, const char* body) {
+  if (outage == Outage::kTransient) {
+    wire.Unreachable();
+  } else {
+    wire.Refuse(status, body);
+  }
+}
+
 constexpr char kS3Refusal[] =
     "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>";
 constexpr char kKinesisRefusal[] =
@@ -154,11 +164,7 @@ class S3Harness : public SinkHarness {
   }
   std::optional<std::string> BadData() override { return "not json"; }
   bool Break(Outage outage) override {
-    if (outage == Outage::kTransient) {
-      s3_wire_->Unreachable();
-    } else {
-      s3_wire_->Refuse(403, kS3Refusal);
-    }
+    BreakWire(*s3_wire_, outage, 403, kS3Refusal);
     return true;
   }
   void Heal() override { s3_wire_->Heal(); }
@@ -202,11 +208,7 @@ class S3ManifestHarness final : public S3Harness {
   }
   bool Break(Outage outage) override {
     S3Harness::Break(outage);
-    if (outage == Outage::kTransient) {
-      kinesis_wire_->Unreachable();
-    } else {
-      kinesis_wire_->Refuse(400, kKinesisRefusal);
-    }
+    BreakWire(*kinesis_wire_, outage, 400, kKinesisRefusal);
     return true;
   }
   void Heal() override {
@@ -246,11 +248,7 @@ class KinesisHarness final : public SinkHarness {
   }
   std::optional<std::string> BadData() override { return "not json"; }
   bool Break(Outage outage) override {
-    if (outage == Outage::kTransient) {
-      wire_->Unreachable();
-    } else {
-      wire_->Refuse(400, kKinesisRefusal);
-    }
+    BreakWire(*wire_, outage, 400, kKinesisRefusal);
     return true;
   }
   void Heal() override { wire_->Heal(); }
