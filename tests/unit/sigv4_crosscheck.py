@@ -10,21 +10,31 @@ modes), signs each with botocore's SigV4Auth or S3SigV4Auth at a fixed time,
 runs sigv4_tool on the same requests, and fails on any difference, showing
 the two canonical requests side by side.
 
-Usage: sigv4_crosscheck.py --tool PATH/TO/sigv4_tool [--count N] [--seed S]
+Given --cases, it also signs the request of every known-answer case folder
+(tests/data/sigv4/, described in the README there) with botocore and fails
+unless botocore's canonical request, string to sign and Authorization header
+are the ones the folder expects: the data that sigv4_test holds our signer
+to is checked against an independent signer too.
+
+Usage: sigv4_crosscheck.py --tool PATH/TO/sigv4_tool [--cases DIR] [--count N] [--seed S]
 Exits 77 (the CTest skip code) when botocore is not installed.
 """
 
 import argparse
 import base64
+import calendar
 import datetime
 import difflib
 import json
+import os
 import random
+import re
 import string
 import subprocess
 import sys
+import time
 from unittest import mock
-from urllib.parse import quote
+from urllib.parse import quote, unquote_to_bytes
 
 try:
     import botocore.auth
@@ -301,6 +311,10 @@ def botocore_sign(req):
     captured = []
     original = signer.canonical_request
     signer.canonical_request = lambda r: captured.append(original(r)) or captured[-1]
+    captured_sts = []
+    original_sts = signer.string_to_sign
+    signer.string_to_sign = (
+        lambda r, c: captured_sts.append(original_sts(r, c)) or captured_sts[-1])
     _now[0] = datetime.datetime(1970, 1, 1) + datetime.timedelta(
         milliseconds=req["unix_millis"])
     signer.add_auth(request)
@@ -309,6 +323,7 @@ def botocore_sign(req):
         "x_amz_content_sha256": request.headers.get("X-Amz-Content-SHA256", "") if req["s3"] else
         None,
         "canonical_request": captured[0],
+        "string_to_sign": captured_sts[0],
     }
 
 
@@ -349,9 +364,219 @@ def show_mismatch(index, req, expected, actual):
     print("\n".join(diff) or "  (canonical requests are identical)")
 
 
+# --- the known-answer case folders -------------------------------------------
+
+CONTEXT_KEYS = ("region", "service", "time", "access-key-id", "secret-access-key",
+                "session-token", "options")
+REQUIRED_CONTEXT_KEYS = CONTEXT_KEYS[:5]
+# The option sets botocore has a signer for: SigV4Auth, and S3SigV4Auth with
+# and without payload signing.
+BOTOCORE_OPTIONS = {
+    frozenset(): (False, False),
+    frozenset({"single-encode", "content-sha256"}): (True, False),
+    frozenset({"single-encode", "content-sha256", "unsigned-payload"}): (True, True),
+}
+EXPECTED_FILES = (("canonical_request", "canonical-request.txt"),
+                  ("string_to_sign", "string-to-sign.txt"),
+                  ("authorization", "authorization.txt"))
+
+
+class CaseError(Exception):
+    """A file of a case folder that is missing or not as the README says."""
+
+    def __init__(self, directory, name, problem):
+        super().__init__("%s: %s" % (os.path.join(directory, name), problem))
+
+
+def read_case_file(directory, name):
+    try:
+        with open(os.path.join(directory, name), "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise CaseError(directory, name, "missing") from None
+    except OSError as e:
+        raise CaseError(directory, name, e.strerror) from None
+
+
+def case_text(directory, name, data):
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise CaseError(directory, name, "not UTF-8 (%s)" % e) from None
+
+
+def parse_request(directory, data):
+    """request.txt: returns (method, url, headers, body)."""
+    name = "request.txt"
+    head = []
+    body = b""
+    at = 0
+    while at < len(data):
+        eol = data.find(b"\n", at)
+        line = data[at:] if eol < 0 else data[at:eol]
+        at = len(data) if eol < 0 else eol + 1
+        if not line:
+            body = data[at:]
+            break
+        head.append(case_text(directory, name, line))
+    if not head:
+        raise CaseError(directory, name, "no request line")
+    for i, line in enumerate(head):
+        if "\r" in line:
+            raise CaseError(directory, name,
+                            "line %d: a carriage return (lines end with LF alone)" % (i + 1))
+    line = head[0]
+    first, last = line.find(" "), line.rfind(" ")
+    if first <= 0 or last <= first + 1 or line[last + 1:] != "HTTP/1.1":
+        raise CaseError(directory, name, "line 1: not a request line (METHOD target HTTP/1.1)")
+    method, target = line[:first], line[first + 1:last]
+    headers = []
+    for i, line in enumerate(head[1:], 2):
+        header, colon, value = line.partition(":")
+        if not colon or not header:
+            raise CaseError(directory, name, "line %d: not a header line (Name: value)" % i)
+        headers.append((header, value[1:] if value.startswith(" ") else value))
+    if target.startswith("/"):
+        host = next((v for n, v in headers if n.lower() == "host"), "")
+        if not host:
+            raise CaseError(directory, name, "line 1: a target that is a path needs a Host header")
+        url = "https://" + host + target
+    elif "://" in target:
+        url = target
+    else:
+        raise CaseError(directory, name,
+                        "line 1: the target is neither a path nor an absolute URL")
+    return method, url, headers, body
+
+
+def parse_context(directory, text):
+    """context.txt: returns its keys and values."""
+    name = "context.txt"
+    context = {}
+    for i, line in enumerate(text.split("\n"), 1):
+        line = line.strip(" \t")
+        if not line or line.startswith("#"):
+            continue
+        key, colon, value = line.partition(":")
+        key, value = key.strip(" \t"), value.strip(" \t")
+        if not colon:
+            raise CaseError(directory, name, 'line %d: not a "key: value" line' % i)
+        if key not in CONTEXT_KEYS:
+            raise CaseError(directory, name, 'line %d: unknown key "%s"' % (i, key))
+        if key in context:
+            raise CaseError(directory, name, 'line %d: "%s" a second time' % (i, key))
+        context[key] = value
+    for key in REQUIRED_CONTEXT_KEYS:
+        if key not in context:
+            raise CaseError(directory, name, 'no "%s"' % key)
+    try:
+        if not re.fullmatch(r"[0-9]{8}T[0-9]{6}Z", context["time"]):
+            raise ValueError
+        when = time.strptime(context["time"], "%Y%m%dT%H%M%SZ")
+    except ValueError:
+        raise CaseError(directory, name, "the time is not like 20150830T123600Z") from None
+    context["unix_millis"] = calendar.timegm(when) * 1000
+    return context
+
+
+def canonical_query_spelling(url):
+    """`url` with its query spelled canonically. SigV4 decodes and re-encodes
+    each name and value of the query, as our signer does; botocore signs the
+    query exactly as the URL spells it (its own serializers spell it so)."""
+    base, question, query = url.partition("?")
+    if not question:
+        return url
+    pairs = []
+    for piece in query.split("#", 1)[0].split("&"):
+        if piece:
+            name, _, value = piece.partition("=")
+            pairs.append(quote(unquote_to_bytes(name), safe="-_.~") + "=" +
+                         quote(unquote_to_bytes(value), safe="-_.~"))
+    return base + ("?" + "&".join(pairs) if pairs else "")
+
+
+def read_case(directory):
+    """Returns (the request for botocore_sign, the expected values)."""
+    method, url, headers, body = parse_request(directory,
+                                               read_case_file(directory, "request.txt"))
+    context = parse_context(directory, case_text(directory, "context.txt",
+                                                 read_case_file(directory, "context.txt")))
+    options = frozenset(context.get("options", "").split())
+    if options not in BOTOCORE_OPTIONS:
+        raise CaseError(directory, "context.txt", "botocore has no signer for the options %r" %
+                        context["options"])
+    s3, unsigned_payload = BOTOCORE_OPTIONS[options]
+    expected = {}
+    for key, name in EXPECTED_FILES:
+        text = case_text(directory, name, read_case_file(directory, name))
+        text = text[:-1] if text.endswith("\n") else text
+        if not text:
+            raise CaseError(directory, name, "empty")
+        expected[key] = text
+    request = {
+        "mode": "case",
+        "method": method,
+        "url_botocore": canonical_query_spelling(url),
+        "url": url,
+        "headers": headers,
+        "body": body,
+        "region": context["region"],
+        "service": context["service"],
+        "unix_millis": context["unix_millis"],
+        "access_key_id": context["access-key-id"],
+        "secret_access_key": context["secret-access-key"],
+        "session_token": context.get("session-token", ""),
+        "s3": s3,
+        "unsigned_payload": unsigned_payload,
+    }
+    return request, expected
+
+
+def check_cases(cases_dir):
+    """Signs every case folder with botocore; false when one disagrees or
+    cannot be read, after printing why."""
+    try:
+        names = sorted(e.name for e in os.scandir(cases_dir)
+                       if e.is_dir() and not e.name.startswith("."))
+    except OSError as e:
+        print("cannot read the case folders in %s: %s" % (cases_dir, e.strerror))
+        return False
+    if not names:
+        print("no case folders in %s" % cases_dir)
+        return False
+    bad = []
+    for name in names:
+        directory = os.path.join(cases_dir, name)
+        try:
+            request, expected = read_case(directory)
+        except CaseError as e:
+            print(e)
+            bad.append(name)
+            continue
+        got = botocore_sign(request)
+        for key, file_name in EXPECTED_FILES:
+            if got[key] == expected[key]:
+                continue
+            if name not in bad:
+                bad.append(name)
+            print("case %s: botocore disagrees with %s" % (name, file_name))
+            diff = difflib.unified_diff(
+                expected[key].split("\n"), got[key].split("\n"),
+                os.path.join(directory, file_name), "botocore", lineterm="")
+            print("\n".join(diff))
+    print("checked %d case folders in %s with botocore" % (len(names), cases_dir))
+    if bad:
+        print("FAILED: %d of %d case folders cannot be read or disagree with botocore (%s)" %
+              (len(bad), len(names), ", ".join(bad)))
+        return False
+    print("all case folders match botocore")
+    return True
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tool", required=True, help="path to the sigv4_tool executable")
+    parser.add_argument("--cases", help="a folder of known-answer case folders (tests/data/sigv4)")
     parser.add_argument("--count", type=int, default=400)
     parser.add_argument("--seed", type=int, default=20150830)
     parser.add_argument("--show", type=int, default=5, help="mismatches to print in full")
@@ -394,9 +619,14 @@ def main():
     if bad:
         print("FAILED: %d of %d signatures differ from botocore (requests %s)" %
               (len(bad), len(requests), ", ".join(map(str, bad[:40]))))
-        return 1
-    print("all signatures match botocore")
-    return 0
+    else:
+        print("all signatures match botocore")
+
+    cases_ok = True
+    if args.cases:
+        with mock.patch.object(botocore.auth.datetime, "datetime", _FixedDatetime):
+            cases_ok = check_cases(args.cases)
+    return 0 if not bad and cases_ok else 1
 
 
 if __name__ == "__main__":
