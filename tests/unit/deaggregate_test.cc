@@ -75,6 +75,24 @@ TEST(DeaggregateTest, WhatOnlyLooksAggregatedPassesThroughWithTheReason) {
   EXPECT_TRUE(out.empty()) << "nothing is appended for a record that is not an aggregate";
 }
 
+TEST(DeaggregateTest, AKeyLongerThanKinesisAllowsMakesTheAggregateMalformed) {
+  // Thousands of empty records sharing one long key: each would get its own
+  // copy of the key, an expansion of some 15,000 times.
+  std::vector<std::pair<std::string, std::string>> users(3000, {std::string(65536, 'k'), ""});
+  const std::string bomb = Aggregate(users);
+  ASSERT_LT(bomb.size(), 100'000u);
+  std::vector<Record> out;
+  std::string why;
+  EXPECT_EQ(DeaggregateInto(Outer(bomb), out, &why), Aggregation::kMalformed);
+  EXPECT_EQ(why, "a partition key is longer than 256 bytes");
+  EXPECT_TRUE(out.empty());
+  // Up to 256 bytes is a key Kinesis takes.
+  EXPECT_EQ(DeaggregateInto(Outer(Aggregate({{std::string(256, 'k'), "x"}})), out, &why),
+            Aggregation::kAggregate);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].partition_key.size(), 256u);
+}
+
 TEST(DeaggregateTest, APageIsExpandedInOrderAndOneWithoutAggregatesIsUntouched) {
   std::vector<Record> page = {Outer("a", "1"), Outer(Aggregate({{"k", "b"}, {"k", "c"}}), "2"),
                               Outer(std::string(kKplMagic) + "not one", "3"), Outer("d", "4")};

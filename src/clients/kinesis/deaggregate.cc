@@ -42,6 +42,14 @@ Aggregation DeaggregateInto(const Record& record, std::vector<Record>& out, std:
   if (!aggregate.IsInitialized()) {
     return Malformed(why, "the protobuf message lacks a required field");
   }
+  // Each user record gets its own copy of its key: a key longer than Kinesis
+  // allows, shared by thousands of tiny records, would turn one small
+  // aggregate into gigabytes.
+  for (const std::string& key : aggregate.partition_key_table()) {
+    if (key.size() > kMaxUserPartitionKeyBytes) {
+      return Malformed(why, "a partition key is longer than 256 bytes");
+    }
+  }
   for (const kpl::Record& user : aggregate.records()) {
     if (user.partition_key_index() >= static_cast<uint64_t>(aggregate.partition_key_table_size())) {
       return Malformed(why, "a partition key index is out of range");

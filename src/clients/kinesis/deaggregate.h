@@ -4,8 +4,9 @@
 // partition key and data, the aggregate's sequence number and arrival time,
 // and its index in the aggregate as sub-sequence number. A record that only
 // looks aggregated (the magic, but a wrong MD5, a protobuf that does not
-// parse, a partition key index out of range) passes through unchanged, as
-// the KCL does: it is the producer's data, and losing it is worse.
+// parse, a partition key index out of range or a key over 256 bytes) passes
+// through unchanged, as the KCL does: it is the producer's data, and losing
+// it is worse.
 //
 // Thread-safety: the functions may run concurrently.
 #pragma once
@@ -19,6 +20,11 @@
 namespace kc::kinesis {
 
 inline constexpr char kKplMagic[] = "\xF3\x89\x9A\xC2";
+
+// The longest partition key a user record may have: Kinesis's 256
+// characters, counted here in bytes, which bounds what a key costs. An
+// aggregate with a longer key is malformed.
+inline constexpr size_t kMaxUserPartitionKeyBytes = 256;
 
 enum class Aggregation {
   kPlain,      // no magic: an ordinary record
