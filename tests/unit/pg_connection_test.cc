@@ -36,9 +36,20 @@ TEST(PgConninfo, PasswordsAreHiddenInUrlsAndPairs) {
   EXPECT_EQ(RedactConninfo("postgresql://loader:s3cr%40t@db.example.com:5433/events"),
             "postgresql://loader:***@db.example.com:5433/events");
   EXPECT_EQ(RedactConninfo("postgres://loader@db:5432/events?sslmode=require&password=hunter2"),
-            "postgres://loader@db:5432/events?sslmode=require&password=***");
+            "postgres://loader:***@db:5432/events?sslmode=require");
   EXPECT_EQ(RedactConninfo("postgresql://db/events?password=hunter2&user=x"),
-            "postgresql://db/events?password=***&user=x");
+            "postgresql://x:***@db/events");
+  // What an earlier redaction of the text missed: a '?' in the password, an
+  // encoded key, other fields holding "pass".
+  EXPECT_EQ(RedactConninfo("postgresql://loader:S3c?retPw@host/db"),
+            "postgresql://loader:***@host/db");
+  EXPECT_EQ(RedactConninfo("postgresql://loader@host/db?%70assword=hunter2"),
+            "postgresql://loader:***@host/db");
+  EXPECT_EQ(RedactConninfo("postgresql://u@h/d?sslpassword=hunter2&sslmode=verify-full"),
+            "postgresql://u@h/d?sslmode=verify-full&sslpassword=***");
+  EXPECT_EQ(RedactConninfo("host=h sslpassword=hunter2 user=u"), "user=u host=h sslpassword=***");
+  EXPECT_EQ(RedactConninfo("postgresql://u@h1:5432,h2:5433/d?application_name=a%20b"),
+            "postgresql://u@h1:5432,h2:5433/d?application_name=a%20b");
   EXPECT_EQ(RedactConninfo("host=db port=5433 dbname=events password='it\\'s secret' user=u"),
             "user=u password=*** dbname=events host=db port=5433");
   EXPECT_EQ(RedactConninfo("postgresql://postgres@127.0.0.1:5432/postgres"),

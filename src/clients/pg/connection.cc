@@ -56,6 +56,36 @@ std::string QuotePairValue(std::string_view value) {
   return out + "'";
 }
 
+// `text` for a URL: every byte but the unreserved ones as %XX.
+std::string PercentEncode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+    if (unreserved) {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    }
+  }
+  return out;
+}
+
+std::vector<std::string_view> SplitCommas(std::string_view text) {
+  std::vector<std::string_view> out;
+  if (text.empty()) return out;
+  for (size_t start = 0;;) {
+    const size_t comma = text.find(',', start);
+    out.push_back(text.substr(start, comma == std::string_view::npos ? text.npos : comma - start));
+    if (comma == std::string_view::npos) return out;
+    start = comma + 1;
+  }
+}
+
 bool ValidIdentifierPart(std::string_view part) {
   if (part.empty() || part.size() > kMaxIdentifierPart) return false;
   if (part.front() >= '0' && part.front() <= '9') return false;
@@ -84,33 +114,66 @@ std::string RedactConninfo(std::string_view conninfo) {
   constexpr char kUnreadable[] = "(unreadable connection string)";
   Options options = Parse(conninfo);
   if (!options) return kUnreadable;
-  if (IsUrl(conninfo)) {
-    std::string out(conninfo);
-    const size_t start = out.find("://") + 3;
-    const size_t end = out.find_first_of("/?", start);
-    const size_t at = out.rfind('@', end == std::string::npos ? out.size() : end);
-    if (at != std::string::npos && at >= start) {
-      const size_t colon = out.find(':', start);
-      if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
+  // Shown from what libpq parsed, never from the text: whatever the spelling
+  // (a "user:secret@" URL, "?password=", "%70assword=", "sslpassword"), a
+  // field whose name holds "pass" is shown as ***.
+  struct Field {
+    std::string_view keyword;
+    std::string value;
+  };
+  std::vector<Field> fields;
+  auto get = [&](std::string_view keyword) -> const Field* {
+    for (const Field& f : fields) {
+      if (f.keyword == keyword) return &f;
     }
-    // A password in the query string: ?password=... or &password=...
-    for (size_t q = out.find('?'); q != std::string::npos; q = out.find('&', q + 1)) {
-      if (out.compare(q + 1, 9, "password=") == 0) {
-        const size_t value = q + 10;
-        const size_t value_end = out.find('&', value);
-        out.replace(value, (value_end == std::string::npos ? out.size() : value_end) - value,
-                    "***");
-      }
+    return nullptr;
+  };
+  for (const PQconninfoOption* o = options.get(); o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    const std::string_view keyword = o->keyword;
+    const bool secret = keyword.find("pass") != std::string_view::npos;
+    fields.push_back({keyword, secret ? "***" : std::string(o->val)});
+  }
+  if (!IsUrl(conninfo)) {
+    std::string out;
+    for (const Field& f : fields) {
+      if (!out.empty()) out += ' ';
+      out += std::string(f.keyword) + "=" + (f.value == "***" ? f.value : QuotePairValue(f.value));
     }
     return out;
   }
-  std::string out;
-  for (const PQconninfoOption* o = options.get(); o->keyword != nullptr; ++o) {
-    if (o->val == nullptr) continue;
-    if (!out.empty()) out += ' ';
-    out += o->keyword;
-    out += '=';
-    out += std::string_view(o->keyword) == "password" ? "***" : QuotePairValue(o->val);
+  // A URL again, as written: scheme, user[:***]@, hosts and ports, /dbname,
+  // then every other field as a query parameter.
+  std::string out(conninfo.substr(0, conninfo.find("://") + 3));
+  if (const Field* user = get("user")) {
+    out += PercentEncode(user->value);
+    if (const Field* password = get("password")) out += ":" + password->value;
+    out += "@";
+  } else if (const Field* password = get("password")) {
+    out += ":" + password->value + "@";
+  }
+  const Field* host = get("host");
+  const Field* port = get("port");
+  const std::vector<std::string_view> hosts =
+      SplitCommas(host ? std::string_view(host->value) : "");
+  const std::vector<std::string_view> ports =
+      SplitCommas(port ? std::string_view(port->value) : "");
+  const bool paired = ports.empty() || ports.size() == 1 || ports.size() == hosts.size();
+  for (size_t i = 0; paired && i < hosts.size(); ++i) {
+    if (i > 0) out += ',';
+    out += PercentEncode(hosts[i]);
+    if (!ports.empty()) out += ":" + std::string(ports[ports.size() == 1 ? 0 : i]);
+  }
+  if (const Field* dbname = get("dbname")) out += "/" + PercentEncode(dbname->value);
+  char separator = '?';
+  for (const Field& f : fields) {
+    const bool in_authority = f.keyword == "user" || f.keyword == "password" ||
+                              f.keyword == "dbname" ||
+                              (paired && (f.keyword == "host" || f.keyword == "port"));
+    if (in_authority) continue;
+    out += separator;
+    out += std::string(f.keyword) + "=" + (f.value == "***" ? f.value : PercentEncode(f.value));
+    separator = '&';
   }
   return out;
 }

@@ -40,10 +40,11 @@ namespace kc::pg {
 // The ErrorCode for a five-character SQLSTATE (see the header comment).
 ErrorCode CodeForSqlState(std::string_view sqlstate);
 
-// `conninfo` fit for a log: the password of a URL ("user:secret@") or of a
-// "password=..." pair is replaced by "***". Text that is not a connection
-// string comes back as "(unreadable connection string)", since it may hold
-// a secret in a place we do not recognise.
+// `conninfo` fit for a log, built from libpq's parse of it (a URL shown as a
+// URL, pairs as pairs): every field whose name holds "pass" (password,
+// sslpassword, ...) is shown as "***", however the text spelt it. Text that
+// is not a connection string comes back as "(unreadable connection
+// string)", since it may hold a secret in a place we do not recognise.
 std::string RedactConninfo(std::string_view conninfo);
 
 // What is wrong with `conninfo` for libpq, or nothing. The message never
