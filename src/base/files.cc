@@ -2,12 +2,14 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -46,7 +48,7 @@ Status FsyncPath(const std::string& path) {
 
 }  // namespace
 
-Status CreateDirectories(const std::string& path) {
+Status CreateDirectories(const std::string& path, mode_t mode) {
   if (path.empty()) return Ok();
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0) {
@@ -55,9 +57,14 @@ Status CreateDirectories(const std::string& path) {
   }
   std::string parent = Parent(path);
   if (parent != path) {
-    if (auto s = CreateDirectories(parent); !s) return s;
+    if (auto s = CreateDirectories(parent, mode); !s) return s;
   }
-  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
+  if (::mkdir(path.c_str(), mode) == 0) {
+    // The umask may have taken bits the configuration asked for.
+    if (::chmod(path.c_str(), mode) != 0) {
+      return Fail(IoError("cannot set the mode of directory", path, errno));
+    }
+  } else if (errno != EEXIST) {
     return Fail(IoError("cannot create directory", path, errno));
   }
   return FsyncPath(parent);
@@ -79,6 +86,21 @@ Status WriteAll(int fd, std::string_view data, const std::string& what) {
 }
 
 namespace {
+// 16 hex digits from the kernel's random source.
+std::string RandomHex() {
+  uint64_t bits = 0;
+  if (::getrandom(&bits, sizeof bits, 0) != static_cast<ssize_t>(sizeof bits)) {
+    // Without the random source (an old kernel, a seccomp filter), the time
+    // and an address still vary; O_EXCL keeps the write safe regardless.
+    bits = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+           reinterpret_cast<uintptr_t>(&bits);
+  }
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, bits >>= 4) out[static_cast<size_t>(i)] = kDigits[bits & 0xf];
+  return out;
+}
+
 // Chunks are pooled: a batch file takes one and gives it back, so steady
 // output neither maps nor faults in fresh memory for every file. A few spare
 // chunks are kept, as many as files are usually written at once.
@@ -116,23 +138,36 @@ void AtomicFileWriter::GiveBack(Chunk chunk) {
 
 Result<AtomicFileWriter> AtomicFileWriter::Open(const std::string& path, Options options) {
   const std::string dir = Parent(path);
-  if (auto s = CreateDirectories(dir); !s) return Fail(s.error());
-  static std::atomic<uint64_t> counter{0};
+  if (auto s = CreateDirectories(dir, options.modes.dir); !s) return Fail(s.error());
   // A hidden name in the same directory: the rename stays atomic, and tools
   // that list the directory skip a file a crash may have left half written.
-  std::string tmp = dir + "/." + std::filesystem::path(path).filename().string() + ".tmp." +
-                    std::to_string(::getpid()) + "." +
-                    std::to_string(counter.fetch_add(1, std::memory_order_relaxed));
-  const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+  // The pid lets a later process remove what a dead one left; the random
+  // part makes the name unguessable, and O_EXCL|O_NOFOLLOW refuse whatever
+  // someone put there first (a link to a file of ours, say).
+  const std::string prefix = dir + "/." + std::filesystem::path(path).filename().string() +
+                             ".tmp." + std::to_string(::getpid()) + ".";
+  const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
   bool direct = options.direct;
-  int fd = ::open(tmp.c_str(), flags | (direct ? O_DIRECT : 0), 0644);
-  if (fd < 0 && direct && errno == EINVAL) {
-    // The file system does not do O_DIRECT: write through the cache.
-    direct = false;
-    fd = ::open(tmp.c_str(), flags, 0644);
+  for (int attempt = 0;; ++attempt) {
+    std::string tmp = prefix + RandomHex();
+    int fd = ::open(tmp.c_str(), flags | (direct ? O_DIRECT : 0), options.modes.file);
+    if (fd < 0 && direct && errno == EINVAL) {
+      // The file system does not do O_DIRECT: write through the cache.
+      direct = false;
+      fd = ::open(tmp.c_str(), flags, options.modes.file);
+    }
+    // A name taken already: someone else's file; another random name.
+    if (fd < 0 && errno == EEXIST && attempt < 3) continue;
+    if (fd < 0) return Fail(IoError("cannot create", tmp, errno));
+    // The umask may have taken bits the configuration asked for.
+    if (::fchmod(fd, options.modes.file) != 0) {
+      const int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return Fail(IoError("cannot set the mode of", tmp, err));
+    }
+    return AtomicFileWriter(path, std::move(tmp), fd, direct, TakeChunk());
   }
-  if (fd < 0) return Fail(IoError("cannot create", tmp, errno));
-  return AtomicFileWriter(path, std::move(tmp), fd, direct, TakeChunk());
 }
 
 AtomicFileWriter::AtomicFileWriter(std::string path, std::string tmp, int fd, bool direct,
@@ -240,29 +275,32 @@ Status AtomicFileWriter::Commit() {
   return FsyncPath(Parent(path_));
 }
 
-Status WriteFileAtomically(const std::string& path, std::string_view data) {
-  auto file = AtomicFileWriter::Open(path, {});
+Status WriteFileAtomically(const std::string& path, std::string_view data, FileModes modes) {
+  auto file = AtomicFileWriter::Open(path, {.direct = false, .modes = modes});
   if (!file) return Fail(file.error());
   file->Append(data);
   return file->Commit();
 }
 
 std::optional<long> AtomicWriteTempPid(std::string_view filename) {
-  // ".<name>.tmp.<pid>.<n>": read from the end, the name may hold dots.
+  // ".<name>.tmp.<pid>.<random hex>": read from the end, the name may hold dots.
   if (!filename.starts_with('.')) return std::nullopt;
-  auto digits = [](std::string_view text) {
+  auto digits = [](std::string_view text, std::string_view allowed) {
     return !text.empty() && text.size() <= 18 &&
-           text.find_first_not_of("0123456789") == std::string_view::npos;
+           text.find_first_not_of(allowed) == std::string_view::npos;
   };
   const size_t last_dot = filename.rfind('.');
-  if (last_dot == std::string_view::npos || !digits(filename.substr(last_dot + 1))) {
+  if (last_dot == std::string_view::npos ||
+      !digits(filename.substr(last_dot + 1), "0123456789abcdef")) {
     return std::nullopt;
   }
   const std::string_view rest = filename.substr(0, last_dot);
   const size_t pid_dot = rest.rfind('.');
   if (pid_dot == std::string_view::npos) return std::nullopt;
   const std::string_view pid = rest.substr(pid_dot + 1);
-  if (!digits(pid) || !rest.substr(0, pid_dot).ends_with(".tmp")) return std::nullopt;
+  if (!digits(pid, "0123456789") || !rest.substr(0, pid_dot).ends_with(".tmp")) {
+    return std::nullopt;
+  }
   // A name is left between the leading dot and ".tmp".
   if (pid_dot < 1 + 1 + 4) return std::nullopt;
   return std::stol(std::string(pid));

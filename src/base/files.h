@@ -2,6 +2,8 @@
 // checkpoint store.
 #pragma once
 
+#include <sys/types.h>
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,12 +13,25 @@
 
 namespace kc::util {
 
+// The modes of what the connector writes (output, dead letters,
+// checkpoints) unless the configuration says otherwise: the records and
+// positions are the owner's alone.
+inline constexpr mode_t kPrivateFileMode = 0600;
+inline constexpr mode_t kPrivateDirMode = 0700;
+
+// The modes of the files a component writes and of the directories it
+// makes for them.
+struct FileModes {
+  mode_t file = kPrivateFileMode;
+  mode_t dir = kPrivateDirMode;
+};
+
 // Writes `data` to `path` so that after a crash at any instant the file holds
 // either its old content or all of `data`: a hidden temporary file in the
-// same directory (".<name>.tmp.<pid>.<n>"), fsync, rename over the target,
-// fsync of the directory. Creates
-// missing parent directories.
-Status WriteFileAtomically(const std::string& path, std::string_view data);
+// same directory (".<name>.tmp.<pid>.<random>"), fsync, rename over the
+// target, fsync of the directory. Creates missing parent directories. The
+// file gets `modes.file`, new directories `modes.dir`.
+Status WriteFileAtomically(const std::string& path, std::string_view data, FileModes modes = {});
 
 // The same guarantee for a file written in pieces: Open, Append as often as
 // needed, Commit. Appended data is staged in a buffer of kChunkBytes and
@@ -32,6 +47,7 @@ Status WriteFileAtomically(const std::string& path, std::string_view data);
 // connector stops pushing other data out of the cache.
 //
 // Not thread-safe: one writer belongs to one thread at a time.
+
 class AtomicFileWriter {
  public:
   static constexpr size_t kChunkBytes = 1 << 20;
@@ -40,8 +56,14 @@ class AtomicFileWriter {
   static constexpr size_t kDirectAlignment = 4096;
   struct Options {
     bool direct = false;
+    // The file's mode, and that of the parent directories it creates: only
+    // the owner may read what the connector writes, unless configured.
+    FileModes modes;
   };
-  // Creates missing parent directories and the temporary file.
+  // Creates missing parent directories and the temporary file: a hidden
+  // name in the same directory that no one can guess (a random part),
+  // created with O_EXCL|O_NOFOLLOW, so a file or link planted there in
+  // advance is never written through.
   static Result<AtomicFileWriter> Open(const std::string& path, Options options);
 
   AtomicFileWriter(AtomicFileWriter&& other) noexcept;
@@ -106,7 +128,8 @@ Status WriteAll(int fd, std::string_view data, const std::string& what);
 // The whole file. kNotFound when it does not exist.
 Result<std::string> ReadFile(const std::string& path);
 
-// mkdir -p, fsyncing each directory it creates so new names survive a crash.
-Status CreateDirectories(const std::string& path);
+// mkdir -p with `mode` for the directories it creates (existing ones are
+// left as they are), fsyncing each so new names survive a crash.
+Status CreateDirectories(const std::string& path, mode_t mode = kPrivateDirMode);
 
 }  // namespace kc::util

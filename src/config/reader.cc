@@ -2,6 +2,7 @@
 
 #include <climits>
 
+#include "base/names.h"
 #include "base/units.h"
 
 namespace kc::config {
@@ -176,17 +177,7 @@ std::optional<std::string> UrlProblem(std::string_view url) {
 }
 
 std::optional<std::string> IdentifierProblem(std::string_view name) {
-  if (name.empty()) return "must not be empty";
-  if (name.size() > kMaxNameLength) {
-    return "must be at most " + std::to_string(kMaxNameLength) + " characters";
-  }
-  const bool allowed = std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-           c == '_' || c == '-';
-  });
-  if (!allowed) return "must contain only letters, digits, '.', '_' and '-'";
-  if (name == "." || name == "..") return "must not be '.' or '..'";
-  return std::nullopt;
+  return util::NameProblem(name);
 }
 
 std::optional<std::string> DynamoTableProblem(std::string_view name) {
@@ -230,6 +221,50 @@ std::optional<std::string> ReadRegion(TableReader& reader) {
     return std::nullopt;
   }
   return region;
+}
+
+namespace {
+
+std::optional<mode_t> ReadMode(TableReader& reader, std::string_view key, mode_t owner_needs) {
+  const toml::node* node = reader.Get(key, Need::kOptional);
+  if (node == nullptr) return std::nullopt;
+  const toml::value<std::string>* text = node->as_string();
+  if (text == nullptr) {
+    // A TOML integer 0640 is not octal: 640 would be read as decimal.
+    reader.ReportWrongType(key, *node, "an octal mode in a string, e.g. \"0640\"");
+    return std::nullopt;
+  }
+  const std::string& digits = text->get();
+  if (digits.size() < 3 || digits.size() > 4 ||
+      digits.find_first_not_of("01234567") != std::string::npos) {
+    reader.Report(key, "expected an octal mode of 3 or 4 digits, e.g. \"0640\", got \"" +
+                           Printable(digits) + "\"");
+    return std::nullopt;
+  }
+  const auto mode = static_cast<mode_t>(std::stoul(digits, nullptr, 8));
+  if (mode > 0777) {
+    reader.Report(key, "setuid, setgid and sticky bits are not allowed; use the last three digits");
+    return std::nullopt;
+  }
+  if ((mode & owner_needs) != owner_needs) {
+    reader.Report(key, "the owner (the connector) needs " +
+                           std::string(owner_needs == 0700 ? "read, write and search (07..)"
+                                                           : "read and write (06..)") +
+                           " to do its work");
+    return std::nullopt;
+  }
+  if ((mode & 0002) != 0) {
+    reader.Report(key, "must not be writable by others: anyone could change the output");
+    return std::nullopt;
+  }
+  return mode;
+}
+
+}  // namespace
+
+void ReadFileModes(TableReader& reader, util::FileModes* modes) {
+  if (auto file = ReadMode(reader, "file_mode", 0600)) modes->file = *file;
+  if (auto dir = ReadMode(reader, "dir_mode", 0700)) modes->dir = *dir;
 }
 
 std::optional<milliseconds> ReadDuration(TableReader& reader, std::string_view key,

@@ -22,6 +22,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/files.h"
+#include "base/names.h"
 #include "config/problem.h"
 
 namespace kc::config {
@@ -30,7 +32,7 @@ using Problems = std::vector<ConfigProblem>;
 using std::chrono::milliseconds;
 
 // Pipeline names end up in file names, checkpoint keys and logs.
-constexpr size_t kMaxNameLength = 128;
+using util::kMaxNameLength;
 // Kinesis stream names: 1 to 128 of [a-zA-Z0-9_.-].
 constexpr size_t kMaxStreamNameLength = 128;
 // Text the user wrote (keys, choices) is cut to this length in messages.
@@ -65,7 +67,7 @@ const char* TypeName(toml::node_type type);
 // the HTTP layer accepts, so a config that validates also connects.
 std::optional<std::string> UrlProblem(std::string_view url);
 
-// [A-Za-z0-9._-]+, and not "." or "..", which mean something in paths.
+// util::NameProblem: 1 to 128 of [A-Za-z0-9._-], not "." or "..".
 std::optional<std::string> IdentifierProblem(std::string_view name);
 
 // DynamoDB's rule for table names.
@@ -227,6 +229,13 @@ void ReadUrl(TableReader& reader, std::string_view key, std::string* out);
 
 // An AWS region name, or nothing (with the problem reported).
 std::optional<std::string> ReadRegion(TableReader& reader);
+
+// file_mode and dir_mode: octal strings ("0640", "0750") for the files a
+// component writes and the directories it makes, for readers other than
+// the connector's user. The owner keeps read and write (and, on
+// directories, search); nothing may be writable by others, and no special
+// bits. Unset, `modes` keeps its defaults (0600 and 0700).
+void ReadFileModes(TableReader& reader, util::FileModes* modes);
 
 // A duration string; bare numbers are refused because their unit is a guess.
 std::optional<milliseconds> ReadDuration(TableReader& reader, std::string_view key,

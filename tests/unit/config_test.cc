@@ -411,6 +411,45 @@ TEST(ParseConfigTest, FileDirectIo) {
   EXPECT_EQ(ProblemsOf(head + "direct_io = \"no\"\n").size(), 1u);
 }
 
+TEST(ParseConfigTest, FileModesOfSinkStoreAndDeadLetters) {
+  const std::string head =
+      "[checkpoint]\nfile_mode = \"0640\"\ndir_mode = \"0750\"\n"
+      "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n[pipeline.emitter]\ntype = \"file\"\n"
+      "directory = \"d\"\n";
+  const auto& sink = SettingsOf<emitter::FileSinkConfig>(ParseOk(head).pipelines[0].emitter);
+  EXPECT_EQ(sink.modes.file, 0600u);
+  EXPECT_EQ(sink.modes.dir, 0700u);
+  Config config = ParseOk(head +
+                          "file_mode = \"644\"\ndir_mode = \"0755\"\n"
+                          "[pipeline.dead_letter]\ntype = \"file\"\ndirectory = \"l\"\n"
+                          "file_mode = \"0640\"\n");
+  EXPECT_EQ(SettingsOf<emitter::FileSinkConfig>(config.pipelines[0].emitter).modes.file, 0644u);
+  EXPECT_EQ(SettingsOf<emitter::FileSinkConfig>(config.pipelines[0].emitter).modes.dir, 0755u);
+  EXPECT_EQ(
+      SettingsOf<dead_letter::FileDeadLetterConfig>(config.pipelines[0].dead_letter).modes.file,
+      0640u);
+  EXPECT_EQ(SettingsOf<checkpoint::FileStoreConfig>(config.checkpoint).modes.dir, 0750u);
+
+  EXPECT_EQ(ProblemsOf(head + "file_mode = 640\n"),
+            One(10, "pipeline[0].emitter.file_mode",
+                "expected an octal mode in a string, e.g. \"0640\", got an integer"));
+  EXPECT_EQ(ProblemsOf(head + "file_mode = \"0800\"\n"),
+            One(10, "pipeline[0].emitter.file_mode",
+                "expected an octal mode of 3 or 4 digits, e.g. \"0640\", got \"0800\""));
+  EXPECT_EQ(ProblemsOf(head + "file_mode = \"0666\"\n"),
+            One(10, "pipeline[0].emitter.file_mode",
+                "must not be writable by others: anyone could change the output"));
+  EXPECT_EQ(ProblemsOf(head + "file_mode = \"0440\"\n"),
+            One(10, "pipeline[0].emitter.file_mode",
+                "the owner (the connector) needs read and write (06..) to do its work"));
+  EXPECT_EQ(ProblemsOf(head + "dir_mode = \"0600\"\n"),
+            One(10, "pipeline[0].emitter.dir_mode",
+                "the owner (the connector) needs read, write and search (07..) to do its work"));
+  EXPECT_EQ(ProblemsOf(head + "dir_mode = \"4700\"\n"),
+            One(10, "pipeline[0].emitter.dir_mode",
+                "setuid, setgid and sticky bits are not allowed; use the last three digits"));
+}
+
 TEST(ParseConfigTest, CsvFormat) {
   const std::string head =
       "[[pipeline]]\nname = \"p\"\nstream = \"s\"\n[pipeline.emitter]\ntype = \"file\"\n"

@@ -1,10 +1,12 @@
 // The file emitter and the file checkpoint store against a real temporary directory.
 #include <gtest/gtest.h>
 #include <simdjson.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -220,10 +222,73 @@ TEST(FileEmitter, RemovesTheTemporaryFilesAKilledProcessLeftForItsShardWhenItSta
 TEST(AtomicWriteTempPid, ReadsOnlyTheNamesWriteFileAtomicallyMakes) {
   EXPECT_EQ(util::AtomicWriteTempPid(".a-b.txt.tmp.123.0"), 123);
   EXPECT_EQ(util::AtomicWriteTempPid(".x.tmp.tmp.7.99"), 7);
+  EXPECT_EQ(util::AtomicWriteTempPid(".x.jsonl.tmp.4242.9f86d081884c7d65"), 4242);
   for (std::string_view name : {"a-b.txt.tmp.123.0", ".a.tmp.123", ".a.tmp.x.0", ".a.tmp.1.",
                                 ".tmp.1.2", "..tmp.1.2", ".a.txt", ".a.tmp..0", ""}) {
     EXPECT_EQ(util::AtomicWriteTempPid(name), std::nullopt) << name;
   }
+}
+
+mode_t ModeOf(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::lstat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 07777;
+}
+
+TEST(FileModes, WhatTheConnectorWritesIsTheOwnersAloneUnlessConfigured) {
+  TempDir dir;
+  const std::string file = dir.path() + "/a/b/state.json";
+  ASSERT_TRUE(util::WriteFileAtomically(file, "{}"));
+  EXPECT_EQ(ModeOf(file), 0600u);
+  EXPECT_EQ(ModeOf(dir.path() + "/a"), 0700u);
+  EXPECT_EQ(ModeOf(dir.path() + "/a/b"), 0700u);
+  // Configured modes hold whatever the umask says.
+  const mode_t old_umask = ::umask(077);
+  const std::string shared = dir.path() + "/shared/out.txt";
+  ASSERT_TRUE(util::WriteFileAtomically(shared, "x", {.file = 0640, .dir = 0750}));
+  ::umask(old_umask);
+  EXPECT_EQ(ModeOf(shared), 0640u);
+  EXPECT_EQ(ModeOf(dir.path() + "/shared"), 0750u);
+
+  Batch b = MakeBatch();
+  emitter::FileEmitter e(dir.path() + "/out", FileFormat::kLines, Compression::kNone, RetryPolicy(),
+                         {}, /*direct_io=*/false);
+  ASSERT_TRUE(e.Emit(b, {}));
+  EXPECT_EQ(ModeOf(e.PathFor(b)), 0600u);
+  EXPECT_EQ(ModeOf(dir.path() + "/out/events"), 0700u);
+}
+
+TEST(AtomicFileWriter, NeverWritesThroughALinkPlantedInItsWay) {
+  TempDir dir;
+  const std::string victim = dir.path() + "/victim";
+  ASSERT_TRUE(util::WriteFileAtomically(victim, "keep me"));
+  // A link at the target: the rename replaces the link, the victim keeps
+  // its bytes.
+  const std::string target = dir.path() + "/out/file.txt";
+  ASSERT_TRUE(util::CreateDirectories(dir.path() + "/out"));
+  ASSERT_EQ(::symlink(victim.c_str(), target.c_str()), 0);
+  ASSERT_TRUE(util::WriteFileAtomically(target, "new"));
+  EXPECT_EQ(util::ReadFile(victim).value_or(""), "keep me");
+  EXPECT_EQ(util::ReadFile(target).value_or(""), "new");
+  EXPECT_FALSE(fs::is_symlink(target));
+  // The temporary names cannot be guessed: two writes of one path by one
+  // process use names that differ in more than a counter.
+  std::set<std::string> names;
+  for (int i = 0; i < 2; ++i) {
+    auto w = util::AtomicFileWriter::Open(target, {});
+    ASSERT_TRUE(w);
+    for (const auto& entry : fs::directory_iterator(dir.path() + "/out")) {
+      const std::string name = entry.path().filename().string();
+      if (name.starts_with(".file.txt.tmp.")) names.insert(name);
+    }
+  }
+  ASSERT_EQ(names.size(), 2u);
+  const std::string first = *names.begin(), second = *names.rbegin();
+  const size_t random_part = first.rfind('.') + 1;
+  EXPECT_EQ(first.size() - random_part, 16u) << first;
+  size_t differing = 0;
+  for (size_t i = random_part; i < first.size(); ++i) differing += first[i] != second[i];
+  EXPECT_GT(differing, 4u) << first << " " << second;
 }
 
 std::vector<std::string> Entries(const std::string& dir) {
@@ -261,7 +326,7 @@ TEST(AtomicFileWriter, WritesEveryPieceAcrossChunksWithAndWithoutDirectIo) {
     TempDir dir;
     const std::string path = dir.path() + "/a/b/out.bin";
     std::string expected;
-    auto file = util::AtomicFileWriter::Open(path, {.direct = direct});
+    auto file = util::AtomicFileWriter::Open(path, {.direct = direct, .modes = {}});
     ASSERT_TRUE(file) << file.error().message();
     for (const std::string& piece : AwkwardPieces()) {
       file->Append(piece);
@@ -284,7 +349,7 @@ TEST(AtomicFileWriter, AWriterDroppedBeforeCommitLeavesNothing) {
   TempDir dir;
   const std::string path = dir.path() + "/out.bin";
   {
-    auto file = util::AtomicFileWriter::Open(path, {.direct = true});
+    auto file = util::AtomicFileWriter::Open(path, {.direct = true, .modes = {}});
     ASSERT_TRUE(file);
     file->Append(std::string(3 * util::AtomicFileWriter::kChunkBytes + 17, 'x'));
   }
@@ -295,7 +360,7 @@ TEST(AtomicFileWriter, ReplacesAnOldFileWhole) {
   TempDir dir;
   const std::string path = dir.path() + "/out.bin";
   ASSERT_TRUE(util::WriteFileAtomically(path, std::string(5000, 'o')));
-  auto file = util::AtomicFileWriter::Open(path, {.direct = true});
+  auto file = util::AtomicFileWriter::Open(path, {.direct = true, .modes = {}});
   ASSERT_TRUE(file);
   file->Append("new");
   EXPECT_EQ(*util::ReadFile(path), std::string(5000, 'o')) << "old content until Commit";
@@ -306,7 +371,8 @@ TEST(AtomicFileWriter, ReplacesAnOldFileWhole) {
 TEST(AtomicFileWriter, ANameUnderAFileIsAnErrorNamingIt) {
   TempDir dir;
   ASSERT_TRUE(util::WriteFileAtomically(dir.path() + "/plain", "x"));
-  auto file = util::AtomicFileWriter::Open(dir.path() + "/plain/out.bin", {.direct = true});
+  auto file =
+      util::AtomicFileWriter::Open(dir.path() + "/plain/out.bin", {.direct = true, .modes = {}});
   ASSERT_FALSE(file);
   EXPECT_NE(file.error().message().find(dir.path() + "/plain"), std::string::npos)
       << file.error().message();

@@ -174,6 +174,35 @@ TEST(GetRecordsResponse, MalformedInputIsAnErrorNotACrash) {
   }
 }
 
+TEST(ListShardsResponse, IdsThatCouldNotBeAShardsAreRefusedBeforeAnyUse) {
+  // Shard ids become checkpoint keys and file and directory names.
+  for (const char* id :
+       {"../../escape", "..", ".", "a/b", "shard id", "x\\u0000y", "\\u00e9t\\u00e9"}) {
+    for (const char* field : {"ShardId", "ParentShardId", "AdjacentParentShardId"}) {
+      std::string shard = std::string(field) == "ShardId"
+                              ? std::string(R"({"ShardId": ")") + id + R"("})"
+                              : std::string(R"({"ShardId": "shardId-000000000002", ")") + field +
+                                    R"(": ")" + id + R"("})";
+      auto r = ParseListShardsResponse(R"({"Shards": [)" + shard + "]}", nullptr);
+      ASSERT_FALSE(r) << field << " " << id << " was taken";
+      EXPECT_EQ(r.error().code(), ErrorCode::kParse);
+      EXPECT_NE(r.error().message().find(std::string(field) + " \""), std::string::npos)
+          << r.error().ToString();
+      EXPECT_NE(r.error().message().find("is not a shard id"), std::string::npos)
+          << r.error().ToString();
+    }
+  }
+  auto too_long = ParseListShardsResponse(
+      R"({"Shards": [{"ShardId": ")" + std::string(129, 'a') + R"("}]})", nullptr);
+  ASSERT_FALSE(too_long);
+  EXPECT_NE(too_long.error().message().find("at most 128"), std::string::npos);
+  // What Kinesis answers, up to the longest id, is taken.
+  EXPECT_TRUE(
+      ParseListShardsResponse(R"({"Shards": [{"ShardId": "shardId-000000000007"}, {"ShardId": ")" +
+                                  std::string(128, 'a') + R"("}]})",
+                              nullptr));
+}
+
 TEST(ListShardsResponse, ParsesParentsRangesAndToken) {
   std::string token;
   auto r = ParseListShardsResponse(R"({"Shards": [

@@ -14,7 +14,7 @@ Result<std::vector<Shard>> KinesisClient::ListShards(const std::string& stream,
     if (!body) return Fail(body.error().With("stream " + stream));
     std::string next;
     auto page = ParseListShardsResponse(*body, &next);
-    if (!page) return Fail(page.error());
+    if (!page) return Fail(page.error().With("stream " + stream));
     for (auto& s : *page) all.push_back(std::move(s));
     if (!next.empty() && next == token) break;  // a server that repeats itself: stop
     token = std::move(next);

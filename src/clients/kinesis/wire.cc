@@ -8,6 +8,7 @@
 #include "base/base64.h"
 #include "base/hex.h"
 #include "base/json_writer.h"
+#include "base/names.h"
 #include "clients/aws/errors.h"
 
 namespace kc::kinesis {
@@ -52,6 +53,17 @@ Result<std::string> ReqString(const object& obj, std::string_view key, std::stri
   return std::string(s);
 }
 
+// The error for a shard id a server sent that no Kinesis shard has
+// (util::NameProblem's rule), shown escaped; nothing when it is one.
+std::optional<Error> ShardIdProblem(std::string_view id, std::string_view field) {
+  auto problem = util::NameProblem(id);
+  if (!problem) return std::nullopt;
+  std::string shown;  // quoted and escaped: the server chose these bytes
+  util::AppendJsonString(shown, id.substr(0, 160));
+  return ParseError("ListShards response", std::string(field) + " " + shown +
+                                               " is not a shard id: a shard id " + *problem);
+}
+
 Result<Shard> ParseShard(const element& e) {
   constexpr std::string_view kWhat = "ListShards";
   object o;
@@ -60,14 +72,22 @@ Result<Shard> ParseShard(const element& e) {
   auto id = ReqString(o, "ShardId", kWhat);
   if (!id) return Fail(id.error());
   // A shard is known by its id everywhere after this (iterators, children's
-  // parents, checkpoints), and "" means "no shard" in a parent field.
-  if (id->empty()) return Fail(ParseError(kWhat, "a shard has an empty ShardId"));
+  // parents, checkpoint keys, file and directory names), and "" means "no
+  // shard" in a parent field: an id that could not be a Kinesis shard's is
+  // refused here, before any of those uses.
+  if (auto bad = ShardIdProblem(*id, "ShardId")) return Fail(std::move(*bad));
   s.shard_id = std::move(*id);
   auto parent = OptString(o, "ParentShardId", kWhat);
   if (!parent) return Fail(parent.error());
+  if (!parent->empty()) {
+    if (auto bad = ShardIdProblem(*parent, "ParentShardId")) return Fail(std::move(*bad));
+  }
   s.parent_shard_id = std::move(*parent);
   auto adjacent = OptString(o, "AdjacentParentShardId", kWhat);
   if (!adjacent) return Fail(adjacent.error());
+  if (!adjacent->empty()) {
+    if (auto bad = ShardIdProblem(*adjacent, "AdjacentParentShardId")) return Fail(std::move(*bad));
+  }
   s.adjacent_parent_shard_id = std::move(*adjacent);
   object range;
   if (o["SequenceNumberRange"].get(range) == simdjson::SUCCESS) {

@@ -11,11 +11,12 @@ std::unique_ptr<component::DeadLetterConfig> ReadFileDeadLetters(
   if (auto directory = reader.NonEmptyString("directory", config::Need::kRequired)) {
     letters->directory = *directory;
   }
+  config::ReadFileModes(reader, &letters->modes);
   return letters;
 }
 
 Result<std::shared_ptr<DeadLetterSink>> FileDeadLetterConfig::Build(const AwsConfig&) const {
-  return std::make_shared<FileDeadLetters>(directory);
+  return std::make_shared<FileDeadLetters>(directory, modes);
 }
 
 }  // namespace kc::dead_letter

@@ -4,12 +4,14 @@
 #include <memory>
 #include <string>
 
+#include "base/files.h"
 #include "component/dead_letter.h"
 
 namespace kc::dead_letter {
 
 struct FileDeadLetterConfig final : component::DeadLetterConfig {
   std::string directory;
+  util::FileModes modes;  // file_mode, dir_mode
 
   Result<std::shared_ptr<DeadLetterSink>> Build(const AwsConfig& aws) const override;
 };

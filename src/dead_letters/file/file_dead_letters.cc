@@ -8,9 +8,9 @@ namespace kc::dead_letter {
 Status FileDeadLetters::Write(const std::vector<DeadLetter>& letters, std::stop_token) {
   for (const DeadLetter& letter : letters) {
     const std::string path = directory_ + "/" + DeadLetterName(letter);
-    const std::string dir = path.substr(0, path.rfind('/'));
-    if (auto s = util::CreateDirectories(dir); !s) return s;
-    if (auto s = util::WriteFileAtomically(path, EncodeDeadLetter(letter) + "\n"); !s) return s;
+    if (auto s = util::WriteFileAtomically(path, EncodeDeadLetter(letter) + "\n", modes_); !s) {
+      return s;
+    }
   }
   return Ok();
 }

@@ -6,18 +6,22 @@
 
 #include <string>
 
+#include "base/files.h"
+
 #include "kc/dead_letter.h"
 
 namespace kc::dead_letter {
 
 class FileDeadLetters final : public DeadLetterSink {
  public:
-  explicit FileDeadLetters(std::string directory) : directory_(std::move(directory)) {}
+  explicit FileDeadLetters(std::string directory, util::FileModes modes = {})
+      : directory_(std::move(directory)), modes_(modes) {}
   Status Write(const std::vector<DeadLetter>& letters, std::stop_token stop) override;
   std::string Describe() const override { return "dead letters as files under " + directory_; }
 
  private:
   std::string directory_;
+  util::FileModes modes_;
 };
 
 }  // namespace kc::dead_letter

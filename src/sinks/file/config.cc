@@ -16,12 +16,13 @@ std::unique_ptr<component::SinkConfig> ReadFileSink(config::TableReader& reader,
   ReadCsv(reader, sink->format, &sink->csv);
   ReadCompression(reader, &sink->compression);
   if (auto direct = reader.Bool("direct_io", config::Need::kOptional)) sink->direct_io = *direct;
+  config::ReadFileModes(reader, &sink->modes);
   return sink;
 }
 
 Result<std::shared_ptr<Emitter>> FileSinkConfig::Build(const component::SinkContext&) const {
   return std::make_shared<FileEmitter>(directory, format, compression, RetryPolicy(), csv,
-                                       direct_io);
+                                       direct_io, modes);
 }
 
 }  // namespace kc::emitter

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "base/files.h"
 #include "component/sink.h"
 #include "kc/record_format.h"
 #include "sinks/util/format.h"
@@ -18,6 +19,7 @@ struct FileSinkConfig final : component::SinkConfig {
   // Write files around the page cache (O_DIRECT), falling back to ordinary
   // writes where the file system refuses it.
   bool direct_io = true;
+  util::FileModes modes;  // file_mode, dir_mode
 
   Result<std::shared_ptr<Emitter>> Build(const component::SinkContext& context) const override;
 };

@@ -10,13 +10,14 @@
 namespace kc::emitter {
 
 FileEmitter::FileEmitter(std::string directory, FileFormat format, Compression compression,
-                         RetryPolicy retry, CsvColumns csv, bool direct_io)
+                         RetryPolicy retry, CsvColumns csv, bool direct_io, util::FileModes modes)
     : directory_(std::move(directory)),
       format_(format),
       compression_(compression),
       retry_(retry),
       csv_(std::move(csv)),
       direct_io_(direct_io),
+      modes_(modes),
       name_(*KeyTemplate::Parse("{stream}/{shard}/{yyyy}/{MM}/{dd}/{first}-{last}.{ext}")) {
   while (directory_.size() > 1 && directory_.ends_with('/')) directory_.pop_back();
 }
@@ -58,7 +59,7 @@ Status FileEmitter::Emit(const Batch& batch, std::stop_token stop) {
   }
   const std::string path = PathFor(batch);
   return retry_.Run("write " + path, stop, [&]() -> Status {
-    auto file = util::AtomicFileWriter::Open(path, {.direct = direct_io_});
+    auto file = util::AtomicFileWriter::Open(path, {.direct = direct_io_, .modes = modes_});
     if (!file) return Fail(file.error());
     if (compressed) {
       file->Append(*compressed);

@@ -21,6 +21,7 @@
 #include <set>
 #include <string>
 
+#include "base/files.h"
 #include "base/retry.h"
 #include "kc/emitter.h"
 #include "kc/record_format.h"
@@ -34,7 +35,7 @@ class FileEmitter final : public Emitter {
   // `csv`: the columns when `format` is kCsv.
   FileEmitter(std::string directory, FileFormat format,
               Compression compression = Compression::kNone, RetryPolicy retry = RetryPolicy(),
-              CsvColumns csv = {}, bool direct_io = true);
+              CsvColumns csv = {}, bool direct_io = true, util::FileModes modes = {});
 
   Status Emit(const Batch& batch, std::stop_token stop) override;
   std::string Describe() const override;
@@ -52,6 +53,7 @@ class FileEmitter final : public Emitter {
   RetryPolicy retry_;
   CsvColumns csv_;
   bool direct_io_;
+  util::FileModes modes_;
   KeyTemplate name_;
   std::mutex mu_;
   std::set<std::string> cleaned_;  // "<stream>/<shard>" directories already looked at

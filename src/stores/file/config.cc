@@ -9,6 +9,7 @@ std::unique_ptr<component::StoreConfig> ReadFileStore(config::TableReader& reade
                                                       const component::StoreReadContext&) {
   auto store = std::make_unique<FileStoreConfig>();
   if (auto path = reader.NonEmptyString("path", config::Need::kOptional)) store->path = *path;
+  config::ReadFileModes(reader, &store->modes);
   if (reader.Has("url")) {
     reader.Get("url", config::Need::kOptional);
     reader.Report("url", "'url' is used by checkpoint stores 'redis' and 'postgres' only");
@@ -18,7 +19,7 @@ std::unique_ptr<component::StoreConfig> ReadFileStore(config::TableReader& reade
 
 Result<std::shared_ptr<CheckpointStore>> FileStoreConfig::Build(
     const component::StoreContext& context) const {
-  return std::make_shared<FileCheckpointStore>(path, context.app);
+  return std::make_shared<FileCheckpointStore>(path, context.app, modes);
 }
 
 }  // namespace kc::checkpoint

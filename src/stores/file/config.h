@@ -5,12 +5,14 @@
 #include <memory>
 #include <string>
 
+#include "base/files.h"
 #include "component/store.h"
 
 namespace kc::checkpoint {
 
 struct FileStoreConfig final : component::StoreConfig {
   std::string path = "state/checkpoints";
+  util::FileModes modes;  // file_mode, dir_mode
 
   Result<std::shared_ptr<CheckpointStore>> Build(
       const component::StoreContext& context) const override;

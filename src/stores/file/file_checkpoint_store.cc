@@ -1,32 +1,23 @@
 #include "stores/file/file_checkpoint_store.h"
 
 #include "base/files.h"
+#include "base/names.h"
 #include "stores/codec/checkpoint_codec.h"
 
 namespace kc::checkpoint {
-namespace {
 
-// Names become path components: refuse anything that could escape the directory.
-bool SafeComponent(const std::string& s) {
-  if (s.empty() || s == "." || s == "..") return false;
-  for (char c : s) {
-    if (c == '/' || c == '\0') return false;
-  }
-  return true;
-}
-
-}  // namespace
-
-FileCheckpointStore::FileCheckpointStore(std::string directory, std::string app)
-    : directory_(std::move(directory)), app_(std::move(app)) {
+FileCheckpointStore::FileCheckpointStore(std::string directory, std::string app,
+                                         util::FileModes modes)
+    : directory_(std::move(directory)), app_(std::move(app)), modes_(modes) {
   while (directory_.size() > 1 && directory_.ends_with('/')) directory_.pop_back();
 }
 
 Result<std::string> FileCheckpointStore::PathFor(const ShardKey& key) const {
+  // Names become path components: nothing that could leave the directory.
   for (const std::string* s : {&app_, &key.pipeline, &key.stream, &key.shard}) {
-    if (!SafeComponent(*s)) {
+    if (auto problem = util::NameProblem(*s)) {
       return Fail(ErrorCode::kInvalidArgument,
-                  "'" + *s + "' cannot name a checkpoint file (empty, '.', '..' or contains '/')");
+                  "'" + *s + "' cannot name a checkpoint file: a name " + *problem);
     }
   }
   return directory_ + "/" + app_ + "/" + key.pipeline + "/" + key.stream + "/" + key.shard +
@@ -54,7 +45,7 @@ Result<ShardCheckpoint> FileCheckpointStore::Load(const ShardKey& key) {
 Status FileCheckpointStore::Save(const ShardKey& key, const ShardCheckpoint& state) {
   auto path = PathFor(key);
   if (!path) return Fail(path.error());
-  return util::WriteFileAtomically(*path, EncodeShardCheckpoint(state));
+  return util::WriteFileAtomically(*path, EncodeShardCheckpoint(state), modes_);
 }
 
 std::string FileCheckpointStore::Describe() const {

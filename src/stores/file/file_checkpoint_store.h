@@ -8,13 +8,15 @@
 
 #include <string>
 
+#include "base/files.h"
+
 #include "kc/checkpoint.h"
 
 namespace kc::checkpoint {
 
 class FileCheckpointStore final : public CheckpointStore {
  public:
-  FileCheckpointStore(std::string directory, std::string app);
+  FileCheckpointStore(std::string directory, std::string app, util::FileModes modes = {});
 
   Result<ShardCheckpoint> Load(const ShardKey& key) override;
   Status Save(const ShardKey& key, const ShardCheckpoint& state) override;
@@ -25,6 +27,7 @@ class FileCheckpointStore final : public CheckpointStore {
  private:
   std::string directory_;
   std::string app_;
+  util::FileModes modes_;
 };
 
 }  // namespace kc::checkpoint
