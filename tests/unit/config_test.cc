@@ -740,6 +740,27 @@ emitter::RedshiftSettings LoadOf(const Config& config) {
   return SettingsOf<emitter::RedshiftSinkConfig>(config.pipelines[0].emitter).load;
 }
 
+TEST(ParseConfigErrorTest, RedshiftKeysGoOnlyOverAVerifiedConnection) {
+  auto config = [](std::string_view url, std::string_view rest) {
+    return "[[pipeline]]\nname = \"p\"\nstream = \"m\"\n[pipeline.emitter]\n"
+           "type = \"redshift\"\nurl = \"" +
+           std::string(url) + "\"\ntable = \"t\"\nbucket = \"bkt\"\n" + std::string(rest);
+  };
+  const std::string weak = "postgresql://loader@db.example.com:5439/dev?sslmode=require";
+  const auto problems = ProblemsOf(config(weak, ""));
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(std::get<1>(problems[0]), "pipeline[0].emitter.iam_role");
+  EXPECT_NE(std::get<2>(problems[0]).find("does not verify the server (sslmode require)"),
+            std::string::npos)
+      << std::get<2>(problems[0]);
+  // A role, a verified connection (the default off this machine), this
+  // machine, or a load that sends no keys: nothing to say.
+  ParseOk(config(weak, "iam_role = \"arn:aws:iam::123456789012:role/copy\"\n"));
+  ParseOk(config("postgresql://loader@db.example.com:5439/dev", ""));
+  ParseOk(config("postgresql://loader@127.0.0.1:5439/dev?sslmode=disable", ""));
+  ParseOk(config(weak, "load_target = \"postgres\"\ncopy_format = \"csv\"\n"));
+}
+
 TEST(ParseConfigTest, RedshiftEmitterDefaults) {
   const Config config = ParseOk(Redshift(""));
   EXPECT_EQ(config.pipelines[0].emitter.type, "redshift");

@@ -10,6 +10,11 @@
 #include <unistd.h>
 
 #include <string>
+#include <utility>
+#include <vector>
+
+#include "base/files.h"
+#include "support/temp_dir.h"
 
 namespace kc::pg {
 namespace {
@@ -56,6 +61,50 @@ TEST(PgConninfo, PasswordsAreHiddenInUrlsAndPairs) {
             "postgresql://postgres@127.0.0.1:5432/postgres");
   const std::string unreadable = RedactConninfo("host=db password='unterminated");
   EXPECT_EQ(unreadable.find("unterminated"), std::string::npos) << unreadable;
+}
+
+TEST(PgTls, VerifiedByDefaultForHostsOffThisMachine) {
+  using Pairs = std::vector<std::pair<std::string, std::string>>;
+  testing::TempDir dir;
+  const std::string system_ca = dir.path() + "/ca.crt";
+  ASSERT_TRUE(util::WriteFileAtomically(system_ca, "certificates"));
+  const std::string no_user_cert = dir.path() + "/none/root.crt";
+  auto defaults = [&](std::string_view conninfo, const char* mode = nullptr,
+                      const char* root = nullptr, const std::string& user_cert = "") {
+    return TlsDefaults(conninfo, mode, root, user_cert.empty() ? no_user_cert : user_cert,
+                       system_ca);
+  };
+  const Pairs verified = {{"sslmode", "verify-full"}, {"sslrootcert", system_ca}};
+  EXPECT_EQ(defaults("postgresql://loader@db.example.com/events"), verified);
+  EXPECT_EQ(defaults("host=10.0.0.7 dbname=events"), verified);
+  EXPECT_EQ(defaults("postgresql://u@127.0.0.1:5432,db.example.com/d"), verified)
+      << "one host off the machine is enough";
+  // What the string or libpq's environment says wins.
+  EXPECT_EQ(defaults("postgresql://u@db.example.com/d?sslmode=require"), Pairs{});
+  EXPECT_EQ(defaults("postgresql://u@db.example.com/d", "disable"), Pairs{});
+  EXPECT_EQ(defaults("postgresql://u@db.example.com/d?sslrootcert=/etc/my-ca.pem"),
+            (Pairs{{"sslmode", "verify-full"}}));
+  EXPECT_EQ(defaults("postgresql://u@db.example.com/d", nullptr, "/etc/my-ca.pem"),
+            (Pairs{{"sslmode", "verify-full"}}));
+  // libpq's per-user root certificate, when there is one, is what it uses.
+  EXPECT_EQ(defaults("postgresql://u@db.example.com/d", nullptr, nullptr, system_ca),
+            (Pairs{{"sslmode", "verify-full"}}));
+  // This machine: libpq's defaults.
+  for (const char* local :
+       {"postgresql://postgres@127.0.0.1:5432/postgres", "postgresql://u@localhost/d",
+        "postgresql://u@[::1]:5432/d", "host=/var/run/postgresql dbname=d", "dbname=d",
+        "postgresql://u@127.0.0.1,localhost/d"}) {
+    EXPECT_EQ(defaults(local), Pairs{}) << local;
+    EXPECT_TRUE(OnlyLoopback(local)) << local;
+  }
+  EXPECT_FALSE(OnlyLoopback("postgresql://u@127.0.0.1.example.com/d"));
+  EXPECT_FALSE(OnlyLoopback("host=localhost hostaddr=10.1.2.3"));
+
+  EXPECT_EQ(EffectiveSslMode("postgresql://u@db.example.com/d", nullptr), "verify-full");
+  EXPECT_EQ(EffectiveSslMode("postgresql://u@db.example.com/d?sslmode=require", "verify-full"),
+            "require");
+  EXPECT_EQ(EffectiveSslMode("postgresql://u@db.example.com/d", "verify-ca"), "verify-ca");
+  EXPECT_EQ(EffectiveSslMode("postgresql://u@127.0.0.1/d", nullptr), "prefer");
 }
 
 TEST(PgConninfo, ProblemsNeverRepeatTheString) {

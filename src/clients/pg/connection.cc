@@ -4,9 +4,13 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 
 namespace kc::pg {
 namespace {
+
+// The certificate authorities the system trusts (Debian's ca-certificates).
+constexpr char kSystemCaFile[] = "/etc/ssl/certs/ca-certificates.crt";
 
 // COPY data goes to libpq in pieces of this size.
 constexpr size_t kCopyChunk = 1 << 20;
@@ -178,6 +182,67 @@ std::string RedactConninfo(std::string_view conninfo) {
   return out;
 }
 
+namespace {
+
+// The value of `keyword` in a parsed string, or nothing.
+std::optional<std::string> Value(const Options& options, std::string_view keyword) {
+  for (const PQconninfoOption* o = options.get(); o->keyword != nullptr; ++o) {
+    if (o->val != nullptr && keyword == o->keyword) return std::string(o->val);
+  }
+  return std::nullopt;
+}
+
+bool IsLoopbackHost(std::string_view host) {
+  if (host.empty() || host.starts_with('/') || host.starts_with('@')) return true;  // a socket
+  if (host == "localhost" || host == "::1" || host == "[::1]") return true;
+  return host.starts_with("127.") &&
+         host.find_first_not_of("0123456789.") == std::string_view::npos;
+}
+
+}  // namespace
+
+bool OnlyLoopback(std::string_view conninfo) {
+  Options options = Parse(conninfo);
+  if (!options) return false;
+  const std::string hosts = Value(options, "host").value_or("");
+  const std::string addresses = Value(options, "hostaddr").value_or("");
+  for (const std::string& list : {hosts, addresses}) {
+    for (std::string_view host : SplitCommas(list)) {
+      if (!IsLoopbackHost(host)) return false;
+    }
+  }
+  return true;
+}
+
+std::string EffectiveSslMode(std::string_view conninfo, const char* env_sslmode) {
+  Options options = Parse(conninfo);
+  if (options) {
+    if (auto mode = Value(options, "sslmode")) return *mode;
+  }
+  if (env_sslmode != nullptr && *env_sslmode) return env_sslmode;
+  return options && !OnlyLoopback(conninfo) ? "verify-full" : "prefer";
+}
+
+std::vector<std::pair<std::string, std::string>> TlsDefaults(std::string_view conninfo,
+                                                             const char* env_sslmode,
+                                                             const char* env_sslrootcert,
+                                                             std::string_view user_root_cert,
+                                                             std::string_view system_ca_file) {
+  std::vector<std::pair<std::string, std::string>> out;
+  Options options = Parse(conninfo);
+  if (!options || OnlyLoopback(conninfo)) return out;
+  const bool mode_set = Value(options, "sslmode") || (env_sslmode != nullptr && *env_sslmode);
+  if (!mode_set) out.emplace_back("sslmode", "verify-full");
+  const bool root_set =
+      Value(options, "sslrootcert") || (env_sslrootcert != nullptr && *env_sslrootcert);
+  std::error_code ignored;
+  if (!mode_set && !root_set && !std::filesystem::exists(user_root_cert, ignored) &&
+      std::filesystem::exists(system_ca_file, ignored)) {
+    out.emplace_back("sslrootcert", std::string(system_ca_file));
+  }
+  return out;
+}
+
 std::optional<std::string> ConninfoProblem(std::string_view conninfo) {
   if (conninfo.empty()) return "must not be empty";
   if (!Parse(conninfo)) {
@@ -241,6 +306,10 @@ Connection::Connection(std::string conninfo, ConnectOptions options)
     }
   }
   server_ = RedactConninfo(conninfo_);
+  const char* home = std::getenv("HOME");
+  tls_defaults_ = TlsDefaults(conninfo_, std::getenv("PGSSLMODE"), std::getenv("PGSSLROOTCERT"),
+                              home != nullptr ? std::string(home) + "/.postgresql/root.crt" : "",
+                              kSystemCaFile);
 }
 
 Connection::~Connection() {
@@ -270,13 +339,20 @@ Status Connection::Connect() {
       std::to_string(std::max<int64_t>(1, options_.connect_timeout.count()));
   // Entries before "dbname" are defaults: the expanded connection string
   // overrides them.
-  const char* const keys[] = {
-      "connect_timeout",     "fallback_application_name", "keepalives", "keepalives_idle",
-      "keepalives_interval", "keepalives_count",          "dbname",     nullptr};
-  const char* const values[] = {
-      timeout.c_str(), options_.application_name.c_str(), "1", "30", "10", "3", conninfo_.c_str(),
-      nullptr};
-  conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  std::vector<const char*> keys = {"connect_timeout",     "fallback_application_name",
+                                   "keepalives",          "keepalives_idle",
+                                   "keepalives_interval", "keepalives_count"};
+  std::vector<const char*> values = {
+      timeout.c_str(), options_.application_name.c_str(), "1", "30", "10", "3"};
+  for (const auto& [key, value] : tls_defaults_) {
+    keys.push_back(key.c_str());
+    values.push_back(value.c_str());
+  }
+  keys.push_back("dbname");
+  values.push_back(conninfo_.c_str());
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  conn_ = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
   if (conn_ == nullptr) return Fail(ErrorCode::kInternal, "libpq could not allocate a connection");
   const char* host = PQhost(conn_);
   const char* port = PQport(conn_);

@@ -28,6 +28,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "kc/status.h"
@@ -63,6 +64,31 @@ struct ConnectOptions {
   std::chrono::seconds connect_timeout{10};
   std::string application_name = "kinesis-connect";  // unless the string sets one
 };
+
+// The TLS settings a connection gets unless its string (or libpq's
+// PGSSLMODE and PGSSLROOTCERT) sets them, as keyword and value pairs:
+// - sslmode=verify-full when a host is not on this machine (a name other
+//   than localhost, an address outside 127.0.0.0/8 and ::1): libpq's own
+//   default, "prefer", neither checks the certificate nor refuses plain
+//   text;
+// - with it, sslrootcert=`system_ca_file` when that file exists and libpq's
+//   per-user file does not, so that a certificate signed by a public
+//   authority verifies as a browser would. (libpq 15 has no "system".)
+// Connections to this machine (and to a socket) keep libpq's defaults.
+std::vector<std::pair<std::string, std::string>> TlsDefaults(std::string_view conninfo,
+                                                             const char* env_sslmode,
+                                                             const char* env_sslrootcert,
+                                                             std::string_view user_root_cert,
+                                                             std::string_view system_ca_file);
+
+// The sslmode a connection from `conninfo` runs with: the string's, else
+// `env_sslmode` (PGSSLMODE), else TlsDefaults' (verify-full off this
+// machine), else libpq's "prefer".
+std::string EffectiveSslMode(std::string_view conninfo, const char* env_sslmode);
+
+// True when every host of `conninfo` is this machine: localhost, 127.0.0.0/8,
+// ::1 or a socket directory (and when it names no host: libpq's socket).
+bool OnlyLoopback(std::string_view conninfo);
 
 // The rows of a query, in text format.
 class Rows {
@@ -120,6 +146,7 @@ class Connection {
   std::string conninfo_;
   ConnectOptions options_;
   std::string password_;  // only to cut it out of libpq's messages
+  std::vector<std::pair<std::string, std::string>> tls_defaults_;  // TlsDefaults
   std::string server_;
   pg_conn* conn_ = nullptr;
   bool in_transaction_ = false;

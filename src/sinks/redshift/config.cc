@@ -1,6 +1,7 @@
 #include "sinks/redshift/config.h"
 
 #include <array>
+#include <cstdlib>
 #include <string_view>
 
 #include "clients/aws/aws_context.h"
@@ -126,6 +127,20 @@ void ReadLoad(TableReader& reader, RedshiftSettings* emitter) {
   if (std::optional<std::string> target =
           reader.Choice("load_target", Need::kOptional, "load target", kLoadTargets)) {
     emitter->load_target = *target == "postgres" ? LoadTarget::kPostgres : LoadTarget::kRedshift;
+  }
+  // Without a role, COPY carries the AWS keys in its text: only over a
+  // connection whose server is verified (or that stays on this machine).
+  if (emitter->load_target == LoadTarget::kRedshift && emitter->iam_role.empty() &&
+      !emitter->url.empty() && !pg::OnlyLoopback(emitter->url)) {
+    const std::string mode = pg::EffectiveSslMode(emitter->url, std::getenv("PGSSLMODE"));
+    if (mode != "verify-full") {
+      reader.Report("iam_role",
+                    "without iam_role, COPY sends AWS keys in its text, and the connection to "
+                    "the cluster does not verify the server (sslmode " +
+                        mode +
+                        "): set iam_role (better), or let the url use sslmode=verify-full, "
+                        "the default for a server on another machine");
+    }
   }
   if (emitter->load_target == LoadTarget::kPostgres &&
       (emitter->copy_format == CopyFormat::kJson ||
