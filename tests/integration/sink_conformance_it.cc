@@ -224,6 +224,10 @@ class DynamoDbHarness final : public SinkHarness {
         R"("KeySchema":[{"AttributeName":"n","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"})";
     auto created = DynaliteClient(endpoint_).Call("CreateTable", create);
     EXPECT_TRUE(created) << created.error().ToString();
+    // A new table refuses reads until it is ACTIVE (dynalite takes a moment,
+    // as DynamoDB does): a scan of the empty batch's result would race it.
+    auto active = DynaliteClient(endpoint_).DescribeActive(table_);
+    EXPECT_TRUE(active) << active.error().ToString();
   }
   ~DynamoDbHarness() override { (void)DynaliteClient(endpoint_).DeleteTable(table_); }
   std::unique_ptr<Emitter> Open(RetryPolicy retry, Clock* clock) override {
