@@ -298,11 +298,8 @@ simdjson::error_code StringValue(od::value& v, std::string_view& out) {
 }
 
 // Fills `rec`, a record in the page's vector (no move per record), fresh or
-// recycled: every field is set, and the strings' storage is reused. Inlined
-// into the page's loop: left apart, the call cost some 6 instructions a
-// record (callgrind, a million 100-byte records).
-[[gnu::always_inline]] inline Status ParseRecord(od::value value, std::string_view what,
-                                                 Record& rec) {
+// recycled: every field is set, and the strings' storage is reused.
+Status ParseRecord(od::value value, std::string_view what, Record& rec) {
   rec.sub_sequence_number = 0;
   rec.approximate_arrival_ms = 0;
   od::object r;
