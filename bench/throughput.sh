@@ -167,17 +167,37 @@ TOML
   fi
 }
 
+# python3 -c "$timed" FILE COMMAND...: runs COMMAND and writes "wall user sys
+# rss_kb" of it to FILE, CPU times to the microsecond from wait4's rusage (GNU
+# time rounds them to 10 ms, as coarse as the differences worth measuring).
+# COMMAND is its direct child, so /proc/PID/task/PID/children finds it.
+timed=$(
+  cat <<'PY'
+import os
+import sys
+import time
+
+out, argv = sys.argv[1], sys.argv[2:]
+start = time.monotonic()
+pid = os.posix_spawnp(argv[0], argv, os.environ)
+_, status, usage = os.wait4(pid, 0)
+wall = time.monotonic() - start
+with open(out, "w") as f:
+    f.write(f"{wall:.6f} {usage.ru_utime:.6f} {usage.ru_stime:.6f} {usage.ru_maxrss}\n")
+sys.exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 1)
+PY
+)
+
 # run_consumer DIR: runs the consumer once; leaves "wall user sys rss_kb
 # threads" in DIR/figures.
 run_consumer() {
   local dir=$1 time_pid child='' threads=0 stat f
-  /usr/bin/time -f '%e %U %S %M' -o "$dir/time" \
-    build/kinesis-connect run -c "$dir/bench.toml" --once 2>"$dir/log" &
+  python3 -c "$timed" "$dir/time" build/kinesis-connect run -c "$dir/bench.toml" --once 2>"$dir/log" &
   time_pid=$!
   while kill -0 "$time_pid" 2>/dev/null; do
-    if [[ -z $child ]]; then
-      read -r child _ 2>/dev/null <"/proc/$time_pid/task/$time_pid/children" || true
-    fi
+    # Read each time: the first child seen can be a fork on its way to exec.
+    child=''
+    read -r child _ 2>/dev/null <"/proc/$time_pid/task/$time_pid/children" || true
     # num_threads, field 20 of /proc/PID/stat: one line, read at once (a
     # line-by-line read of /proc/PID/status can mix two versions of it).
     if [[ -n $child ]] && read -r stat 2>/dev/null <"/proc/$child/stat"; then
