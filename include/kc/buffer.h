@@ -18,11 +18,14 @@
 namespace kc {
 
 // Defaults: a batch is cut by size (4 MiB) or age (30 s), as Firehose cuts
-// by size and time. Each batch costs a file or object and two durable
-// checkpoint writes, so records of 84 bytes and more still make 4 MiB
-// batches; the record count only bounds the memory of batches of tiny
-// records (records in memory take about 200 bytes beyond their data). A
-// busy shard holds up to two batches: the one being written and the next.
+// by size and time. The size is the memory the batch holds (HeldBytes: data,
+// partition key, sequence number and the Record itself, some 170 bytes
+// beyond data and key), so records that are mostly key or bookkeeping count
+// for what they cost; batches of records of 1 KB and more hold close to
+// max_bytes of data. Each batch costs a file or object and two durable
+// checkpoint writes; the record count bounds how many records a batch of
+// tiny records holds when max_bytes is raised. A busy shard holds up to two
+// batches: the one being written and the next.
 struct BufferConfig {
   uint64_t max_records = 50'000;
   uint64_t max_bytes = 4ull << 20;
@@ -42,6 +45,7 @@ class Buffer {
   virtual std::optional<Clock::TimePoint> Deadline() const = 0;
   // Nothing was added since the last Take.
   virtual bool Empty() const = 0;
+  // The memory the batch holds so far, as the byte threshold counts it.
   virtual uint64_t Bytes() const = 0;
   // The batch so far (stream and shard left for the caller). REQUIRES: !Empty()
   virtual Batch Take() = 0;
@@ -56,13 +60,14 @@ class ThresholdBuffer final : public Buffer {
   bool ShouldFlush(Clock::TimePoint now) const override;
   std::optional<Clock::TimePoint> Deadline() const override;
   bool Empty() const override { return !started_.has_value(); }
-  uint64_t Bytes() const override { return batch_.bytes; }
+  uint64_t Bytes() const override { return held_; }
   Batch Take() override;
 
  private:
   BufferConfig config_;
   Batch batch_;
   std::optional<Clock::TimePoint> started_;
+  uint64_t held_ = 0;      // HeldBytes of the kept records
   size_t last_count_ = 0;  // records in the last batch taken: the next one's likely size
 };
 

@@ -19,6 +19,14 @@ struct Record {
   ShardPosition position() const { return {sequence_number, sub_sequence_number}; }
 };
 
+// The memory a record holds: its three strings and the Record itself. The
+// buffer's byte threshold and the cap on what a page of KPL aggregates may
+// expand to count this, so that records with long keys and little data
+// cannot hold more than the configuration says.
+inline uint64_t HeldBytes(const Record& r) {
+  return sizeof(Record) + r.data.size() + r.partition_key.size() + r.sequence_number.size();
+}
+
 // A batch cut by a Buffer, handed to an Emitter. Records are in shard order.
 // `first` and `last` are the positions of the first and last record *read*
 // into the batch, which may differ from records.front()/back() when a filter

@@ -18,13 +18,14 @@ void ThresholdBuffer::Add(Record record, bool keep, Clock::TimePoint now) {
   batch_.last.sub_sequence_number = record.sub_sequence_number;
   if (keep) {
     batch_.bytes += record.data.size();
+    held_ += HeldBytes(record);
     batch_.records.push_back(std::move(record));
   }
 }
 
 bool ThresholdBuffer::ShouldFlush(Clock::TimePoint now) const {
   if (!started_) return false;
-  return batch_.records.size() >= config_.max_records || batch_.bytes >= config_.max_bytes ||
+  return batch_.records.size() >= config_.max_records || held_ >= config_.max_bytes ||
          now - *started_ >= config_.max_age;
 }
 
@@ -37,6 +38,7 @@ Batch ThresholdBuffer::Take() {
   Batch out = std::move(batch_);
   batch_ = Batch{};
   last_count_ = out.records.size();
+  held_ = 0;
   started_.reset();
   return out;
 }

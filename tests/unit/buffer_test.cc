@@ -43,14 +43,38 @@ TEST(ThresholdBuffer, FlushesAtRecordCount) {
   EXPECT_FALSE(b.ShouldFlush(clock.Now()));
 }
 
-TEST(ThresholdBuffer, FlushesAtByteCount) {
+TEST(ThresholdBuffer, FlushesAtTheBytesTheRecordsHold) {
   testing::FakeClock clock;
-  ThresholdBuffer b(Config(1000, 10, 1h));
+  const uint64_t held = HeldBytes(Rec(1, "12345"));
+  EXPECT_EQ(held, sizeof(Record) + 5 + 1 + 1);  // data, key, sequence number
+  ThresholdBuffer b(Config(1000, 2 * held, 1h));
   b.Add(Rec(1, "12345"), true, clock.Now());
   EXPECT_FALSE(b.ShouldFlush(clock.Now()));
-  EXPECT_EQ(b.Bytes(), 5u);
+  EXPECT_EQ(b.Bytes(), held);
   b.Add(Rec(2, "12345"), true, clock.Now());
   EXPECT_TRUE(b.ShouldFlush(clock.Now()));
+  EXPECT_EQ(b.Take().bytes, 10u) << "the batch still reports its data bytes";
+  EXPECT_EQ(b.Bytes(), 0u);
+}
+
+TEST(ThresholdBuffer, KeysCountAgainstTheByteThreshold) {
+  // Records without data whose keys are as long as Kinesis allows: a
+  // threshold that counted data only would never cut them by size.
+  testing::FakeClock clock;
+  ThresholdBuffer b(Config(1'000'000, 4096, 1h));
+  int added = 0;
+  uint64_t last = 0;
+  while (!b.ShouldFlush(clock.Now())) {
+    Record r = Rec(++added, "");
+    r.partition_key.assign(256, 'k');
+    last = HeldBytes(r);
+    b.Add(std::move(r), true, clock.Now());
+  }
+  // Cut at the record that reached 4 KiB: about 11 records, not a million.
+  EXPECT_GE(b.Bytes(), 4096u);
+  EXPECT_LT(b.Bytes() - last, 4096u);
+  EXPECT_LE(added, 12);
+  EXPECT_EQ(b.Take().bytes, 0u);
 }
 
 TEST(ThresholdBuffer, FlushesAtAgeWithoutNewRecords) {
