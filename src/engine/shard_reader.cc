@@ -516,7 +516,7 @@ ShardReader::Step ShardReader::Read(std::stop_token stop, std::stop_token abort)
   if (stop.stop_requested()) {
     // The rest of the page lies after the last record handed on, so the
     // next run reads it again.
-    page_.reset();
+    DropPage();
     if (replay_) {
       // Replaying a batch cut before a crash: emitting part of it would
       // name a different batch and duplicate its records when the rest is
@@ -577,6 +577,21 @@ ShardReader::Step ShardReader::Read(std::stop_token stop, std::stop_token abort)
     return Done(Fail(e.With("shard " + shard_.shard_id)));
   }
   failed_calls_ = 0;
+  // A server answering the same iterator again with records already read
+  // would hold the shard where it is for ever, a page at a time.
+  if (!page->records.empty() && page->next_shard_iterator == iterator_ && last_read_ &&
+      ShardPosition{page->records.back().sequence_number, 0} <= *last_read_) {
+    if (++stalled_pages_ == kMaxStalledPages) {
+      return Done(Fail(
+          Error(ErrorCode::kParse,
+                "GetRecords answered " + std::to_string(kMaxStalledPages) +
+                    " times in a row with records already read and the iterator it was given: the "
+                    "server does not move the shard forward (shard " +
+                    shard_.shard_id + ")")));
+    }
+  } else {
+    stalled_pages_ = 0;
+  }
   if (!page->records.empty()) {
     // The next page is sized by this one's records: ceil so that a page
     // never overshoots bytes_per_call by rounding.
@@ -585,20 +600,40 @@ ShardReader::Step ShardReader::Read(std::stop_token stop, std::stop_token abort)
   }
   iterator_ = std::move(page->next_shard_iterator);
   caught_up_ = page->records.empty() && page->millis_behind_latest == 0;
-  if (ctx_.config->deaggregate) {
-    const kinesis::DeaggregateCounts counts = kinesis::Deaggregate(page->records);
-    ctx_.counters->aggregates_split += counts.aggregates;
-    if (counts.malformed > 0) {
-      ctx_.counters->aggregates_malformed += counts.malformed;
-      spdlog::warn(
-          "[{}] shard {}: {} record(s) start like a KPL aggregate but are not one ({}); handed "
-          "on unchanged",
-          name, shard_.shard_id, counts.malformed, counts.first_malformed);
-    }
-  }
   page_ = std::move(*page);
   page_index_ = 0;
+  if (ctx_.config->deaggregate && kinesis::HasAggregates(page_->records)) {
+    unexpanded_.swap(page_->records);
+    unexpanded_next_ = 0;
+    ExpandNextPart();
+  }
   return ReadPage(stop, abort);
+}
+
+bool ShardReader::ExpandNextPart() {
+  if (unexpanded_next_ >= unexpanded_.size()) {
+    unexpanded_.clear();
+    unexpanded_next_ = 0;
+    return false;
+  }
+  const kinesis::DeaggregateCounts counts =
+      kinesis::DeaggregatePart(unexpanded_, unexpanded_next_, page_->records);
+  page_index_ = 0;
+  ctx_.counters->aggregates_split += counts.aggregates;
+  if (counts.malformed > 0) {
+    ctx_.counters->aggregates_malformed += counts.malformed;
+    spdlog::warn(
+        "[{}] shard {}: {} record(s) start like a KPL aggregate but are not one ({}); handed "
+        "on unchanged",
+        ctx_.config->name, shard_.shard_id, counts.malformed, counts.first_malformed);
+  }
+  return true;
+}
+
+void ShardReader::DropPage() {
+  page_.reset();
+  unexpanded_.clear();
+  unexpanded_next_ = 0;
 }
 
 uint32_t PageLimitFor(uint32_t records_per_call, uint64_t bytes_per_call,
@@ -623,7 +658,7 @@ ShardReader::Step ShardReader::ReadPage(std::stop_token stop, std::stop_token ab
       if (auto wait = Cut(abort)) return *wait;
       cut_due_ = false;
     }
-    if (page_index_ == records.size()) break;
+    if (page_index_ == records.size() && !ExpandNextPart()) break;
     // A stop ends reading here; the next step emits what was read.
     if (stop.stop_requested()) return AtOnce();
     Record& rec = records[page_index_];
@@ -681,7 +716,7 @@ ShardReader::Step ShardReader::ReadPage(std::stop_token stop, std::stop_token ab
     // while skipping over gaps) is followed at once, paced only by the
     // spacing between calls.
     if (auto wait = WaitForEmit()) return *wait;
-    page_.reset();
+    DropPage();
     TakeRecycled();  // freed: an idle shard holds no batch's worth of strings
     const Clock::TimePoint now = ctx_.clock->Now();
     auto wait = std::chrono::duration_cast<Clock::Duration>(ctx_.config->poll_interval);
@@ -690,7 +725,7 @@ ShardReader::Step ShardReader::ReadPage(std::stop_token stop, std::stop_token ab
     }
     return At(now + wait);
   }
-  page_.reset();
+  DropPage();
   return AtOnce();
 }
 

@@ -198,6 +198,11 @@ class ShardReader {
   Step Read(std::stop_token stop, std::stop_token abort);
   // Hands the rest of page_ through the stages.
   Step ReadPage(std::stop_token stop, std::stop_token abort);
+  // Moves the next part of unexpanded_ into page_, its KPL aggregates split
+  // (at most kinesis::kMaxExpandedBytes of user records at once); false when
+  // nothing is left.
+  bool ExpandNextPart();
+  void DropPage();
   uint32_t PageLimit() const;
   // nullopt when nothing is in flight and no emit failed; else the step to
   // return: parked until the batch in flight is done, or the emit's error.
@@ -234,7 +239,11 @@ class ShardReader {
   std::string iterator_;
   std::optional<kinesis::GetRecordsResult> page_;  // being handed on
   size_t page_index_ = 0;                          // the next record of page_
-  bool caught_up_ = false;                         // page_ was empty at the tip
+  // A page with aggregates, as read: page_ holds one part of it expanded,
+  // and unexpanded_next_ is the first record not yet in a part.
+  std::vector<Record> unexpanded_;
+  size_t unexpanded_next_ = 0;
+  bool caught_up_ = false;  // page_ was empty at the tip
   // Average data size of the records of the last page that had any; before
   // the first, an assumed 1 KiB, so a shard's first page is not 10,000
   // records of unknown size.
@@ -244,6 +253,10 @@ class ShardReader {
   // When the answer to the last GetRecords call came back.
   std::optional<Clock::TimePoint> last_answer_;
   int failed_calls_ = 0;  // GetRecords failures in a row, for the retry policy
+  // Pages in a row that gave back the iterator they were asked with and
+  // only records already read; at kMaxStalledPages the shard fails.
+  static constexpr int kMaxStalledPages = 10;
+  int stalled_pages_ = 0;
   std::function<void()> resume_;
 
   std::mutex mu_;

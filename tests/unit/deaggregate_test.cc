@@ -113,5 +113,67 @@ TEST(DeaggregateTest, APageIsExpandedInOrderAndOneWithoutAggregatesIsUntouched) 
   EXPECT_EQ(plain.data(), storage);
 }
 
+TEST(DeaggregateTest, APageIsExpandedInPartsThatHoldAtMostTheLimit) {
+  std::vector<std::pair<std::string, std::string>> users;
+  for (int i = 0; i < 10; ++i) users.emplace_back("key", std::string(100, 'a' + i));
+  const std::string aggregate = Aggregate(users);
+  std::vector<Record> page = {Outer("first", "1"), Outer(aggregate, "2"), Outer(aggregate, "3"),
+                              Outer("last", "4")};
+  std::vector<Record> whole = page;
+  const DeaggregateCounts all = Deaggregate(whole);
+  ASSERT_EQ(whole.size(), 22u);
+
+  // Room for one aggregate's user records and a little more, not two.
+  const uint64_t one = 10 * (sizeof(Record) + 100 + 3 + 1);
+  const uint64_t limit = one + 200;
+  std::vector<Record> got;
+  std::vector<size_t> sizes;
+  uint64_t aggregates = 0;
+  size_t next = 0;
+  while (next < page.size()) {
+    std::vector<Record> part;
+    const DeaggregateCounts counts = DeaggregatePart(page, next, part, limit);
+    aggregates += counts.aggregates;
+    EXPECT_EQ(counts.malformed, 0u);
+    uint64_t held = 0;
+    for (const Record& r : part) held += HeldBytes(r);
+    EXPECT_LE(held, limit);
+    sizes.push_back(part.size());
+    for (Record& r : part) got.push_back(std::move(r));
+  }
+  EXPECT_EQ(sizes, (std::vector<size_t>{11, 11}));
+  EXPECT_EQ(aggregates, all.aggregates);
+  ASSERT_EQ(got.size(), whole.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].data, whole[i].data) << i;
+    EXPECT_EQ(got[i].position(), whole[i].position()) << i;
+  }
+}
+
+TEST(DeaggregateTest, AnAggregateWhoseUserRecordsAloneHoldMoreThanTheLimitIsMalformed) {
+  // 20,000 empty user records under one key of 200 bytes: under 200 KB on
+  // the wire, some 7 MB once each record has its own copy of the key.
+  std::vector<std::pair<std::string, std::string>> users(20'000, {std::string(200, 'k'), ""});
+  const std::string aggregate = Aggregate(users);
+  ASSERT_LT(aggregate.size(), 200'000u);
+  std::vector<Record> page = {Outer("before", "1"), Outer(aggregate, "2"), Outer("after", "3")};
+  size_t next = 0;
+  std::vector<Record> part;
+  // The first part ends before it: it does not fit in what is left.
+  DeaggregateCounts counts = DeaggregatePart(page, next, part, 1 << 20);
+  EXPECT_EQ(next, 1u);
+  EXPECT_EQ(counts.malformed, 0u);
+  ASSERT_EQ(part.size(), 1u);
+  // The next starts with it, and it would not fit in a whole part either.
+  counts = DeaggregatePart(page, next, part, 1 << 20);
+  EXPECT_EQ(next, 3u);
+  EXPECT_EQ(counts.aggregates, 0u);
+  EXPECT_EQ(counts.malformed, 1u);
+  EXPECT_EQ(counts.first_malformed, "2: its user records would hold more than 1 MiB in memory");
+  ASSERT_EQ(part.size(), 2u);
+  EXPECT_EQ(part[0].data, aggregate) << "passed on whole";
+  EXPECT_EQ(part[1].data, "after");
+}
+
 }  // namespace
 }  // namespace kc::kinesis

@@ -2,6 +2,9 @@
 
 #include <kpl_aggregate.pb.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -23,7 +26,8 @@ Aggregation Malformed(std::string* why, const char* reason) {
 
 }  // namespace
 
-Aggregation DeaggregateInto(const Record& record, std::vector<Record>& out, std::string* why) {
+Aggregation DeaggregateInto(const Record& record, std::vector<Record>& out, std::string* why,
+                            uint64_t limit) {
   if (!HasMagic(record.data)) return Aggregation::kPlain;
   const std::string_view data(record.data);
   if (data.size() < kMagicSize + aws::kMd5Size) {
@@ -50,11 +54,16 @@ Aggregation DeaggregateInto(const Record& record, std::vector<Record>& out, std:
       return Malformed(why, "a partition key is longer than 256 bytes");
     }
   }
+  // What the user records will hold, before any is made.
+  uint64_t held = 0;
   for (const kpl::Record& user : aggregate.records()) {
     if (user.partition_key_index() >= static_cast<uint64_t>(aggregate.partition_key_table_size())) {
       return Malformed(why, "a partition key index is out of range");
     }
+    held += sizeof(Record) + user.data().size() + record.sequence_number.size() +
+            aggregate.partition_key_table(static_cast<int>(user.partition_key_index())).size();
   }
+  if (held > limit) return Aggregation::kOverLimit;
   out.reserve(out.size() + static_cast<size_t>(aggregate.records_size()));
   uint64_t sub = 0;
   for (kpl::Record& user : *aggregate.mutable_records()) {
@@ -69,35 +78,66 @@ Aggregation DeaggregateInto(const Record& record, std::vector<Record>& out, std:
   return Aggregation::kAggregate;
 }
 
-DeaggregateCounts Deaggregate(std::vector<Record>& records) {
-  DeaggregateCounts counts;
-  size_t first = 0;
-  while (first < records.size() && !HasMagic(records[first].data)) ++first;
-  if (first == records.size()) return counts;
+bool HasAggregates(const std::vector<Record>& records) {
+  for (const Record& r : records) {
+    if (HasMagic(r.data)) return true;
+  }
+  return false;
+}
 
-  std::vector<Record> out;
-  out.reserve(records.size());
-  for (size_t i = 0; i < first; ++i) out.push_back(std::move(records[i]));
+DeaggregateCounts DeaggregatePart(std::vector<Record>& page, size_t& next, std::vector<Record>& out,
+                                  uint64_t limit) {
+  DeaggregateCounts counts;
+  out.clear();
+  out.reserve(page.size() - std::min(next, page.size()));
+  uint64_t held = 0;
   std::string why;
-  for (size_t i = first; i < records.size(); ++i) {
+  auto pass_malformed = [&](Record& record) {
+    ++counts.malformed;
+    if (counts.first_malformed.empty()) {
+      counts.first_malformed = record.sequence_number + ": " + why;
+    }
+    held += HeldBytes(record);
+    out.push_back(std::move(record));
+  };
+  for (; next < page.size(); ++next) {
+    Record& record = page[next];
     const size_t before = out.size();
-    switch (DeaggregateInto(records[i], out, &why)) {
+    const bool first = out.empty();
+    // The first record of a part may use the whole limit, later ones what is left.
+    const uint64_t room = limit - std::min(held, limit);
+    if (!first && room == 0) break;
+    switch (DeaggregateInto(record, out, &why, first ? limit : room)) {
       case Aggregation::kAggregate:
         ++counts.aggregates;
         counts.user_records += out.size() - before;
+        for (size_t i = before; i < out.size(); ++i) held += HeldBytes(out[i]);
+        break;
+      case Aggregation::kOverLimit:
+        if (!first) return counts;  // the next part starts with it
+        why = "its user records would hold more than " +
+              (limit % (1 << 20) == 0 ? std::to_string(limit >> 20) + " MiB"
+                                      : std::to_string(limit) + " bytes") +
+              " in memory";
+        pass_malformed(record);
         break;
       case Aggregation::kMalformed:
-        ++counts.malformed;
-        if (counts.first_malformed.empty()) {
-          counts.first_malformed = records[i].sequence_number + ": " + why;
-        }
-        out.push_back(std::move(records[i]));
+        pass_malformed(record);
         break;
       case Aggregation::kPlain:
-        out.push_back(std::move(records[i]));
+        held += HeldBytes(record);
+        out.push_back(std::move(record));
         break;
     }
   }
+  return counts;
+}
+
+DeaggregateCounts Deaggregate(std::vector<Record>& records) {
+  if (!HasAggregates(records)) return {};
+  std::vector<Record> out;
+  size_t next = 0;
+  DeaggregateCounts counts = DeaggregatePart(records, next, out, UINT64_MAX);
   records.swap(out);
   return counts;
 }
