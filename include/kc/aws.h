@@ -2,10 +2,20 @@
 // daemon's config, and what a program gives Pipeline::Create.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <map>
 #include <string>
 
 namespace kc {
+
+// How the certificate of an HTTPS endpoint is checked.
+struct TlsSettings {
+  bool verify = true;
+  std::string ca_file;  // a PEM file of the authorities to trust; empty: the system's
+
+  friend bool operator==(const TlsSettings&, const TlsSettings&) = default;
+};
 
 struct AwsConfig {
   std::string region;                            // empty: AWS_REGION / AWS_DEFAULT_REGION / profile
@@ -13,6 +23,13 @@ struct AwsConfig {
   std::map<std::string, std::string> endpoints;  // per-service override: "kinesis" → URL
   std::string profile;                           // empty: AWS_PROFILE or "default"
   bool verify_tls = true;
+  std::string ca_file;  // every service; empty: the system's authorities
+  // Per-service TLS ([aws.tls.<service>]), starting from the two above.
+  std::map<std::string, TlsSettings> service_tls;
+  // Every call: the longest it may take, and the slowest it may move (over
+  // 30 s) before it is abandoned and retried.
+  std::chrono::milliseconds request_timeout{600'000};
+  uint64_t min_bytes_per_second = 1024;
 };
 
 }  // namespace kc

@@ -8,6 +8,7 @@
 // the user wrote unless it is a choice from a fixed list (a type, a format),
 // so a secret put in the wrong place does not end up in a log.
 #include <toml++/toml.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -15,6 +16,7 @@
 #include <chrono>
 #include <climits>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -57,6 +59,8 @@ constexpr uint64_t kMaxBytesPerCall = 10ull << 20;
 // Kinesis allows 5 GetRecords calls per second per shard.
 constexpr milliseconds kMinPollInterval{200};
 constexpr milliseconds kMinShardDiscoveryInterval{1'000};
+constexpr milliseconds kMinRequestTimeout{10'000};
+constexpr uint64_t kMaxMinRate = 1ull << 20;
 constexpr int64_t kMaxThreads = 1024;  // reader_threads, emit_threads
 // A buffer lives in memory; these keep one misplaced zero from exhausting it.
 constexpr int64_t kMaxBufferRecords = 1'000'000;
@@ -66,6 +70,18 @@ constexpr std::array<std::string_view, 2> kOnErrorChoices = {"stop", "dead_lette
 constexpr std::array<std::string_view, 4> kEndpointServices = {"kinesis", "s3", "dynamodb", "sts"};
 constexpr std::array<std::string_view, 2> kStartAtWords = {"trim_horizon", "latest"};
 
+// ca_file: a file of PEM certificates this process can read.
+std::optional<std::string> ReadCaFile(TableReader& reader) {
+  std::optional<std::string> path = reader.NonEmptyString("ca_file", Need::kOptional);
+  if (!path) return std::nullopt;
+  if (::access(path->c_str(), R_OK) != 0) {
+    reader.Report("ca_file", std::string("cannot read the file (") + std::strerror(errno) +
+                                 "); name a file of PEM certificates: the authorities to trust");
+    return std::nullopt;
+  }
+  return path;
+}
+
 void ReadAws(TableReader reader, AwsConfig* aws) {
   if (std::optional<std::string> region = ReadRegion(reader)) aws->region = *region;
   ReadUrl(reader, "endpoint", &aws->endpoint);
@@ -74,6 +90,33 @@ void ReadAws(TableReader reader, AwsConfig* aws) {
   }
   if (std::optional<bool> verify = reader.Bool("verify_tls", Need::kOptional)) {
     aws->verify_tls = *verify;
+  }
+  if (std::optional<milliseconds> timeout =
+          ReadDuration(reader, "request_timeout", kMinRequestTimeout,
+                       "must be at least 10s: a GetRecords page or an object part takes time")) {
+    aws->request_timeout = *timeout;
+  }
+  if (std::optional<uint64_t> rate =
+          ReadByteSize(reader, "min_bytes_per_second", kMaxMinRate,
+                       "must be at most 1MiB: a slower but moving transfer would be abandoned")) {
+    aws->min_bytes_per_second = std::max<uint64_t>(1, *rate);
+  }
+  if (std::optional<std::string> ca = ReadCaFile(reader)) aws->ca_file = *ca;
+  if (const toml::table* tls = reader.Table("tls", Need::kOptional)) {
+    TableReader per_service = reader.Child(*tls, "tls");
+    for (std::string_view service : kEndpointServices) {
+      const toml::table* table = per_service.Table(service, Need::kOptional);
+      if (table == nullptr) continue;
+      TableReader one = per_service.Child(*table, service);
+      TlsSettings settings{.verify = aws->verify_tls, .ca_file = aws->ca_file};
+      if (std::optional<bool> verify = one.Bool("verify_tls", Need::kOptional)) {
+        settings.verify = *verify;
+      }
+      if (std::optional<std::string> ca = ReadCaFile(one)) settings.ca_file = *ca;
+      one.ReportUnknownKeys();
+      aws->service_tls[std::string(service)] = settings;
+    }
+    per_service.ReportUnknownKeys();
   }
   if (const toml::table* endpoints = reader.Table("endpoints", Need::kOptional)) {
     TableReader per_service = reader.Child(*endpoints, "endpoints");

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "base/units.h"
+#include "clients/aws/aws_context.h"
 #include "daemon/builtins.h"
 #include "daemon/components.h"
 #include "daemon/config.h"
@@ -107,6 +108,9 @@ void LogStats(const std::vector<std::unique_ptr<kc::Pipeline>>& pipelines,
 }
 
 int Run(const kc::Config& config, bool once, std::chrono::milliseconds stats_interval) {
+  for (const std::string& warning : kc::aws::TlsWarnings(config.aws)) {
+    spdlog::warn("{}", warning);
+  }
   auto store = kc::core::MakeCheckpointStore(config);
   if (!store) {
     std::cerr << store.error().message() << "\n";

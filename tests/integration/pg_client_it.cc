@@ -86,6 +86,29 @@ TEST_F(PgClientIT, CopyLoadsEveryRowAndABadRowLoadsNone) {
   EXPECT_TRUE(conn_->Exec("SELECT 1"));
 }
 
+TEST_F(PgClientIT, CopyFromPiecesLoadsThemAllOrNoneWhenTheSourceFails) {
+  const std::string copy = "COPY " + table_ + " (k, v) FROM STDIN";
+  auto loaded = conn_->CopyInFrom(copy, [](const Connection::CopySend& send) -> Status {
+    for (std::string_view piece : {"a\to", "ne\nb\t", "two\n"}) {
+      if (auto s = send(piece); !s) return s;
+    }
+    return Ok();
+  });
+  ASSERT_TRUE(loaded) << loaded.error().ToString();
+  EXPECT_EQ(*loaded, 2u);
+  // The source fails half way: its error comes back, nothing of it is
+  // loaded, and the connection goes on.
+  auto broken = conn_->CopyInFrom(copy, [](const Connection::CopySend& send) -> Status {
+    if (auto s = send("c\tthree\nd\tfour\n"); !s) return s;
+    return Fail(ErrorCode::kParse, "the object is damaged");
+  });
+  ASSERT_FALSE(broken);
+  EXPECT_EQ(broken.error().code(), ErrorCode::kParse);
+  EXPECT_EQ(broken.error().message(), "the object is damaged");
+  EXPECT_EQ(Count(), 2);
+  EXPECT_TRUE(conn_->Exec("SELECT 1"));
+}
+
 TEST_F(PgClientIT, AnUncommittedTransactionRollsBack) {
   {
     auto tx = Transaction::Begin(*conn_);
@@ -116,6 +139,27 @@ TEST_F(PgClientIT, ConstraintViolationsAreFinalAndNameTheServer) {
   auto missing = conn_->Exec("SELECT * FROM " + table_ + "_missing");
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.error().message().find("SQLSTATE 42P01"), std::string::npos);
+}
+
+TEST_F(PgClientIT, EveryConnectionHasAStatementTimeoutUnlessTheStringSetsOne) {
+  auto shown = conn_->Exec("SHOW statement_timeout");
+  ASSERT_TRUE(shown) << shown.error().ToString();
+  EXPECT_EQ(shown->Get(0, 0), "15min");
+
+  Connection quick(url_, ConnectOptions{.statement_timeout = std::chrono::milliseconds(300)});
+  const auto started = std::chrono::steady_clock::now();
+  auto slow = quick.Exec("SELECT pg_sleep(30)");
+  ASSERT_FALSE(slow) << "a statement outlived its timeout";
+  EXPECT_NE(slow.error().message().find("statement timeout"), std::string::npos)
+      << slow.error().ToString();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+
+  // The string's own setting wins (here: none at all).
+  const std::string sep = url_.find('?') == std::string::npos ? "?" : "&";
+  Connection own(url_ + sep + "options=-c%20statement_timeout%3D0");
+  auto none = own.Exec("SHOW statement_timeout");
+  ASSERT_TRUE(none) << none.error().ToString();
+  EXPECT_EQ(none->Get(0, 0), "0");
 }
 
 TEST_F(PgClientIT, AConnectionEndedByTheServerIsReplaced) {

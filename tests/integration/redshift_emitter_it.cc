@@ -26,6 +26,9 @@
 namespace kc::emitter {
 namespace {
 
+// No object a test reads comes near this.
+constexpr uint64_t kAnySize = 1ull << 30;
+
 using namespace std::chrono_literals;
 
 std::string Env(const char* name, const std::string& fallback = {}) {
@@ -174,7 +177,7 @@ TEST_F(RedshiftEmitterIT, ManifestModeLoadsEachObjectOnceWhateverIsReplayed) {
 
   // The manifest of the batch, at its deterministic key, lists what was loaded.
   const std::string manifest_key = ManifestKey(config.manifest_prefix, first);
-  auto manifest = s3_->GetObject(bucket_, manifest_key);
+  auto manifest = s3_->GetObject(bucket_, manifest_key, kAnySize);
   ASSERT_TRUE(manifest) << manifest.error().ToString();
   auto entries = ManifestUrls(*manifest);
   ASSERT_TRUE(entries) << entries.error().ToString();
@@ -195,7 +198,7 @@ TEST_F(RedshiftEmitterIT, ManifestModeLoadsEachObjectOnceWhateverIsReplayed) {
   all.push_back("6|gamma|last");
   std::sort(all.begin(), all.end());
   EXPECT_EQ(Rows(), all);
-  auto second = s3_->GetObject(bucket_, ManifestKey(config.manifest_prefix, overlapping));
+  auto second = s3_->GetObject(bucket_, ManifestKey(config.manifest_prefix, overlapping), kAnySize);
   ASSERT_TRUE(second) << second.error().ToString();
   EXPECT_EQ(ManifestUrls(*second).value_or(std::vector<std::string>{}),
             (std::vector<std::string>{Url(c)}));
@@ -241,6 +244,54 @@ TEST_F(RedshiftEmitterIT, AMissingObjectFailsTheBatchAndRecordsNothing) {
   s = emitter.Emit(batch, {});
   ASSERT_TRUE(s) << s.error().ToString();
   EXPECT_EQ(Rows(), (std::vector<std::string>{"1|here|x", "2|later|y"}));
+}
+
+TEST_F(RedshiftEmitterIT, BombsOversizedObjectsAndOtherBucketsLoadNothing) {
+  RedshiftSettings config = Config();
+  config.load_mode = LoadMode::kBasic;
+  config.copy_format = CopyFormat::kDelimited;
+  config.compression = Compression::kGzip;
+  config.max_object_size = 64 << 10;
+  config.max_loaded_size = 1 << 20;
+  const std::string fine = prefix_ + "data/fine.txt.gz";
+  const std::string bomb = prefix_ + "data/bomb.txt.gz";
+  const std::string big = prefix_ + "data/big.txt.gz";
+  Put(fine, *util::Compress("1|fine|x\n", Compression::kGzip));
+  std::string rows;
+  while (rows.size() < (16u << 20)) rows += "2|again|y\n";
+  const std::string packed_bomb = *util::Compress(rows, Compression::kGzip);
+  ASSERT_LT(packed_bomb.size(), 64u << 10) << "the bomb is small as stored";
+  Put(bomb, packed_bomb);
+  std::string noise;
+  std::mt19937 rng(3);
+  while (noise.size() < 200'000)
+    noise += std::to_string(rng()) + "|n|" + std::to_string(rng()) + "\n";
+  Put(big, *util::Compress(noise, Compression::kGzip));
+  RedshiftEmitter emitter = Emitter(config);
+
+  auto s = emitter.Emit(BatchOf({fine, bomb}, 0), {});
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code(), ErrorCode::kParse) << s.error().ToString();
+  EXPECT_NE(s.error().message().find(Url(bomb)), std::string::npos) << s.error().message();
+  EXPECT_NE(s.error().message().find("decompresses to more than 1048576 bytes"), std::string::npos)
+      << s.error().message();
+
+  s = emitter.Emit(BatchOf({fine, big}, 10), {});
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code(), ErrorCode::kParse) << s.error().ToString();
+  EXPECT_NE(s.error().message().find(Url(big)), std::string::npos) << s.error().message();
+  EXPECT_NE(s.error().message().find("longer than 65536 bytes"), std::string::npos)
+      << s.error().message();
+
+  s = emitter.Emit(BatchOf({fine, "s3://elsewhere/secrets.txt.gz"}, 20), {});
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code(), ErrorCode::kInvalidArgument) << s.error().ToString();
+  EXPECT_NE(s.error().message().find("bucket \"elsewhere\""), std::string::npos)
+      << s.error().message();
+
+  // Rolled back each time: no rows, no object recorded as loaded.
+  EXPECT_EQ(Rows(), std::vector<std::string>{});
+  EXPECT_EQ(LoadedFiles(), std::vector<std::string>{});
 }
 
 TEST_F(RedshiftEmitterIT, ConcurrentLoadersNeverLoadAnObjectTwice) {

@@ -1,5 +1,6 @@
 #include "daemon/config.h"
 #include "base/units.h"
+#include "clients/aws/aws_context.h"
 #include "dead_letters/file/config.h"
 #include "dead_letters/kinesis/config.h"
 #include "dead_letters/s3/config.h"
@@ -272,6 +273,80 @@ TEST(ParseConfigTest, ByteSizeAsInteger) {
 }
 
 // --- One problem of each kind -------------------------------------------------
+
+TEST(ParseConfigTest, AwsCallLimitsAndTls) {
+  const Config defaults = ParseOk(kPipeline);
+  EXPECT_EQ(defaults.aws.request_timeout, milliseconds(600'000));
+  EXPECT_EQ(defaults.aws.min_bytes_per_second, 1024u);
+  EXPECT_EQ(defaults.aws.ca_file, "");
+  EXPECT_TRUE(defaults.aws.service_tls.empty());
+
+  const Config config = ParseOk(WithPipeline(R"toml([aws]
+request_timeout = "2m"
+min_bytes_per_second = "4KiB"
+ca_file = "/etc/ssl/certs/ca-certificates.crt"
+[aws.tls.s3]
+verify_tls = false
+[aws.tls.sts]
+ca_file = "/dev/null"
+)toml"));
+  EXPECT_EQ(config.aws.request_timeout, milliseconds(120'000));
+  EXPECT_EQ(config.aws.min_bytes_per_second, 4096u);
+  EXPECT_EQ(config.aws.ca_file, "/etc/ssl/certs/ca-certificates.crt");
+  const std::map<std::string, TlsSettings> tls = {
+      {"s3", {.verify = false, .ca_file = "/etc/ssl/certs/ca-certificates.crt"}},
+      {"sts", {.verify = true, .ca_file = "/dev/null"}},
+  };
+  EXPECT_EQ(config.aws.service_tls, tls);
+}
+
+TEST(ParseConfigErrorTest, AwsCallLimitsAndTlsProblems) {
+  EXPECT_EQ(
+      ProblemsOf(WithPipeline(R"toml([aws]
+request_timeout = "1s"
+min_bytes_per_second = "2MiB"
+ca_file = "/nonexistent/ca.pem"
+[aws.tls.kinesiss]
+verify_tls = false
+[aws.tls.s3]
+verify = false
+)toml")),
+      (std::vector<Problem>{
+          {7, "aws.request_timeout",
+           "must be at least 10s: a GetRecords page or an object part takes time"},
+          {8, "aws.min_bytes_per_second",
+           "must be at most 1MiB: a slower but moving transfer would be abandoned"},
+          {9, "aws.ca_file",
+           "cannot read the file (No such file or directory); name a file of PEM certificates: "
+           "the authorities to trust"},
+          {10, "aws.tls.kinesiss", "unknown key 'kinesiss' in [aws.tls]; did you mean 'kinesis'?"},
+          {13, "aws.tls.s3.verify", "unknown key 'verify' in [aws.tls.s3]"},
+      }));
+}
+
+TEST(TlsWarningsTest, OneLineForEachWayACallGoesUnverified) {
+  AwsConfig aws;
+  aws.endpoint = "http://127.0.0.1:4567";  // loopback: nothing to read on the way
+  EXPECT_TRUE(aws::TlsWarnings(aws).empty());
+
+  aws.endpoints["s3"] = "http://minio.internal:9000";
+  aws.endpoints["dynamodb"] = "http://localhost:8000";
+  aws.service_tls["kinesis"] = {.verify = false, .ca_file = ""};
+  const std::vector<std::string> warnings = aws::TlsWarnings(aws);
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_EQ(warnings[0],
+            "TLS certificates of the kinesis endpoint are not verified ([aws.tls.kinesis] "
+            "verify_tls = false): anyone on the network path can read and change those calls, "
+            "credentials included");
+  EXPECT_EQ(warnings[1],
+            "the s3 endpoint http://minio.internal:9000 is plain HTTP: anyone on the network "
+            "path can read and change those calls, credentials included");
+
+  aws.verify_tls = false;  // one line for every service, none per service
+  const std::vector<std::string> all = aws::TlsWarnings(aws);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_NE(all[0].find("[aws] verify_tls = false"), std::string::npos);
+}
 
 TEST(ParseConfigErrorTest, UnknownKeyWithSuggestion) {
   EXPECT_EQ(ProblemsOf(WithPipeline("[pipeline.buffer]\nmax_recrods = 10\n")),

@@ -157,10 +157,26 @@ Batch BatchOf(std::vector<std::string> data) {
 
 TEST(RedshiftEmitterUrls, KeysBecomeUrlsInOrderWithoutRepeats) {
   auto urls = RedshiftEmitter::ObjectUrls(
-      BatchOf({"a/1.csv", "s3://other/b.csv", "a/1.csv", "a/2.csv", "s3://bkt/a/2.csv"}), "bkt");
+      BatchOf({"a/1.csv", "s3://other/b.csv", "a/1.csv", "a/2.csv", "s3://bkt/a/2.csv"}), "bkt",
+      {"other"});
   ASSERT_TRUE(urls) << urls.error().ToString();
   EXPECT_EQ(*urls,
             (std::vector<std::string>{"s3://bkt/a/1.csv", "s3://other/b.csv", "s3://bkt/a/2.csv"}));
+}
+
+TEST(RedshiftEmitterUrls, AnObjectOutsideTheAllowedBucketsIsABadRecord) {
+  auto urls = RedshiftEmitter::ObjectUrls(BatchOf({"a/1.csv", "s3://secrets/keys.csv"}), "bkt");
+  ASSERT_FALSE(urls);
+  EXPECT_EQ(urls.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(urls.error().message(),
+            "bad record in stream events-manifest shard shardId-000000000000 at sequence number "
+            "495903382714902566085596925383615710959215759891360011: it names an object in "
+            "bucket \"secrets\", and this loader reads only bucket bkt; add the bucket to "
+            "allowed_buckets to load from it");
+  auto other = RedshiftEmitter::ObjectUrls(BatchOf({"s3://secrets/keys.csv"}), "bkt", {"archive"});
+  ASSERT_FALSE(other);
+  EXPECT_NE(other.error().message().find("only bucket bkt and those of allowed_buckets"),
+            std::string::npos);
 }
 
 TEST(RedshiftEmitterUrls, RecordsThatCannotNameAnObjectAreBadRecords) {

@@ -17,6 +17,9 @@
 namespace kc::aws {
 namespace {
 
+// No object a test reads comes near this.
+constexpr uint64_t kAnySize = 1ull << 30;
+
 using namespace std::chrono_literals;
 
 constexpr char kSecret[] = "s3-unit-secret-do-not-print";
@@ -111,7 +114,7 @@ TEST_F(S3ClientTest, RepeatedAndLeadingSlashesInKeysAreKept) {
 
 TEST_F(S3ClientTest, VirtualHostedAddressingPutsTheBucketInTheHost) {
   S3Client client = Client("https://s3.eu-west-1.amazonaws.com", /*path_style=*/false);
-  ASSERT_TRUE(client.GetObject("kc-bucket", "k/v w"));
+  ASSERT_TRUE(client.GetObject("kc-bucket", "k/v w", kAnySize));
   HttpRequest sent = transport_->last();
   EXPECT_EQ(sent.method, "GET");
   EXPECT_EQ(sent.url, "https://kc-bucket.s3.eu-west-1.amazonaws.com/k/v%20w");
@@ -191,7 +194,7 @@ TEST_F(S3ClientTest, BadArgumentsFailBeforeAnyRequest) {
   EXPECT_TRUE(transport_->requests().empty());
 
   S3Client no_url = Client("not a url");
-  EXPECT_EQ(no_url.GetObject("b", "k").error().code(), ErrorCode::kConfig);
+  EXPECT_EQ(no_url.GetObject("b", "k", kAnySize).error().code(), ErrorCode::kConfig);
 }
 
 // ----------------------------------------------------------------- multipart
@@ -313,12 +316,12 @@ TEST_F(S3ClientTest, GetObjectReturnsTheBytes) {
   S3Client client = Client();
   const std::string bytes("\0\x01\x02\xfe\xff", 5);
   transport_->Answer(200, bytes);
-  auto got = client.GetObject("b", "k");
+  auto got = client.GetObject("b", "k", kAnySize);
   ASSERT_TRUE(got);
   EXPECT_EQ(*got, bytes);
 
   transport_->Answer(404, ErrorXml("NoSuchKey", "The specified key does not exist."));
-  auto missing = client.GetObject("b", "nope");
+  auto missing = client.GetObject("b", "nope", kAnySize);
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
   EXPECT_NE(missing.error().message().find("NoSuchKey"), std::string::npos);
@@ -511,7 +514,7 @@ TEST_F(S3ClientTest, DoesNotRetryPermanentErrors) {
   for (auto [status, code] : std::vector<std::pair<long, std::string>>{
            {404, "NoSuchKey"}, {403, "AccessDenied"}, {400, "InvalidArgument"}}) {
     transport_->Answer(status, ErrorXml(code, "m"));
-    ASSERT_FALSE(client.GetObject("b", "k"));
+    ASSERT_FALSE(client.GetObject("b", "k", kAnySize));
   }
   EXPECT_EQ(transport_->requests().size(), 3u);
   EXPECT_TRUE(clock_.sleeps().empty());
@@ -532,7 +535,7 @@ TEST_F(S3ClientTest, StopsRetryingOnShutdown) {
   transport_->Answer(503);
   std::stop_source stop;
   stop.request_stop();
-  auto r = client.GetObject("b", "k", stop.get_token());
+  auto r = client.GetObject("b", "k", kAnySize, stop.get_token());
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code(), ErrorCode::kCancelled);
 }

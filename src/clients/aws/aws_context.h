@@ -2,8 +2,10 @@
 // credentials chain and one HTTP transport (so connections are pooled).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "clients/aws/credentials.h"
 #include "clients/aws/http.h"
@@ -17,11 +19,21 @@ struct AwsContext {
   std::string region;
   std::shared_ptr<HttpTransport> transport;
   std::shared_ptr<CredentialsProvider> credentials;
+  // Services whose TLS settings differ from the rest ([aws.tls.<service>]).
+  std::map<std::string, std::shared_ptr<HttpTransport>> service_transports;
+
+  // The transport for calls to `service` ("kinesis", "s3", ...).
+  const std::shared_ptr<HttpTransport>& TransportFor(const std::string& service) const;
 };
 
 // Resolves the region and the credentials chain from the configuration and
 // the environment. Fails with a message naming what to set when the region
 // cannot be found; credentials are looked up lazily, on first use.
 Result<AwsContext> MakeAwsContext(const AwsConfig& config);
+
+// One line for each way `config` lets an AWS call go unverified: TLS
+// verification off (for every service, or for one), or a plain-HTTP
+// endpoint on another machine. The daemon logs them as warnings at start.
+std::vector<std::string> TlsWarnings(const AwsConfig& config);
 
 }  // namespace kc::aws

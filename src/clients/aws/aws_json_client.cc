@@ -69,9 +69,11 @@ AwsJsonClient::AwsJsonClient(AwsJsonClientOptions options, std::shared_ptr<HttpT
       retry_(retry) {}
 
 Result<std::string> AwsJsonClient::CallOnce(const std::string& operation, const std::string& body,
-                                            std::string* response_storage) const {
+                                            std::string* response_storage,
+                                            uint64_t max_response_bytes) const {
   HttpRequest request;
   request.response_storage = response_storage;
+  request.max_response_bytes = max_response_bytes;
   request.method = "POST";
   request.url = options_.endpoint;
   if (!request.url.ends_with('/')) request.url += "/";

@@ -5,6 +5,7 @@
 // Thread-safety: safe for concurrent calls.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <stop_token>
 #include <string>
@@ -38,9 +39,10 @@ class AwsJsonClient {
                            std::stop_token stop = {}) const;
   // One attempt, no retry: for callers that must react to specific errors
   // between attempts (e.g. an expired iterator).
-  // `response_storage`: see HttpRequest::response_storage.
+  // `response_storage` and `max_response_bytes`: see HttpRequest.
   Result<std::string> CallOnce(const std::string& operation, const std::string& body,
-                               std::string* response_storage = nullptr) const;
+                               std::string* response_storage = nullptr,
+                               uint64_t max_response_bytes = 0) const;
 
   const AwsJsonClientOptions& options() const { return options_; }
 

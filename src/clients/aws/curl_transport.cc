@@ -8,6 +8,8 @@
 #include <charconv>
 #include <cstdint>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "clients/aws/http.h"
@@ -20,9 +22,38 @@ void GlobalInitOnce() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+// Where a response goes, and the most of it a call accepts.
+struct Receiving {
+  HttpResponse* response;
+  uint64_t max_body;
+  const HttpRequest* request;
+  CURL* handle;
+  uint64_t received = 0;
+  bool too_long = false;            // announced or received past max_body: the call was ended
+  std::optional<Error> body_error;  // on_body's, which ended the call
+};
+
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
-  static_cast<std::string*>(user)->append(data, size * count);
-  return size * count;
+  auto* in = static_cast<Receiving*>(user);
+  const size_t n = size * count;
+  in->received += n;
+  if (in->received > in->max_body) {
+    in->too_long = true;
+    return 0;  // anything but n ends the transfer with CURLE_WRITE_ERROR
+  }
+  if (in->request->on_body) {
+    long status = 0;
+    curl_easy_getinfo(in->handle, CURLINFO_RESPONSE_CODE, &status);
+    if (status >= 200 && status < 300) {
+      if (auto s = in->request->on_body(std::string_view(data, n)); !s) {
+        in->body_error = s.error();
+        return 0;
+      }
+      return n;
+    }
+  }
+  in->response->body.append(data, n);
+  return n;
 }
 
 // A body announced by Content-Length is allocated once, with room for the
@@ -32,7 +63,8 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
 constexpr uint64_t kMaxReservedBody = 64ull << 20;
 
 size_t OnHeader(char* data, size_t size, size_t count, void* user) {
-  auto* response = static_cast<HttpResponse*>(user);
+  auto* in = static_cast<Receiving*>(user);
+  HttpResponse* response = in->response;
   auto* headers = &response->headers;
   std::string_view line(data, size * count);
   if (line.starts_with("HTTP/")) {
@@ -52,8 +84,14 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
     if (name.size() == 14 && strncasecmp(name.data(), "content-length", 14) == 0) {
       uint64_t length = 0;
       auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), length);
-      if (ec == std::errc() && end == value.data() + value.size() && length <= kMaxReservedBody) {
-        response->body.reserve(static_cast<size_t>(length) + kResponseBodySlack);
+      if (ec == std::errc() && end == value.data() + value.size()) {
+        if (length > in->max_body) {
+          in->too_long = true;  // not worth receiving
+          return 0;
+        }
+        if (length <= kMaxReservedBody && !in->request->on_body) {
+          response->body.reserve(static_cast<size_t>(length) + kResponseBodySlack);
+        }
       }
     }
     headers->push_back({std::string(name), std::string(value)});
@@ -73,13 +111,20 @@ Error ClassifyCurlError(CURLcode code, const char* detail, const std::string& ur
       return Error(
           ErrorCode::kInvalidArgument,
           "TLS verification of " + where + " failed: " + what +
-              "; check the endpoint's certificate (verify_tls = false is for local testing)");
+              "; check the endpoint's certificate, or name the authority that signed it with "
+              "ca_file ([aws] or [aws.tls.<service>])");
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
       return Error(ErrorCode::kInvalidArgument, "bad URL " + where + ": " + what);
     default:
       return Error(ErrorCode::kConnection, "request to " + where + " failed: " + what);
   }
+}
+
+Error TooLong(const std::string& url, uint64_t max_body) {
+  return Error(ErrorCode::kParse, "the answer from " + url.substr(0, url.find('?')) +
+                                      " is longer than " + std::to_string(max_body) +
+                                      " bytes, the most this call accepts");
 }
 
 constexpr long kReceiveBufferBytes = 128 * 1024;
@@ -99,6 +144,14 @@ class CurlTransport final : public HttpTransport {
       response.body = std::move(*request.response_storage);
       response.body.clear();
     }
+    Receiving receiving{.response = &response,
+                        .max_body = request.max_response_bytes != 0 ? request.max_response_bytes
+                                                                    : options_.max_response_bytes,
+                        .request = &request,
+                        .handle = h,
+                        .received = 0,
+                        .too_long = false,
+                        .body_error = std::nullopt};
     char error_buffer[CURL_ERROR_SIZE] = {0};
     curl_slist* headers = nullptr;
     for (const auto& header : request.headers) {
@@ -122,9 +175,10 @@ class CurlTransport final : public HttpTransport {
     // Paths go out exactly as signed: no folding of "." and ".." segments.
     curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout.count()));
-    // A transfer that moves less than a byte a second for stall_timeout is
-    // dead; a slow but moving upload of a large object is not.
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    // A transfer that moves less than min_bytes_per_second for
+    // stall_timeout is dead or trickling; a slow but moving upload of a
+    // large object is not.
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, static_cast<long>(options_.min_bytes_per_second));
     curl_easy_setopt(
         h, CURLOPT_LOW_SPEED_TIME,
         static_cast<long>(std::max<int64_t>(1, options_.stall_timeout.count() / 1000)));
@@ -134,10 +188,11 @@ class CurlTransport final : public HttpTransport {
     curl_easy_setopt(h, CURLOPT_BUFFERSIZE, kReceiveBufferBytes);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
+    if (!options_.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_file.c_str());
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, OnBody);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &response.body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &receiving);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, OnHeader);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &response);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &receiving);
     if (request.method == "GET") {
       curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     } else if (request.method == "HEAD") {
@@ -152,7 +207,9 @@ class CurlTransport final : public HttpTransport {
     CURLcode rc = curl_easy_perform(h);
     curl_slist_free_all(headers);
     if (rc != CURLE_OK) {
-      Error e = ClassifyCurlError(rc, error_buffer, request.url);
+      Error e = receiving.body_error ? *receiving.body_error
+                : receiving.too_long ? TooLong(request.url, receiving.max_body)
+                                     : ClassifyCurlError(rc, error_buffer, request.url);
       curl_easy_cleanup(h);  // its connection state is unknown: do not reuse it
       return Fail(std::move(e));
     }

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -27,6 +29,13 @@ struct HttpRequest {
   // from it, cleared): a caller that reads large answers one after another
   // hands the last body back here instead of allocating each one afresh.
   std::string* response_storage = nullptr;
+  // The longest body this call accepts; 0: HttpOptions::max_response_bytes.
+  // A longer answer (announced or received) ends the call with kParse.
+  uint64_t max_response_bytes = 0;
+  // If set, the body of a 2xx answer goes here piece by piece as it
+  // arrives, not into the response; an error it returns ends the call with
+  // that error. Other answers' bodies stay in the response, for their errors.
+  std::function<Status(std::string_view)> on_body;
 
   // The first header named `name` (case-insensitive), or nullptr.
   const std::string* Header(std::string_view name) const;
@@ -45,13 +54,24 @@ struct HttpResponse {
   const std::string* Header(std::string_view name) const;
 };
 
+// Every call is bounded in time and size: a server that stops answering,
+// trickles its answer or sends an endless one holds a thread no longer
+// than these say, and memory no more.
 struct HttpOptions {
   std::chrono::milliseconds connect_timeout{5'000};
-  // No limit on a whole request by default: an upload of a large object may
-  // take minutes. A stalled transfer is caught by stall_timeout instead.
-  std::chrono::milliseconds request_timeout{0};
+  // The longest one request may take, sending and receiving: a part of a
+  // large multipart upload may take minutes, so this is generous; the rate
+  // below catches a dead or trickling transfer much sooner.
+  std::chrono::milliseconds request_timeout{600'000};
+  // A transfer moving fewer than min_bytes_per_second over stall_timeout
+  // (a server thinking, or trickling its answer) is abandoned.
   std::chrono::milliseconds stall_timeout{30'000};
+  uint64_t min_bytes_per_second = 1024;
+  // The longest answer a call accepts unless it says otherwise: AWS JSON
+  // answers other than GetRecords pages are at most a few MB.
+  uint64_t max_response_bytes = 16ull << 20;
   bool verify_tls = true;
+  std::string ca_file;  // PEM authorities to trust instead of the system's
 };
 
 // Sends one request. A transport error (no connection, reset, timeout) is an

@@ -135,8 +135,8 @@ DynamoClient MakeDynamoClient(const aws::AwsContext& context, RetryPolicy retry)
   options.service = "dynamodb";
   options.target_prefix = "DynamoDB_20120810";
   options.content_type = "application/x-amz-json-1.0";
-  return DynamoClient(
-      aws::AwsJsonClient(std::move(options), context.transport, context.credentials, retry));
+  return DynamoClient(aws::AwsJsonClient(std::move(options), context.TransportFor("dynamodb"),
+                                         context.credentials, retry));
 }
 
 }  // namespace kc::dynamodb

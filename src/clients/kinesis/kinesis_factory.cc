@@ -10,8 +10,8 @@ KinesisClient MakeKinesisClient(const aws::AwsContext& context, RetryPolicy retr
   options.region = context.region;
   options.service = "kinesis";
   options.target_prefix = "Kinesis_20131202";
-  return KinesisClient(
-      aws::AwsJsonClient(std::move(options), context.transport, context.credentials, retry));
+  return KinesisClient(aws::AwsJsonClient(std::move(options), context.TransportFor("kinesis"),
+                                          context.credentials, retry));
 }
 
 Result<KinesisClient> MakeKinesisClient(const AwsConfig& aws, RetryPolicy retry) {

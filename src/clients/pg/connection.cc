@@ -365,6 +365,21 @@ Status Connection::Connect() {
     // would otherwise go to stderr.
     PQsetNoticeProcessor(
         conn_, [](void*, const char*) {}, nullptr);
+    if (options_.statement_timeout.count() > 0 &&
+        conninfo_.find("statement_timeout") == std::string::npos) {
+      const std::string set =
+          "SET statement_timeout = " + std::to_string(options_.statement_timeout.count());
+      PGresult* result = PQexec(conn_, set.c_str());
+      const bool ok = result != nullptr && PQresultStatus(result) == PGRES_COMMAND_OK;
+      const std::string why = ok ? "" : Scrub(OneLine(PQerrorMessage(conn_)));
+      PQclear(result);
+      if (!ok) {
+        PQfinish(conn_);
+        conn_ = nullptr;
+        return Fail(ErrorCode::kConnection,
+                    "PostgreSQL at " + server_ + " did not take statement_timeout: " + why);
+      }
+    }
     return Ok();
   }
   const std::string message = Scrub(OneLine(PQerrorMessage(conn_)));
@@ -441,6 +456,11 @@ Result<Rows> Connection::Exec(std::string_view sql,
 }
 
 Result<uint64_t> Connection::CopyIn(std::string_view copy_sql, std::string_view data) {
+  return CopyInFrom(copy_sql, [data](const CopySend& send) { return send(data); });
+}
+
+Result<uint64_t> Connection::CopyInFrom(std::string_view copy_sql,
+                                        const std::function<Status(const CopySend&)>& produce) {
   if (auto s = Ready(); !s) return Fail(s.error());
   {
     Rows start(PQexec(conn_, std::string(copy_sql).c_str()));
@@ -453,12 +473,28 @@ Result<uint64_t> Connection::CopyIn(std::string_view copy_sql, std::string_view 
       return Fail(ResultError(r, "COPY failed"));
     }
   }
-  for (size_t offset = 0; offset < data.size(); offset += kCopyChunk) {
-    const size_t n = std::min(kCopyChunk, data.size() - offset);
-    if (PQputCopyData(conn_, data.data() + offset, static_cast<int>(n)) != 1) {
-      return Fail(ConnectionError("sending COPY data failed"));
+  bool sent = true;
+  const CopySend send = [&](std::string_view data) -> Status {
+    for (size_t offset = 0; offset < data.size(); offset += kCopyChunk) {
+      const size_t n = std::min(kCopyChunk, data.size() - offset);
+      if (PQputCopyData(conn_, data.data() + offset, static_cast<int>(n)) != 1) {
+        sent = false;
+        return Fail(ConnectionError("sending COPY data failed"));
+      }
     }
+    return Ok();
+  };
+  Status produced = produce(send);
+  if (!produced && sent) {
+    // The data could not be had: the server ends the COPY with an error,
+    // and nothing of it is loaded.
+    const std::string why = "the data for COPY could not be read";
+    if (PQputCopyEnd(conn_, why.c_str()) == 1) {
+      while (pg_result* r = PQgetResult(conn_)) PQclear(r);
+    }
+    return Fail(produced.error());
   }
+  if (!produced) return Fail(produced.error());
   if (PQputCopyEnd(conn_, nullptr) != 1) return Fail(ConnectionError("ending COPY failed"));
   Result<uint64_t> outcome = Fail(ConnectionError("COPY got no answer"));
   bool first = true;

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -63,6 +64,11 @@ std::optional<std::string> IdentifierProblem(std::string_view name, bool allow_s
 struct ConnectOptions {
   std::chrono::seconds connect_timeout{10};
   std::string application_name = "kinesis-connect";  // unless the string sets one
+  // Set on every connection (SET statement_timeout, which PostgreSQL and
+  // Redshift both take) unless the string names statement_timeout itself: a
+  // server that never finishes a statement holds a connection this long.
+  // Generous, since one COPY may load gigabytes; zero leaves the server's.
+  std::chrono::milliseconds statement_timeout{15 * 60 * 1000};
 };
 
 // The TLS settings a connection gets unless its string (or libpq's
@@ -124,6 +130,12 @@ class Connection {
   // Runs `copy_sql` ("COPY t (a, b) FROM STDIN ...") and streams `data` as its input.
   // Returns the number of rows loaded.
   Result<uint64_t> CopyIn(std::string_view copy_sql, std::string_view data);
+  // The same with data that `produce` sends piece by piece through the
+  // function it is given, as it gets it (a download, say). An error from
+  // `produce` ends the COPY, which loads nothing, and is returned.
+  using CopySend = std::function<Status(std::string_view)>;
+  Result<uint64_t> CopyInFrom(std::string_view copy_sql,
+                              const std::function<Status(const CopySend&)>& produce);
 
   // True between Begin and Commit/Rollback.
   bool in_transaction() const { return in_transaction_; }

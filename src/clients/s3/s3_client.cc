@@ -344,14 +344,28 @@ Status S3Client::AbortMultipartUpload(const std::string& bucket, const std::stri
 }
 
 Result<std::string> S3Client::GetObject(const std::string& bucket, const std::string& key,
-                                        std::stop_token stop) const {
+                                        uint64_t max_bytes, std::stop_token stop) const {
   const std::string what = "GetObject " + ObjectName(bucket, key);
   if (key.empty()) return Fail(ErrorCode::kInvalidArgument, what + ": the object key is empty");
   auto request = NewRequest("GET", bucket, key, "");
   if (!request) return Fail(request.error().With(what));
+  request->max_response_bytes = std::max<uint64_t>(1, max_bytes);
   auto response = Execute(what, std::move(*request), stop, {});
   if (!response) return Fail(response.error());
   return std::move(response->body);
+}
+
+Status S3Client::StreamObject(const std::string& bucket, const std::string& key, uint64_t max_bytes,
+                              const std::function<Status(std::string_view)>& sink) const {
+  const std::string what = "GetObject " + ObjectName(bucket, key);
+  if (key.empty()) return Fail(ErrorCode::kInvalidArgument, what + ": the object key is empty");
+  auto request = NewRequest("GET", bucket, key, "");
+  if (!request) return Fail(request.error().With(what));
+  request->max_response_bytes = std::max<uint64_t>(1, max_bytes);
+  request->on_body = sink;
+  auto response = ExecuteOnce(what, *request, {});
+  if (!response) return Fail(response.error());
+  return Ok();
 }
 
 Result<std::optional<ObjectInfo>> S3Client::HeadObject(const std::string& bucket,
@@ -457,7 +471,7 @@ S3Client MakeS3Client(const AwsContext& context, RetryPolicy retry) {
   options.endpoint = ServiceEndpoint(context.config, "s3", context.region);
   options.region = context.region;
   options.path_style = context.config.endpoints.contains("s3") || !context.config.endpoint.empty();
-  return S3Client(std::move(options), context.transport, context.credentials, retry);
+  return S3Client(std::move(options), context.TransportFor("s3"), context.credentials, retry);
 }
 
 }  // namespace kc::aws

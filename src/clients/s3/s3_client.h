@@ -30,6 +30,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stop_token>
@@ -129,9 +130,15 @@ class S3Client {
   Status AbortMultipartUpload(const std::string& bucket, const std::string& key,
                               const std::string& upload_id, std::stop_token stop = {}) const;
 
-  // The object's bytes.
+  // The object's bytes; an object longer than `max_bytes` is an error
+  // (kParse) naming it, found before its body is read when S3 says its size.
   Result<std::string> GetObject(const std::string& bucket, const std::string& key,
-                                std::stop_token stop = {}) const;
+                                uint64_t max_bytes, std::stop_token stop = {}) const;
+  // The object's bytes handed to `sink` as they arrive, in one attempt: what
+  // was handed on cannot be taken back, so the caller retries (a retriable
+  // error says when). Longer than `max_bytes` is a kParse error naming it.
+  Status StreamObject(const std::string& bucket, const std::string& key, uint64_t max_bytes,
+                      const std::function<Status(std::string_view)>& sink) const;
   // The object's size, ETag and time, or nullopt when S3 answers 404 (a HEAD
   // response has no body, so a missing bucket also reads as nullopt).
   Result<std::optional<ObjectInfo>> HeadObject(const std::string& bucket, const std::string& key,

@@ -1,5 +1,6 @@
 #include "sinks/redshift/config.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <string_view>
@@ -14,6 +15,8 @@
 
 namespace kc::emitter {
 namespace {
+
+constexpr uint64_t kMaxObjectSize = 1ull << 40;
 
 using config::Need;
 using config::TableReader;
@@ -53,6 +56,30 @@ void ReadColumns(TableReader& reader, RedshiftSettings* emitter) {
   emitter->columns = std::move(columns);
 }
 
+// allowed_buckets = ["archive"]: more buckets a record may name.
+void ReadAllowedBuckets(TableReader& reader, RedshiftSettings* emitter) {
+  const toml::node* node = reader.Get("allowed_buckets", Need::kOptional);
+  if (node == nullptr) return;
+  const toml::array* array = node->as_array();
+  if (array == nullptr) {
+    reader.ReportWrongType("allowed_buckets", *node,
+                           "an array of bucket names, e.g. [\"archive\"]");
+    return;
+  }
+  std::vector<std::string> buckets;
+  for (const toml::node& element : *array) {
+    const toml::value<std::string>* text = element.as_string();
+    if (text == nullptr || !IsBucketName(text->get())) {
+      reader.Report("allowed_buckets",
+                    "must list S3 bucket names: 3 to 63 lowercase letters, digits, '.' and '-' "
+                    "each");
+      return;
+    }
+    buckets.push_back(text->get());
+  }
+  emitter->allowed_buckets = std::move(buckets);
+}
+
 void ReadLoad(TableReader& reader, RedshiftSettings* emitter) {
   if (auto url = pg::ReadConninfo(reader, "url")) emitter->url = *url;
   if (auto table = pg::ReadSqlName(reader, "table", Need::kRequired, true)) emitter->table = *table;
@@ -61,6 +88,7 @@ void ReadLoad(TableReader& reader, RedshiftSettings* emitter) {
     emitter->file_table = *table;
   }
   ReadBucket(reader, &emitter->bucket);
+  ReadAllowedBuckets(reader, emitter);
   if (std::optional<std::string> prefix = reader.String("manifest_prefix", Need::kOptional)) {
     if (prefix->starts_with('/')) {
       reader.Report("manifest_prefix",
@@ -107,6 +135,14 @@ void ReadLoad(TableReader& reader, RedshiftSettings* emitter) {
     }
   }
   ReadCompression(reader, &emitter->compression);
+  if (std::optional<uint64_t> size =
+          config::ReadByteSize(reader, "max_object_size", kMaxObjectSize, "must be at most 1TiB")) {
+    emitter->max_object_size = std::max<uint64_t>(1, *size);
+  }
+  if (std::optional<uint64_t> size =
+          config::ReadByteSize(reader, "max_loaded_size", kMaxObjectSize, "must be at most 1TiB")) {
+    emitter->max_loaded_size = std::max<uint64_t>(1, *size);
+  }
   if (std::optional<std::string> role = reader.NonEmptyString("iam_role", Need::kOptional)) {
     // arn:<partition>:iam::<account>:role/<name>
     if (!role->starts_with("arn:aws") || role->find(":iam::") == std::string::npos ||

@@ -36,6 +36,13 @@ struct RedshiftSettings {
   // kPostgres: the objects are read here and sent with COPY ... FROM STDIN,
   // for running the flow against PostgreSQL, which cannot read S3.
   LoadTarget load_target = LoadTarget::kRedshift;
+  // kPostgres: the largest object the loader fetches (as stored) and the
+  // most data one may decompress to; past either the batch is not loaded.
+  uint64_t max_object_size = 4ull << 30;
+  uint64_t max_loaded_size = 4ull << 30;
+  // Buckets besides `bucket` whose objects a record may name (s3://...); an
+  // object anywhere else is a bad record, never fetched or loaded.
+  std::vector<std::string> allowed_buckets;
 };
 
 struct RedshiftSinkConfig final : component::SinkConfig {

@@ -5,8 +5,11 @@
 
 #include <algorithm>
 #include <set>
+#include <string_view>
+#include <vector>
 
 #include "base/compression.h"
+#include "base/json_writer.h"
 #include "base/time_format.h"
 #include "kc/clock.h"
 #include "sinks/redshift/redshift_sql.h"
@@ -14,6 +17,9 @@
 
 namespace kc::emitter {
 namespace {
+
+// A manifest lists the objects of one batch: a few hundred bytes each.
+constexpr uint64_t kMaxManifestBytes = 16ull << 20;
 
 // Parameters per statement when listing files: well under the servers'
 // limits on bind parameters and statement size.
@@ -49,6 +55,19 @@ std::string KeyProblem(std::string_view data) {
   return "";
 }
 
+// Why the loader does not read objects of `bucket`, or "".
+std::string BucketRefusal(std::string_view bucket, const std::string& own,
+                          const std::vector<std::string>& allowed) {
+  if (bucket == own || std::find(allowed.begin(), allowed.end(), bucket) != allowed.end()) {
+    return "";
+  }
+  std::string shown;  // the record chose these bytes
+  util::AppendJsonString(shown, bucket.substr(0, 64));
+  return "names an object in bucket " + shown + ", and this loader reads only bucket " + own +
+         (allowed.empty() ? std::string() : " and those of allowed_buckets") +
+         "; add the bucket to allowed_buckets to load from it";
+}
+
 }  // namespace
 
 RedshiftEmitter::RedshiftEmitter(const RedshiftSettings& config, std::shared_ptr<aws::S3Client> s3,
@@ -62,18 +81,25 @@ RedshiftEmitter::RedshiftEmitter(const RedshiftSettings& config, std::shared_ptr
       file_table_(pg::QuoteIdentifier(config.file_table)),
       postgres_copy_(PostgresCopySql(config)) {}
 
-Result<std::vector<std::string>> RedshiftEmitter::ObjectUrls(const Batch& batch,
-                                                             const std::string& bucket) {
+Result<std::vector<std::string>> RedshiftEmitter::ObjectUrls(
+    const Batch& batch, const std::string& bucket,
+    const std::vector<std::string>& allowed_buckets) {
   std::vector<std::string> urls;
   std::set<std::string> seen;
   for (const Record& r : batch.records) {
+    const std::string where = "bad record in stream " + batch.stream + " shard " + batch.shard_id +
+                              " at sequence number " + PositionName(r.position()) + ": ";
     if (std::string problem = KeyProblem(r.data); !problem.empty()) {
       return Fail(ErrorCode::kInvalidArgument,
-                  "bad record in stream " + batch.stream + " shard " + batch.shard_id +
-                      " at sequence number " + PositionName(r.position()) + ": its data " +
-                      problem +
+                  where + "its data " + problem +
                       ", and the redshift emitter reads each record as the key of an S3 object "
                       "(or an s3:// URL); read a stream that the s3_manifest emitter writes");
+    }
+    if (auto named = ParseS3Url(r.data)) {
+      if (std::string refused = BucketRefusal(named->bucket, bucket, allowed_buckets);
+          !refused.empty()) {
+        return Fail(ErrorCode::kInvalidArgument, where + "it " + refused);
+      }
     }
     std::string url = ObjectUrl(bucket, r.data);
     if (seen.insert(url).second) urls.push_back(std::move(url));
@@ -162,14 +188,41 @@ Status RedshiftEmitter::CopyObject(pg::Connection& conn, const std::string& url,
                                    std::stop_token stop) {
   auto where = ParseS3Url(url);
   if (!where) return Fail(where.error().With(url));
-  auto body = s3_->GetObject(where->bucket, where->key, stop);
-  if (!body) return Fail(body.error().With("reading " + url + " to load it"));
-  auto data = util::Decompress(*body, config_.compression);
-  if (!data) {
-    return Fail(data.error().With(std::string("object ") + url + " is not " +
-                                  util::CompressionName(config_.compression) + " data"));
+  // Manifests are the loader's own, but what comes back from S3 is checked
+  // as a record is: no object outside the allowed buckets is fetched.
+  if (std::string refused = BucketRefusal(where->bucket, config_.bucket, config_.allowed_buckets);
+      !refused.empty()) {
+    std::string shown;
+    util::AppendJsonString(shown, std::string_view(url).substr(0, 256));
+    return Fail(ErrorCode::kInvalidArgument, "the manifest entry " + shown + " " + refused);
   }
-  auto copied = conn.CopyIn(postgres_copy_, *data);
+  // Fetched, decompressed and sent as it arrives: the loader holds a piece
+  // of the object at a time, whatever its size. Damaged or oversized data
+  // ends the COPY, which then loads nothing. One attempt: Emit's retry
+  // covers a download that failed on the way.
+  auto copied =
+      conn.CopyInFrom(postgres_copy_, [&](const pg::Connection::CopySend& send) -> Status {
+        std::unique_ptr<util::Decompressor> decoder =
+            util::MakeDecompressor(config_.compression, config_.max_loaded_size, send);
+        std::optional<Error> decoding;  // the decoder's own, told apart from the download's
+        auto fed =
+            s3_->StreamObject(where->bucket, where->key, config_.max_object_size,
+                              [&](std::string_view piece) -> Status {
+                                if (stop.stop_requested()) {
+                                  return Fail(ErrorCode::kCancelled, "stopped while loading");
+                                }
+                                Status s = decoder->Feed(piece);
+                                if (!s) decoding = s.error();
+                                return s;
+                              });
+        if (!fed && !decoding) return Fail(fed.error().With("reading " + url + " to load it"));
+        if (fed) fed = decoder->Finish();
+        if (!fed) {
+          return Fail(fed.error().With(std::string("object ") + url + " (" +
+                                       util::CompressionName(config_.compression) + ")"));
+        }
+        return Ok();
+      });
   if (!copied) return Fail(copied.error().With("loading " + url + " into table " + config_.table));
   return Ok();
 }
@@ -205,7 +258,7 @@ Status RedshiftEmitter::Attempt(const Batch& batch, const std::vector<std::strin
       if (auto s = CopyFromS3(*conn, manifest_url, true); !s) return s;
     } else {
       // What Redshift would do: read the manifest, then every object it lists.
-      auto text = s3_->GetObject(config_.bucket, key, stop);
+      auto text = s3_->GetObject(config_.bucket, key, kMaxManifestBytes, stop);
       if (!text) return Fail(text.error().With("reading manifest " + manifest_url));
       auto entries = ManifestUrls(*text);
       if (!entries) return Fail(entries.error().With(manifest_url));
@@ -227,7 +280,7 @@ Status RedshiftEmitter::Attempt(const Batch& batch, const std::vector<std::strin
 }
 
 Status RedshiftEmitter::Emit(const Batch& batch, std::stop_token stop) {
-  auto urls = ObjectUrls(batch, config_.bucket);
+  auto urls = ObjectUrls(batch, config_.bucket, config_.allowed_buckets);
   if (!urls) return Fail(urls.error());
   if (urls->empty()) return Ok();
   return retry_.Run(

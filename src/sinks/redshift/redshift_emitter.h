@@ -57,10 +57,13 @@ class RedshiftEmitter final : public Emitter {
   Status Emit(const Batch& batch, std::stop_token stop) override;
   std::string Describe() const override;
 
-  // The object URLs a batch names, in order, repeats dropped; a record that
-  // cannot name an object is a kParse error naming its shard and sequence
-  // number.
-  static Result<std::vector<std::string>> ObjectUrls(const Batch& batch, const std::string& bucket);
+  // The object URLs a batch names, in order, repeats dropped. A record that
+  // cannot name an object, or names one outside `bucket` and
+  // `allowed_buckets`, is a kInvalidArgument error naming its shard and
+  // sequence number (a bad record: the pipeline sets it apart).
+  static Result<std::vector<std::string>> ObjectUrls(
+      const Batch& batch, const std::string& bucket,
+      const std::vector<std::string>& allowed_buckets = {});
 
  private:
   Status Attempt(const Batch& batch, const std::vector<std::string>& urls, std::stop_token stop);

@@ -86,19 +86,21 @@ void ReadCompression(TableReader& reader, Compression* compression) {
   if (*value == "zstd") *compression = Compression::kZstd;
 }
 
+bool IsBucketName(std::string_view name) {
+  // 3 to 63 of lowercase letters, digits, '.' and '-'.
+  bool ok = name.size() >= 3 && name.size() <= 63;
+  for (char c : name) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-');
+  }
+  return ok;
+}
+
 void ReadBucket(TableReader& reader, std::string* out) {
   if (std::optional<std::string> bucket = reader.NonEmptyString("bucket", Need::kRequired)) {
-    // Bucket names: 3 to 63 of lowercase letters, digits, '.' and '-'.
-    bool ok = bucket->size() >= 3 && bucket->size() <= 63;
-    for (char c : *bucket) {
-      ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-');
-    }
-    if (ok) {
+    if (IsBucketName(*bucket)) {
       *out = *bucket;
     } else {
-      reader.Report("bucket",
-                    "must be an S3 bucket name: 3 to 63 lowercase letters, digits, "
-                    "'.' and '-'");
+      reader.Report("bucket", kBucketRule);
     }
   }
 }

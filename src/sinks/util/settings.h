@@ -23,5 +23,8 @@ void ReadCompression(config::TableReader& reader, Compression* compression);
 void ReadServiceLocation(config::TableReader& reader, std::string* region, std::string* endpoint);
 // bucket, required: an S3 bucket name.
 void ReadBucket(config::TableReader& reader, std::string* bucket);
+bool IsBucketName(std::string_view name);
+inline constexpr char kBucketRule[] =
+    "must be an S3 bucket name: 3 to 63 lowercase letters, digits, '.' and '-'";
 
 }  // namespace kc::emitter
