@@ -381,7 +381,7 @@ def _bodyless(method, status):
 class Action:
     """What a firing rule does. apply(exchange) answers the request through
     the exchange (see _Exchange): forward(), send(response), close(),
-    send_and_close(data), reset(data), sleep(seconds)."""
+    send_and_close(data), write(data), reset(data), sleep(seconds)."""
 
     def apply(self, exchange):
         raise NotImplementedError
@@ -615,6 +615,11 @@ class _Exchange:
     def send_and_close(self, data):
         self._handler.wfile.write(data)
         self.close()
+
+    def write(self, data):
+        """Sends `data` now, as a part of an answer (a trickle of it, say)."""
+        self._handler.wfile.write(data)
+        self._handler.wfile.flush()
 
     def reset(self, data=b""):
         """Sends `data`, lets the client receive it, and aborts with RST."""
