@@ -26,7 +26,9 @@ Result<std::shared_ptr<CheckpointStore>> MakeRedisCheckpointStore(
     const std::string& url, const std::string& app,
     const std::map<std::string, std::string>& pipeline_apps) {
   checkpoint::RedisStoreConfig store;
-  store.url = url;
+  auto parsed = checkpoint::ParseRedisUrl(url);
+  if (!parsed) return Fail(ErrorCode::kConfig, "checkpoint.url: " + parsed.error().message());
+  store.url = std::move(*parsed);
   return store.Build({.aws = AwsConfig{}, .app = app, .pipeline_apps = pipeline_apps});
 }
 

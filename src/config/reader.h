@@ -13,9 +13,13 @@
 
 #include <toml++/toml.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <string>
@@ -79,6 +83,10 @@ enum class Need { kOptional, kRequired };
 
 // One TOML table being read: finds keys, checks their types, reports problems
 // with the table's dotted path, and at the end reports the keys nobody asked for.
+// What a ca_file key holds, for its problems.
+inline constexpr std::string_view kCaFileHolds =
+    "a file of PEM certificates: the authorities to trust";
+
 class TableReader {
  public:
   // `path`: the dotted key of the table in messages ("pipeline[0].buffer",
@@ -160,6 +168,19 @@ class TableReader {
       return std::nullopt;
     }
     return value;
+  }
+
+  // The path of a file this process can read; `holds` names what it should
+  // hold ("a file of PEM certificates: ...") for the problem reported.
+  std::optional<std::string> ReadableFile(std::string_view key, Need need, std::string_view holds) {
+    std::optional<std::string> path = NonEmptyString(key, need);
+    if (!path) return std::nullopt;
+    if (::access(path->c_str(), R_OK) != 0) {
+      Report(key, std::string("cannot read the file (") + std::strerror(errno) + "); name " +
+                      std::string(holds));
+      return std::nullopt;
+    }
+    return path;
   }
 
   std::optional<int64_t> Integer(std::string_view key, Need need) {

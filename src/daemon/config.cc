@@ -8,7 +8,6 @@
 // the user wrote unless it is a choice from a fixed list (a type, a format),
 // so a secret put in the wrong place does not end up in a log.
 #include <toml++/toml.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -16,7 +15,6 @@
 #include <chrono>
 #include <climits>
 #include <cstdint>
-#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -72,14 +70,7 @@ constexpr std::array<std::string_view, 2> kStartAtWords = {"trim_horizon", "late
 
 // ca_file: a file of PEM certificates this process can read.
 std::optional<std::string> ReadCaFile(TableReader& reader) {
-  std::optional<std::string> path = reader.NonEmptyString("ca_file", Need::kOptional);
-  if (!path) return std::nullopt;
-  if (::access(path->c_str(), R_OK) != 0) {
-    reader.Report("ca_file", std::string("cannot read the file (") + std::strerror(errno) +
-                                 "); name a file of PEM certificates: the authorities to trust");
-    return std::nullopt;
-  }
-  return path;
+  return reader.ReadableFile("ca_file", Need::kOptional, kCaFileHolds);
 }
 
 void ReadAws(TableReader reader, AwsConfig* aws) {

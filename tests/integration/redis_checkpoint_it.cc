@@ -12,9 +12,12 @@
 // RedisServicesTest fails: a suite that silently tests nothing is worse than
 // a red one.
 #include <hiredis/hiredis.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <random>
 #include <string>
@@ -25,6 +28,7 @@
 #include "stores/redis/redis_checkpoint_store.h"
 #include "support/checkpoint_conformance.h"
 #include "support/own_server.h"
+#include "support/temp_dir.h"
 
 namespace kc::testing {
 namespace {
@@ -127,15 +131,105 @@ OwnServer& Own() {
 
 std::string OwnUrl() { return "redis://" + Own().host_port(); }
 
-std::unique_ptr<CheckpointStore> OpenStore(const std::string& url) {
+std::unique_ptr<CheckpointStore> OpenStore(const std::string& url,
+                                           const std::string& ca_file = "") {
   RedisStoreOptions options;
   options.url = *checkpoint::ParseRedisUrl(url);
+  options.ca_file = ca_file;
   options.default_app = "conf-" + RunId();
   // The keys have no pipeline in them: as the daemon's config ensures,
   // pipelines on one stream get apps of their own.
   options.apps = {{"conf-other", "conf-other-" + RunId()}};
   return std::make_unique<RedisCheckpointStore>(std::move(options));
 }
+
+// Runs `argv` (argv[0] looked up on the PATH) without a shell; true when
+// it exits 0.
+bool Run(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  if (::posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), environ) != 0) return false;
+  int status = 0;
+  return ::waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// An authority of the test's own and a certificate it signed for the
+// address 127.0.0.1 only (not the name localhost), made once with openssl.
+struct Certificates {
+  TempDir dir{"kc-redis-tls"};
+  bool made = false;
+  std::string ca() const { return dir.path() + "/ca.pem"; }
+  std::string cert() const { return dir.path() + "/server.pem"; }
+  std::string key() const { return dir.path() + "/server.key"; }
+};
+
+const Certificates& Certs() {
+  static const Certificates* certs = [] {
+    auto* c = new Certificates();
+    const std::string d = c->dir.path();
+    {
+      std::ofstream ext(d + "/san.ext");
+      ext << "subjectAltName=IP:127.0.0.1\n";
+    }
+    const std::vector<std::string> ec = {"-newkey", "ec", "-pkeyopt",
+                                         "ec_paramgen_curve:prime256v1", "-nodes"};
+    auto with = [&](std::vector<std::string> head, const std::vector<std::string>& tail) {
+      head.insert(head.end(), ec.begin(), ec.end());
+      head.insert(head.end(), tail.begin(), tail.end());
+      return head;
+    };
+    c->made = Run(with({"openssl", "req", "-x509"},
+                       {"-keyout", d + "/ca.key", "-out", c->ca(), "-days", "2", "-subj",
+                        "/CN=kinesis-connectors test authority"})) &&
+              Run(with({"openssl", "req"}, {"-keyout", c->key(), "-out", d + "/server.csr", "-subj",
+                                            "/CN=redis test"})) &&
+              Run({"openssl", "x509", "-req", "-in", d + "/server.csr", "-CA", c->ca(), "-CAkey",
+                   d + "/ca.key", "-CAcreateserial", "-out", c->cert(), "-days", "2", "-extfile",
+                   d + "/san.ext"});
+    return c;
+  }();
+  return *certs;
+}
+
+// A redis-server of this test's own that speaks only TLS on its port.
+OwnServer& OwnTls() {
+  static OwnServer& server = OwnServer::ForAllTests([] {
+    OwnServer::Options options;
+    options.name = "redis-server-tls";
+    options.command = [](int port, const std::string& dir) {
+      const Certificates& c = Certs();
+      return std::vector<std::string>{"redis-server",
+                                      "--bind",
+                                      "127.0.0.1",
+                                      "--port",
+                                      "0",
+                                      "--tls-port",
+                                      std::to_string(port),
+                                      "--tls-cert-file",
+                                      c.cert(),
+                                      "--tls-key-file",
+                                      c.key(),
+                                      "--tls-ca-cert-file",
+                                      c.ca(),
+                                      "--tls-auth-clients",
+                                      "no",
+                                      "--dir",
+                                      dir,
+                                      "--save",
+                                      "",
+                                      "--appendonly",
+                                      "yes",
+                                      "--appendfsync",
+                                      "always"};
+    };
+    return options;
+  }());
+  return server;
+}
+
+std::string OwnTlsUrl() { return "rediss://" + OwnTls().host_port(); }
 
 std::vector<StoreFactory> Factories() {
   std::vector<StoreFactory> out;
@@ -155,6 +249,15 @@ std::vector<StoreFactory> Factories() {
                                    },
                                .stop_server = [] { Own().Stop(); },
                                .start_server = [] { Own().Restart(); },
+                               .server_name = "127.0.0.1"});
+    out.push_back(StoreFactory{.name = "redis_tls",
+                               .open =
+                                   [] {
+                                     OwnTls().Start();
+                                     return OpenStore(OwnTlsUrl(), Certs().ca());
+                                   },
+                               .stop_server = [] { OwnTls().Stop(); },
+                               .start_server = [] { OwnTls().Restart(); },
                                .server_name = "127.0.0.1"});
   }
   return out;
@@ -186,6 +289,68 @@ TEST(RedisOwnServerTest, OutageNamesHostAndPort) {
   EXPECT_EQ(loaded.error().code(), ErrorCode::kConnection);
   EXPECT_NE(loaded.error().message().find("127.0.0.1:" + std::to_string(Own().port())),
             std::string::npos)
+      << loaded.error().message();
+}
+
+// --- TLS ------------------------------------------------------------------
+
+class RedisTlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!OnPath("redis-server")) GTEST_SKIP() << "redis-server is not on the PATH";
+    ASSERT_TRUE(Certs().made) << "openssl could not make the test's certificates";
+    ASSERT_TRUE(OwnTls().Start());
+  }
+  ShardKey Key() const { return ShardKey{"p", "s-" + RunId(), "shardId-000000000000"}; }
+};
+
+TEST_F(RedisTlsTest, CheckpointsGoOverTlsAndReadBack) {
+  auto store = OpenStore(OwnTlsUrl(), Certs().ca());
+  ShardCheckpoint state;
+  state.position = ShardPosition{"49590338271490256608559692538361571095921575989136588802", 3};
+  ASSERT_TRUE(store->Save(Key(), state));
+  auto loaded = OpenStore(OwnTlsUrl(), Certs().ca())->Load(Key());
+  ASSERT_TRUE(loaded) << loaded.error().ToString();
+  EXPECT_EQ(*loaded, state);
+}
+
+TEST_F(RedisTlsTest, AnAuthorityNotTrustedIsRefusedAndNamesTheFix) {
+  // Without ca_file the system's authorities are used: none signed it.
+  auto loaded = OpenStore(OwnTlsUrl())->Load(Key());
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().code(), ErrorCode::kInvalidArgument);
+  const std::string& m = loaded.error().message();
+  EXPECT_NE(m.find("TLS verification of Redis at " + OwnTls().host_port() + " failed"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("checkpoint.ca_file"), std::string::npos) << m;
+}
+
+TEST_F(RedisTlsTest, ANameTheCertificateDoesNotHoldIsRefused) {
+  // The certificate is for 127.0.0.1; "localhost" reaches the same server
+  // but is not a name it holds.
+  auto loaded =
+      OpenStore("rediss://localhost:" + std::to_string(OwnTls().port()), Certs().ca())->Load(Key());
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(loaded.error().message().find("TLS verification"), std::string::npos)
+      << loaded.error().message();
+}
+
+TEST_F(RedisTlsTest, TlsToAPlainPortIsAClearConnectionError) {
+  Own().Start();
+  auto loaded = OpenStore("rediss://" + Own().host_port(), Certs().ca())->Load(Key());
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().code(), ErrorCode::kConnection);
+  EXPECT_NE(loaded.error().message().find("is the server's port a TLS port"), std::string::npos)
+      << loaded.error().message();
+}
+
+TEST_F(RedisTlsTest, PlainTextToATlsPortIsAConnectionError) {
+  auto loaded = OpenStore("redis://" + OwnTls().host_port())->Load(Key());
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().code(), ErrorCode::kConnection);
+  EXPECT_NE(loaded.error().message().find(OwnTls().host_port()), std::string::npos)
       << loaded.error().message();
 }
 

@@ -1234,8 +1234,11 @@ stream = "audit"
 emitter = { type = "stdout" }
 )toml");
   EXPECT_EQ(config.checkpoint.store, "redis");
-  EXPECT_EQ(SettingsOf<checkpoint::RedisStoreConfig>(config.checkpoint).url,
-            "redis://:s%40cret@redis.local:6380/2");
+  const checkpoint::RedisUrl& url = SettingsOf<checkpoint::RedisStoreConfig>(config.checkpoint).url;
+  EXPECT_EQ(url.Address(), "redis.local:6380");
+  EXPECT_EQ(url.password, "s@cret");
+  EXPECT_EQ(url.db, 2);
+  EXPECT_FALSE(url.tls);
   EXPECT_EQ(config.checkpoint.app, "billing");
   ASSERT_EQ(config.pipelines.size(), 3u);
   EXPECT_EQ(config.pipelines[0].checkpoint_app, "");  // checkpoint.app
@@ -1244,22 +1247,62 @@ emitter = { type = "stdout" }
 
   EXPECT_EQ(SettingsOf<checkpoint::RedisStoreConfig>(
                 ParseOk(std::string(kRedisStore) + std::string(kPipeline)).checkpoint)
-                .url,
-            "redis://127.0.0.1:6379");
+                .url.Address(),
+            "127.0.0.1:6379");
 }
 
 TEST(ParseConfigErrorTest, RedisUrlNeverEchoesThePassword) {
   const std::vector<Problem> problems = ProblemsOf(
       std::string(kRedisStore) + "url = \"http://:hunter2@host:6379\"\n" + std::string(kPipeline));
   EXPECT_EQ(problems, One(4, "checkpoint.url",
-                          "must start with redis://; the form is "
-                          "redis://[user:password@]host[:port][/db], e.g. "
+                          "must start with redis:// or rediss://; the form is "
+                          "redis://[user:password@]host[:port][/db] (rediss:// for TLS), e.g. "
                           "\"redis://127.0.0.1:6379/0\""));
   EXPECT_EQ(ProblemsOf(std::string(kRedisStore) + "url = \"redis://:hunter2@host:0\"\n" +
                        std::string(kPipeline)),
             One(4, "checkpoint.url",
                 "has a port that is not 1 to 65535; the form is "
-                "redis://[user:password@]host[:port][/db], e.g. \"redis://127.0.0.1:6379/0\""));
+                "redis://[user:password@]host[:port][/db] (rediss:// for TLS), e.g. "
+                "\"redis://127.0.0.1:6379/0\""));
+}
+
+TEST(ParseConfigTest, RedisOverTlsWithAnAuthority) {
+  const Config config = ParseOk(
+      std::string(kRedisStore) +
+      "url = \"rediss://cache.internal:6380\"\nca_file = \"/dev/null\"\n" + std::string(kPipeline));
+  const auto& store = SettingsOf<checkpoint::RedisStoreConfig>(config.checkpoint);
+  EXPECT_TRUE(store.url.tls);
+  EXPECT_EQ(store.url.Address(), "cache.internal:6380");
+  EXPECT_EQ(store.ca_file, "/dev/null");
+}
+
+TEST(ParseConfigErrorTest, RedisAuthorityWithoutTlsOrUnreadable) {
+  EXPECT_EQ(ProblemsOf(std::string(kRedisStore) +
+                       "url = \"redis://cache:6379\"\nca_file = \"/dev/null\"\n" +
+                       std::string(kPipeline)),
+            One(5, "checkpoint.ca_file",
+                "is used only with TLS; write the url as rediss://host:port to use it"));
+  EXPECT_EQ(ProblemsOf(std::string(kRedisStore) +
+                       "url = \"rediss://cache:6379\"\nca_file = \"/nonexistent/ca.pem\"\n" +
+                       std::string(kPipeline)),
+            One(5, "checkpoint.ca_file",
+                "cannot read the file (No such file or directory); name a file of PEM "
+                "certificates: the authorities to trust"));
+}
+
+TEST(RedisStoreWarning, PlainTextOffThisMachineIsWarnedOf) {
+  auto url = [](std::string_view text) { return *checkpoint::ParseRedisUrl(text); };
+  EXPECT_EQ(checkpoint::PlainTextWarning(url("redis://127.0.0.1:6379")), "");
+  EXPECT_EQ(checkpoint::PlainTextWarning(url("redis://localhost")), "");
+  EXPECT_EQ(checkpoint::PlainTextWarning(url("rediss://cache.internal")), "");
+  EXPECT_EQ(checkpoint::PlainTextWarning(url("redis://cache.internal:6380")),
+            "checkpoint store redis at cache.internal:6380 is reached without TLS: checkpoints "
+            "cross the network in plain text; use rediss:// if the server has a TLS port");
+  const std::string with_password =
+      checkpoint::PlainTextWarning(url("redis://:hunter2@cache.internal"));
+  EXPECT_NE(with_password.find("checkpoints and the password cross the network"),
+            std::string::npos);
+  EXPECT_EQ(with_password.find("hunter2"), std::string::npos);
 }
 
 TEST(ParseConfigErrorTest, KeysOfAnotherStore) {

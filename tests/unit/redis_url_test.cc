@@ -35,6 +35,15 @@ TEST(RedisUrlTest, EveryPart) {
   EXPECT_EQ(url.Address(), "redis.internal:6380");
 }
 
+TEST(RedisUrlTest, RedissIsTls) {
+  const RedisUrl url = Parsed("rediss://:pw@cache.internal:6380/1");
+  EXPECT_TRUE(url.tls);
+  EXPECT_EQ(url.Address(), "cache.internal:6380");
+  EXPECT_EQ(url.password, "pw");
+  EXPECT_EQ(url.db, 1);
+  EXPECT_FALSE(Parsed("redis://cache").tls);
+}
+
 TEST(RedisUrlTest, OptionalParts) {
   EXPECT_EQ(Parsed("redis://cache").port, 6379);
   EXPECT_EQ(Parsed("redis://cache/").db, 0);
@@ -54,16 +63,15 @@ TEST(RedisUrlTest, OptionalParts) {
 
 TEST(RedisUrlTest, ErrorsSayWhatIsWrongAndNeverRepeatTheUrl) {
   const std::string form =
-      "; the form is redis://[user:password@]host[:port][/db], e.g. "
+      "; the form is redis://[user:password@]host[:port][/db] (rediss:// for TLS), e.g. "
       "\"redis://127.0.0.1:6379/0\"";
   const struct {
     const char* url;
     std::string message;
   } cases[] = {
-      {"http://:topsecret@cache:6379", "must start with redis://"},
-      {"127.0.0.1:6379", "must start with redis://"},
-      {"rediss://:topsecret@cache:6379",
-       "TLS (rediss://) is not supported; use redis:// on a trusted network"},
+      {"http://:topsecret@cache:6379", "must start with redis:// or rediss://"},
+      {"127.0.0.1:6379", "must start with redis:// or rediss://"},
+      {"rediss://:top secret@cache:6379", "must not contain spaces or control characters"},
       {"unix:///run/redis.sock",
        "Unix sockets are not supported; use redis:// with a host and port"},
       {"redis://:top secret@cache", "must not contain spaces or control characters"},

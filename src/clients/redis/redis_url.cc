@@ -8,8 +8,9 @@ namespace kc::checkpoint {
 namespace {
 
 constexpr std::string_view kScheme = "redis://";
+constexpr std::string_view kTlsScheme = "rediss://";
 constexpr std::string_view kForm =
-    "; the form is redis://[user:password@]host[:port][/db], e.g. "
+    "; the form is redis://[user:password@]host[:port][/db] (rediss:// for TLS), e.g. "
     "\"redis://127.0.0.1:6379/0\"";
 // Redis numbers its databases from 0; the server decides how many there are.
 constexpr int kMaxDb = 1'000'000;
@@ -55,19 +56,17 @@ std::string RedisUrl::Address() const {
 }
 
 Result<RedisUrl> ParseRedisUrl(std::string_view url) {
-  if (url.starts_with("rediss://")) {
-    return Invalid("TLS (rediss://) is not supported; use redis:// on a trusted network");
-  }
   if (url.starts_with("unix://")) {
     return Invalid("Unix sockets are not supported; use redis:// with a host and port");
   }
-  if (!url.starts_with(kScheme)) return Invalid("must start with redis://");
+  const bool tls = url.starts_with(kTlsScheme);
+  if (!tls && !url.starts_with(kScheme)) return Invalid("must start with redis:// or rediss://");
   for (char c : url) {
     const auto byte = static_cast<unsigned char>(c);
     if (byte <= 0x20 || byte == 0x7f)
       return Invalid("must not contain spaces or control characters");
   }
-  std::string_view rest = url.substr(kScheme.size());
+  std::string_view rest = url.substr(tls ? kTlsScheme.size() : kScheme.size());
   if (rest.find_first_of("?#") != std::string_view::npos) {
     return Invalid("must not have query parameters or a fragment");
   }
@@ -76,6 +75,7 @@ Result<RedisUrl> ParseRedisUrl(std::string_view url) {
   std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
 
   RedisUrl out;
+  out.tls = tls;
   if (const size_t at = authority.rfind('@'); at != std::string_view::npos) {
     std::string_view userinfo = authority.substr(0, at);
     authority = authority.substr(at + 1);

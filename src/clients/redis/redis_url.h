@@ -1,4 +1,5 @@
-// Where the Redis checkpoint store connects: "redis://[user:password@]host[:port][/db]".
+// Where the Redis checkpoint store connects:
+// "redis://[user:password@]host[:port][/db]", or rediss:// for TLS.
 //
 // The URL may carry credentials, so it is never shown whole: messages name
 // the address ("host:port") only, and parse errors say what is wrong
@@ -18,6 +19,7 @@ struct RedisUrl {
   std::string user;      // empty: the default user
   std::string password;  // empty: none in the URL
   int db = 0;
+  bool tls = false;  // rediss://: TLS, the certificate checked
 
   // "host:port" ("[::1]:6379"), for messages: never the credentials.
   std::string Address() const;

@@ -1,8 +1,9 @@
 #include "stores/redis/config.h"
 
+#include <spdlog/spdlog.h>
+
 #include <cstdlib>
 
-#include "clients/redis/redis_url.h"
 #include "config/reader.h"
 #include "stores/redis/redis_checkpoint_store.h"
 
@@ -22,22 +23,40 @@ std::unique_ptr<component::StoreConfig> ReadRedisStore(config::TableReader& read
       // The message never repeats the URL: it may hold a password.
       reader.Report("url", parsed.error().message());
     } else {
-      store->url = *url;
+      store->url = std::move(*parsed);
     }
+  }
+  if (auto ca = reader.ReadableFile("ca_file", Need::kOptional, config::kCaFileHolds)) {
+    if (!store->url.tls) {
+      reader.Report("ca_file",
+                    "is used only with TLS; write the url as rediss://host:port to use it");
+    }
+    store->ca_file = *ca;
   }
   return store;
 }
 
+std::string PlainTextWarning(const RedisUrl& url) {
+  if (url.tls || url.host == "localhost" || url.host == "::1" || url.host.starts_with("127.")) {
+    return "";
+  }
+  return "checkpoint store redis at " + url.Address() + " is reached without TLS: checkpoints" +
+         (url.password.empty() ? std::string() : std::string(" and the password")) +
+         " cross the network in plain text; use rediss:// if the server has a TLS port";
+}
+
 Result<std::shared_ptr<CheckpointStore>> RedisStoreConfig::Build(
     const component::StoreContext& context) const {
-  auto parsed = ParseRedisUrl(url);
-  if (!parsed) return Fail(ErrorCode::kConfig, "checkpoint.url: " + parsed.error().message());
-  if (parsed->password.empty()) {
-    const char* password = std::getenv("REDIS_PASSWORD");
-    if (password != nullptr) parsed->password = password;
-  }
   RedisStoreOptions options;
-  options.url = std::move(*parsed);
+  options.url = url;
+  if (options.url.password.empty()) {
+    const char* password = std::getenv("REDIS_PASSWORD");
+    if (password != nullptr) options.url.password = password;
+  }
+  if (std::string warning = PlainTextWarning(options.url); !warning.empty()) {
+    spdlog::warn("{}", warning);
+  }
+  options.ca_file = ca_file;
   options.default_app = context.app;
   options.apps = context.pipeline_apps;
   return std::make_shared<RedisCheckpointStore>(std::move(options));

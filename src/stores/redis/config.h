@@ -5,14 +5,17 @@
 #include <memory>
 #include <string>
 
+#include "clients/redis/redis_url.h"
 #include "component/store.h"
 
 namespace kc::checkpoint {
 
 struct RedisStoreConfig final : component::StoreConfig {
-  // "redis://[user:password@]host[:port][/db]"; may hold a password. Without
-  // one, REDIS_PASSWORD is used when set.
-  std::string url = "redis://127.0.0.1:6379";
+  // "redis://[user:password@]host[:port][/db]", or rediss:// for TLS; may
+  // hold a password. Without one, REDIS_PASSWORD is used when set.
+  RedisUrl url = *ParseRedisUrl(kDefaultRedisUrl);
+  // With rediss://: PEM authorities to trust instead of the system's.
+  std::string ca_file;
 
   Result<std::shared_ptr<CheckpointStore>> Build(
       const component::StoreContext& context) const override;
@@ -20,5 +23,9 @@ struct RedisStoreConfig final : component::StoreConfig {
 
 std::unique_ptr<component::StoreConfig> ReadRedisStore(config::TableReader& table,
                                                        const component::StoreReadContext& context);
+
+// The warning for a store that talks to Redis in plain text off this
+// machine, or "" (rediss://, or a loopback host).
+std::string PlainTextWarning(const RedisUrl& url);
 
 }  // namespace kc::checkpoint

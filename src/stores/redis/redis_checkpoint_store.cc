@@ -2,7 +2,6 @@
 
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
-#include <sys/time.h>
 
 #include <optional>
 #include <utility>
@@ -14,13 +13,6 @@ namespace {
 
 // Where the extra state lives, next to the key the Go library reads.
 constexpr std::string_view kStateSuffix = ":state";
-
-timeval ToTimeval(std::chrono::milliseconds ms) {
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
-  return tv;
-}
 
 // A string or nil; anything else is an unexpected answer.
 Result<std::optional<std::string>> OptionalString(const redisReply& reply) {
@@ -36,9 +28,6 @@ bool StartsWith(const redisReply& reply, std::string_view prefix) {
 }
 
 }  // namespace
-
-void RedisCheckpointStore::ContextDeleter::operator()(redisContext* c) const { redisFree(c); }
-void RedisCheckpointStore::ReplyDeleter::operator()(redisReply* r) const { freeReplyObject(r); }
 
 RedisCheckpointStore::RedisCheckpointStore(RedisStoreOptions options)
     : options_(std::move(options)) {}
@@ -95,44 +84,32 @@ Error RedisCheckpointStore::ReplyError(std::string_view what, const redisReply& 
 
 Result<std::vector<RedisCheckpointStore::Reply>> RedisCheckpointStore::ExchangeLocked(
     const std::vector<std::vector<std::string>>& commands, std::string_view what) {
-  for (const auto& command : commands) {
-    std::vector<const char*> argv;
-    std::vector<size_t> lengths;
-    for (const std::string& arg : command) {
-      argv.push_back(arg.data());
-      lengths.push_back(arg.size());
+  auto replies = connection_->Exchange(commands);
+  if (!replies) {
+    // The connection is in an unknown state: the next call starts afresh.
+    connection_.reset();
+    if (replies.error().code() == ErrorCode::kConnection) {
+      return Fail(ConnectionError(what, replies.error().message()));
     }
-    if (redisAppendCommandArgv(context_.get(), static_cast<int>(argv.size()), argv.data(),
-                               lengths.data()) != REDIS_OK) {
-      Error e = ConnectionError(what, context_->errstr);
-      context_.reset();
-      return Fail(std::move(e));
-    }
-  }
-  std::vector<Reply> replies;
-  for (size_t i = 0; i < commands.size(); ++i) {
-    void* reply = nullptr;
-    if (redisGetReply(context_.get(), &reply) != REDIS_OK || reply == nullptr) {
-      // The connection is in an unknown state: the next call starts afresh.
-      Error e = ConnectionError(what, context_->err != 0 ? context_->errstr : "no reply");
-      context_.reset();
-      return Fail(std::move(e));
-    }
-    replies.emplace_back(static_cast<redisReply*>(reply));
+    return Fail(replies.error().With(std::string(what)));
   }
   return replies;
 }
 
 Status RedisCheckpointStore::ConnectLocked() {
-  if (context_) return Ok();
-  std::unique_ptr<redisContext, ContextDeleter> c(redisConnectWithTimeout(
-      options_.url.host.c_str(), options_.url.port, ToTimeval(options_.connect_timeout)));
-  if (!c) return Fail(ConnectionError("connecting", "out of memory"));
-  if (c->err != 0) return Fail(ConnectionError("connecting", c->errstr));
-  if (redisSetTimeout(c.get(), ToTimeval(options_.command_timeout)) != REDIS_OK) {
-    return Fail(ConnectionError("connecting", c->errstr));
+  if (connection_) return Ok();
+  RedisConnectOptions connect;
+  connect.connect_timeout = options_.connect_timeout;
+  connect.command_timeout = options_.command_timeout;
+  connect.ca_file = options_.ca_file;
+  auto c = RedisConnection::Open(options_.url, connect);
+  if (!c) {
+    if (c.error().code() == ErrorCode::kConnection) {
+      return Fail(ConnectionError("connecting", c.error().message()));
+    }
+    return Fail(c.error());
   }
-  context_ = std::move(c);
+  connection_ = std::move(*c);
   std::vector<std::vector<std::string>> setup;
   if (!options_.url.password.empty()) {
     if (options_.url.user.empty()) {
@@ -150,7 +127,7 @@ Status RedisCheckpointStore::ConnectLocked() {
     if (reply.type != REDIS_REPLY_ERROR) continue;
     const bool select = setup[i][0] == "SELECT";
     Error e = ReplyError(select ? "selecting the database" : "authenticating", reply);
-    context_.reset();
+    connection_.reset();
     if (select) {
       return Fail(ErrorCode::kConfig,
                   e.message() +

@@ -19,7 +19,8 @@
 // `default_app`): the Go library's key has no pipeline in it, so pipelines
 // reading the same stream need different apps.
 //
-// One connection, guarded by a mutex, opened on first use. After a failure
+// One connection (TLS with rediss://, the certificate always checked),
+// guarded by a mutex, opened on first use. After a failure
 // it is dropped and the next call connects again, so the store recovers from
 // a Redis restart by itself. Errors name the server's address, never the
 // password.
@@ -34,11 +35,11 @@
 #include <string>
 #include <vector>
 
+#include "clients/redis/redis_connection.h"
 #include "clients/redis/redis_url.h"
 #include "kc/checkpoint.h"
 
-struct redisContext;  // hiredis
-struct redisReply;
+struct redisReply;  // hiredis
 
 namespace kc::checkpoint {
 
@@ -48,6 +49,7 @@ struct RedisStoreOptions {
   std::map<std::string, std::string> apps;  // pipeline name → app
   std::chrono::milliseconds connect_timeout{3'000};
   std::chrono::milliseconds command_timeout{5'000};
+  std::string ca_file;  // with rediss://: the authorities to trust instead of the system's
 };
 
 class RedisCheckpointStore final : public CheckpointStore {
@@ -63,13 +65,7 @@ class RedisCheckpointStore final : public CheckpointStore {
   Result<std::string> KeyFor(const ShardKey& key) const;
 
  private:
-  struct ContextDeleter {
-    void operator()(redisContext* c) const;
-  };
-  struct ReplyDeleter {
-    void operator()(redisReply* r) const;
-  };
-  using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
+  using Reply = RedisReply;
 
   // Connects (authenticating and selecting the database) unless connected.
   Status ConnectLocked();
@@ -86,7 +82,7 @@ class RedisCheckpointStore final : public CheckpointStore {
 
   RedisStoreOptions options_;
   std::mutex mu_;
-  std::unique_ptr<redisContext, ContextDeleter> context_;
+  std::unique_ptr<RedisConnection> connection_;
 };
 
 }  // namespace kc::checkpoint
