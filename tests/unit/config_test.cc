@@ -861,8 +861,14 @@ TEST(ParseConfigTest, RedshiftEmitterEveryKey) {
                        "manifest_prefix = \"m/\"\ncopy_format = \"delimited\"\n"
                        "delimiter = \"\\t\"\ncompression = \"zstd\"\n"
                        "iam_role = \"arn:aws:iam::123456789012:role/copy\"\n"
-                       "region = \"eu-west-1\"\nmode = \"basic\"\nload_target = \"postgres\"\n")));
+                       "region = \"eu-west-1\"\nmode = \"basic\"\nload_target = \"postgres\"\n"
+                       "allowed_buckets = [\"archive\", \"old.logs\"]\nkey_prefix = \"events/\"\n"
+                       "max_object_size = \"64MiB\"\nmax_loaded_size = \"1GiB\"\n")));
   EXPECT_EQ(e.columns, (std::vector<std::string>{"id", "user_name"}));
+  EXPECT_EQ(e.allowed_buckets, (std::vector<std::string>{"archive", "old.logs"}));
+  EXPECT_EQ(e.key_prefix, "events/");
+  EXPECT_EQ(e.max_object_size, 64ull << 20);
+  EXPECT_EQ(e.max_loaded_size, 1ull << 30);
   EXPECT_EQ(e.file_table, "ops.loaded");
   EXPECT_EQ(e.manifest_prefix, "m/");
   EXPECT_EQ(e.copy_format, emitter::CopyFormat::kDelimited);
@@ -918,6 +924,13 @@ TEST(ParseConfigErrorTest, RedshiftEmitterProblems) {
             One(9, "pipeline[0].emitter.columns",
                 "must be a column name: letters, digits and '_', not starting with a digit, at "
                 "most 63 characters"));
+  EXPECT_EQ(ProblemsOf(Redshift("key_prefix = \"/events/\"\n")),
+            One(9, "pipeline[0].emitter.key_prefix",
+                "must not start with '/': it is the start of a key in the bucket, e.g. "
+                "\"events/\""));
+  EXPECT_EQ(ProblemsOf(Redshift("allowed_buckets = [\"Not_A_Bucket\"]\n")),
+            One(9, "pipeline[0].emitter.allowed_buckets",
+                "must list S3 bucket names: 3 to 63 lowercase letters, digits, '.' and '-' each"));
   EXPECT_EQ(ProblemsOf(Redshift("columns = []\n")),
             One(9, "pipeline[0].emitter.columns",
                 "must name at least one column; leave the key out to load every column"));

@@ -155,17 +155,21 @@ Batch BatchOf(std::vector<std::string> data) {
   return b;
 }
 
+RedshiftEmitter::ObjectScope Bkt() {
+  return {.bucket = "bkt", .allowed_buckets = {}, .key_prefix = ""};
+}
+
 TEST(RedshiftEmitterUrls, KeysBecomeUrlsInOrderWithoutRepeats) {
   auto urls = RedshiftEmitter::ObjectUrls(
-      BatchOf({"a/1.csv", "s3://other/b.csv", "a/1.csv", "a/2.csv", "s3://bkt/a/2.csv"}), "bkt",
-      {"other"});
+      BatchOf({"a/1.csv", "s3://other/b.csv", "a/1.csv", "a/2.csv", "s3://bkt/a/2.csv"}),
+      {.bucket = "bkt", .allowed_buckets = {"other"}, .key_prefix = ""});
   ASSERT_TRUE(urls) << urls.error().ToString();
   EXPECT_EQ(*urls,
             (std::vector<std::string>{"s3://bkt/a/1.csv", "s3://other/b.csv", "s3://bkt/a/2.csv"}));
 }
 
 TEST(RedshiftEmitterUrls, AnObjectOutsideTheAllowedBucketsIsABadRecord) {
-  auto urls = RedshiftEmitter::ObjectUrls(BatchOf({"a/1.csv", "s3://secrets/keys.csv"}), "bkt");
+  auto urls = RedshiftEmitter::ObjectUrls(BatchOf({"a/1.csv", "s3://secrets/keys.csv"}), Bkt());
   ASSERT_FALSE(urls);
   EXPECT_EQ(urls.error().code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(urls.error().message(),
@@ -173,16 +177,37 @@ TEST(RedshiftEmitterUrls, AnObjectOutsideTheAllowedBucketsIsABadRecord) {
             "495903382714902566085596925383615710959215759891360011: it names an object in "
             "bucket \"secrets\", and this loader reads only bucket bkt; add the bucket to "
             "allowed_buckets to load from it");
-  auto other = RedshiftEmitter::ObjectUrls(BatchOf({"s3://secrets/keys.csv"}), "bkt", {"archive"});
+  auto other = RedshiftEmitter::ObjectUrls(
+      BatchOf({"s3://secrets/keys.csv"}),
+      {.bucket = "bkt", .allowed_buckets = {"archive"}, .key_prefix = ""});
   ASSERT_FALSE(other);
   EXPECT_NE(other.error().message().find("only bucket bkt and those of allowed_buckets"),
             std::string::npos);
 }
 
+TEST(RedshiftEmitterUrls, WithAKeyPrefixOnlyKeysUnderItAreLoaded) {
+  const RedshiftEmitter::ObjectScope scope{
+      .bucket = "bkt", .allowed_buckets = {"archive"}, .key_prefix = "events/"};
+  auto urls = RedshiftEmitter::ObjectUrls(
+      BatchOf({"events/1.csv", "s3://bkt/events/2.csv", "s3://archive/any/3.csv"}), scope);
+  ASSERT_TRUE(urls) << urls.error().ToString();
+  EXPECT_EQ(urls->size(), 3u);
+  for (std::string outside : {"secrets/keys.csv", "s3://bkt/secrets/keys.csv", "event/1.csv"}) {
+    auto refused = RedshiftEmitter::ObjectUrls(BatchOf({"events/1.csv", outside}), scope);
+    ASSERT_FALSE(refused) << outside;
+    EXPECT_EQ(refused.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(refused.error().message().find(
+                  "and this loader reads only keys of bucket bkt that begin with key_prefix "
+                  "\"events/\""),
+              std::string::npos)
+        << refused.error().message();
+  }
+}
+
 TEST(RedshiftEmitterUrls, RecordsThatCannotNameAnObjectAreBadRecords) {
   for (std::string bad : {std::string(""), std::string("two\nlines"), std::string("\xff\xfe"),
                           std::string("s3://bucket-only"), std::string("s3:///key")}) {
-    auto urls = RedshiftEmitter::ObjectUrls(BatchOf({"fine", bad}), "bkt");
+    auto urls = RedshiftEmitter::ObjectUrls(BatchOf({"fine", bad}), Bkt());
     ASSERT_FALSE(urls) << bad;
     EXPECT_EQ(urls.error().code(), ErrorCode::kInvalidArgument);
     const std::string& m = urls.error().message();

@@ -89,6 +89,15 @@ void ReadLoad(TableReader& reader, RedshiftSettings* emitter) {
   }
   ReadBucket(reader, &emitter->bucket);
   ReadAllowedBuckets(reader, emitter);
+  if (std::optional<std::string> prefix = reader.NonEmptyString("key_prefix", Need::kOptional)) {
+    if (prefix->starts_with('/')) {
+      reader.Report("key_prefix",
+                    "must not start with '/': it is the start of a key in the bucket, e.g. "
+                    "\"events/\"");
+    } else {
+      emitter->key_prefix = *prefix;
+    }
+  }
   if (std::optional<std::string> prefix = reader.String("manifest_prefix", Need::kOptional)) {
     if (prefix->starts_with('/')) {
       reader.Report("manifest_prefix",

@@ -43,6 +43,8 @@ struct RedshiftSettings {
   // Buckets besides `bucket` whose objects a record may name (s3://...); an
   // object anywhere else is a bad record, never fetched or loaded.
   std::vector<std::string> allowed_buckets;
+  // When set, the keys a record may name in `bucket` begin with this.
+  std::string key_prefix;
 };
 
 struct RedshiftSinkConfig final : component::SinkConfig {

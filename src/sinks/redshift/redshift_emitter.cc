@@ -56,15 +56,22 @@ std::string KeyProblem(std::string_view data) {
 }
 
 // Why the loader does not read objects of `bucket`, or "".
-std::string BucketRefusal(std::string_view bucket, const std::string& own,
-                          const std::vector<std::string>& allowed) {
-  if (bucket == own || std::find(allowed.begin(), allowed.end(), bucket) != allowed.end()) {
-    return "";
+// Why the object `key` of `bucket` is outside `scope`, or "".
+std::string ScopeRefusal(std::string_view bucket, std::string_view key,
+                         const RedshiftEmitter::ObjectScope& scope) {
+  if (bucket == scope.bucket) {
+    if (key.starts_with(scope.key_prefix)) return "";
+    std::string shown;  // the record chose these bytes
+    util::AppendJsonString(shown, key.substr(0, 128));
+    return "names the key " + shown + ", and this loader reads only keys of bucket " +
+           scope.bucket + " that begin with key_prefix \"" + scope.key_prefix + "\"";
   }
-  std::string shown;  // the record chose these bytes
+  const auto& allowed = scope.allowed_buckets;
+  if (std::find(allowed.begin(), allowed.end(), bucket) != allowed.end()) return "";
+  std::string shown;
   util::AppendJsonString(shown, bucket.substr(0, 64));
-  return "names an object in bucket " + shown + ", and this loader reads only bucket " + own +
-         (allowed.empty() ? std::string() : " and those of allowed_buckets") +
+  return "names an object in bucket " + shown + ", and this loader reads only bucket " +
+         scope.bucket + (allowed.empty() ? std::string() : " and those of allowed_buckets") +
          "; add the bucket to allowed_buckets to load from it";
 }
 
@@ -79,11 +86,13 @@ RedshiftEmitter::RedshiftEmitter(const RedshiftSettings& config, std::shared_ptr
       retry_(retry),
       pool_(config.url),
       file_table_(pg::QuoteIdentifier(config.file_table)),
-      postgres_copy_(PostgresCopySql(config)) {}
+      postgres_copy_(PostgresCopySql(config)),
+      scope_{.bucket = config.bucket,
+             .allowed_buckets = config.allowed_buckets,
+             .key_prefix = config.key_prefix} {}
 
-Result<std::vector<std::string>> RedshiftEmitter::ObjectUrls(
-    const Batch& batch, const std::string& bucket,
-    const std::vector<std::string>& allowed_buckets) {
+Result<std::vector<std::string>> RedshiftEmitter::ObjectUrls(const Batch& batch,
+                                                             const ObjectScope& scope) {
   std::vector<std::string> urls;
   std::set<std::string> seen;
   for (const Record& r : batch.records) {
@@ -95,13 +104,13 @@ Result<std::vector<std::string>> RedshiftEmitter::ObjectUrls(
                       ", and the redshift emitter reads each record as the key of an S3 object "
                       "(or an s3:// URL); read a stream that the s3_manifest emitter writes");
     }
-    if (auto named = ParseS3Url(r.data)) {
-      if (std::string refused = BucketRefusal(named->bucket, bucket, allowed_buckets);
-          !refused.empty()) {
-        return Fail(ErrorCode::kInvalidArgument, where + "it " + refused);
-      }
+    auto named = ParseS3Url(r.data);
+    const std::string_view object_bucket = named ? std::string_view(named->bucket) : scope.bucket;
+    const std::string_view key = named ? std::string_view(named->key) : std::string_view(r.data);
+    if (std::string refused = ScopeRefusal(object_bucket, key, scope); !refused.empty()) {
+      return Fail(ErrorCode::kInvalidArgument, where + "it " + refused);
     }
-    std::string url = ObjectUrl(bucket, r.data);
+    std::string url = ObjectUrl(scope.bucket, r.data);
     if (seen.insert(url).second) urls.push_back(std::move(url));
   }
   return urls;
@@ -190,8 +199,7 @@ Status RedshiftEmitter::CopyObject(pg::Connection& conn, const std::string& url,
   if (!where) return Fail(where.error().With(url));
   // Manifests are the loader's own, but what comes back from S3 is checked
   // as a record is: no object outside the allowed buckets is fetched.
-  if (std::string refused = BucketRefusal(where->bucket, config_.bucket, config_.allowed_buckets);
-      !refused.empty()) {
+  if (std::string refused = ScopeRefusal(where->bucket, where->key, Scope()); !refused.empty()) {
     std::string shown;
     util::AppendJsonString(shown, std::string_view(url).substr(0, 256));
     return Fail(ErrorCode::kInvalidArgument, "the manifest entry " + shown + " " + refused);
@@ -280,7 +288,7 @@ Status RedshiftEmitter::Attempt(const Batch& batch, const std::vector<std::strin
 }
 
 Status RedshiftEmitter::Emit(const Batch& batch, std::stop_token stop) {
-  auto urls = ObjectUrls(batch, config_.bucket, config_.allowed_buckets);
+  auto urls = ObjectUrls(batch, Scope());
   if (!urls) return Fail(urls.error());
   if (urls->empty()) return Ok();
   return retry_.Run(

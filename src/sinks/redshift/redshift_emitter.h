@@ -57,15 +57,21 @@ class RedshiftEmitter final : public Emitter {
   Status Emit(const Batch& batch, std::stop_token stop) override;
   std::string Describe() const override;
 
+  // Where the objects a record names may be: keys of `bucket` (under
+  // `key_prefix` when set) and any key of `allowed_buckets`.
+  struct ObjectScope {
+    std::string bucket;
+    std::vector<std::string> allowed_buckets;
+    std::string key_prefix;
+  };
   // The object URLs a batch names, in order, repeats dropped. A record that
-  // cannot name an object, or names one outside `bucket` and
-  // `allowed_buckets`, is a kInvalidArgument error naming its shard and
-  // sequence number (a bad record: the pipeline sets it apart).
-  static Result<std::vector<std::string>> ObjectUrls(
-      const Batch& batch, const std::string& bucket,
-      const std::vector<std::string>& allowed_buckets = {});
+  // cannot name an object, or names one outside `scope`, is a
+  // kInvalidArgument error naming its shard and sequence number (a bad
+  // record: the pipeline sets it apart).
+  static Result<std::vector<std::string>> ObjectUrls(const Batch& batch, const ObjectScope& scope);
 
  private:
+  const ObjectScope& Scope() const { return scope_; }
   Status Attempt(const Batch& batch, const std::vector<std::string>& urls, std::stop_token stop);
   Status EnsureFileTable(pg::Connection& conn);
   Result<std::vector<std::string>> NotLoaded(pg::Connection& conn,
@@ -81,6 +87,7 @@ class RedshiftEmitter final : public Emitter {
   pg::Pool pool_;
   std::string file_table_;     // quoted
   std::string postgres_copy_;  // for load_target "postgres"
+  ObjectScope scope_;
   std::mutex file_table_mu_;
   bool file_table_ready_ = false;  // guarded by file_table_mu_
 };
