@@ -11,15 +11,10 @@ std::unique_ptr<component::DeadLetterConfig> ReadS3DeadLetters(
     config::TableReader& reader, const component::DeadLetterReadContext&) {
   auto letters = std::make_unique<S3DeadLetterConfig>();
   emitter::ReadBucket(reader, &letters->bucket);  // the one rule for bucket names
-  if (auto prefix = reader.String("prefix", config::Need::kOptional)) {
-    if (prefix->starts_with('/')) {
-      reader.Report("prefix",
-                    "must not start with '/': keys are <prefix><pipeline>/<stream>/<shard>/..., "
-                    "and the prefix is used as written (end it with '/' for a folder)");
-    } else {
-      letters->prefix = *prefix;
-    }
-  }
+  emitter::ReadKeyPrefix(reader, "prefix",
+                         "keys are <prefix><pipeline>/<stream>/<shard>/..., and the prefix is "
+                         "used as written (end it with '/' for a folder)",
+                         &letters->prefix);
   return letters;
 }
 

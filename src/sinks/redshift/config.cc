@@ -89,24 +89,11 @@ void ReadLoad(TableReader& reader, RedshiftSettings* emitter) {
   }
   ReadBucket(reader, &emitter->bucket);
   ReadAllowedBuckets(reader, emitter);
-  if (std::optional<std::string> prefix = reader.NonEmptyString("key_prefix", Need::kOptional)) {
-    if (prefix->starts_with('/')) {
-      reader.Report("key_prefix",
-                    "must not start with '/': it is the start of a key in the bucket, e.g. "
-                    "\"events/\"");
-    } else {
-      emitter->key_prefix = *prefix;
-    }
-  }
-  if (std::optional<std::string> prefix = reader.String("manifest_prefix", Need::kOptional)) {
-    if (prefix->starts_with('/')) {
-      reader.Report("manifest_prefix",
-                    "must not start with '/': it is the start of a key in the bucket, e.g. "
-                    "\"manifests/\"");
-    } else {
-      emitter->manifest_prefix = *prefix;
-    }
-  }
+  ReadKeyPrefix(reader, "key_prefix", "it is the start of a key in the bucket, e.g. \"events/\"",
+                &emitter->key_prefix);
+  ReadKeyPrefix(reader, "manifest_prefix",
+                "it is the start of a key in the bucket, e.g. \"manifests/\"",
+                &emitter->manifest_prefix);
   const bool format_given = reader.Has("copy_format");
   if (std::optional<std::string> format =
           reader.Choice("copy_format", Need::kOptional, "copy format", kCopyFormats)) {

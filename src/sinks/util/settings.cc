@@ -105,6 +105,17 @@ void ReadBucket(TableReader& reader, std::string* out) {
   }
 }
 
+void ReadKeyPrefix(TableReader& reader, std::string_view key, std::string_view why,
+                   std::string* out) {
+  std::optional<std::string> prefix = reader.String(key, Need::kOptional);
+  if (!prefix) return;
+  if (prefix->starts_with('/')) {
+    reader.Report(key, "must not start with '/': " + std::string(why));
+  } else {
+    *out = *prefix;
+  }
+}
+
 void ReadServiceLocation(TableReader& reader, std::string* region, std::string* endpoint) {
   if (std::optional<std::string> name = config::ReadRegion(reader)) *region = *name;
   config::ReadUrl(reader, "endpoint", endpoint);

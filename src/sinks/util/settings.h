@@ -24,6 +24,11 @@ void ReadServiceLocation(config::TableReader& reader, std::string* region, std::
 // bucket, required: an S3 bucket name.
 void ReadBucket(config::TableReader& reader, std::string* bucket);
 bool IsBucketName(std::string_view name);
+// `key` (optional): the start of object keys, which must not start with '/';
+// `why` ends the problem reported ("it is the start of a key ..."). Sets
+// `out` when the value is good.
+void ReadKeyPrefix(config::TableReader& reader, std::string_view key, std::string_view why,
+                   std::string* out);
 inline constexpr char kBucketRule[] =
     "must be an S3 bucket name: 3 to 63 lowercase letters, digits, '.' and '-'";
 
