@@ -66,6 +66,9 @@ Status PrintStatus(const Config& config, std::ostream& out) {
           << checkpoint << "\n";
     }
   }
+  // Where the calls above got their credentials, and until when: never a
+  // key or token.
+  out << "credentials: " << context->credentials->Describe() << "\n";
   return Ok();
 }
 

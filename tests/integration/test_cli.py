@@ -151,6 +151,9 @@ class CliTest(unittest.TestCase):
             self.assertIn("open", row)
             self.assertIn(str(seq), row)
             self.assertIn("0 ms", row)
+        creds = next(line for line in out.stdout.splitlines() if line.startswith("credentials:"))
+        self.assertIn("(using environment variables", creds)
+        self.assertNotIn(harness.SECRET_KEY, out.stdout + out.stderr)
 
     def test_own_client_creates_writes_and_the_connector_reads_it_back(self):
         # CreateStream, DescribeStreamSummary and PutRecords of the project's

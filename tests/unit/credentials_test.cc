@@ -399,19 +399,26 @@ TEST_F(CredentialsTest, ChainCachesAndRefreshes) {
   ASSERT_TRUE(kept) << kept.error().ToString();
   EXPECT_EQ(kept->access_key_id, "SECOND");
   write("THIRD");
-  clock.Advance(std::chrono::seconds(10));
+  clock.Advance(std::chrono::milliseconds(900));  // within the first backoff, 1 s
   EXPECT_EQ(chain.Get()->access_key_id, "SECOND");
-  clock.Advance(std::chrono::seconds(30));
+  clock.Advance(std::chrono::milliseconds(100));
   EXPECT_EQ(chain.Get()->access_key_id, "THIRD");
 }
 
-TEST_F(CredentialsTest, FailureWithNothingCachedIsReturnedEachTime) {
+TEST_F(CredentialsTest, FailureWithNothingCachedIsAskedAgainAfterABackoff) {
   FakeClock clock;
   DefaultCredentialsChain chain({}, env_.Fn(), &clock);
   EXPECT_FALSE(chain.Get());
   WriteFile(CredentialsFile(), std::string("[default]\naws_access_key_id = LATE\n") +
                                    "aws_secret_access_key = " + kSecret + "\n");
-  auto c = chain.Get();  // no waiting: nothing was cached
+  // The same error at once, without reading the files again: every client
+  // asks for every request, and a source such as STS must not be asked as
+  // often.
+  auto again = chain.Get();
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code(), ErrorCode::kAuth);
+  clock.Advance(std::chrono::seconds(1));
+  auto c = chain.Get();
   ASSERT_TRUE(c) << c.error().ToString();
   EXPECT_EQ(c->access_key_id, "LATE");
 }

@@ -40,6 +40,20 @@ class FailingCredentials final : public CredentialsProvider {
   Error error_;
 };
 
+// Hands out `first` until invalidated, then `second`.
+class RenewingCredentials final : public CredentialsProvider {
+ public:
+  RenewingCredentials(Credentials first, Credentials second)
+      : first_(std::move(first)), second_(std::move(second)) {}
+  Result<Credentials> Get() override { return invalidations > 0 ? second_ : first_; }
+  std::string Describe() const override { return "renewing"; }
+  void Invalidate(const Credentials&) override { ++invalidations; }
+  int invalidations = 0;
+
+ private:
+  Credentials first_, second_;
+};
+
 size_t Count(std::string_view text, std::string_view part) {
   size_t n = 0;
   for (size_t at = text.find(part); at != std::string_view::npos; at = text.find(part, at + 1)) {
@@ -199,6 +213,42 @@ TEST_F(SignedSenderTest, AnswersAreClassifiedForTheRetryPolicy) {
   EXPECT_EQ(r.error().code(), ErrorCode::kConnection);
   EXPECT_TRUE(r.error().retriable());
   EXPECT_EQ(r.error().message(), "ListShards: connection reset by peer");
+}
+
+TEST_F(SignedSenderTest, AnExpiredTokenAnswerRenewsTheCredentialsAndSendsOnceMore) {
+  auto renewing = std::make_shared<RenewingCredentials>(
+      Credentials{"ASIAOLD", kSecret, "old-token"}, Credentials{"ASIANEW", kSecret, "new-token"});
+  credentials_ = renewing;
+  transport_->Answer(400, R"({"__type":"ExpiredTokenException","message":"expired"})");
+  transport_->Answer(200, R"({"Shards":[]})");
+  HttpRequest request = Post();
+  auto r = Sender().Send("ListShards", request);
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(renewing->invalidations, 1);
+  ASSERT_EQ(transport_->requests().size(), 2u);
+  EXPECT_EQ(*transport_->requests()[0].Header("X-Amz-Security-Token"), "old-token");
+  EXPECT_EQ(*transport_->requests()[1].Header("X-Amz-Security-Token"), "new-token");
+  EXPECT_NE(transport_->requests()[1].Header("Authorization")->find("Credential=ASIANEW/"),
+            std::string::npos);
+
+  // S3's XML code too; and a second expiry in a row is the caller's error.
+  transport_->Answer(403, "<Error><Code>ExpiredToken</Code></Error>");
+  HttpRequest again = Post();
+  auto failed = Sender(S3Signing(), ClassifyS3Error).Send("GetObject", again);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code(), ErrorCode::kAuth);
+  EXPECT_EQ(transport_->requests().size(), 3u);  // the same ones back: not sent again
+}
+
+TEST_F(SignedSenderTest, LongTermKeysAreNotRenewedOnAnExpiredTokenAnswer) {
+  auto renewing = std::make_shared<RenewingCredentials>(Credentials{"AKIDOLD", kSecret, ""},
+                                                        Credentials{"AKIDNEW", kSecret, ""});
+  credentials_ = renewing;
+  transport_->Answer(400, R"({"__type":"ExpiredTokenException"})");
+  HttpRequest request = Post();
+  EXPECT_FALSE(Sender().Send("ListShards", request));
+  EXPECT_EQ(renewing->invalidations, 0);
+  EXPECT_EQ(transport_->requests().size(), 1u);
 }
 
 TEST_F(SignedSenderTest, A404IsAnAnswerOnlyWhenAskedFor) {

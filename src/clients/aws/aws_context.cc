@@ -1,6 +1,10 @@
 #include "clients/aws/aws_context.h"
 
 #include <array>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
 #include <string_view>
 
 namespace kc::aws {
@@ -32,6 +36,21 @@ bool Loopback(std::string_view host) {
   return host == "localhost" || host == "::1" || host.starts_with("127.");
 }
 
+// One credentials chain per profile for the whole process: every pipeline,
+// sink and thread shares its cache, so a rollover of temporary credentials
+// costs one lookup. Held weakly: once no context uses a chain it goes, and
+// the next one starts afresh.
+std::shared_ptr<CredentialsProvider> SharedCredentials(const std::string& profile) {
+  static std::mutex mu;
+  static auto* chains = new std::map<std::string, std::weak_ptr<CredentialsProvider>>();
+  std::lock_guard lock(mu);
+  std::weak_ptr<CredentialsProvider>& slot = (*chains)[profile];
+  if (auto shared = slot.lock()) return shared;
+  auto made = std::make_shared<DefaultCredentialsChain>(profile);
+  slot = made;
+  return made;
+}
+
 }  // namespace
 
 const std::shared_ptr<HttpTransport>& AwsContext::TransportFor(const std::string& service) const {
@@ -53,7 +72,7 @@ Result<AwsContext> MakeAwsContext(const AwsConfig& config) {
     if (tls != all)
       context.service_transports[service] = MakeCurlTransport(OptionsFor(config, tls));
   }
-  context.credentials = std::make_shared<DefaultCredentialsChain>(config.profile);
+  context.credentials = SharedCredentials(config.profile);
   return context;
 }
 

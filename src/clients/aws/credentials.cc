@@ -6,6 +6,9 @@
 #include <cstring>
 #include <utility>
 
+#include "base/time_format.h"
+#include "clients/aws/credentials_cache.h"
+
 namespace kc::aws {
 namespace {
 
@@ -13,10 +16,6 @@ constexpr char kAccessKeyVar[] = "AWS_ACCESS_KEY_ID";
 constexpr char kSecretKeyVar[] = "AWS_SECRET_ACCESS_KEY";
 constexpr char kSessionTokenVar[] = "AWS_SESSION_TOKEN";
 constexpr char kLegacyTokenVar[] = "AWS_SECURITY_TOKEN";
-
-// After a failed refresh with good credentials cached, how long to keep them
-// before looking again.
-constexpr std::chrono::seconds kRetryAfterFailedRefresh{30};
 
 bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
 
@@ -407,32 +406,27 @@ std::string DefaultFixHint(const std::string& configured_profile, const GetEnvFn
 }  // namespace
 
 DefaultCredentialsChain::DefaultCredentialsChain(std::string profile, GetEnvFn getenv, Clock* clock,
-                                                 Clock::Duration refresh_interval)
-    : chain_(DefaultProviders(profile, getenv), DefaultFixHint(profile, getenv)),
-      clock_(clock),
-      refresh_interval_(refresh_interval) {}
-
-Result<Credentials> DefaultCredentialsChain::Get() {
-  std::lock_guard lock(mu_);
-  auto now = clock_->Now();
-  if (cached_ && now < next_lookup_) return *cached_;
-  auto credentials = chain_.Get();
-  if (credentials) {
-    cached_ = *credentials;
-    next_lookup_ = now + refresh_interval_;
-    return credentials;
-  }
-  if (cached_) {
-    next_lookup_ = now + std::chrono::duration_cast<Clock::Duration>(kRetryAfterFailedRefresh);
-    return *cached_;
-  }
-  return credentials;
+                                                 Clock::Duration refresh_interval) {
+  auto chain = std::make_unique<CredentialsChain>(DefaultProviders(profile, getenv),
+                                                  DefaultFixHint(profile, getenv));
+  chain_ = chain.get();
+  cache_ = std::make_unique<CachedCredentials>(std::move(chain), clock, refresh_interval);
 }
 
+DefaultCredentialsChain::~DefaultCredentialsChain() = default;
+
+Result<Credentials> DefaultCredentialsChain::Get() { return cache_->Get(); }
+
+void DefaultCredentialsChain::Invalidate(const Credentials& used) { cache_->Invalidate(used); }
+
 std::string DefaultCredentialsChain::Describe() const {
-  std::string out = "default credentials chain: " + chain_.Describe();
-  if (std::string source = chain_.LastSource(); !source.empty()) {
-    out += " (using " + source + ")";
+  std::string out = "default credentials chain: " + chain_->Describe();
+  if (std::string source = chain_->LastSource(); !source.empty()) {
+    out += " (using " + source;
+    if (std::optional<int64_t> expires = cache_->Expiration()) {
+      out += ", expiring at " + util::FormatRfc3339Millis(*expires);
+    }
+    out += ")";
   }
   return out;
 }

@@ -19,6 +19,7 @@
 // and how to fix it; they never contain a key or token.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -37,6 +38,8 @@ struct Credentials {
   std::string access_key_id;
   std::string secret_access_key;
   std::string session_token;  // empty for long-term keys
+  // When temporary credentials expire (Unix ms); nullopt: they do not.
+  std::optional<int64_t> expiration_ms = std::nullopt;
 };
 
 // Reads one environment variable: nullopt when it is not set. Providers call
@@ -64,6 +67,10 @@ class CredentialsProvider {
   virtual Result<Credentials> Get() = 0;
   // Where credentials come from, for logs and errors. Never a secret.
   virtual std::string Describe() const = 0;
+  // A service refused `used` as expired: a provider that caches renews
+  // them at the next Get (once, however many callers report it). Others
+  // have nothing to do.
+  virtual void Invalidate(const Credentials& used) { (void)used; }
 };
 
 // Fixed credentials, e.g. from a caller that has its own source.
@@ -132,14 +139,15 @@ class CredentialsChain : public CredentialsProvider {
   std::string last_source_;  // guarded by mu_
 };
 
-// The standard chain (see the top of this file), with caching: a Get within
-// `refresh_interval` of the last successful lookup returns the same
-// credentials without reading the environment or any file, since clients
-// call Get for every request. After that the chain is asked again, so
-// rotated keys in the files are picked up. If that lookup fails while good
-// credentials are cached, the cached ones are kept (a file caught half
-// written must not stop a pipeline) and the lookup is retried a little
-// later; only a failure with nothing cached is returned.
+class CachedCredentials;
+
+// The standard chain (see the top of this file), cached by CachedCredentials
+// (credentials_cache.h): clients call Get for every request, and the chain
+// is asked again only every `refresh_interval` (long-term keys, so rotated
+// keys in the files are picked up) or ahead of expiry (temporary ones). If
+// that lookup fails while good credentials are cached, the cached ones are
+// kept (a file caught half written must not stop a pipeline) and the lookup
+// is retried after a backoff.
 class DefaultCredentialsChain final : public CredentialsProvider {
  public:
   static constexpr std::chrono::minutes kDefaultRefreshInterval{5};
@@ -148,16 +156,14 @@ class DefaultCredentialsChain final : public CredentialsProvider {
   explicit DefaultCredentialsChain(std::string profile = {}, GetEnvFn getenv = RealGetEnv,
                                    Clock* clock = &Clock::Real(),
                                    Clock::Duration refresh_interval = kDefaultRefreshInterval);
+  ~DefaultCredentialsChain() override;
   Result<Credentials> Get() override;
   std::string Describe() const override;
+  void Invalidate(const Credentials& used) override;
 
  private:
-  CredentialsChain chain_;
-  Clock* const clock_;
-  const Clock::Duration refresh_interval_;
-  mutable std::mutex mu_;
-  std::optional<Credentials> cached_;  // guarded by mu_
-  Clock::TimePoint next_lookup_{};     // guarded by mu_
+  CredentialsChain* chain_;  // owned by cache_
+  std::unique_ptr<CachedCredentials> cache_;
 };
 
 // The region to use: `configured_region` when set, else AWS_REGION, else

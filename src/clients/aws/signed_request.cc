@@ -40,6 +40,15 @@ Error Scrubbed(Error e, const HttpRequest& request, const Credentials* credentia
   return Error(e.code(), std::move(message));
 }
 
+// An answer saying the request's session token has expired: ExpiredToken
+// (S3, STS) or ExpiredTokenException (the JSON services), always a 400 or
+// 403.
+bool RefusedAsExpired(const HttpResponse& response) {
+  if (response.status != 400 && response.status != 403) return false;
+  const std::string_view body(response.body);
+  return body.find("ExpiredToken") != std::string_view::npos;
+}
+
 }  // namespace
 
 SignedSender::SignedSender(SigningOptions signing, ErrorClassifier classify,
@@ -65,7 +74,24 @@ Result<HttpResponse> SignedSender::Send(const std::string& what, HttpRequest& re
   }
   auto response = transport_->Send(request);
   if (!response) return Fail(Scrubbed(response.error().With(what), request, &*creds));
-  const long status = response->status;
+  long status = response->status;
+  if (RefusedAsExpired(*response) && !creds->session_token.empty()) {
+    // Temporary credentials the service saw expire before the provider
+    // expected (a clock off, a session revoked): renewed, and the call made
+    // once more with the new ones.
+    credentials_->Invalidate(*creds);
+    auto renewed = credentials_->Get();
+    if (renewed && (renewed->access_key_id != creds->access_key_id ||
+                    renewed->session_token != creds->session_token)) {
+      creds = std::move(renewed);
+      if (auto s = SignRequest(request, *creds, signing_, clock_->UnixMillis()); !s) {
+        return Fail(s.error().With(what));
+      }
+      response = transport_->Send(request);
+      if (!response) return Fail(Scrubbed(response.error().With(what), request, &*creds));
+      status = response->status;
+    }
+  }
   if ((status >= 200 && status < 300) || (status == 404 && not_found_is_answer)) {
     return response;
   }
