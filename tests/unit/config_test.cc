@@ -1307,6 +1307,8 @@ TEST(RedisStoreWarning, PlainTextOffThisMachineIsWarnedOf) {
   auto url = [](std::string_view text) { return *checkpoint::ParseRedisUrl(text); };
   EXPECT_EQ(checkpoint::PlainTextWarning(url("redis://127.0.0.1:6379")), "");
   EXPECT_EQ(checkpoint::PlainTextWarning(url("redis://localhost")), "");
+  // A name that starts like a loopback address is not one.
+  EXPECT_NE(checkpoint::PlainTextWarning(url("redis://127.cache.example")), "");
   EXPECT_EQ(checkpoint::PlainTextWarning(url("rediss://cache.internal")), "");
   EXPECT_EQ(checkpoint::PlainTextWarning(url("redis://cache.internal:6380")),
             "checkpoint store redis at cache.internal:6380 is reached without TLS: checkpoints "

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/hosts.h"
+
 namespace kc::aws {
 namespace {
 
@@ -30,10 +32,6 @@ std::string_view HostOf(std::string_view url) {
   if (const size_t at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
   if (rest.starts_with('[')) return rest.substr(1, rest.find(']') - 1);
   return rest.substr(0, rest.find(':'));
-}
-
-bool Loopback(std::string_view host) {
-  return host == "localhost" || host == "::1" || host.starts_with("127.");
 }
 
 // One credentials chain per profile for the whole process: every pipeline,
@@ -95,7 +93,7 @@ std::vector<std::string> TlsWarnings(const AwsConfig& config) {
     const std::string name(service);
     const auto it = config.endpoints.find(name);
     const std::string url = it != config.endpoints.end() ? it->second : config.endpoint;
-    if (url.starts_with("http://") && !Loopback(HostOf(url))) {
+    if (url.starts_with("http://") && !util::IsLoopbackHost(HostOf(url))) {
       out.push_back("the " + name + " endpoint " + url + " is plain HTTP" + std::string(kRisk));
     }
   }

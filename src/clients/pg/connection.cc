@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "base/hosts.h"
+
 namespace kc::pg {
 namespace {
 
@@ -194,9 +196,7 @@ std::optional<std::string> Value(const Options& options, std::string_view keywor
 
 bool IsLoopbackHost(std::string_view host) {
   if (host.empty() || host.starts_with('/') || host.starts_with('@')) return true;  // a socket
-  if (host == "localhost" || host == "::1" || host == "[::1]") return true;
-  return host.starts_with("127.") &&
-         host.find_first_not_of("0123456789.") == std::string_view::npos;
+  return util::IsLoopbackHost(host);
 }
 
 }  // namespace

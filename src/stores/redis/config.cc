@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "base/hosts.h"
 #include "config/reader.h"
 #include "stores/redis/redis_checkpoint_store.h"
 
@@ -37,7 +38,7 @@ std::unique_ptr<component::StoreConfig> ReadRedisStore(config::TableReader& read
 }
 
 std::string PlainTextWarning(const RedisUrl& url) {
-  if (url.tls || url.host == "localhost" || url.host == "::1" || url.host.starts_with("127.")) {
+  if (url.tls || util::IsLoopbackHost(url.host)) {
     return "";
   }
   return "checkpoint store redis at " + url.Address() + " is reached without TLS: checkpoints" +
