@@ -101,16 +101,18 @@ Result<std::string> ZstdDecompress(std::string_view data, uint64_t max_output) {
 // Output goes to the sink in pieces of this size.
 constexpr size_t kPiece = 256 * 1024;
 
-// Passes the input on, counting it against the cap.
-class Plain final : public Decompressor {
- public:
-  Plain(uint64_t max_output, Sink out) : max_output_(max_output), out_(std::move(out)) {}
-  Status Feed(std::string_view in) override {
-    produced_ += in.size();
+// What every streaming decompressor shares: the sink, and the count of
+// what went to it against the cap.
+class CappedOutput : public Decompressor {
+ protected:
+  CappedOutput(uint64_t max_output, Sink out) : max_output_(max_output), out_(std::move(out)) {}
+  // Hands `piece` on unless it takes the output past the cap.
+  Status Hand(std::string_view piece) {
+    if (piece.empty()) return Ok();
+    produced_ += piece.size();
     if (produced_ > max_output_) return Fail(TooLarge(max_output_));
-    return out_(in);
+    return out_(piece);
   }
-  Status Finish() override { return Ok(); }
 
  private:
   uint64_t max_output_;
@@ -118,12 +120,20 @@ class Plain final : public Decompressor {
   uint64_t produced_ = 0;
 };
 
+// Passes the input on, counting it against the cap.
+class Plain final : public CappedOutput {
+ public:
+  Plain(uint64_t max_output, Sink out) : CappedOutput(max_output, std::move(out)) {}
+  Status Feed(std::string_view in) override { return Hand(in); }
+  Status Finish() override { return Ok(); }
+};
+
 // zlib's inflate, gzip framing only (16 + 15 window bits), members one after
 // another.
-class GzipStream final : public Decompressor {
+class GzipStream final : public CappedOutput {
  public:
   GzipStream(uint64_t max_output, Sink out)
-      : max_output_(max_output), out_(std::move(out)), buffer_(kPiece, '\0') {
+      : CappedOutput(max_output, std::move(out)), buffer_(kPiece, '\0') {
     ok_ = inflateInit2(&z_, 16 + MAX_WBITS) == Z_OK;
   }
   ~GzipStream() override {
@@ -177,28 +187,23 @@ class GzipStream final : public Decompressor {
       full_ = false;
       return Ok();
     }
-    produced_ += n;
-    if (produced_ > max_output_) return Fail(TooLarge(max_output_));
-    return out_(std::string_view(buffer_.data(), n));
+    return Hand(std::string_view(buffer_.data(), n));
   }
 
-  uint64_t max_output_;
-  Sink out_;
   std::string buffer_;
   z_stream z_{};
   bool ok_ = false;
   bool full_ = false;
   bool started_ = false;
   bool ended_ = false;
-  uint64_t produced_ = 0;
 };
 
 // zstd's streaming decoder, with its window limited so that a frame cannot
 // make it allocate more than 128 MiB (zstd's own default limit, said here).
-class ZstdStream final : public Decompressor {
+class ZstdStream final : public CappedOutput {
  public:
   ZstdStream(uint64_t max_output, Sink out)
-      : max_output_(max_output), out_(std::move(out)), buffer_(kPiece, '\0') {
+      : CappedOutput(max_output, std::move(out)), buffer_(kPiece, '\0') {
     if (d_ != nullptr) ZSTD_DCtx_setParameter(d_, ZSTD_d_windowLogMax, 27);
   }
   ~ZstdStream() override { ZSTD_freeDCtx(d_); }
@@ -217,7 +222,7 @@ class ZstdStream final : public Decompressor {
       }
       pending_ = r;
       full_ = output.pos == output.size;
-      if (auto s = Hand(output.pos); !s) return s;
+      if (auto s = Hand(std::string_view(buffer_.data(), output.pos)); !s) return s;
       if (input.pos == input.size && !full_) break;
     }
     started_ = started_ || !in.empty();
@@ -236,28 +241,18 @@ class ZstdStream final : public Decompressor {
       full_ = output.pos == output.size;
       if (output.pos == 0) break;
       pending_ = r;
-      if (auto s = Hand(output.pos); !s) return s;
+      if (auto s = Hand(std::string_view(buffer_.data(), output.pos)); !s) return s;
     }
     if (started_ && pending_ != 0) return Fail(ErrorCode::kParse, "zstd data ends early");
     return Ok();
   }
 
  private:
-  Status Hand(size_t size) {
-    if (size == 0) return Ok();
-    produced_ += size;
-    if (produced_ > max_output_) return Fail(TooLarge(max_output_));
-    return out_(std::string_view(buffer_.data(), size));
-  }
-
-  uint64_t max_output_;
-  Sink out_;
   std::string buffer_;
   ZSTD_DCtx* d_ = ZSTD_createDCtx();
   size_t pending_ = 0;
   bool full_ = false;
   bool started_ = false;
-  uint64_t produced_ = 0;
 };
 
 }  // namespace
