@@ -224,6 +224,21 @@ OwnServer& OwnTls() {
                                       "--appendfsync",
                                       "always"};
     };
+    // Up once it answers PING over TLS: after a restart it accepts
+    // connections while still loading its data, answering LOADING.
+    options.answers = [](int port) {
+      checkpoint::RedisUrl url;
+      url.host = "127.0.0.1";
+      url.port = port;
+      url.tls = true;
+      auto c = checkpoint::RedisConnection::Open(url, {.connect_timeout = std::chrono::seconds(1),
+                                                       .command_timeout = std::chrono::seconds(1),
+                                                       .ca_file = Certs().ca(),
+                                                       .max_reply_bytes = 1024});
+      if (!c) return false;
+      auto pong = (*c)->Exchange({{"PING"}});
+      return pong && pong->front()->type == REDIS_REPLY_STATUS;
+    };
     return options;
   }());
   return server;
