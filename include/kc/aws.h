@@ -22,6 +22,11 @@ struct AwsConfig {
   std::string endpoint;                          // empty: the service's public endpoint in `region`
   std::map<std::string, std::string> endpoints;  // per-service override: "kinesis" → URL
   std::string profile;                           // empty: AWS_PROFILE or "default"
+  // A role assumed, through STS, with the credentials the chain finds; the
+  // rest only apply with it. Empty: none.
+  std::string role_arn;
+  std::string external_id;
+  std::string role_session_name;  // empty: "kinesis-connect-<unix seconds>"
   bool verify_tls = true;
   std::string ca_file;  // every service; empty: the system's authorities
   // Per-service TLS ([aws.tls.<service>]), starting from the two above.

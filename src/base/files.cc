@@ -330,7 +330,7 @@ Result<size_t> RemoveStaleTempFiles(const std::string& directory) {
   return removed;
 }
 
-Result<std::string> ReadFile(const std::string& path) {
+Result<std::string> ReadFile(const std::string& path, size_t max_bytes) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return Fail(ErrorCode::kNotFound, "no such file: " + path);
@@ -347,6 +347,11 @@ Result<std::string> ReadFile(const std::string& path) {
       return Fail(IoError("cannot read", path, err));
     }
     if (n == 0) break;
+    if (static_cast<size_t>(n) > max_bytes - out.size()) {
+      ::close(fd);
+      return Fail(ErrorCode::kInvalidArgument,
+                  path + " is larger than " + std::to_string(max_bytes) + " bytes");
+    }
     out.append(buf, static_cast<size_t>(n));
   }
   ::close(fd);

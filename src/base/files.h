@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -125,8 +126,11 @@ Result<size_t> RemoveStaleTempFiles(const std::string& directory);
 // `what` names the destination in the error.
 Status WriteAll(int fd, std::string_view data, const std::string& what);
 
-// The whole file. kNotFound when it does not exist.
-Result<std::string> ReadFile(const std::string& path);
+// The whole file. kNotFound when it does not exist; kInvalidArgument, naming
+// the file and the limit, when it holds more than `max_bytes` (a file that
+// names something small, such as a token, must not make us read a disk).
+Result<std::string> ReadFile(const std::string& path,
+                             size_t max_bytes = std::numeric_limits<size_t>::max());
 
 // mkdir -p with `mode` for the directories it creates (existing ones are
 // left as they are), fsyncing each so new names survive a crash.

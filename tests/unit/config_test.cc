@@ -324,6 +324,63 @@ verify = false
       }));
 }
 
+TEST(ParseConfigTest, ARoleOnTopOfTheChain) {
+  const Config config = ParseOk(WithPipeline(R"toml([aws]
+role_arn = "arn:aws:iam::123456789012:role/reader"
+external_id = "partner-7"
+role_session_name = "orders@eu"
+)toml"));
+  EXPECT_EQ(config.aws.role_arn, "arn:aws:iam::123456789012:role/reader");
+  EXPECT_EQ(config.aws.external_id, "partner-7");
+  EXPECT_EQ(config.aws.role_session_name, "orders@eu");
+
+  EXPECT_EQ(ProblemsOf(WithPipeline(R"toml([aws]
+role_arn = "reader"
+external_id = "x"
+)toml")),
+            (std::vector<Problem>{
+                {7, "aws.role_arn",
+                 "must be the ARN of an IAM role, such as "
+                 "\"arn:aws:iam::123456789012:role/kinesis-reader\""},
+                {8, "aws.external_id",
+                 "only applies with role_arn; set the role to assume, or remove it"},
+            }));
+  EXPECT_EQ(ProblemsOf(WithPipeline(R"toml([aws]
+role_arn = "arn:aws:iam::1:role/r"
+role_session_name = "has space"
+)toml")),
+            (std::vector<Problem>{
+                {8, "aws.role_session_name", "must be 2 to 64 letters, digits or any of +=,.@_-"},
+            }));
+}
+
+TEST(EndpointsTest, TheSdkVariablesFillWhatTheConfigurationLeaves) {
+  std::map<std::string, std::string> vars = {{"AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9000"},
+                                             {"AWS_ENDPOINT_URL", "https://all.example"}};
+  const aws::GetEnvFn env = [&](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    return it == vars.end() ? std::nullopt : std::optional(it->second);
+  };
+  AwsConfig aws;
+  aws.endpoints["kinesis"] = "https://kinesis.example";
+  auto out = aws::WithEnvironmentEndpoints(aws, env);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->endpoints.at("kinesis"), "https://kinesis.example");
+  EXPECT_EQ(out->endpoints.at("sts"), "http://127.0.0.1:9000");
+  EXPECT_EQ(out->endpoints.at("s3"), "https://all.example");
+
+  aws.endpoint = "http://127.0.0.1:4567";  // one endpoint for all: the variables do not apply
+  auto all = aws::WithEnvironmentEndpoints(aws, env);
+  ASSERT_TRUE(all);
+  EXPECT_FALSE(all->endpoints.contains("sts"));
+
+  vars["AWS_ENDPOINT_URL_STS"] = "sts.example";
+  aws.endpoint.clear();
+  auto bad = aws::WithEnvironmentEndpoints(aws, env);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message().find("AWS_ENDPOINT_URL_STS"), std::string::npos);
+}
+
 TEST(TlsWarningsTest, OneLineForEachWayACallGoesUnverified) {
   AwsConfig aws;
   aws.endpoint = "http://127.0.0.1:4567";  // loopback: nothing to read on the way

@@ -11,36 +11,18 @@
 #include <string>
 
 #include "support/fake_clock.h"
+#include "support/fake_env.h"
 
 namespace kc::aws {
 namespace {
 
 namespace fs = std::filesystem;
 using testing::FakeClock;
+using testing::FakeEnv;
 
 constexpr char kSecret[] = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 constexpr char kOtherSecret[] = "OtherSecretKeyThatMustNotLeak000000000000";
 constexpr char kToken[] = "FwoGZXIvYXdzEXAMPLESESSIONTOKEN";
-
-// A fake environment: a map, plus the real getenv's "unset" answer.
-class FakeEnv {
- public:
-  FakeEnv& Set(const std::string& name, const std::string& value) {
-    vars_[name] = value;
-    return *this;
-  }
-  void Unset(const std::string& name) { vars_.erase(name); }
-  GetEnvFn Fn() {
-    return [this](const std::string& name) -> std::optional<std::string> {
-      auto it = vars_.find(name);
-      if (it == vars_.end()) return std::nullopt;
-      return it->second;
-    };
-  }
-
- private:
-  std::map<std::string, std::string> vars_;
-};
 
 class CredentialsTest : public ::testing::Test {
  protected:
@@ -259,13 +241,22 @@ TEST_F(CredentialsTest, HalfAPairInAProfileIsAnError) {
 }
 
 TEST_F(CredentialsTest, UnsupportedProfileKindsAreNamed) {
+  WriteFile(ConfigFile(), "[profile sso]\nsso_session = corp\nsso_account_id = 1\n");
+  auto c = ProfileCredentialsProvider("sso", env_.Fn()).Get();
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().code(), ErrorCode::kAuth);
+  EXPECT_NE(c.error().message().find("sso_session"), std::string::npos);
+  EXPECT_NE(c.error().message().find("not support"), std::string::npos);
+}
+
+TEST_F(CredentialsTest, ARoleWithoutStsSaysSo) {
   WriteFile(ConfigFile(),
-            "[profile role]\nrole_arn = arn:aws:iam::123456789012:role/x\nsource_profile = d\n");
+            "[profile role]\nrole_arn = arn:aws:iam::123456789012:role/x\n"
+            "credential_source = Environment\n");
   auto c = ProfileCredentialsProvider("role", env_.Fn()).Get();
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().code(), ErrorCode::kAuth);
-  EXPECT_NE(c.error().message().find("role_arn"), std::string::npos);
-  EXPECT_NE(c.error().message().find("not support"), std::string::npos);
+  EXPECT_NE(c.error().message().find("STS"), std::string::npos);
 }
 
 TEST_F(CredentialsTest, BrokenFilesAreReported) {

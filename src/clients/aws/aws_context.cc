@@ -1,18 +1,28 @@
 #include "clients/aws/aws_context.h"
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "base/hosts.h"
+#include "clients/aws/endpoint.h"
+#include "clients/aws/sts.h"
 
 namespace kc::aws {
 namespace {
 
 constexpr std::array<std::string_view, 4> kServices = {"kinesis", "s3", "dynamodb", "sts"};
+
+// The SDKs' names for the services, in AWS_ENDPOINT_URL_<NAME>.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 4> kEnvironmentNames = {
+    {{"kinesis", "KINESIS"}, {"s3", "S3"}, {"dynamodb", "DYNAMODB"}, {"sts", "STS"}}};
 
 HttpOptions OptionsFor(const AwsConfig& config, const TlsSettings& tls) {
   HttpOptions http;
@@ -34,19 +44,53 @@ std::string_view HostOf(std::string_view url) {
   return rest.substr(0, rest.find(':'));
 }
 
-// One credentials chain per profile for the whole process: every pipeline,
-// sink and thread shares its cache, so a rollover of temporary credentials
-// costs one lookup. Held weakly: once no context uses a chain it goes, and
-// the next one starts afresh.
-std::shared_ptr<CredentialsProvider> SharedCredentials(const std::string& profile) {
+// STS calls are small: a minute is ample, and a renewal that hangs must not
+// hold back the callers waiting for it much longer.
+constexpr std::chrono::milliseconds kStsRequestTimeout{60'000};
+
+// One credentials chain per way of finding credentials, for the whole
+// process: every pipeline, sink and thread shares its cache, so a rollover
+// of temporary credentials costs one lookup. Held weakly: once no context
+// uses a chain it goes, and the next one starts afresh.
+std::shared_ptr<CredentialsProvider> SharedCredentials(const AwsConfig& config,
+                                                       const std::string& region) {
+  const std::string sts_endpoint = ServiceEndpoint(config, "sts", region);
+  const auto tls_it = config.service_tls.find("sts");
+  const TlsSettings tls = tls_it != config.service_tls.end()
+                              ? tls_it->second
+                              : TlsSettings{.verify = config.verify_tls, .ca_file = config.ca_file};
+  std::string key;
+  for (const std::string* part :
+       {&config.profile, &config.role_arn, &config.external_id, &config.role_session_name,
+        &sts_endpoint, &region, &tls.ca_file}) {
+    key += *part;
+    key += '\n';
+  }
+  key += tls.verify ? "verify" : "no-verify";
+
   static std::mutex mu;
   static auto* chains = new std::map<std::string, std::weak_ptr<CredentialsProvider>>();
   std::lock_guard lock(mu);
-  std::weak_ptr<CredentialsProvider>& slot = (*chains)[profile];
+  std::weak_ptr<CredentialsProvider>& slot = (*chains)[key];
   if (auto shared = slot.lock()) return shared;
-  auto made = std::make_shared<DefaultCredentialsChain>(profile);
+
+  HttpOptions http = OptionsFor(config, tls);
+  http.request_timeout = std::min(http.request_timeout, kStsRequestTimeout);
+  CredentialsChainOptions options;
+  options.profile = config.profile;
+  options.role_arn = config.role_arn;
+  options.external_id = config.external_id;
+  options.role_session_name = config.role_session_name;
+  options.services.sts = std::make_shared<StsClient>(sts_endpoint, region, MakeCurlTransport(http));
+  auto made = std::make_shared<DefaultCredentialsChain>(std::move(options));
   slot = made;
   return made;
+}
+
+std::optional<std::string> NonEmptyEnv(const GetEnvFn& getenv, const std::string& name) {
+  auto value = getenv(name);
+  if (!value || value->empty()) return std::nullopt;
+  return value;
 }
 
 }  // namespace
@@ -58,7 +102,36 @@ const std::shared_ptr<HttpTransport>& AwsContext::TransportFor(const std::string
   return transport;
 }
 
-Result<AwsContext> MakeAwsContext(const AwsConfig& config) {
+Result<AwsConfig> WithEnvironmentEndpoints(const AwsConfig& config, const GetEnvFn& getenv) {
+  AwsConfig out = config;
+  if (!config.endpoint.empty()) return out;  // one endpoint for every service
+  const auto global = NonEmptyEnv(getenv, "AWS_ENDPOINT_URL");
+  for (const auto& [service, env_name] : kEnvironmentNames) {
+    const std::string name(service);
+    if (out.endpoints.contains(name)) continue;
+    const std::string var = "AWS_ENDPOINT_URL_" + std::string(env_name);
+    std::optional<std::string> url = NonEmptyEnv(getenv, var);
+    std::string from = var;
+    if (!url && global) {
+      url = global;
+      from = "AWS_ENDPOINT_URL";
+    }
+    if (!url) continue;
+    if (!url->starts_with("http://") && !url->starts_with("https://")) {
+      return Fail(ErrorCode::kConfig, "the environment variable " + from +
+                                          " must be an http:// or https:// URL, such as "
+                                          "https://" +
+                                          name + ".example.internal");
+    }
+    out.endpoints[name] = *url;
+  }
+  return out;
+}
+
+Result<AwsContext> MakeAwsContext(const AwsConfig& given) {
+  auto with_env = WithEnvironmentEndpoints(given, RealGetEnv);
+  if (!with_env) return Fail(with_env.error());
+  const AwsConfig& config = *with_env;
   AwsContext context;
   context.config = config;
   auto region = ResolveRegion(config.region, config.profile);
@@ -70,12 +143,14 @@ Result<AwsContext> MakeAwsContext(const AwsConfig& config) {
     if (tls != all)
       context.service_transports[service] = MakeCurlTransport(OptionsFor(config, tls));
   }
-  context.credentials = SharedCredentials(config.profile);
+  context.credentials = SharedCredentials(config, context.region);
   return context;
 }
 
-std::vector<std::string> TlsWarnings(const AwsConfig& config) {
+std::vector<std::string> TlsWarnings(const AwsConfig& given) {
   std::vector<std::string> out;
+  auto with_env = WithEnvironmentEndpoints(given, RealGetEnv);
+  const AwsConfig& config = with_env ? *with_env : given;
   constexpr std::string_view kRisk =
       ": anyone on the network path can read and change those calls, credentials included";
   if (!config.verify_tls) {

@@ -1,6 +1,8 @@
 #include "clients/aws/credentials.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -8,6 +10,9 @@
 
 #include "base/time_format.h"
 #include "clients/aws/credentials_cache.h"
+#include "clients/aws/process_credentials.h"
+#include "clients/aws/role_credentials.h"
+#include "clients/aws/sts.h"
 
 namespace kc::aws {
 namespace {
@@ -156,17 +161,6 @@ Result<Credentials> CredentialsFromSection(const std::map<std::string, std::stri
                     " but no " + (id ? "aws_secret_access_key" : "aws_access_key_id") +
                     "; add the missing one or remove both");
   }
-  for (const char* other : {"role_arn", "credential_process", "sso_start_url", "sso_session",
-                            "web_identity_token_file"}) {
-    if (Key(section, other) != nullptr) {
-      return Fail(ErrorCode::kAuth,
-                  where + " gets its credentials through " + other +
-                      ", which kinesis-connect does not support yet; give the profile "
-                      "aws_access_key_id and aws_secret_access_key, or export " +
-                      kAccessKeyVar + " and " + kSecretKeyVar +
-                      " (e.g. from `aws configure export-credentials --format env`)");
-    }
-  }
   return Fail(ErrorCode::kNotFound, where + " has no aws_access_key_id");
 }
 
@@ -279,50 +273,287 @@ std::string EnvironmentCredentialsProvider::Describe() const {
 
 // --- ProfileCredentialsProvider ---------------------------------------------
 
+namespace {
+
+// The shared files, read once per lookup.
+struct ProfileFiles {
+  SharedFiles paths;
+  std::optional<IniFile> credentials;
+  std::optional<IniFile> config;
+};
+
+Result<ProfileFiles> LoadProfileFiles(const GetEnvFn& getenv) {
+  ProfileFiles files;
+  files.paths = LocateSharedFiles(getenv);
+  auto credentials = LoadIni(files.paths.credentials);
+  if (!credentials) return Fail(credentials.error());
+  files.credentials = std::move(*credentials);
+  auto config = LoadIni(files.paths.config);
+  if (!config) return Fail(config.error());
+  files.config = std::move(*config);
+  return files;
+}
+
+// One profile's sections; the credentials file's keys win, as in the CLI.
+struct ProfileSections {
+  const std::map<std::string, std::string>* credentials = nullptr;
+  const std::map<std::string, std::string>* config = nullptr;
+
+  bool Exists() const { return credentials != nullptr || config != nullptr; }
+  const std::string* Get(const char* key) const {
+    if (credentials != nullptr) {
+      if (const std::string* v = Key(*credentials, key)) return v;
+    }
+    return config != nullptr ? Key(*config, key) : nullptr;
+  }
+  bool HasStaticKeys() const { return Get("aws_access_key_id") != nullptr; }
+};
+
+ProfileSections SectionsOf(const ProfileFiles& files, const std::string& profile) {
+  ProfileSections out;
+  if (files.credentials) {
+    if (auto it = files.credentials->sections.find(profile);
+        it != files.credentials->sections.end())
+      out.credentials = &it->second;
+  }
+  if (files.config) out.config = ConfigSection(*files.config, profile);
+  return out;
+}
+
+constexpr int kMinRoleSeconds = 900;
+constexpr int kMaxRoleSeconds = 43'200;
+
+// Resolves profiles, following source_profile chains. `how` collects how
+// the credentials were found, for Describe.
+class ProfileResolver {
+ public:
+  ProfileResolver(const ProfileFiles& files, const GetEnvFn& getenv,
+                  const CredentialServices& services)
+      : files_(files), getenv_(getenv), services_(services) {}
+
+  // The profile's credentials; `use_role` false skips its role_arn (a
+  // source profile with keys of its own). kNotFound: the profile has none.
+  Result<Credentials> Resolve(const std::string& name, std::vector<std::string>& visiting,
+                              bool use_role, std::string* how) {
+    const ProfileSections sections = SectionsOf(files_, name);
+    const std::string label = "profile " + Quote(name);
+    if (use_role && sections.Get("role_arn") != nullptr) {
+      return AssumeRole(name, sections, visiting, how);
+    }
+    if (sections.Get("web_identity_token_file") != nullptr) {
+      return Fail(ErrorCode::kConfig, label +
+                                          " has web_identity_token_file but no role_arn; "
+                                          "add the ARN of the role the token is for");
+    }
+    for (const char* sso : {"sso_session", "sso_start_url", "sso_account_id"}) {
+      if (sections.Get(sso) != nullptr) {
+        return Fail(ErrorCode::kAuth,
+                    label + " gets its credentials through " + sso +
+                        ", which kinesis-connect does not support yet; export temporary "
+                        "credentials with `aws configure export-credentials --profile " +
+                        name + " --format env`, or use a profile with keys or a role");
+      }
+    }
+    if (sections.credentials != nullptr) {
+      auto found =
+          CredentialsFromSection(*sections.credentials, label + " in " + files_.paths.credentials);
+      if (found) {
+        *how = label + ": keys in " + files_.paths.credentials;
+        return found;
+      }
+      if (found.error().code() != ErrorCode::kNotFound) return found;
+    }
+    if (const std::string* process = sections.Get("credential_process")) {
+      ProcessCredentialsProvider provider(*process, "credential_process of " + label);
+      *how = provider.Describe();
+      return provider.Get();
+    }
+    if (sections.config != nullptr) {
+      auto found = CredentialsFromSection(*sections.config, label + " in " + files_.paths.config);
+      if (found) *how = label + ": keys in " + files_.paths.config;
+      return found;
+    }
+    return Fail(ErrorCode::kNotFound, label + " has no credentials");
+  }
+
+ private:
+  Result<Credentials> AssumeRole(const std::string& name, const ProfileSections& sections,
+                                 std::vector<std::string>& visiting, std::string* how) {
+    const std::string label = "profile " + Quote(name);
+    AssumeRoleRequest request;
+    request.role_arn = *sections.Get("role_arn");
+    if (sections.Get("mfa_serial") != nullptr) {
+      return Fail(ErrorCode::kAuth,
+                  label + " needs an MFA code (mfa_serial) to assume " + request.role_arn +
+                      ", and kinesis-connect runs with no one to type it; use a role without "
+                      "MFA for the service, or export temporary credentials with `aws "
+                      "configure export-credentials --profile " +
+                      name + " --format env`");
+    }
+    if (const std::string* session = sections.Get("role_session_name")) {
+      request.session_name = *session;
+    }
+    if (const std::string* external = sections.Get("external_id")) {
+      request.external_id = *external;
+    }
+    if (const std::string* duration = sections.Get("duration_seconds")) {
+      int seconds = 0;
+      auto [end, ec] =
+          std::from_chars(duration->data(), duration->data() + duration->size(), seconds);
+      if (ec != std::errc() || end != duration->data() + duration->size() ||
+          seconds < kMinRoleSeconds || seconds > kMaxRoleSeconds) {
+        return Fail(ErrorCode::kConfig,
+                    label + ": duration_seconds must be a whole number of seconds from " +
+                        std::to_string(kMinRoleSeconds) + " to " + std::to_string(kMaxRoleSeconds));
+      }
+      request.duration_seconds = seconds;
+    }
+    const std::string* source_profile = sections.Get("source_profile");
+    const std::string* credential_source = sections.Get("credential_source");
+    const std::string* token_file = sections.Get("web_identity_token_file");
+    if (source_profile != nullptr && credential_source != nullptr) {
+      return Fail(ErrorCode::kConfig, label +
+                                          " has both source_profile and credential_source; "
+                                          "keep the one whose credentials assume the role");
+    }
+    if (source_profile == nullptr && credential_source == nullptr && token_file == nullptr) {
+      return Fail(ErrorCode::kConfig,
+                  label +
+                      " has role_arn but no source_profile, credential_source or "
+                      "web_identity_token_file; add the one that says which credentials "
+                      "assume the role");
+    }
+    if (!services_.sts) {
+      return Fail(ErrorCode::kAuth, label +
+                                        " assumes a role, which needs STS, and this program "
+                                        "was not given a way to reach it");
+    }
+    if (source_profile == nullptr && credential_source == nullptr) {
+      const std::string path = ExpandHome(*token_file, getenv_);
+      WebIdentityProvider provider(path, request, label, services_.sts);
+      *how = label + ": " + provider.Describe();
+      return provider.Get();
+    }
+
+    Result<Credentials> source = Fail(ErrorCode::kInternal, "unset");
+    std::string source_how;
+    if (source_profile != nullptr) {
+      const std::string& src = *source_profile;
+      if (src == name) {
+        // A profile may hold the keys that assume its own role.
+        if (!sections.HasStaticKeys()) {
+          return Fail(ErrorCode::kConfig, label +
+                                              " names itself as source_profile but has no "
+                                              "aws_access_key_id of its own");
+        }
+        source = Resolve(name, visiting, /*use_role=*/false, &source_how);
+      } else if (std::find(visiting.begin(), visiting.end(), src) != visiting.end()) {
+        std::string loop;
+        for (const std::string& p : visiting) loop += Quote(p) + " -> ";
+        return Fail(ErrorCode::kConfig, "the source_profile settings form a loop: " + loop +
+                                            Quote(name) + " -> " + Quote(src) +
+                                            "; end the chain at a profile with keys");
+      } else {
+        const ProfileSections src_sections = SectionsOf(files_, src);
+        if (!src_sections.Exists()) {
+          return Fail(ErrorCode::kConfig,
+                      label + " names source_profile " + Quote(src) + ", which is in neither " +
+                          DescribePath(files_.paths.credentials, "~/.aws/credentials") + " nor " +
+                          DescribePath(files_.paths.config, "~/.aws/config"));
+        }
+        visiting.push_back(name);
+        // As in the CLI: a source profile with keys of its own uses them,
+        // even if it also names a role.
+        source = Resolve(src, visiting, !src_sections.HasStaticKeys(), &source_how);
+        visiting.pop_back();
+      }
+    } else {
+      std::shared_ptr<CredentialsProvider> provider;
+      if (*credential_source == "Environment") {
+        provider = std::make_shared<EnvironmentCredentialsProvider>(getenv_);
+      } else if (*credential_source == "EcsContainer") {
+        provider = services_.container;
+      } else if (*credential_source == "Ec2InstanceMetadata") {
+        provider = services_.instance_metadata;
+      } else {
+        return Fail(ErrorCode::kConfig,
+                    label + ": credential_source " + Quote(*credential_source) +
+                        " is not one of Environment, EcsContainer or Ec2InstanceMetadata");
+      }
+      if (!provider) {
+        return Fail(ErrorCode::kAuth, label + ": credential_source " + *credential_source +
+                                          " is not available to this program");
+      }
+      source = provider->Get();
+      source_how = provider->Describe();
+    }
+    if (!source) {
+      const Error& e = source.error();
+      const ErrorCode code = e.code() == ErrorCode::kNotFound ? ErrorCode::kAuth : e.code();
+      return Fail(Error(code, label + " has no credentials to assume " + request.role_arn +
+                                  " with: " + e.message()));
+    }
+    *how = label + ": role " + request.role_arn + " through STS at " + services_.sts->endpoint() +
+           ", assumed with " + source_how;
+    return services_.sts->AssumeRole(request, *source);
+  }
+
+  const ProfileFiles& files_;
+  const GetEnvFn& getenv_;
+  const CredentialServices& services_;
+};
+
+}  // namespace
+
+ProfileCredentialsProvider::ProfileCredentialsProvider(std::string profile, GetEnvFn getenv,
+                                                       CredentialServices services)
+    : profile_(std::move(profile)), getenv_(std::move(getenv)), services_(std::move(services)) {}
+
+ProfileCredentialsProvider::~ProfileCredentialsProvider() = default;
+
 Result<Credentials> ProfileCredentialsProvider::Get() {
   ProfileChoice profile = ChooseProfile(profile_, getenv_);
-  SharedFiles files = LocateSharedFiles(getenv_);
-  std::string name = "profile " + Quote(profile.name) + " (" + profile.origin + ")";
+  auto files = LoadProfileFiles(getenv_);
+  if (!files) return Fail(files.error());
+  const std::string name = "profile " + Quote(profile.name) + " (" + profile.origin + ")";
+
+  const ProfileSections sections = SectionsOf(*files, profile.name);
+  if (sections.Exists()) {
+    std::vector<std::string> visiting;
+    std::string how;
+    auto found = ProfileResolver(*files, getenv_, services_)
+                     .Resolve(profile.name, visiting, /*use_role=*/true, &how);
+    if (found) {
+      std::lock_guard lock(mu_);
+      route_ = std::move(how);
+      return found;
+    }
+    if (found.error().code() != ErrorCode::kNotFound) return found;
+  }
 
   // Why each file did not help, for the final message.
-  std::string credentials_note;
-  std::string config_note;
-
-  auto credentials_ini = LoadIni(files.credentials);
-  if (!credentials_ini) return Fail(credentials_ini.error());
-  if (!*credentials_ini) {
-    credentials_note = "no such file";
-  } else if (auto it = (*credentials_ini)->sections.find(profile.name);
-             it == (*credentials_ini)->sections.end()) {
-    credentials_note = "no [" + profile.name + "] section";
-  } else {
-    auto found = CredentialsFromSection(it->second, name + " in " + files.credentials);
-    if (found || found.error().code() != ErrorCode::kNotFound) return found;
-    credentials_note = "no aws_access_key_id in [" + profile.name + "]";
-  }
-
-  auto config_ini = LoadIni(files.config);
-  if (!config_ini) return Fail(config_ini.error());
   std::string config_section =
       profile.name == "default" ? "[default]" : "[profile " + profile.name + "]";
-  if (!*config_ini) {
-    config_note = "no such file";
-  } else if (const auto* section = ConfigSection(**config_ini, profile.name); section == nullptr) {
-    config_note = "no " + config_section + " section";
-  } else {
-    auto found = CredentialsFromSection(*section, name + " in " + files.config);
-    if (found || found.error().code() != ErrorCode::kNotFound) return found;
-    config_note = "no aws_access_key_id in " + config_section;
-  }
-
-  return Fail(ErrorCode::kNotFound, name + " has no keys in the shared credentials file " +
-                                        DescribePath(files.credentials, "~/.aws/credentials") +
-                                        " (" + credentials_note + ") or the config file " +
-                                        DescribePath(files.config, "~/.aws/config") + " (" +
-                                        config_note + ")");
+  std::string credentials_note = !files->credentials ? "no such file"
+                                 : sections.credentials == nullptr
+                                     ? "no [" + profile.name + "] section"
+                                     : "no aws_access_key_id in [" + profile.name + "]";
+  std::string config_note = !files->config ? "no such file"
+                            : sections.config == nullptr
+                                ? "no " + config_section + " section"
+                                : "no aws_access_key_id in " + config_section;
+  return Fail(ErrorCode::kNotFound,
+              name + " has no keys in the shared credentials file " +
+                  DescribePath(files->paths.credentials, "~/.aws/credentials") + " (" +
+                  credentials_note + ") or the config file " +
+                  DescribePath(files->paths.config, "~/.aws/config") + " (" + config_note + ")");
 }
 
 std::string ProfileCredentialsProvider::Describe() const {
+  {
+    std::lock_guard lock(mu_);
+    if (!route_.empty()) return route_;
+  }
   ProfileChoice profile = ChooseProfile(profile_, getenv_);
   SharedFiles files = LocateSharedFiles(getenv_);
   return "profile " + Quote(profile.name) + " in " +
@@ -373,12 +604,34 @@ std::string CredentialsChain::LastSource() const {
 
 namespace {
 
-std::vector<std::unique_ptr<CredentialsProvider>> DefaultProviders(const std::string& profile,
-                                                                   const GetEnvFn& getenv) {
+// A provider held elsewhere too, as one link of a chain.
+class SharedProvider final : public CredentialsProvider {
+ public:
+  explicit SharedProvider(std::shared_ptr<CredentialsProvider> inner) : inner_(std::move(inner)) {}
+  Result<Credentials> Get() override { return inner_->Get(); }
+  std::string Describe() const override { return inner_->Describe(); }
+  void Invalidate(const Credentials& used) override { inner_->Invalidate(used); }
+
+ private:
+  const std::shared_ptr<CredentialsProvider> inner_;
+};
+
+std::vector<std::unique_ptr<CredentialsProvider>> DefaultProviders(
+    const CredentialsChainOptions& options) {
   std::vector<std::unique_ptr<CredentialsProvider>> providers;
-  if (profile.empty())
-    providers.push_back(std::make_unique<EnvironmentCredentialsProvider>(getenv));
-  providers.push_back(std::make_unique<ProfileCredentialsProvider>(profile, getenv));
+  if (options.profile.empty()) {
+    providers.push_back(std::make_unique<EnvironmentCredentialsProvider>(options.getenv));
+    if (options.services.sts) {
+      providers.push_back(
+          WebIdentityProvider::FromEnvironment(options.getenv, options.services.sts));
+    }
+  }
+  providers.push_back(std::make_unique<ProfileCredentialsProvider>(options.profile, options.getenv,
+                                                                   options.services));
+  // Shared with credential_source, so held through a forwarding provider.
+  for (const auto& shared : {options.services.container, options.services.instance_metadata}) {
+    if (shared) providers.push_back(std::make_unique<SharedProvider>(shared));
+  }
   return providers;
 }
 
@@ -405,13 +658,34 @@ std::string DefaultFixHint(const std::string& configured_profile, const GetEnvFn
 
 }  // namespace
 
-DefaultCredentialsChain::DefaultCredentialsChain(std::string profile, GetEnvFn getenv, Clock* clock,
-                                                 Clock::Duration refresh_interval) {
-  auto chain = std::make_unique<CredentialsChain>(DefaultProviders(profile, getenv),
-                                                  DefaultFixHint(profile, getenv));
+DefaultCredentialsChain::DefaultCredentialsChain(CredentialsChainOptions options) {
+  auto chain = std::make_unique<CredentialsChain>(DefaultProviders(options),
+                                                  DefaultFixHint(options.profile, options.getenv));
   chain_ = chain.get();
-  cache_ = std::make_unique<CachedCredentials>(std::move(chain), clock, refresh_interval);
+  std::unique_ptr<CredentialsProvider> top = std::move(chain);
+  if (!options.role_arn.empty()) {
+    role_ = options.role_arn;
+    top = std::make_unique<AssumeRoleProvider>(
+        AssumeRoleRequest{.role_arn = options.role_arn,
+                          .session_name = options.role_session_name,
+                          .external_id = options.external_id,
+                          .duration_seconds = std::nullopt},
+        std::shared_ptr<CredentialsProvider>(std::move(top)), options.services.sts);
+  }
+  cache_ =
+      std::make_unique<CachedCredentials>(std::move(top), options.clock, options.refresh_interval);
 }
+
+DefaultCredentialsChain::DefaultCredentialsChain(std::string profile, GetEnvFn getenv, Clock* clock,
+                                                 Clock::Duration refresh_interval)
+    : DefaultCredentialsChain(CredentialsChainOptions{.profile = std::move(profile),
+                                                      .getenv = std::move(getenv),
+                                                      .clock = clock,
+                                                      .refresh_interval = refresh_interval,
+                                                      .services = {},
+                                                      .role_arn = {},
+                                                      .external_id = {},
+                                                      .role_session_name = {}}) {}
 
 DefaultCredentialsChain::~DefaultCredentialsChain() = default;
 
@@ -422,7 +696,9 @@ void DefaultCredentialsChain::Invalidate(const Credentials& used) { cache_->Inva
 std::string DefaultCredentialsChain::Describe() const {
   std::string out = "default credentials chain: " + chain_->Describe();
   if (std::string source = chain_->LastSource(); !source.empty()) {
-    out += " (using " + source;
+    out += " (using ";
+    if (!role_.empty()) out += "role " + role_ + " assumed with ";
+    out += source;
     if (std::optional<int64_t> expires = cache_->Expiration()) {
       out += ", expiring at " + util::FormatRfc3339Millis(*expires);
     }

@@ -3,13 +3,17 @@
 //
 //   1. Environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and, for
 //      temporary credentials, AWS_SESSION_TOKEN.
-//   2. The profile's static keys in the shared credentials file
-//      (AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials), then in the
-//      config file (AWS_CONFIG_FILE, else ~/.aws/config).
+//   2. Web identity: AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN, through
+//      STS (role_credentials.h).
+//   3. The profile in the shared credentials file (AWS_SHARED_CREDENTIALS_FILE,
+//      else ~/.aws/credentials) and the config file (AWS_CONFIG_FILE, else
+//      ~/.aws/config): keys, a role, a credential_process
+//      (ProfileCredentialsProvider).
+//   4. The container credentials endpoint and EC2 instance metadata.
 //
 // The profile is the configured one, else AWS_PROFILE, else "default". As in
 // the AWS CLI and botocore, a profile named in the configuration skips step
-// 1: whoever wrote `profile = "prod"` means those keys, not whatever happens
+// 1 and 2: whoever wrote `profile = "prod"` means those keys, not whatever happens
 // to be exported in the shell. (AWS_PROFILE does not skip it, also as there.)
 //
 // The environment is read through an injected GetEnvFn, so tests and
@@ -99,23 +103,51 @@ class EnvironmentCredentialsProvider final : public CredentialsProvider {
   const GetEnvFn getenv_;
 };
 
-// A profile's aws_access_key_id, aws_secret_access_key and aws_session_token
-// from the shared credentials file ("[NAME]" sections), then the config file
-// ("[profile NAME]" sections, and "[default]"). The files are read on every
-// Get, so a rotated file is picked up; wrap in DefaultCredentialsChain for
-// caching. Profiles that get credentials another way (role_arn,
-// credential_process, SSO, web identity) are reported as unsupported.
+class StsClient;
+
+// What the providers that reach out need. Each may be null: a setting that
+// needs a missing one fails saying so.
+struct CredentialServices {
+  std::shared_ptr<const StsClient> sts;  // roles (role_arn) and web identity
+  // credential_source = "EcsContainer" and "Ec2InstanceMetadata".
+  std::shared_ptr<CredentialsProvider> container;
+  std::shared_ptr<CredentialsProvider> instance_metadata;
+};
+
+// The credentials a profile of the shared files describes, resolved as the
+// AWS CLI resolves them (config file "[profile NAME]" sections, and
+// "[default]", overlaid with the credentials file's "[NAME]" sections):
+//
+//   1. role_arn: the role assumed through STS with the credentials of
+//      source_profile (which may itself assume a role: chains are followed,
+//      a loop is an error; a profile that names itself uses its own keys)
+//      or of credential_source (Environment, EcsContainer,
+//      Ec2InstanceMetadata), or with web_identity_token_file; external_id,
+//      role_session_name and duration_seconds apply. mfa_serial is an error:
+//      there is no terminal to ask for a code.
+//   2. Static keys in the credentials file.
+//   3. credential_process (process_credentials.h).
+//   4. Static keys in the config file.
+//
+// The files are read on every Get, so a rotated file is picked up; wrap in
+// DefaultCredentialsChain for caching. SSO profiles are reported as
+// unsupported.
 class ProfileCredentialsProvider final : public CredentialsProvider {
  public:
   // `profile` empty: AWS_PROFILE, else "default".
-  explicit ProfileCredentialsProvider(std::string profile = {}, GetEnvFn getenv = RealGetEnv)
-      : profile_(std::move(profile)), getenv_(std::move(getenv)) {}
+  explicit ProfileCredentialsProvider(std::string profile = {}, GetEnvFn getenv = RealGetEnv,
+                                      CredentialServices services = {});
+  ~ProfileCredentialsProvider() override;
   Result<Credentials> Get() override;
+  // The files, and once a Get has succeeded, how it got its credentials.
   std::string Describe() const override;
 
  private:
   const std::string profile_;
   const GetEnvFn getenv_;
+  const CredentialServices services_;
+  mutable std::mutex mu_;
+  std::string route_;  // guarded by mu_
 };
 
 // Asks each provider in turn and returns the first credentials found. A
@@ -141,17 +173,39 @@ class CredentialsChain : public CredentialsProvider {
 
 class CachedCredentials;
 
-// The standard chain (see the top of this file), cached by CachedCredentials
-// (credentials_cache.h): clients call Get for every request, and the chain
-// is asked again only every `refresh_interval` (long-term keys, so rotated
-// keys in the files are picked up) or ahead of expiry (temporary ones). If
-// that lookup fails while good credentials are cached, the cached ones are
-// kept (a file caught half written must not stop a pipeline) and the lookup
-// is retried after a backoff.
+// How the process finds its credentials: the standard chain (see the top of
+// this file) and what it needs to reach STS and the metadata services.
+struct CredentialsChainOptions {
+  std::string profile;  // the configured profile; empty for AWS_PROFILE or "default"
+  GetEnvFn getenv = RealGetEnv;
+  Clock* clock = &Clock::Real();
+  Clock::Duration refresh_interval = std::chrono::minutes(5);
+  CredentialServices services;
+  // A role assumed with whatever the chain finds ([aws] role_arn), and its
+  // settings; empty: none.
+  std::string role_arn;
+  std::string external_id;
+  std::string role_session_name;
+};
+
+// The standard chain, cached by CachedCredentials (credentials_cache.h):
+// clients call Get for every request, and the chain is asked again only
+// every `refresh_interval` (long-term keys, so rotated keys in the files are
+// picked up) or ahead of expiry (temporary ones). If that lookup fails while
+// good credentials are cached, the cached ones are kept (a file caught half
+// written must not stop a pipeline) and the lookup is retried after a
+// backoff.
+//
+// The chain, in the AWS SDKs' order: the environment's keys, web identity
+// from the environment (both skipped when a profile is configured), the
+// profile (ProfileCredentialsProvider), the container endpoint and the EC2
+// instance metadata (when given in `services`). With `role_arn`, the role
+// is assumed with the first credentials found.
 class DefaultCredentialsChain final : public CredentialsProvider {
  public:
   static constexpr std::chrono::minutes kDefaultRefreshInterval{5};
 
+  explicit DefaultCredentialsChain(CredentialsChainOptions options);
   // `profile` is the configured profile; empty for AWS_PROFILE or "default".
   explicit DefaultCredentialsChain(std::string profile = {}, GetEnvFn getenv = RealGetEnv,
                                    Clock* clock = &Clock::Real(),
@@ -162,7 +216,8 @@ class DefaultCredentialsChain final : public CredentialsProvider {
   void Invalidate(const Credentials& used) override;
 
  private:
-  CredentialsChain* chain_;  // owned by cache_
+  CredentialsChain* chain_;  // owned by cache_ (or by the role on top of it)
+  std::string role_;         // the role on top, for Describe
   std::unique_ptr<CachedCredentials> cache_;
 };
 
