@@ -65,7 +65,8 @@ constexpr int64_t kMaxBufferRecords = 1'000'000;
 constexpr uint64_t kMaxBufferBytes = uint64_t{1} << 30;
 
 constexpr std::array<std::string_view, 2> kOnErrorChoices = {"stop", "dead_letter"};
-constexpr std::array<std::string_view, 4> kEndpointServices = {"kinesis", "s3", "dynamodb", "sts"};
+constexpr std::array<std::string_view, 5> kEndpointServices = {"kinesis", "s3", "dynamodb", "sts",
+                                                               "sso"};
 constexpr std::array<std::string_view, 2> kStartAtWords = {"trim_horizon", "latest"};
 
 // ca_file: a file of PEM certificates this process can read.

@@ -240,13 +240,14 @@ TEST_F(CredentialsTest, HalfAPairInAProfileIsAnError) {
   ExpectNoSecrets(c.error().message());
 }
 
-TEST_F(CredentialsTest, UnsupportedProfileKindsAreNamed) {
-  WriteFile(ConfigFile(), "[profile sso]\nsso_session = corp\nsso_account_id = 1\n");
+TEST_F(CredentialsTest, AnSsoProfileWithoutThePortalSaysSo) {
+  WriteFile(ConfigFile(),
+            "[profile sso]\nsso_start_url = https://d.awsapps.com/start\n"
+            "sso_region = eu-west-1\nsso_account_id = 1\nsso_role_name = R\n");
   auto c = ProfileCredentialsProvider("sso", env_.Fn()).Get();
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().code(), ErrorCode::kAuth);
-  EXPECT_NE(c.error().message().find("sso_session"), std::string::npos);
-  EXPECT_NE(c.error().message().find("not support"), std::string::npos);
+  EXPECT_NE(c.error().message().find("SSO portal"), std::string::npos);
 }
 
 TEST_F(CredentialsTest, ARoleWithoutStsSaysSo) {

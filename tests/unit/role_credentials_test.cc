@@ -12,6 +12,7 @@
 #include "clients/aws/process_credentials.h"
 #include "clients/aws/role_credentials.h"
 #include "clients/aws/sigv4.h"
+#include "clients/aws/sso_credentials.h"
 #include "clients/aws/sts.h"
 #include "support/fake_clock.h"
 #include "support/fake_env.h"
@@ -431,6 +432,121 @@ TEST_F(RoleTest, TheChainTriesWebIdentityAfterTheEnvironmentKeys) {
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(c->access_key_id, "ASIAPOD");
   EXPECT_NE(chain.Describe().find("web identity"), std::string::npos) << chain.Describe();
+}
+
+// --- SSO -----------------------------------------------------------------------------------
+
+TEST(SsoParseTest, ReadsTheCacheAndTheAnswer) {
+  auto token = ParseSsoCacheFile(
+      R"({"startUrl": "https://d-1.awsapps.com/start", "region": "eu-west-1",
+          "accessToken": "tok", "expiresAt": "2026-12-07T15:00:00UTC"})");
+  ASSERT_TRUE(token) << token.error().message();
+  EXPECT_EQ(token->access_token, "tok");
+  EXPECT_EQ(token->expires_at_ms, 1'796'655'600'000);
+  EXPECT_FALSE(ParseSsoCacheFile(R"({"accessToken": "tok"})"));
+  EXPECT_FALSE(ParseSsoCacheFile("[]"));
+
+  auto c = ParseSsoRoleCredentials(
+      R"({"roleCredentials": {"accessKeyId": "ASIASSO", "secretAccessKey": "s",
+          "sessionToken": "t", "expiration": 1796655600000}})");
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->access_key_id, "ASIASSO");
+  EXPECT_EQ(c->expiration_ms, 1'796'655'600'000);
+  EXPECT_FALSE(ParseSsoRoleCredentials(
+      R"({"roleCredentials": {"accessKeyId": "A", "secretAccessKey": "s", "sessionToken": "t",
+          "expiration": "tomorrow"}})"));
+  EXPECT_FALSE(ParseSsoRoleCredentials(R"({"roleCredentials": {}})"));
+}
+
+class SsoTest : public RoleTest {
+ protected:
+  CredentialServices SsoServices() {
+    CredentialServices services = Services();
+    services.sso_transport = transport_;
+    services.sso_endpoint = "http://127.0.0.1:9/";
+    return services;
+  }
+  void CacheToken(const std::string& key, const std::string& token, const std::string& expires) {
+    Write(SsoCredentialsProvider::CacheFile((Home() / ".aws" / "sso" / "cache").string(), key),
+          R"({"accessToken": ")" + token + R"(", "expiresAt": ")" + expires + R"("})");
+  }
+};
+
+TEST_F(SsoTest, AnSsoSessionProfileTradesTheCachedTokenForRoleCredentials) {
+  Write(ConfigFile(),
+        "[sso-session corp]\nsso_start_url = https://d-1.awsapps.com/start\n"
+        "sso_region = eu-west-1\n"
+        "[profile dev]\nsso_session = corp\nsso_account_id = 111122223333\n"
+        "sso_role_name = Reader\n");
+  CacheToken("corp", "cached-access-token", "2026-12-07T16:00:00Z");
+  transport_->Answer(200, R"({"roleCredentials": {"accessKeyId": "ASIASSO", "secretAccessKey": ")" +
+                              std::string(kRoleSecret) + R"(", "sessionToken": ")" + kRoleToken +
+                              R"(", "expiration": 1796655600000}})");
+  ProfileCredentialsProvider provider("dev", env_.Fn(), SsoServices());
+  auto c = provider.Get();
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->access_key_id, "ASIASSO");
+  const HttpRequest sent = transport_->last();
+  EXPECT_EQ(sent.method, "GET");
+  EXPECT_EQ(sent.url,
+            "http://127.0.0.1:9/federation/credentials?account_id=111122223333&role_name=Reader");
+  EXPECT_EQ(*sent.Header("x-amz-sso_bearer_token"), "cached-access-token");
+  EXPECT_NE(provider.Describe().find("SSO role Reader in account 111122223333"), std::string::npos)
+      << provider.Describe();
+}
+
+TEST_F(SsoTest, ALegacyProfileIsKeyedByItsStartUrl) {
+  Write(ConfigFile(),
+        "[profile old]\nsso_start_url = https://d-2.awsapps.com/start\n"
+        "sso_region = us-east-1\nsso_account_id = 1\nsso_role_name = R\n");
+  CacheToken("https://d-2.awsapps.com/start", "legacy-token", "2026-12-07T16:00:00Z");
+  transport_->Answer(200, R"({"roleCredentials": {"accessKeyId": "ASIAOLD", "secretAccessKey": "s",
+                              "sessionToken": "t", "expiration": 1796655600000}})");
+  auto c = ProfileCredentialsProvider("old", env_.Fn(), SsoServices()).Get();
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(*transport_->last().Header("x-amz-sso_bearer_token"), "legacy-token");
+}
+
+TEST_F(SsoTest, AnExpiredMissingOrRefusedTokenSaysToSignInAgain) {
+  Write(ConfigFile(),
+        "[sso-session corp]\nsso_start_url = https://d-1.awsapps.com/start\n"
+        "sso_region = eu-west-1\n"
+        "[profile dev]\nsso_session = corp\nsso_account_id = 1\n"
+        "sso_role_name = Reader\n"
+        "[profile half]\nsso_session = corp\n"
+        "[profile lost]\nsso_session = elsewhere\nsso_account_id = 1\n"
+        "sso_role_name = R\n");
+  auto missing = ProfileCredentialsProvider("dev", env_.Fn(), SsoServices()).Get();
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), ErrorCode::kAuth);
+  EXPECT_NE(missing.error().message().find("aws sso login --profile dev"), std::string::npos)
+      << missing.error().message();
+
+  CacheToken("corp", "old-access-token", "2026-01-01T00:00:00Z");
+  auto expired = ProfileCredentialsProvider("dev", env_.Fn(), SsoServices()).Get();
+  ASSERT_FALSE(expired);
+  EXPECT_NE(expired.error().message().find("expired at 2026-01-01T00:00:00.000Z"),
+            std::string::npos)
+      << expired.error().message();
+  EXPECT_NE(expired.error().message().find("aws sso login --profile dev"), std::string::npos);
+  EXPECT_EQ(expired.error().message().find("old-access-token"), std::string::npos);
+  EXPECT_TRUE(transport_->requests().empty());
+
+  CacheToken("corp", "revoked-access-token", "2026-12-07T16:00:00Z");
+  transport_->Answer(401, R"({"message": "Session token not found or invalid"})");
+  auto refused = ProfileCredentialsProvider("dev", env_.Fn(), SsoServices()).Get();
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kAuth);
+  EXPECT_NE(refused.error().message().find("refused the cached token"), std::string::npos);
+  EXPECT_EQ(refused.error().message().find("revoked-access-token"), std::string::npos);
+
+  auto half = ProfileCredentialsProvider("half", env_.Fn(), SsoServices()).Get();
+  ASSERT_FALSE(half);
+  EXPECT_EQ(half.error().code(), ErrorCode::kConfig);
+  EXPECT_NE(half.error().message().find("sso_account_id and sso_role_name"), std::string::npos);
+  auto lost = ProfileCredentialsProvider("lost", env_.Fn(), SsoServices()).Get();
+  ASSERT_FALSE(lost);
+  EXPECT_NE(lost.error().message().find("no [sso-session elsewhere] section"), std::string::npos);
 }
 
 // --- credential_process --------------------------------------------------------------------

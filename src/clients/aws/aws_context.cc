@@ -13,16 +13,21 @@
 
 #include "base/hosts.h"
 #include "clients/aws/endpoint.h"
+#include "clients/aws/metadata_credentials.h"
 #include "clients/aws/sts.h"
 
 namespace kc::aws {
 namespace {
 
-constexpr std::array<std::string_view, 4> kServices = {"kinesis", "s3", "dynamodb", "sts"};
+constexpr std::array<std::string_view, 5> kServices = {"kinesis", "s3", "dynamodb", "sts", "sso"};
 
 // The SDKs' names for the services, in AWS_ENDPOINT_URL_<NAME>.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 4> kEnvironmentNames = {
-    {{"kinesis", "KINESIS"}, {"s3", "S3"}, {"dynamodb", "DYNAMODB"}, {"sts", "STS"}}};
+constexpr std::array<std::pair<std::string_view, std::string_view>, 5> kEnvironmentNames = {
+    {{"kinesis", "KINESIS"},
+     {"s3", "S3"},
+     {"dynamodb", "DYNAMODB"},
+     {"sts", "STS"},
+     {"sso", "SSO"}}};
 
 HttpOptions OptionsFor(const AwsConfig& config, const TlsSettings& tls) {
   HttpOptions http;
@@ -52,21 +57,40 @@ constexpr std::chrono::milliseconds kStsRequestTimeout{60'000};
 // process: every pipeline, sink and thread shares its cache, so a rollover
 // of temporary credentials costs one lookup. Held weakly: once no context
 // uses a chain it goes, and the next one starts afresh.
+// The TLS settings of `service`: its own section, else the global ones.
+TlsSettings TlsFor(const AwsConfig& config, const std::string& service) {
+  const auto it = config.service_tls.find(service);
+  return it != config.service_tls.end()
+             ? it->second
+             : TlsSettings{.verify = config.verify_tls, .ca_file = config.ca_file};
+}
+
+// A transport for the small calls of credential services.
+std::shared_ptr<HttpTransport> CredentialsTransport(const AwsConfig& config,
+                                                    const TlsSettings& tls) {
+  HttpOptions http = OptionsFor(config, tls);
+  http.request_timeout = std::min(http.request_timeout, kStsRequestTimeout);
+  return MakeCurlTransport(http);
+}
+
 std::shared_ptr<CredentialsProvider> SharedCredentials(const AwsConfig& config,
                                                        const std::string& region) {
   const std::string sts_endpoint = ServiceEndpoint(config, "sts", region);
-  const auto tls_it = config.service_tls.find("sts");
-  const TlsSettings tls = tls_it != config.service_tls.end()
-                              ? tls_it->second
-                              : TlsSettings{.verify = config.verify_tls, .ca_file = config.ca_file};
+  const auto sso_it = config.endpoints.find("sso");
+  const std::string sso_endpoint = sso_it != config.endpoints.end() ? sso_it->second
+                                   : !config.endpoint.empty()       ? config.endpoint
+                                                                    : std::string();
+  const TlsSettings sts_tls = TlsFor(config, "sts");
+  const TlsSettings sso_tls = TlsFor(config, "sso");
+  const TlsSettings all_tls{.verify = config.verify_tls, .ca_file = config.ca_file};
   std::string key;
-  for (const std::string* part :
-       {&config.profile, &config.role_arn, &config.external_id, &config.role_session_name,
-        &sts_endpoint, &region, &tls.ca_file}) {
+  for (const std::string* part : {&config.profile, &config.role_arn, &config.external_id,
+                                  &config.role_session_name, &sts_endpoint, &sso_endpoint, &region,
+                                  &sts_tls.ca_file, &sso_tls.ca_file, &all_tls.ca_file}) {
     key += *part;
     key += '\n';
   }
-  key += tls.verify ? "verify" : "no-verify";
+  for (const TlsSettings* tls : {&sts_tls, &sso_tls, &all_tls}) key += tls->verify ? 'v' : '-';
 
   static std::mutex mu;
   static auto* chains = new std::map<std::string, std::weak_ptr<CredentialsProvider>>();
@@ -74,14 +98,20 @@ std::shared_ptr<CredentialsProvider> SharedCredentials(const AwsConfig& config,
   std::weak_ptr<CredentialsProvider>& slot = (*chains)[key];
   if (auto shared = slot.lock()) return shared;
 
-  HttpOptions http = OptionsFor(config, tls);
-  http.request_timeout = std::min(http.request_timeout, kStsRequestTimeout);
   CredentialsChainOptions options;
   options.profile = config.profile;
   options.role_arn = config.role_arn;
   options.external_id = config.external_id;
   options.role_session_name = config.role_session_name;
-  options.services.sts = std::make_shared<StsClient>(sts_endpoint, region, MakeCurlTransport(http));
+  options.services.sts =
+      std::make_shared<StsClient>(sts_endpoint, region, CredentialsTransport(config, sts_tls));
+  options.services.sso_transport = CredentialsTransport(config, sso_tls);
+  options.services.sso_endpoint = sso_endpoint;
+  std::shared_ptr<HttpTransport> local =
+      MakeCurlTransport(MetadataHttpOptions(OptionsFor(config, all_tls)));
+  options.services.container = std::make_shared<ContainerCredentialsProvider>(RealGetEnv, local);
+  options.services.instance_metadata =
+      std::make_shared<InstanceMetadataProvider>(RealGetEnv, local);
   auto made = std::make_shared<DefaultCredentialsChain>(std::move(options));
   slot = made;
   return made;

@@ -12,6 +12,7 @@
 #include "clients/aws/credentials_cache.h"
 #include "clients/aws/process_credentials.h"
 #include "clients/aws/role_credentials.h"
+#include "clients/aws/sso_credentials.h"
 #include "clients/aws/sts.h"
 
 namespace kc::aws {
@@ -119,16 +120,25 @@ Result<std::optional<IniFile>> LoadIni(const std::string& path) {
   return std::optional<IniFile>(std::move(*ini));
 }
 
+// The config file's "[KIND NAME]" section (KIND "profile", "sso-session"),
+// or nullptr.
+const std::map<std::string, std::string>* NamedSection(const IniFile& ini, std::string_view kind,
+                                                       const std::string& name) {
+  for (const auto& [header, keys] : ini.sections) {
+    std::string_view n = header;
+    if (n.starts_with(kind) && n.size() > kind.size() && IsBlank(n[kind.size()]) &&
+        Trim(n.substr(kind.size())) == name) {
+      return &keys;
+    }
+  }
+  return nullptr;
+}
+
 // The config file's section for `profile`: "[profile NAME]", or for the
 // default profile also "[default]". nullptr when absent.
 const std::map<std::string, std::string>* ConfigSection(const IniFile& ini,
                                                         const std::string& profile) {
-  for (const auto& [name, keys] : ini.sections) {
-    std::string_view n = name;
-    if (n.starts_with("profile") && n.size() > 7 && IsBlank(n[7])) {
-      if (Trim(n.substr(7)) == profile) return &keys;
-    }
-  }
+  if (const auto* section = NamedSection(ini, "profile", profile)) return section;
   if (profile == "default") {
     if (auto it = ini.sections.find("default"); it != ini.sections.end()) return &it->second;
   }
@@ -345,14 +355,19 @@ class ProfileResolver {
                                           " has web_identity_token_file but no role_arn; "
                                           "add the ARN of the role the token is for");
     }
-    for (const char* sso : {"sso_session", "sso_start_url", "sso_account_id"}) {
-      if (sections.Get(sso) != nullptr) {
-        return Fail(ErrorCode::kAuth,
-                    label + " gets its credentials through " + sso +
-                        ", which kinesis-connect does not support yet; export temporary "
-                        "credentials with `aws configure export-credentials --profile " +
-                        name + " --format env`, or use a profile with keys or a role");
+    if (sections.Get("sso_session") != nullptr || sections.Get("sso_start_url") != nullptr ||
+        sections.Get("sso_account_id") != nullptr) {
+      auto settings = SsoSettingsOf(name, sections);
+      if (!settings) return Fail(settings.error());
+      if (!services_.sso_transport) {
+        return Fail(ErrorCode::kAuth, label +
+                                          " uses SSO, and this program was not given a way "
+                                          "to reach the SSO portal");
       }
+      SsoCredentialsProvider provider(std::move(*settings), ExpandHome("~/.aws/sso/cache", getenv_),
+                                      services_.sso_endpoint, services_.sso_transport);
+      *how = provider.Describe();
+      return provider.Get();
     }
     if (sections.credentials != nullptr) {
       auto found =
@@ -496,6 +511,61 @@ class ProfileResolver {
     *how = label + ": role " + request.role_arn + " through STS at " + services_.sts->endpoint() +
            ", assumed with " + source_how;
     return services_.sts->AssumeRole(request, *source);
+  }
+
+  // The SSO settings of profile `name`, from its sso_session's section or
+  // its own legacy keys.
+  Result<SsoSettings> SsoSettingsOf(const std::string& name, const ProfileSections& sections) {
+    const std::string label = "profile " + Quote(name);
+    SsoSettings out;
+    out.origin = label;
+    out.login_hint = "aws sso login --profile " + name;
+    const std::string* session = sections.Get("sso_session");
+    const std::string* start_url = sections.Get("sso_start_url");
+    const std::string* region = sections.Get("sso_region");
+    if (session != nullptr) {
+      const std::map<std::string, std::string>* section =
+          files_.config ? NamedSection(*files_.config, "sso-session", *session) : nullptr;
+      if (section == nullptr) {
+        return Fail(ErrorCode::kConfig, label + " names sso_session " + Quote(*session) + ", and " +
+                                            DescribePath(files_.paths.config, "~/.aws/config") +
+                                            " has no [sso-session " + *session + "] section");
+      }
+      const std::string* session_url = Key(*section, "sso_start_url");
+      const std::string* session_region = Key(*section, "sso_region");
+      if (session_url == nullptr || session_region == nullptr) {
+        return Fail(ErrorCode::kConfig,
+                    "[sso-session " + *session + "] needs sso_start_url and sso_region");
+      }
+      if ((start_url != nullptr && *start_url != *session_url) ||
+          (region != nullptr && *region != *session_region)) {
+        return Fail(ErrorCode::kConfig,
+                    label + " sets sso_start_url or sso_region differently from its sso_session " +
+                        Quote(*session) + "; keep them in the [sso-session] section only");
+      }
+      out.start_url = *session_url;
+      out.region = *session_region;
+      out.cache_key = *session;
+    } else {
+      if (start_url == nullptr || region == nullptr) {
+        return Fail(ErrorCode::kConfig, label +
+                                            " uses SSO and needs sso_start_url and "
+                                            "sso_region (or an sso_session)");
+      }
+      out.start_url = *start_url;
+      out.region = *region;
+      out.cache_key = *start_url;
+    }
+    const std::string* account = sections.Get("sso_account_id");
+    const std::string* role = sections.Get("sso_role_name");
+    if (account == nullptr || role == nullptr) {
+      return Fail(ErrorCode::kConfig, label +
+                                          " uses SSO and needs sso_account_id and "
+                                          "sso_role_name: the account and role to sign in to");
+    }
+    out.account_id = *account;
+    out.role_name = *role;
+    return out;
   }
 
   const ProfileFiles& files_;

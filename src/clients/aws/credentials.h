@@ -33,6 +33,7 @@
 #include <string_view>
 #include <vector>
 
+#include "clients/aws/http.h"
 #include "kc/clock.h"
 #include "kc/status.h"
 
@@ -112,6 +113,10 @@ struct CredentialServices {
   // credential_source = "EcsContainer" and "Ec2InstanceMetadata".
   std::shared_ptr<CredentialsProvider> container;
   std::shared_ptr<CredentialsProvider> instance_metadata;
+  // The SSO portal (GetRoleCredentials); `sso_endpoint` empty: the public
+  // one in the profile's sso_region.
+  std::shared_ptr<HttpTransport> sso_transport;
+  std::string sso_endpoint;
 };
 
 // The credentials a profile of the shared files describes, resolved as the
@@ -125,13 +130,15 @@ struct CredentialServices {
 //      Ec2InstanceMetadata), or with web_identity_token_file; external_id,
 //      role_session_name and duration_seconds apply. mfa_serial is an error:
 //      there is no terminal to ask for a code.
-//   2. Static keys in the credentials file.
-//   3. credential_process (process_credentials.h).
-//   4. Static keys in the config file.
+//   2. SSO: sso_session (with its [sso-session NAME] section) or the legacy
+//      sso_start_url and sso_region, with sso_account_id and sso_role_name
+//      (sso_credentials.h).
+//   3. Static keys in the credentials file.
+//   4. credential_process (process_credentials.h).
+//   5. Static keys in the config file.
 //
 // The files are read on every Get, so a rotated file is picked up; wrap in
-// DefaultCredentialsChain for caching. SSO profiles are reported as
-// unsupported.
+// DefaultCredentialsChain for caching.
 class ProfileCredentialsProvider final : public CredentialsProvider {
  public:
   // `profile` empty: AWS_PROFILE, else "default".

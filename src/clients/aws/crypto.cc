@@ -23,6 +23,11 @@ const EVP_MD* Sha256Md() {
   return md;
 }
 
+const EVP_MD* Sha1Md() {
+  static EVP_MD* md = FetchDigest("SHA1");
+  return md;
+}
+
 const EVP_MD* Md5Md() {
   static EVP_MD* md = FetchDigest("MD5");
   return md;
@@ -66,6 +71,8 @@ std::string Digest(const EVP_MD* md, std::string_view data) {
 std::string Sha256(std::string_view data) { return Digest(Sha256Md(), data); }
 
 std::string Md5(std::string_view data) { return Digest(Md5Md(), data); }
+
+std::string Sha1(std::string_view data) { return Digest(Sha1Md(), data); }
 
 std::string HmacSha256(std::string_view key, std::string_view data) {
   EVP_MAC* mac = HmacMac();

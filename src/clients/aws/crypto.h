@@ -27,6 +27,10 @@ std::string HmacSha256(std::string_view key, std::string_view data);
 // MD5 of `data`: 16 bytes. For integrity checks only, never for security.
 std::string Md5(std::string_view data);
 
+// SHA-1 of `data`: 20 bytes. Only to name files as the AWS CLI names them
+// (the SSO token cache), never for security.
+std::string Sha1(std::string_view data);
+
 // Lowercase hex of arbitrary bytes: "\x01\xab" -> "01ab".
 std::string HexLower(std::string_view bytes);
 

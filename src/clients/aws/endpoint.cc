@@ -2,6 +2,11 @@
 
 namespace kc::aws {
 
+std::string WithoutTrailingSlash(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
 std::string ServiceEndpoint(const AwsConfig& config, const std::string& service,
                             const std::string& region) {
   if (auto it = config.endpoints.find(service); it != config.endpoints.end()) return it->second;

@@ -9,6 +9,10 @@
 
 namespace kc::aws {
 
+// `url` without the slashes it ends with: "https://host/" -> "https://host",
+// so that paths can be appended.
+std::string WithoutTrailingSlash(std::string url);
+
 // `service` is the config name: "kinesis", "s3", "dynamodb", "sts".
 std::string ServiceEndpoint(const AwsConfig& config, const std::string& service,
                             const std::string& region);

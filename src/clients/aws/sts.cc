@@ -7,6 +7,7 @@
 
 #include "base/retry.h"
 #include "base/units.h"
+#include "clients/aws/endpoint.h"
 #include "clients/aws/errors.h"
 #include "clients/aws/signed_request.h"
 #include "clients/aws/sigv4.h"
@@ -63,11 +64,6 @@ std::string FormBody(std::string_view action, const AssumeRoleRequest& request,
   }
   if (!request.external_id.empty()) AddParam(body, "ExternalId", request.external_id);
   return body;
-}
-
-std::string WithoutTrailingSlash(std::string url) {
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  return url;
 }
 
 }  // namespace
