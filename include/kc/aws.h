@@ -17,16 +17,22 @@ struct TlsSettings {
   friend bool operator==(const TlsSettings&, const TlsSettings&) = default;
 };
 
+// An IAM role to assume; `arn` empty: none. The rest only apply with it.
+struct AwsRole {
+  std::string arn;
+  std::string external_id;
+  std::string session_name;  // empty: "kinesis-connect-<unix seconds>"
+
+  friend bool operator==(const AwsRole&, const AwsRole&) = default;
+};
+
 struct AwsConfig {
   std::string region;                            // empty: AWS_REGION / AWS_DEFAULT_REGION / profile
   std::string endpoint;                          // empty: the service's public endpoint in `region`
   std::map<std::string, std::string> endpoints;  // per-service override: "kinesis" → URL
   std::string profile;                           // empty: AWS_PROFILE or "default"
-  // A role assumed, through STS, with the credentials the chain finds; the
-  // rest only apply with it. Empty: none.
-  std::string role_arn;
-  std::string external_id;
-  std::string role_session_name;  // empty: "kinesis-connect-<unix seconds>"
+  // A role assumed, through STS, with the credentials the chain finds.
+  AwsRole role;
   bool verify_tls = true;
   std::string ca_file;  // every service; empty: the system's authorities
   // Per-service TLS ([aws.tls.<service>]), starting from the two above.

@@ -8,6 +8,52 @@
 namespace kc::config {
 namespace {
 
+// STS's rule for session names: 2 to 64 of letters, digits and +=,.@_-.
+bool IsRoleSessionName(std::string_view name) {
+  if (name.size() < 2 || name.size() > 64) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("+=,.@_-").find(c) != std::string_view::npos;
+  });
+}
+
+}  // namespace
+
+void ReadRole(TableReader& reader, AwsRole* role) {
+  if (std::optional<std::string> arn = reader.NonEmptyString("role_arn", Need::kOptional)) {
+    if (!arn->starts_with("arn:") || arn->find(":role/") == std::string::npos) {
+      reader.Report("role_arn",
+                    "must be the ARN of an IAM role, such as "
+                    "\"arn:aws:iam::123456789012:role/kinesis-reader\"");
+    } else {
+      role->arn = *arn;
+    }
+  }
+  if (std::optional<std::string> id = reader.NonEmptyString("external_id", Need::kOptional)) {
+    if (role->arn.empty()) {
+      reader.Report("external_id",
+                    "only applies with role_arn; set the role to assume, or "
+                    "remove it");
+    } else {
+      role->external_id = *id;
+    }
+  }
+  if (std::optional<std::string> name =
+          reader.NonEmptyString("role_session_name", Need::kOptional)) {
+    if (role->arn.empty()) {
+      reader.Report("role_session_name",
+                    "only applies with role_arn; set the role to assume, "
+                    "or remove it");
+    } else if (!IsRoleSessionName(*name)) {
+      reader.Report("role_session_name", "must be 2 to 64 letters, digits or any of +=,.@_-");
+    } else {
+      role->session_name = *name;
+    }
+  }
+}
+
+namespace {
+
 bool IsBareKey(std::string_view key) {
   if (key.empty()) return false;
   return std::all_of(key.begin(), key.end(), [](char c) {

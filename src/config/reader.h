@@ -29,6 +29,7 @@
 #include "base/files.h"
 #include "base/names.h"
 #include "config/problem.h"
+#include "kc/aws.h"
 
 namespace kc::config {
 
@@ -250,6 +251,10 @@ void ReadUrl(TableReader& reader, std::string_view key, std::string* out);
 
 // An AWS region name, or nothing (with the problem reported).
 std::optional<std::string> ReadRegion(TableReader& reader);
+
+// role_arn, and external_id and role_session_name, which only apply with it:
+// a role to assume ([aws], or a sink writing into another account).
+void ReadRole(TableReader& reader, AwsRole* role);
 
 // file_mode and dir_mode: octal strings ("0640", "0750") for the files a
 // component writes and the directories it makes, for readers other than

@@ -74,48 +74,13 @@ std::optional<std::string> ReadCaFile(TableReader& reader) {
   return reader.ReadableFile("ca_file", Need::kOptional, kCaFileHolds);
 }
 
-// STS's rule for session names: 2 to 64 of letters, digits and +=,.@_-.
-bool IsRoleSessionName(std::string_view name) {
-  if (name.size() < 2 || name.size() > 64) return false;
-  for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    std::string_view("+=,.@_-").find(c) != std::string_view::npos;
-    if (!ok) return false;
-  }
-  return true;
-}
-
-// role_arn, and the settings that only mean something with it.
-void ReadRole(TableReader& reader, AwsConfig* aws) {
-  if (std::optional<std::string> arn = reader.NonEmptyString("role_arn", Need::kOptional)) {
-    if (!arn->starts_with("arn:") || arn->find(":role/") == std::string::npos) {
-      reader.Report("role_arn",
-                    "must be the ARN of an IAM role, such as "
-                    "\"arn:aws:iam::123456789012:role/kinesis-reader\"");
-    } else {
-      aws->role_arn = *arn;
-    }
-  }
-  for (const char* key : {"external_id", "role_session_name"}) {
-    std::optional<std::string> value = reader.NonEmptyString(key, Need::kOptional);
-    if (!value) continue;
-    if (aws->role_arn.empty()) {
-      reader.Report(key, "only applies with role_arn; set the role to assume, or remove it");
-    } else if (std::string_view(key) == "role_session_name" && !IsRoleSessionName(*value)) {
-      reader.Report(key, "must be 2 to 64 letters, digits or any of +=,.@_-");
-    } else {
-      (std::string_view(key) == "external_id" ? aws->external_id : aws->role_session_name) = *value;
-    }
-  }
-}
-
 void ReadAws(TableReader reader, AwsConfig* aws) {
   if (std::optional<std::string> region = ReadRegion(reader)) aws->region = *region;
   ReadUrl(reader, "endpoint", &aws->endpoint);
   if (std::optional<std::string> profile = reader.NonEmptyString("profile", Need::kOptional)) {
     aws->profile = *profile;
   }
-  ReadRole(reader, aws);
+  config::ReadRole(reader, &aws->role);
   if (std::optional<bool> verify = reader.Bool("verify_tls", Need::kOptional)) {
     aws->verify_tls = *verify;
   }

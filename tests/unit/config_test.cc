@@ -330,9 +330,9 @@ role_arn = "arn:aws:iam::123456789012:role/reader"
 external_id = "partner-7"
 role_session_name = "orders@eu"
 )toml"));
-  EXPECT_EQ(config.aws.role_arn, "arn:aws:iam::123456789012:role/reader");
-  EXPECT_EQ(config.aws.external_id, "partner-7");
-  EXPECT_EQ(config.aws.role_session_name, "orders@eu");
+  EXPECT_EQ(config.aws.role.arn, "arn:aws:iam::123456789012:role/reader");
+  EXPECT_EQ(config.aws.role.external_id, "partner-7");
+  EXPECT_EQ(config.aws.role.session_name, "orders@eu");
 
   EXPECT_EQ(ProblemsOf(WithPipeline(R"toml([aws]
 role_arn = "reader"

@@ -49,6 +49,12 @@ TEST(ContainerUrlTest, OnlyHttpsOrAddressesThatStayOnTheMachine) {
   EXPECT_TRUE(IsAllowedContainerUrl("http://[fd00:ec2::23]/v1/credentials"));
   EXPECT_FALSE(IsAllowedContainerUrl("http://10.0.0.5/creds"));
   EXPECT_FALSE(IsAllowedContainerUrl("http://127.0.0.1.example.com/creds"));
+  // Not addresses but names a resolver would look up.
+  EXPECT_FALSE(IsAllowedContainerUrl("http://127.0.0.1.1/creds"));
+  EXPECT_FALSE(IsAllowedContainerUrl("http://127..1/creds"));
+  EXPECT_FALSE(IsAllowedContainerUrl("http://127.999.1.1/creds"));
+  EXPECT_FALSE(IsAllowedContainerUrl("http://[::2]/creds"));
+  EXPECT_TRUE(IsAllowedContainerUrl("http://127.5.6.7/creds"));
   EXPECT_FALSE(IsAllowedContainerUrl("ftp://127.0.0.1/creds"));
   EXPECT_FALSE(IsAllowedContainerUrl("not a url"));
 }
@@ -121,6 +127,13 @@ TEST_F(MetadataTest, ContainerProblemsAreClear) {
   EXPECT_NE(denied.error().message().find("127.0.0.1:9"), std::string::npos)
       << denied.error().message();
 
+  // An answer, even a 404, is an error to report: never "no credentials
+  // here", which would move the chain on to the instance's identity.
+  transport_->Answer(404, "");
+  auto wrong_path = provider.Get();
+  ASSERT_FALSE(wrong_path);
+  EXPECT_NE(wrong_path.error().code(), ErrorCode::kNotFound);
+
   transport_->Answer(
       200, std::string("{\"AccessKeyId\": \"A\", \"SecretAccessKey\": \"") + kSecret + "\"}");
   auto incomplete = provider.Get();
@@ -155,6 +168,26 @@ TEST_F(MetadataTest, ImdsV2AsksForATokenOnceThenTheRoleAndItsCredentials) {
   ASSERT_TRUE(provider.Get());
   EXPECT_EQ(transport_->requests().size(), 5u);
   EXPECT_EQ(*transport_->last().Header("X-aws-ec2-metadata-token"), "session-token-1");
+}
+
+TEST_F(MetadataTest, ImdsRefusingAnExpiredTokenIsAskedWithANewOne) {
+  InstanceMetadataProvider provider(env_.Fn(), transport_, &clock_);
+  transport_->Answer(200, "token-1");
+  transport_->Answer(200, "role");
+  transport_->Answer(200, CredentialsJson("ASIA1", "2026-12-07T15:00:00Z"));
+  ASSERT_TRUE(provider.Get());
+  // The service restarted: the cached token is refused once.
+  transport_->Answer(401, "");
+  transport_->Answer(200, "token-2");
+  transport_->Answer(200, "role");
+  transport_->Answer(200, CredentialsJson("ASIA2", "2026-12-07T15:00:00Z"));
+  auto c = provider.Get();
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->access_key_id, "ASIA2");
+  auto sent = transport_->requests();
+  ASSERT_EQ(sent.size(), 7u);
+  EXPECT_EQ(sent[4].method, "PUT");
+  EXPECT_EQ(*sent[6].Header("X-aws-ec2-metadata-token"), "token-2");
 }
 
 TEST_F(MetadataTest, ImdsThatDoesNotAnswerFallsThroughAtOnce) {

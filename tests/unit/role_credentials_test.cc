@@ -2,6 +2,9 @@
 // assume them, and credential_process: against a scripted STS behind the
 // HTTP transport, shared files in a temporary directory and real programs.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
 
 #include <filesystem>
 #include <fstream>
@@ -95,6 +98,7 @@ class RoleTest : public ::testing::Test {
   CredentialServices Services() {
     CredentialServices services;
     services.sts = sts_;
+    services.clock = &clock_;
     return services;
   }
   CredentialsChainOptions ChainOptions() {
@@ -426,6 +430,16 @@ TEST_F(RoleTest, TheChainTriesWebIdentityAfterTheEnvironmentKeys) {
   const fs::path token = fs::path(dir_.path()) / "token";
   Write(token, kWebToken);
   env_.Set("AWS_WEB_IDENTITY_TOKEN_FILE", token.string()).Set("AWS_ROLE_ARN", kRole);
+  env_.Set("AWS_ACCESS_KEY_ID", "AKIAENV").Set("AWS_SECRET_ACCESS_KEY", kSourceSecret);
+  {
+    DefaultCredentialsChain keys_first(ChainOptions());
+    auto c = keys_first.Get();
+    ASSERT_TRUE(c) << c.error().message();
+    EXPECT_EQ(c->access_key_id, "AKIAENV");
+    EXPECT_TRUE(transport_->requests().empty());
+  }
+  env_.Unset("AWS_ACCESS_KEY_ID");
+  env_.Unset("AWS_SECRET_ACCESS_KEY");
   transport_->Answer(200, StsAnswer("AssumeRoleWithWebIdentity", "ASIAPOD"));
   DefaultCredentialsChain chain(ChainOptions());
   auto c = chain.Get();
@@ -549,6 +563,27 @@ TEST_F(SsoTest, AnExpiredMissingOrRefusedTokenSaysToSignInAgain) {
   EXPECT_NE(lost.error().message().find("no [sso-session elsewhere] section"), std::string::npos);
 }
 
+TEST_F(RoleTest, AProfileRoleWithASourceComesBeforeWebIdentityFromTheEnvironment) {
+  // As in the SDKs: a pod with a service account, told to use a profile
+  // that assumes a role in another account, gets that role.
+  const fs::path token = fs::path(dir_.path()) / "token";
+  Write(token, kWebToken);
+  Write(ConfigFile(),
+        "[profile cross]\nrole_arn = arn:aws:iam::2:role/cross\n"
+        "credential_source = Environment\n");
+  env_.Set("AWS_WEB_IDENTITY_TOKEN_FILE", token.string())
+      .Set("AWS_ROLE_ARN", kRole)
+      .Set("AWS_PROFILE", "cross");
+  // credential_source Environment with no keys exported: its error stops
+  // the chain rather than falling to web identity.
+  DefaultCredentialsChain chain(ChainOptions());
+  auto refused = chain.Get();
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message().find("profile 'cross'"), std::string::npos)
+      << refused.error().message();
+  EXPECT_TRUE(transport_->requests().empty());
+}
+
 // --- credential_process --------------------------------------------------------------------
 
 TEST(SplitCommandLineTest, SplitsAsTheShellDoesWithoutExpanding) {
@@ -619,17 +654,37 @@ TEST_F(ProcessTest, FailuresNameTheProgramAndShowNothingItPrinted) {
        {Case{Script("fails", "echo 's3cr3tS3cr3tS3cr3t' >&2; exit 3"), "exited with status 3"},
         Case{Script("garbage", "echo 's3cr3tS3cr3tS3cr3t is not json'"), "not a JSON object"},
         Case{Script("hangs", "exec sleep 30"), "did not finish"},
+        // Closes its output and goes on running: stopped all the same.
+        Case{Script("lingers", "exec >&- 2>&-; exec sleep 30"), "did not finish"},
+        // Leaves its output to a child that goes on running.
+        Case{Script("forks", "sleep 30 &"), "did not finish"},
         Case{(fs::path(dir_.path()) / "absent").string(), "cannot be started"}}) {
     ProcessCredentialsProvider provider(c.script + " --password s3cr3tArgument",
                                         "credential_process of profile 'p'",
                                         std::chrono::milliseconds(300));
+    const auto started = std::chrono::steady_clock::now();
     auto got = provider.Get();
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5)) << c.script;
     ASSERT_FALSE(got) << c.script;
     EXPECT_EQ(got.error().code(), ErrorCode::kAuth);
     EXPECT_NE(got.error().message().find(c.says), std::string::npos) << got.error().message();
     EXPECT_NE(got.error().message().find("profile 'p'"), std::string::npos);
     EXPECT_EQ(got.error().message().find("s3cr3t"), std::string::npos) << got.error().message();
   }
+}
+
+TEST_F(ProcessTest, TheProgramGetsNoneOfOurDescriptors) {
+  // A descriptor of ours that is not close-on-exec, as some libraries'
+  // sockets are.
+  const int fd = ::dup2(1, 77);
+  ASSERT_EQ(fd, 77);
+  const std::string script =
+      Script("fds", R"(if [ -e /proc/$$/fd/77 ]; then k=LEAKED; else k=CLEAN; fi
+printf '{"Version": 1, "AccessKeyId": "%s", "SecretAccessKey": "s3cr3tS3cr3tS3cr3t"}' "$k")");
+  auto c = ProcessCredentialsProvider(script, "credential_process").Get();
+  ::close(fd);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->access_key_id, "CLEAN");
 }
 
 TEST_F(ProcessTest, AProfileRunsItsCredentialProcess) {

@@ -84,8 +84,8 @@ std::shared_ptr<CredentialsProvider> SharedCredentials(const AwsConfig& config,
   const TlsSettings sso_tls = TlsFor(config, "sso");
   const TlsSettings all_tls{.verify = config.verify_tls, .ca_file = config.ca_file};
   std::string key;
-  for (const std::string* part : {&config.profile, &config.role_arn, &config.external_id,
-                                  &config.role_session_name, &sts_endpoint, &sso_endpoint, &region,
+  for (const std::string* part : {&config.profile, &config.role.arn, &config.role.external_id,
+                                  &config.role.session_name, &sts_endpoint, &sso_endpoint, &region,
                                   &sts_tls.ca_file, &sso_tls.ca_file, &all_tls.ca_file}) {
     key += *part;
     key += '\n';
@@ -100,9 +100,9 @@ std::shared_ptr<CredentialsProvider> SharedCredentials(const AwsConfig& config,
 
   CredentialsChainOptions options;
   options.profile = config.profile;
-  options.role_arn = config.role_arn;
-  options.external_id = config.external_id;
-  options.role_session_name = config.role_session_name;
+  options.role_arn = config.role.arn;
+  options.external_id = config.role.external_id;
+  options.role_session_name = config.role.session_name;
   options.services.sts =
       std::make_shared<StsClient>(sts_endpoint, region, CredentialsTransport(config, sts_tls));
   options.services.sso_transport = CredentialsTransport(config, sso_tls);

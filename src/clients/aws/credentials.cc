@@ -8,6 +8,7 @@
 #include <cstring>
 #include <utility>
 
+#include "base/files.h"
 #include "base/time_format.h"
 #include "clients/aws/credentials_cache.h"
 #include "clients/aws/process_credentials.h"
@@ -97,25 +98,19 @@ std::string DescribePath(const std::string& path, const char* default_name) {
   return path;
 }
 
+// The shared files are a few KiB; a path such as /dev/zero must not make
+// us read for ever.
+constexpr size_t kMaxSharedFileBytes = 1 << 20;
+
 // A shared file: nullopt when it does not exist (which is normal).
 Result<std::optional<IniFile>> LoadIni(const std::string& path) {
   if (path.empty()) return std::optional<IniFile>();
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    if (errno == ENOENT || errno == ENOTDIR) return std::optional<IniFile>();
-    return Fail(ErrorCode::kIo, "cannot read " + path + ": " + std::strerror(errno));
+  auto text = util::ReadFile(path, kMaxSharedFileBytes);
+  if (!text) {
+    if (text.error().code() == ErrorCode::kNotFound) return std::optional<IniFile>();
+    return Fail(ErrorCode::kIo, "cannot read " + path + ": " + text.error().message());
   }
-  std::string text;
-  char buf[4096];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) text.append(buf, n);
-  bool failed = std::ferror(f) != 0;
-  int read_errno = errno;
-  std::fclose(f);
-  if (failed) {
-    return Fail(ErrorCode::kIo, "cannot read " + path + ": " + std::strerror(read_errno));
-  }
-  auto ini = ParseIni(text, path);
+  auto ini = ParseIni(*text, path);
   if (!ini) return Fail(ini.error());
   return std::optional<IniFile>(std::move(*ini));
 }
@@ -364,8 +359,14 @@ class ProfileResolver {
                                           " uses SSO, and this program was not given a way "
                                           "to reach the SSO portal");
       }
-      SsoCredentialsProvider provider(std::move(*settings), ExpandHome("~/.aws/sso/cache", getenv_),
-                                      services_.sso_endpoint, services_.sso_transport);
+      const std::string cache = ExpandHome("~/.aws/sso/cache", getenv_);
+      if (cache.empty()) {
+        return Fail(ErrorCode::kAuth, label +
+                                          " uses SSO, whose token is cached under "
+                                          "~/.aws/sso/cache, and HOME is not set");
+      }
+      SsoCredentialsProvider provider(std::move(*settings), cache, services_.sso_endpoint,
+                                      services_.sso_transport, services_.clock);
       *how = provider.Describe();
       return provider.Get();
     }
@@ -576,8 +577,11 @@ class ProfileResolver {
 }  // namespace
 
 ProfileCredentialsProvider::ProfileCredentialsProvider(std::string profile, GetEnvFn getenv,
-                                                       CredentialServices services)
-    : profile_(std::move(profile)), getenv_(std::move(getenv)), services_(std::move(services)) {}
+                                                       CredentialServices services, Part part)
+    : profile_(std::move(profile)),
+      getenv_(std::move(getenv)),
+      services_(std::move(services)),
+      part_(part) {}
 
 ProfileCredentialsProvider::~ProfileCredentialsProvider() = default;
 
@@ -588,6 +592,23 @@ Result<Credentials> ProfileCredentialsProvider::Get() {
   const std::string name = "profile " + Quote(profile.name) + " (" + profile.origin + ")";
 
   const ProfileSections sections = SectionsOf(*files, profile.name);
+  if (part_ == Part::kRoleWithSource &&
+      (sections.Get("role_arn") == nullptr || (sections.Get("source_profile") == nullptr &&
+                                               sections.Get("credential_source") == nullptr))) {
+    return Fail(ErrorCode::kNotFound,
+                name + " assumes no role with source_profile or credential_source");
+  }
+  if (!sections.Exists() && profile.name != "default") {
+    // A profile asked for by name and missing is a mistake to report, not a
+    // reason to go on to the container's or the instance's identity.
+    return Fail(ErrorCode::kAuth, name + " is in neither the shared credentials file " +
+                                      DescribePath(files->paths.credentials, "~/.aws/credentials") +
+                                      " nor the config file " +
+                                      DescribePath(files->paths.config, "~/.aws/config") +
+                                      " (as [" + profile.name + "] and [profile " + profile.name +
+                                      "]); add it (`aws configure --profile " + profile.name +
+                                      "`), or name a profile that exists");
+  }
   if (sections.Exists()) {
     std::vector<std::string> visiting;
     std::string how;
@@ -626,9 +647,9 @@ std::string ProfileCredentialsProvider::Describe() const {
   }
   ProfileChoice profile = ChooseProfile(profile_, getenv_);
   SharedFiles files = LocateSharedFiles(getenv_);
-  return "profile " + Quote(profile.name) + " in " +
-         DescribePath(files.credentials, "~/.aws/credentials") + " or " +
-         DescribePath(files.config, "~/.aws/config");
+  return std::string(part_ == Part::kRoleWithSource ? "the role of " : "") + "profile " +
+         Quote(profile.name) + " in " + DescribePath(files.credentials, "~/.aws/credentials") +
+         " or " + DescribePath(files.config, "~/.aws/config");
 }
 
 // --- CredentialsChain ---------------------------------------------------------
@@ -687,10 +708,14 @@ class SharedProvider final : public CredentialsProvider {
 };
 
 std::vector<std::unique_ptr<CredentialsProvider>> DefaultProviders(
-    const CredentialsChainOptions& options) {
+    CredentialsChainOptions options) {
+  options.services.clock = options.clock;
   std::vector<std::unique_ptr<CredentialsProvider>> providers;
   if (options.profile.empty()) {
     providers.push_back(std::make_unique<EnvironmentCredentialsProvider>(options.getenv));
+    providers.push_back(std::make_unique<ProfileCredentialsProvider>(
+        options.profile, options.getenv, options.services,
+        ProfileCredentialsProvider::Part::kRoleWithSource));
     if (options.services.sts) {
       providers.push_back(
           WebIdentityProvider::FromEnvironment(options.getenv, options.services.sts));

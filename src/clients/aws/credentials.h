@@ -117,6 +117,8 @@ struct CredentialServices {
   // one in the profile's sso_region.
   std::shared_ptr<HttpTransport> sso_transport;
   std::string sso_endpoint;
+  // The time, for what is checked against it (an SSO token's expiry).
+  Clock* clock = &Clock::Real();
 };
 
 // The credentials a profile of the shared files describes, resolved as the
@@ -141,9 +143,15 @@ struct CredentialServices {
 // DefaultCredentialsChain for caching.
 class ProfileCredentialsProvider final : public CredentialsProvider {
  public:
+  // What a provider answers for. The SDKs put a profile's role assumed
+  // with source_profile or credential_source before web identity from the
+  // environment, and the rest of the profile after it: the chain holds
+  // the profile twice, once for each part.
+  enum class Part { kAll, kRoleWithSource };
+
   // `profile` empty: AWS_PROFILE, else "default".
   explicit ProfileCredentialsProvider(std::string profile = {}, GetEnvFn getenv = RealGetEnv,
-                                      CredentialServices services = {});
+                                      CredentialServices services = {}, Part part = Part::kAll);
   ~ProfileCredentialsProvider() override;
   Result<Credentials> Get() override;
   // The files, and once a Get has succeeded, how it got its credentials.
@@ -153,6 +161,7 @@ class ProfileCredentialsProvider final : public CredentialsProvider {
   const std::string profile_;
   const GetEnvFn getenv_;
   const CredentialServices services_;
+  const Part part_;
   mutable std::mutex mu_;
   std::string route_;  // guarded by mu_
 };

@@ -6,6 +6,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "kc/status.h"
 
@@ -16,6 +17,19 @@ inline bool IsOneOf(std::string_view name, std::initializer_list<std::string_vie
     if (name == n) return true;
   }
   return false;
+}
+
+// `text` with every occurrence of each secret replaced by "***". Values
+// under 8 bytes are left alone: too short to be a secret, and "***"
+// everywhere would help no one.
+inline std::string RedactSecrets(std::string text, const std::vector<std::string_view>& secrets) {
+  for (std::string_view secret : secrets) {
+    if (secret.size() < 8) continue;
+    for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3)) {
+      text.replace(at, secret.size(), "***");
+    }
+  }
+  return text;
 }
 
 // Appended to authentication errors: what to check, never a secret.
@@ -33,6 +47,15 @@ inline Error ClassifyByStatus(long status, std::string text) {
     return Error(ErrorCode::kAuth, std::move(text) + std::string(kCredentialsHint));
   }
   return Error(ErrorCode::kInvalidArgument, std::move(text));
+}
+
+// For a credentials service that answered: as ClassifyByStatus, except that
+// a 404 is kConfig (a wrong address or account), never kNotFound, which a
+// chain takes for "no credentials here" and moves on to another identity.
+inline Error ClassifyCredentialsAnswer(long status, std::string text) {
+  Error e = ClassifyByStatus(status, std::move(text));
+  if (e.code() == ErrorCode::kNotFound) return Error(ErrorCode::kConfig, e.message());
+  return e;
 }
 
 }  // namespace kc::aws

@@ -72,6 +72,9 @@ struct HttpOptions {
   uint64_t max_response_bytes = 16ull << 20;
   bool verify_tls = true;
   std::string ca_file;  // PEM authorities to trust instead of the system's
+  // Whether the environment's proxy settings (https_proxy, ...) apply.
+  // Off for link-local services, whose answers must not leave the machine.
+  bool use_proxy = true;
 };
 
 // Sends one request. A transport error (no connection, reset, timeout) is an

@@ -46,6 +46,13 @@ std::string_view TrimSpace(std::string_view s) {
   return s;
 }
 
+bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
 bool HasControlCharacters(std::string_view s) {
   return std::any_of(s.begin(), s.end(),
                      [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
@@ -55,7 +62,7 @@ bool HasControlCharacters(std::string_view s) {
 Error StatusError(long status, const std::string& what) {
   std::string text = what + ": HTTP " + std::to_string(status);
   if (status == 401 || status == 403) return Error(ErrorCode::kAuth, std::move(text));
-  return ClassifyByStatus(status, std::move(text));
+  return ClassifyCredentialsAnswer(status, std::move(text));
 }
 
 // Link-local services either answer at once or are not there: a couple of
@@ -75,6 +82,7 @@ HttpOptions MetadataHttpOptions(const HttpOptions& base) {
   options.connect_timeout = std::chrono::milliseconds(1'000);
   options.request_timeout = std::chrono::milliseconds(2'000);
   options.max_response_bytes = kMaxMetadataAnswerBytes;
+  options.use_proxy = false;
   return options;
 }
 
@@ -103,9 +111,12 @@ Result<Credentials> ParseMetadataCredentials(std::string_view json, const std::s
   }
   using Kind = util::JsonField::Kind;
   if (fields[0].kind == Kind::kString && fields[0].text != "Success") {
-    return Fail(ErrorCode::kAuth, source + " answered with Code \"" +
-                                      std::string(fields[0].text.substr(0, 64)) +
-                                      "\" instead of credentials");
+    std::string code = fields[0].text.substr(0, 64);
+    for (char& c : code) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+    }
+    return Fail(ErrorCode::kAuth,
+                source + " answered with Code \"" + code + "\" instead of credentials");
   }
   for (int i : {1, 2, 3}) {
     if (fields[i].kind != Kind::kString || fields[i].text.empty()) {
@@ -221,7 +232,8 @@ std::string InstanceMetadataProvider::Describe() const {
   std::string endpoint = kImdsIpv4;
   if (auto set = NonEmpty(getenv_, kImdsEndpointVar)) {
     endpoint = WithoutTrailingSlash(*set);
-  } else if (auto mode = NonEmpty(getenv_, kImdsModeVar); mode && *mode == "IPv6") {
+  } else if (auto mode = NonEmpty(getenv_, kImdsModeVar);
+             mode && EqualsIgnoringCase(*mode, "ipv6")) {
     endpoint = kImdsIpv6;
   }
   return "EC2 instance metadata at " + endpoint;
@@ -275,25 +287,34 @@ Result<Credentials> InstanceMetadataProvider::Get() {
                   std::string(kImdsEndpointVar) + " must be an http:// or https:// URL");
     }
     endpoint = WithoutTrailingSlash(*set);
-  } else if (auto mode = NonEmpty(getenv_, kImdsModeVar); mode && *mode == "IPv6") {
+  } else if (auto mode = NonEmpty(getenv_, kImdsModeVar);
+             mode && EqualsIgnoringCase(*mode, "ipv6")) {
     endpoint = kImdsIpv6;
   }
   const std::string what = Describe();
 
-  auto token = Token(endpoint);
-  if (!token) return Fail(token.error());
+  auto first_token = Token(endpoint);
+  if (!first_token) return Fail(first_token.error());
+  std::string token = std::move(*first_token);
   auto get = [&](const std::string& path) -> Result<HttpResponse> {
-    HttpRequest request;
-    request.method = "GET";
-    request.url = endpoint + path;
-    request.SetHeader("X-aws-ec2-metadata-token", *token);
-    request.max_response_bytes = kMaxMetadataAnswerBytes;
-    auto response = transport_->Send(request);
-    if (!response) return Fail(Error(response.error().code(), what + ": no answer"));
-    if (response->status == 401) {
-      // The token expired early (the service restarted): asked anew next time.
-      std::lock_guard lock(mu_);
-      token_.clear();
+    Result<HttpResponse> response = Fail(ErrorCode::kInternal, "not sent");
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      HttpRequest request;
+      request.method = "GET";
+      request.url = endpoint + path;
+      request.SetHeader("X-aws-ec2-metadata-token", token);
+      request.max_response_bytes = kMaxMetadataAnswerBytes;
+      response = transport_->Send(request);
+      if (!response) return Fail(Error(response.error().code(), what + ": no answer"));
+      if (response->status != 401 || attempt > 0) break;
+      // The token expired early (the service restarted): a new one, once.
+      {
+        std::lock_guard lock(mu_);
+        token_.clear();
+      }
+      auto fresh = Token(endpoint);
+      if (!fresh) return Fail(fresh.error());
+      token = std::move(*fresh);
     }
     return response;
   };

@@ -42,8 +42,8 @@ namespace kc::aws {
 
 inline constexpr uint64_t kMaxMetadataAnswerBytes = 64 * 1024;
 
-// Short timeouts for link-local services: a connection within 1 s, an
-// answer within 2 s.
+// For link-local services: a connection within 1 s, an answer within 2 s,
+// and never through a proxy.
 HttpOptions MetadataHttpOptions(const HttpOptions& base);
 
 class ContainerCredentialsProvider final : public CredentialsProvider {

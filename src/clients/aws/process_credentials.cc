@@ -163,6 +163,9 @@ Result<Credentials> ProcessCredentialsProvider::Get() {
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, fds.fd[1], 1);
   posix_spawn_file_actions_adddup2(&actions, fds.fd[3], 2);
+  // Nothing else of ours: not every library opens its sockets close-on-exec,
+  // and a helper has no business with the daemon's connections.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   // Its own process group, so that a timeout kills whatever it started.
@@ -196,7 +199,10 @@ Result<Credentials> ProcessCredentialsProvider::Get() {
     }
     std::array<pollfd, 2> polled = {pollfd{fds.fd[0], POLLIN, 0}, pollfd{fds.fd[2], POLLIN, 0}};
     const int ready = ::poll(polled.data(), polled.size(), static_cast<int>(left.count()));
-    if (ready < 0 && errno != EINTR) break;
+    if (ready < 0 && errno != EINTR) {
+      timed_out = true;  // cannot watch it any more: stopped as if it had hung
+      break;
+    }
     for (int i : {0, 1}) {
       if (polled[i].fd < 0 || polled[i].revents == 0) continue;
       const ssize_t n = ::read(polled[i].fd, buf.data(), buf.size());
@@ -214,9 +220,26 @@ Result<Credentials> ProcessCredentialsProvider::Get() {
     }
     if (too_long) break;
   }
-  if (timed_out || too_long) ::kill(-pid, SIGKILL);
+  // Both pipes closed: the program may still run (it closed them, or left
+  // them to a child). It gets what is left of its time to exit.
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  bool exited = false;
+  while (!timed_out && !too_long) {
+    const pid_t done = ::waitpid(pid, &status, WNOHANG);
+    if (done == pid || (done < 0 && errno != EINTR)) {
+      exited = done == pid;
+      break;
+    }
+    if (Steady::now() >= deadline) {
+      timed_out = true;
+      break;
+    }
+    ::poll(nullptr, 0, 10);
+  }
+  if (!exited) {
+    ::kill(-pid, SIGKILL);
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
   }
   if (timed_out) {
     return Fail(ErrorCode::kAuth, who + " did not finish within " +

@@ -12,11 +12,11 @@ namespace {
 // Authorization header and its signature, the session token and the secret
 // key. A server may quote any of them back in an error answer.
 Error Scrubbed(Error e, const HttpRequest& request, const Credentials* credentials) {
-  std::vector<std::string> secrets;
+  std::vector<std::string_view> secrets;
   if (const std::string* auth = request.Header("Authorization")) {
     secrets.push_back(*auth);
     if (auto at = auth->find("Signature="); at != std::string::npos) {
-      secrets.push_back(auth->substr(at + 10));
+      secrets.push_back(std::string_view(*auth).substr(at + 10));
     }
   }
   if (const std::string* token = request.Header("X-Amz-Security-Token")) {
@@ -26,17 +26,8 @@ Error Scrubbed(Error e, const HttpRequest& request, const Credentials* credentia
     secrets.push_back(credentials->secret_access_key);
     secrets.push_back(credentials->session_token);
   }
-  std::string message = e.message();
-  bool changed = false;
-  for (const std::string& secret : secrets) {
-    if (secret.size() < 8) continue;  // too short to be one; "***" everywhere would help no one
-    for (size_t at = message.find(secret); at != std::string::npos;
-         at = message.find(secret, at + 3)) {
-      message.replace(at, secret.size(), "***");
-      changed = true;
-    }
-  }
-  if (!changed) return e;
+  std::string message = RedactSecrets(e.message(), secrets);
+  if (message == e.message()) return e;
   return Error(e.code(), std::move(message));
 }
 

@@ -143,8 +143,12 @@ Result<Credentials> SsoCredentialsProvider::Get() {
                                         std::to_string(response->status) + ")" + login);
     }
     if (response->status < 200 || response->status >= 300) {
-      return Fail(
-          ClassifyByStatus(response->status, what + ": HTTP " + std::to_string(response->status)));
+      return Fail(ClassifyCredentialsAnswer(
+          response->status,
+          what + ": HTTP " + std::to_string(response->status) +
+              (response->status == 404 ? " (no such account or role for this sign-in: "
+                                         "check sso_account_id and sso_role_name)"
+                                       : "")));
     }
     auto credentials = ParseSsoRoleCredentials(response->body);
     if (!credentials) return Fail(credentials.error().With(what));

@@ -17,32 +17,29 @@ namespace {
 
 constexpr std::string_view kApiVersion = "2011-06-15";
 // What an error message keeps of a server's own message.
-constexpr size_t kMaxServerMessage = 512;
+constexpr size_t kMaxMessage = 1024;
 
 bool LoadXml(pugi::xml_document& doc, std::string_view body) {
   return static_cast<bool>(
       doc.load_buffer(body.data(), body.size(), pugi::parse_default, pugi::encoding_utf8));
 }
 
-// A server's text made fit for a log line: printable ASCII, clipped.
+// A server's text made fit for a log line: printable ASCII. Clipped only
+// once secrets are scrubbed (Tidy), so that no part of one is left.
 std::string Printable(std::string_view text) {
   std::string out;
-  for (char c : text.substr(0, kMaxServerMessage)) {
-    out.push_back(c >= 0x20 && c < 0x7f ? c : ' ');
-  }
-  if (text.size() > kMaxServerMessage) out += "...";
+  for (char c : text) out.push_back(c >= 0x20 && c < 0x7f ? c : ' ');
   return out;
 }
 
-// Every occurrence of each secret in `text` replaced by "***".
-std::string Redacted(std::string text, const std::vector<std::string_view>& secrets) {
-  for (std::string_view secret : secrets) {
-    if (secret.size() < 8) continue;
-    for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3)) {
-      text.replace(at, secret.size(), "***");
-    }
+// `e` with the secrets scrubbed, then clipped to a log line's length.
+Error Tidy(const Error& e, const std::vector<std::string_view>& secrets) {
+  std::string message = RedactSecrets(e.message(), secrets);
+  if (message.size() > kMaxMessage) {
+    message.resize(kMaxMessage);
+    message += "...";
   }
-  return text;
+  return Error(e.code(), std::move(message));
 }
 
 void AddParam(std::string& body, std::string_view name, std::string_view value) {
@@ -139,7 +136,7 @@ Error ClassifyStsError(long status, std::string_view body, const std::string& wh
                      "InvalidParameterValue"})) {
     return Error(ErrorCode::kInvalidArgument, std::move(text));
   }
-  return ClassifyByStatus(status, std::move(text));
+  return ClassifyCredentialsAnswer(status, std::move(text));
 }
 
 StsClient::StsClient(std::string endpoint, std::string region,
@@ -200,13 +197,12 @@ Result<Credentials> StsClient::Call(const std::string& what, std::string_view ac
     } else {
       response = transport_->Send(request);
       if (response && (response->status < 200 || response->status >= 300)) {
-        Error e = ClassifyStsError(response->status, response->body, what);
-        return Fail(Error(e.code(), Redacted(e.message(), secrets)));
+        return Fail(Tidy(ClassifyStsError(response->status, response->body, what), secrets));
       }
       if (!response) response = Fail(response.error().With(what));
     }
     if (!response) {
-      return Fail(Error(response.error().code(), Redacted(response.error().message(), secrets)));
+      return Fail(Tidy(response.error(), secrets));
     }
     auto credentials = ParseStsCredentials(response->body, action);
     if (!credentials) return Fail(credentials.error().With(what));
