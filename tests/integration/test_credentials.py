@@ -146,7 +146,7 @@ class CredentialsTest(unittest.TestCase):
             f.write(text)
         return path
 
-    def config(self, aws_extra="", endpoints=True):
+    def config(self, aws_extra="", endpoints=True, emitter=None):
         path = os.path.join(self.work, "connect.toml")
         sts = f'sts = "{self.stands.url}"\nsso = "{self.stands.url}"\n' if endpoints else ""
         with open(path, "w") as f:
@@ -166,8 +166,7 @@ app = "it"
 name = "files"
 stream = "{STREAM}"
 [pipeline.emitter]
-type = "file"
-directory = "{os.path.join(self.work, "out")}"
+{emitter or f'type = "file"{chr(10)}directory = "{os.path.join(self.work, "out")}"'}
 """)
         return path
 
@@ -296,6 +295,31 @@ directory = "{os.path.join(self.work, "out")}"
         self.assertIn("role " + role + " assumed with", out.stdout)
         self.assertEqual(set(self.stands.control("stats")["kinesis"]["accepted_key_ids"]),
                          {expected_key(role, BASE_KEY)})
+
+    def test_a_sink_writes_as_a_role_of_its_own(self):
+        target = "credentials-it-copy"
+        harness.create_stream(target, 1, endpoint=self.stands.url)
+        self.addCleanup(harness.delete_stream, target, self.stands.url)
+        sent = [f"record-{i}".encode() for i in range(5)]
+        harness.aws("put-records", endpoint=self.stands.url, input_json={
+            "StreamName": STREAM,
+            "Records": [{"Data": base64.b64encode(d).decode(), "PartitionKey": "k"}
+                        for d in sent]})
+        writer = "arn:aws:iam::210987654321:role/writer"
+        config = self.config(emitter=f'type = "kinesis"\nstream = "{target}"\n'
+                                     f'role_arn = "{writer}"\nexternal_id = "copy-1"')
+        self.stands.control("reset", {})
+        env = self.env(AWS_ACCESS_KEY_ID=BASE_KEY, AWS_SECRET_ACCESS_KEY=BASE_SECRET)
+        out = subprocess.run([harness.binary(), "run", "-c", config, "--once"], env=env,
+                             capture_output=True, text=True, timeout=120)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        kinesis = self.stands.control("stats")["kinesis"]
+        self.assertEqual(kinesis["rejected"], [])
+        # Read as the process, written as the sink's role.
+        self.assertEqual(set(kinesis["accepted_key_ids"]), {BASE_KEY, expected_key(writer, BASE_KEY)})
+        copied = [d for records in harness.read_stream(target, self.stands.url).values()
+                  for _, _, d in records]
+        self.assertEqual(copied, sent)
 
     # --- bad input -----------------------------------------------------------------------
 

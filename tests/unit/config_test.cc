@@ -354,7 +354,7 @@ role_session_name = "has space"
             }));
 }
 
-TEST(EndpointsTest, TheSdkVariablesFillWhatTheConfigurationLeaves) {
+TEST(EnvironmentTest, TheSdkVariablesFillWhatTheConfigurationLeaves) {
   std::map<std::string, std::string> vars = {{"AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9000"},
                                              {"AWS_ENDPOINT_URL", "https://all.example"}};
   const aws::GetEnvFn env = [&](const std::string& name) -> std::optional<std::string> {
@@ -363,20 +363,38 @@ TEST(EndpointsTest, TheSdkVariablesFillWhatTheConfigurationLeaves) {
   };
   AwsConfig aws;
   aws.endpoints["kinesis"] = "https://kinesis.example";
-  auto out = aws::WithEnvironmentEndpoints(aws, env);
+  auto out = aws::WithEnvironment(aws, env);
   ASSERT_TRUE(out);
   EXPECT_EQ(out->endpoints.at("kinesis"), "https://kinesis.example");
   EXPECT_EQ(out->endpoints.at("sts"), "http://127.0.0.1:9000");
   EXPECT_EQ(out->endpoints.at("s3"), "https://all.example");
 
   aws.endpoint = "http://127.0.0.1:4567";  // one endpoint for all: the variables do not apply
-  auto all = aws::WithEnvironmentEndpoints(aws, env);
+  auto all = aws::WithEnvironment(aws, env);
   ASSERT_TRUE(all);
   EXPECT_FALSE(all->endpoints.contains("sts"));
 
+  vars["AWS_CA_BUNDLE"] = "/dev/null";  // any readable file stands for the PEM here
+  aws.service_tls["s3"] = TlsSettings{.verify = true, .ca_file = ""};
+  aws.service_tls["sts"] = TlsSettings{.verify = true, .ca_file = "/etc/own.pem"};
+  auto bundled = aws::WithEnvironment(aws, env);
+  ASSERT_TRUE(bundled);
+  EXPECT_EQ(bundled->ca_file, "/dev/null");
+  EXPECT_EQ(bundled->service_tls.at("s3").ca_file, "/dev/null");
+  EXPECT_EQ(bundled->service_tls.at("sts").ca_file, "/etc/own.pem");
+  aws.ca_file = "/etc/configured.pem";  // the configuration wins
+  EXPECT_EQ(aws::WithEnvironment(aws, env)->ca_file, "/etc/configured.pem");
+  aws.ca_file.clear();
+  aws.service_tls.clear();
+  vars["AWS_CA_BUNDLE"] = "/nonexistent/ca.pem";
+  auto unreadable = aws::WithEnvironment(aws, env);
+  ASSERT_FALSE(unreadable);
+  EXPECT_NE(unreadable.error().message().find("AWS_CA_BUNDLE"), std::string::npos);
+  vars.erase("AWS_CA_BUNDLE");
+
   vars["AWS_ENDPOINT_URL_STS"] = "sts.example";
   aws.endpoint.clear();
-  auto bad = aws::WithEnvironmentEndpoints(aws, env);
+  auto bad = aws::WithEnvironment(aws, env);
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message().find("AWS_ENDPOINT_URL_STS"), std::string::npos);
 }
@@ -745,6 +763,28 @@ TEST(ParseConfigTest, KinesisEmitterElsewhere) {
   const auto bad_url = ProblemsOf(head + "stream = \"c\"\nendpoint = \"127.0.0.1:4567\"\n");
   ASSERT_EQ(bad_url.size(), 1u);
   EXPECT_EQ(std::get<1>(bad_url[0]), "pipeline[0].emitter.endpoint");
+}
+
+// A sink may write as a role of its own, e.g. into another account.
+TEST(ParseConfigTest, SinksWriteAsARoleOfTheirOwn) {
+  const std::string head(kKinesisHead);
+  const auto k = SettingsOf<emitter::KinesisSinkConfig>(
+      ParseOk(head + "stream = \"copy\"\nrole_arn = \"arn:aws:iam::210987654321:role/w\"\n"
+                     "external_id = \"e-1\"\n")
+          .pipelines[0]
+          .emitter);
+  EXPECT_EQ(k.role.arn, "arn:aws:iam::210987654321:role/w");
+  EXPECT_EQ(k.role.external_id, "e-1");
+  const auto s = SettingsOf<emitter::S3SinkConfig>(
+      ParseOk("[[pipeline]]\nname = \"p\"\nstream = \"events\"\n[pipeline.emitter]\n"
+              "type = \"s3\"\nbucket = \"archive\"\n"
+              "role_arn = \"arn:aws:iam::210987654321:role/a\"\n")
+          .pipelines[0]
+          .emitter);
+  EXPECT_EQ(s.role.arn, "arn:aws:iam::210987654321:role/a");
+  EXPECT_EQ(ProblemsOf(head + "stream = \"c\"\nrole_session_name = \"x y\"\n"),
+            One(7, "pipeline[0].emitter.role_session_name",
+                "only applies with role_arn; set the role to assume, or remove it"));
 }
 
 TEST(ParseConfigTest, DynamoDbEmitterElsewhere) {

@@ -1,5 +1,7 @@
 #include "clients/aws/aws_context.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -117,12 +119,6 @@ std::shared_ptr<CredentialsProvider> SharedCredentials(const AwsConfig& config,
   return made;
 }
 
-std::optional<std::string> NonEmptyEnv(const GetEnvFn& getenv, const std::string& name) {
-  auto value = getenv(name);
-  if (!value || value->empty()) return std::nullopt;
-  return value;
-}
-
 }  // namespace
 
 const std::shared_ptr<HttpTransport>& AwsContext::TransportFor(const std::string& service) const {
@@ -132,8 +128,19 @@ const std::shared_ptr<HttpTransport>& AwsContext::TransportFor(const std::string
   return transport;
 }
 
-Result<AwsConfig> WithEnvironmentEndpoints(const AwsConfig& config, const GetEnvFn& getenv) {
+Result<AwsConfig> WithEnvironment(const AwsConfig& config, const GetEnvFn& getenv) {
   AwsConfig out = config;
+  if (auto bundle = NonEmptyEnv(getenv, "AWS_CA_BUNDLE"); bundle && config.ca_file.empty()) {
+    if (::access(bundle->c_str(), R_OK) != 0) {
+      return Fail(ErrorCode::kConfig, "the environment variable AWS_CA_BUNDLE names " + *bundle +
+                                          ", which cannot be read; name a PEM file of the "
+                                          "authorities to trust, or unset it");
+    }
+    out.ca_file = *bundle;
+    for (auto& [service, tls] : out.service_tls) {
+      if (tls.ca_file.empty()) tls.ca_file = *bundle;
+    }
+  }
   if (!config.endpoint.empty()) return out;  // one endpoint for every service
   const auto global = NonEmptyEnv(getenv, "AWS_ENDPOINT_URL");
   for (const auto& [service, env_name] : kEnvironmentNames) {
@@ -159,7 +166,7 @@ Result<AwsConfig> WithEnvironmentEndpoints(const AwsConfig& config, const GetEnv
 }
 
 Result<AwsContext> MakeAwsContext(const AwsConfig& given) {
-  auto with_env = WithEnvironmentEndpoints(given, RealGetEnv);
+  auto with_env = WithEnvironment(given, RealGetEnv);
   if (!with_env) return Fail(with_env.error());
   const AwsConfig& config = *with_env;
   AwsContext context;
@@ -179,7 +186,7 @@ Result<AwsContext> MakeAwsContext(const AwsConfig& given) {
 
 std::vector<std::string> TlsWarnings(const AwsConfig& given) {
   std::vector<std::string> out;
-  auto with_env = WithEnvironmentEndpoints(given, RealGetEnv);
+  auto with_env = WithEnvironment(given, RealGetEnv);
   const AwsConfig& config = with_env ? *with_env : given;
   constexpr std::string_view kRisk =
       ": anyone on the network path can read and change those calls, credentials included";

@@ -26,11 +26,13 @@ struct AwsContext {
   const std::shared_ptr<HttpTransport>& TransportFor(const std::string& service) const;
 };
 
-// `config` with the SDKs' AWS_ENDPOINT_URL_<SERVICE> (then AWS_ENDPOINT_URL)
-// for each service whose endpoint the configuration does not set; a
-// configured `endpoint` for all services wins over both. kConfig when a
-// variable is not an http(s) URL.
-Result<AwsConfig> WithEnvironmentEndpoints(const AwsConfig& config, const GetEnvFn& getenv);
+// `config` with what the SDKs read from the environment where the
+// configuration is silent: AWS_ENDPOINT_URL_<SERVICE> (then
+// AWS_ENDPOINT_URL) for each service whose endpoint it does not set (a
+// configured `endpoint` for all services wins over both), and
+// AWS_CA_BUNDLE as the authorities to trust when no ca_file is set. kConfig
+// when a variable is not an http(s) URL or the bundle cannot be read.
+Result<AwsConfig> WithEnvironment(const AwsConfig& config, const GetEnvFn& getenv);
 
 // Resolves the region and the credentials chain from the configuration and
 // the environment. Fails with a message naming what to set when the region

@@ -48,13 +48,6 @@ std::string_view StripInlineComment(std::string_view s) {
   return s;
 }
 
-// A variable that is set and not empty.
-std::optional<std::string> NonEmptyEnv(const GetEnvFn& getenv, const std::string& name) {
-  auto value = getenv(name);
-  if (!value || value->empty()) return std::nullopt;
-  return value;
-}
-
 std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 // The profile name and why it is the one in use, for messages.
@@ -170,6 +163,19 @@ Result<Credentials> CredentialsFromSection(const std::map<std::string, std::stri
 }
 
 }  // namespace
+
+std::optional<std::string> NonEmptyEnv(const GetEnvFn& getenv, const std::string& name) {
+  auto value = getenv(name);
+  if (!value || value->empty()) return std::nullopt;
+  return value;
+}
+
+std::string_view TrimWhitespace(std::string_view text) {
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!text.empty() && space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && space(text.back())) text.remove_suffix(1);
+  return text;
+}
 
 std::optional<std::string> RealGetEnv(const std::string& name) {
   const char* value = std::getenv(name.c_str());

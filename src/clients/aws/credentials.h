@@ -54,6 +54,14 @@ using GetEnvFn = std::function<std::optional<std::string>(const std::string&)>;
 // The process environment (::getenv).
 std::optional<std::string> RealGetEnv(const std::string& name);
 
+// A variable that is set and not empty: the SDKs treat an empty one as
+// unset, and so do the providers here.
+std::optional<std::string> NonEmptyEnv(const GetEnvFn& getenv, const std::string& name);
+
+// `text` without the spaces, tabs and line breaks around it (a token file's
+// final newline, say).
+std::string_view TrimWhitespace(std::string_view text);
+
 // A source of credentials.
 //
 // Get() fails with kNotFound when the source simply has none (a chain then

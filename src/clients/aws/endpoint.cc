@@ -15,6 +15,12 @@ std::string ServiceEndpoint(const AwsConfig& config, const std::string& service,
   return "https://" + service + "." + region + "." + suffix;
 }
 
+AwsConfig WithRole(const AwsConfig& aws, const AwsRole& role) {
+  AwsConfig out = aws;
+  if (!role.arn.empty()) out.role = role;
+  return out;
+}
+
 AwsConfig MovedTo(const AwsConfig& aws, const std::string& service, const std::string& region,
                   const std::string& endpoint) {
   AwsConfig moved = aws;

@@ -23,4 +23,9 @@ std::string ServiceEndpoint(const AwsConfig& config, const std::string& service,
 AwsConfig MovedTo(const AwsConfig& aws, const std::string& service, const std::string& region,
                   const std::string& endpoint);
 
+// `aws` with `role` assumed instead of [aws]'s, when it names one: a sink
+// writing into another account. The role is assumed with the credentials
+// the chain finds.
+AwsConfig WithRole(const AwsConfig& aws, const AwsRole& role);
+
 }  // namespace kc::aws

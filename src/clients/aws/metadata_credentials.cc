@@ -28,24 +28,6 @@ constexpr char kImdsIpv4[] = "http://169.254.169.254";
 constexpr char kImdsIpv6[] = "http://[fd00:ec2::254]";
 constexpr char kRolePath[] = "/latest/meta-data/iam/security-credentials/";
 
-std::optional<std::string> NonEmpty(const GetEnvFn& getenv, const char* name) {
-  auto value = getenv(name);
-  if (!value || value->empty()) return std::nullopt;
-  return value;
-}
-
-std::string_view TrimSpace(std::string_view s) {
-  while (!s.empty() &&
-         (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
@@ -148,11 +130,11 @@ ContainerCredentialsProvider::ContainerCredentialsProvider(GetEnvFn getenv,
     : getenv_(std::move(getenv)), transport_(std::move(transport)), clock_(clock) {}
 
 std::string ContainerCredentialsProvider::Describe() const {
-  if (auto relative = NonEmpty(getenv_, kRelativeUriVar)) {
+  if (auto relative = NonEmptyEnv(getenv_, kRelativeUriVar)) {
     return std::string("the container credentials endpoint ") + kEcsHost + " (" + kRelativeUriVar +
            ")";
   }
-  if (auto full = NonEmpty(getenv_, kFullUriVar)) {
+  if (auto full = NonEmptyEnv(getenv_, kFullUriVar)) {
     auto parts = SplitUrl(*full);
     return "the container credentials endpoint " +
            (parts ? parts->scheme + "://" + HostHeaderValue(*parts) : std::string("?")) + " (" +
@@ -164,13 +146,13 @@ std::string ContainerCredentialsProvider::Describe() const {
 
 Result<Credentials> ContainerCredentialsProvider::Get() {
   std::string url;
-  if (auto relative = NonEmpty(getenv_, kRelativeUriVar)) {
+  if (auto relative = NonEmptyEnv(getenv_, kRelativeUriVar)) {
     if (!relative->starts_with("/") || HasControlCharacters(*relative)) {
       return Fail(ErrorCode::kConfig, std::string(kRelativeUriVar) +
                                           " must be a path starting with '/', as ECS sets it");
     }
     url = kEcsHost + *relative;
-  } else if (auto full = NonEmpty(getenv_, kFullUriVar)) {
+  } else if (auto full = NonEmptyEnv(getenv_, kFullUriVar)) {
     if (!IsAllowedContainerUrl(*full) || HasControlCharacters(*full)) {
       return Fail(ErrorCode::kConfig,
                   std::string(kFullUriVar) +
@@ -186,14 +168,14 @@ Result<Credentials> ContainerCredentialsProvider::Get() {
   const std::string what = Describe();
 
   std::optional<std::string> authorization;
-  if (auto file = NonEmpty(getenv_, kTokenFileVar)) {
+  if (auto file = NonEmptyEnv(getenv_, kTokenFileVar)) {
     auto text = util::ReadFile(*file, kMaxMetadataAnswerBytes);
     if (!text) {
       return Fail(ErrorCode::kAuth, "cannot read the container authorization token file " + *file +
                                         " (" + kTokenFileVar + "): " + text.error().message());
     }
-    authorization = std::string(TrimSpace(*text));
-  } else if (auto token = NonEmpty(getenv_, kTokenVar)) {
+    authorization = std::string(TrimWhitespace(*text));
+  } else if (auto token = NonEmptyEnv(getenv_, kTokenVar)) {
     authorization = *token;
   }
   if (authorization && (authorization->empty() || HasControlCharacters(*authorization))) {
@@ -230,9 +212,9 @@ InstanceMetadataProvider::InstanceMetadataProvider(GetEnvFn getenv,
 
 std::string InstanceMetadataProvider::Describe() const {
   std::string endpoint = kImdsIpv4;
-  if (auto set = NonEmpty(getenv_, kImdsEndpointVar)) {
+  if (auto set = NonEmptyEnv(getenv_, kImdsEndpointVar)) {
     endpoint = WithoutTrailingSlash(*set);
-  } else if (auto mode = NonEmpty(getenv_, kImdsModeVar);
+  } else if (auto mode = NonEmptyEnv(getenv_, kImdsModeVar);
              mode && EqualsIgnoringCase(*mode, "ipv6")) {
     endpoint = kImdsIpv6;
   }
@@ -260,7 +242,7 @@ Result<std::string> InstanceMetadataProvider::Token(const std::string& endpoint)
   if (response->status < 200 || response->status >= 300) {
     return Fail(StatusError(response->status, what + ", asking for a session token"));
   }
-  std::string token(TrimSpace(response->body));
+  std::string token(TrimWhitespace(response->body));
   if (token.empty() || HasControlCharacters(token)) {
     return Fail(ErrorCode::kParse, what + " answered an empty or malformed session token");
   }
@@ -271,7 +253,7 @@ Result<std::string> InstanceMetadataProvider::Token(const std::string& endpoint)
 }
 
 Result<Credentials> InstanceMetadataProvider::Get() {
-  if (auto disabled = NonEmpty(getenv_, kImdsDisabledVar)) {
+  if (auto disabled = NonEmptyEnv(getenv_, kImdsDisabledVar)) {
     std::string lower = *disabled;
     std::transform(lower.begin(), lower.end(), lower.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -281,13 +263,13 @@ Result<Credentials> InstanceMetadataProvider::Get() {
     }
   }
   std::string endpoint = kImdsIpv4;
-  if (auto set = NonEmpty(getenv_, kImdsEndpointVar)) {
+  if (auto set = NonEmptyEnv(getenv_, kImdsEndpointVar)) {
     if (!set->starts_with("http://") && !set->starts_with("https://")) {
       return Fail(ErrorCode::kConfig,
                   std::string(kImdsEndpointVar) + " must be an http:// or https:// URL");
     }
     endpoint = WithoutTrailingSlash(*set);
-  } else if (auto mode = NonEmpty(getenv_, kImdsModeVar);
+  } else if (auto mode = NonEmptyEnv(getenv_, kImdsModeVar);
              mode && EqualsIgnoringCase(*mode, "ipv6")) {
     endpoint = kImdsIpv6;
   }
@@ -329,7 +311,7 @@ Result<Credentials> InstanceMetadataProvider::Get() {
       return Fail(StatusError(roles->status, what + ", asking for the instance's role"));
     }
     std::string_view body = roles->body;
-    std::string role(TrimSpace(body.substr(0, body.find('\n'))));
+    std::string role(TrimWhitespace(body.substr(0, body.find('\n'))));
     if (role.empty() || role.find_first_of("/?#% ") != std::string::npos ||
         HasControlCharacters(role)) {
       return Fail(ErrorCode::kParse, what + " answered a malformed role name");

@@ -13,14 +13,6 @@ constexpr char kTokenFileVar[] = "AWS_WEB_IDENTITY_TOKEN_FILE";
 constexpr char kRoleArnVar[] = "AWS_ROLE_ARN";
 constexpr char kSessionNameVar[] = "AWS_ROLE_SESSION_NAME";
 
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-std::optional<std::string> NonEmpty(const GetEnvFn& getenv, const char* name) {
-  auto value = getenv(name);
-  if (!value || value->empty()) return std::nullopt;
-  return value;
-}
-
 // The web identity settings of the environment, read at each Get so that
 // the provider follows the process environment as the SDKs do.
 class EnvironmentWebIdentityProvider final : public CredentialsProvider {
@@ -36,18 +28,18 @@ class EnvironmentWebIdentityProvider final : public CredentialsProvider {
 
   std::string Describe() const override {
     std::string out = std::string("web identity from ") + kTokenFileVar + " and " + kRoleArnVar;
-    if (auto role = NonEmpty(getenv_, kRoleArnVar)) out += " (role " + *role + ")";
+    if (auto role = NonEmptyEnv(getenv_, kRoleArnVar)) out += " (role " + *role + ")";
     return out;
   }
 
  private:
   Result<std::unique_ptr<WebIdentityProvider>> Make() const {
-    auto file = NonEmpty(getenv_, kTokenFileVar);
+    auto file = NonEmptyEnv(getenv_, kTokenFileVar);
     if (!file) {
       return Fail(ErrorCode::kNotFound,
                   std::string("the environment variable ") + kTokenFileVar + " is not set");
     }
-    auto role = NonEmpty(getenv_, kRoleArnVar);
+    auto role = NonEmptyEnv(getenv_, kRoleArnVar);
     if (!role) {
       return Fail(ErrorCode::kAuth, std::string("the environment variable ") + kTokenFileVar +
                                         " is set but " + kRoleArnVar +
@@ -60,7 +52,7 @@ class EnvironmentWebIdentityProvider final : public CredentialsProvider {
                                         ") need STS, which this program was not given");
     }
     AssumeRoleRequest request{.role_arn = *role,
-                              .session_name = NonEmpty(getenv_, kSessionNameVar).value_or(""),
+                              .session_name = NonEmptyEnv(getenv_, kSessionNameVar).value_or(""),
                               .external_id = {},
                               .duration_seconds = std::nullopt};
     return std::make_unique<WebIdentityProvider>(
@@ -113,9 +105,7 @@ Result<std::string> ReadWebIdentityToken(const std::string& path, const std::str
     return Fail(ErrorCode::kAuth, "cannot read the web identity token file " + path + ": " +
                                       text.error().message() + fix);
   }
-  std::string_view token = *text;
-  while (!token.empty() && IsSpace(token.front())) token.remove_prefix(1);
-  while (!token.empty() && IsSpace(token.back())) token.remove_suffix(1);
+  const std::string_view token = TrimWhitespace(*text);
   if (token.empty()) {
     return Fail(ErrorCode::kAuth, "the web identity token file " + path + " is empty" + fix);
   }

@@ -24,6 +24,7 @@ std::unique_ptr<component::SinkConfig> ReadDynamoDbSink(TableReader& reader,
   auto sink = std::make_unique<DynamoDbSinkConfig>();
   DynamoDbEmitterOptions* emitter = &sink->items;
   ReadServiceLocation(reader, &sink->region, &sink->endpoint);
+  config::ReadRole(reader, &sink->role);
   if (auto table = reader.String("table", Need::kRequired)) {
     if (auto problem = config::DynamoTableProblem(*table)) {
       reader.Report("table", *problem);
@@ -67,7 +68,8 @@ std::unique_ptr<component::SinkConfig> ReadDynamoDbSink(TableReader& reader,
 
 Result<std::shared_ptr<Emitter>> DynamoDbSinkConfig::Build(
     const component::SinkContext& context) const {
-  auto aws = aws::MakeAwsContext(aws::MovedTo(context.aws, "dynamodb", region, endpoint));
+  auto aws = aws::MakeAwsContext(
+      aws::WithRole(aws::MovedTo(context.aws, "dynamodb", region, endpoint), role));
   if (!aws) return Fail(aws.error());
   // One attempt per call: the emitter retries what DynamoDB refused.
   return std::make_shared<DynamoDbEmitter>(

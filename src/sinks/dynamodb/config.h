@@ -16,6 +16,9 @@ struct DynamoDbSinkConfig final : component::SinkConfig {
   // and endpoint.
   std::string region;
   std::string endpoint;
+  // role_arn (external_id, role_session_name): the sink writes as this
+  // role, e.g. into another account. Empty: as the pipeline reads.
+  AwsRole role;
 
   Result<std::shared_ptr<Emitter>> Build(const component::SinkContext& context) const override;
 };

@@ -28,6 +28,7 @@ std::unique_ptr<component::SinkConfig> ReadKinesisSink(TableReader& reader,
   auto sink = std::make_unique<KinesisSinkConfig>();
   KinesisSettings* emitter = &sink->records;
   ReadServiceLocation(reader, &sink->region, &sink->endpoint);
+  config::ReadRole(reader, &sink->role);
   // A stream of the same name in another region or at another endpoint is
   // another stream: a copy of a stream into a second region keeps its name.
   const bool elsewhere = !sink->region.empty() || !sink->endpoint.empty();
@@ -99,7 +100,8 @@ std::unique_ptr<component::SinkConfig> ReadKinesisSink(TableReader& reader,
 
 Result<std::shared_ptr<Emitter>> KinesisSinkConfig::Build(
     const component::SinkContext& context) const {
-  auto sink = aws::MakeAwsContext(aws::MovedTo(context.aws, "kinesis", region, endpoint));
+  auto sink = aws::MakeAwsContext(
+      aws::WithRole(aws::MovedTo(context.aws, "kinesis", region, endpoint), role));
   if (!sink) return Fail(sink.error());
   auto source = aws::MakeAwsContext(context.aws);
   if (!source) return Fail(source.error());

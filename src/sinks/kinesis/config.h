@@ -32,6 +32,9 @@ struct KinesisSinkConfig final : component::SinkConfig {
   // a stream into a second region). Empty: [aws]'s region and endpoint.
   std::string region;
   std::string endpoint;
+  // role_arn (external_id, role_session_name): the sink writes as this
+  // role, e.g. into another account. Empty: as the pipeline reads.
+  AwsRole role;
 
   Result<std::shared_ptr<Emitter>> Build(const component::SinkContext& context) const override;
 };

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "clients/aws/aws_context.h"
+#include "clients/aws/endpoint.h"
 #include "clients/pg/connection.h"
 #include "clients/pg/settings.h"
 #include "clients/s3/s3_client.h"
@@ -189,13 +190,14 @@ void ReadLoad(TableReader& reader, RedshiftSettings* emitter) {
 std::unique_ptr<component::SinkConfig> ReadRedshiftSink(TableReader& reader,
                                                         const component::SinkReadContext&) {
   auto sink = std::make_unique<RedshiftSinkConfig>();
+  config::ReadRole(reader, &sink->role);
   ReadLoad(reader, &sink->load);
   return sink;
 }
 
 Result<std::shared_ptr<Emitter>> RedshiftSinkConfig::Build(
     const component::SinkContext& context) const {
-  auto aws = aws::MakeAwsContext(context.aws);
+  auto aws = aws::MakeAwsContext(aws::WithRole(context.aws, role));
   if (!aws) return Fail(aws.error());
   auto client = std::make_shared<aws::S3Client>(aws::MakeS3Client(*aws));
   return std::make_shared<RedshiftEmitter>(load, std::move(client), aws->credentials);

@@ -49,6 +49,9 @@ struct RedshiftSettings {
 
 struct RedshiftSinkConfig final : component::SinkConfig {
   RedshiftSettings load;
+  // role_arn (external_id, role_session_name): the sink writes as this
+  // role, e.g. into another account. Empty: as the pipeline reads.
+  AwsRole role;
 
   // Manifests go up and objects come down with the pipeline's S3 client;
   // COPY gets the same credentials unless an IAM role is configured.

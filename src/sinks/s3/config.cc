@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "clients/aws/aws_context.h"
+#include "clients/aws/endpoint.h"
 #include "clients/s3/s3_client.h"
 #include "config/reader.h"
 #include "sinks/s3/s3_emitter.h"
@@ -73,12 +74,13 @@ void ReadS3Settings(TableReader& reader, S3Settings* settings) {
 std::unique_ptr<component::SinkConfig> ReadS3Sink(TableReader& reader,
                                                   const component::SinkReadContext&) {
   auto sink = std::make_unique<S3SinkConfig>();
+  config::ReadRole(reader, &sink->role);
   ReadS3Settings(reader, &sink->objects);
   return sink;
 }
 
 Result<std::shared_ptr<Emitter>> S3SinkConfig::Build(const component::SinkContext& context) const {
-  auto aws = aws::MakeAwsContext(context.aws);
+  auto aws = aws::MakeAwsContext(aws::WithRole(context.aws, role));
   if (!aws) return Fail(aws.error());
   return std::make_shared<S3Emitter>(std::make_shared<aws::S3Client>(aws::MakeS3Client(*aws)),
                                      objects);

@@ -35,6 +35,9 @@ void ReadS3Settings(config::TableReader& reader, S3Settings* settings);
 
 struct S3SinkConfig final : component::SinkConfig {
   S3Settings objects;
+  // role_arn (external_id, role_session_name): the sink writes as this
+  // role, e.g. into another account. Empty: as the pipeline reads.
+  AwsRole role;
 
   Result<std::shared_ptr<Emitter>> Build(const component::SinkContext& context) const override;
 };

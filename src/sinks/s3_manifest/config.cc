@@ -1,6 +1,7 @@
 #include "sinks/s3_manifest/config.h"
 
 #include "clients/aws/aws_context.h"
+#include "clients/aws/endpoint.h"
 #include "clients/kinesis/kinesis_factory.h"
 #include "clients/s3/s3_client.h"
 #include "config/reader.h"
@@ -12,6 +13,7 @@ std::unique_ptr<component::SinkConfig> ReadS3ManifestSink(
     config::TableReader& reader, const component::SinkReadContext& context) {
   using config::Need;
   auto sink = std::make_unique<S3ManifestSinkConfig>();
+  config::ReadRole(reader, &sink->role);
   ReadS3Settings(reader, &sink->objects);
   if (auto stream = reader.NonEmptyString("manifest_stream", Need::kRequired)) {
     if (!config::IsStreamName(*stream)) {
@@ -38,7 +40,7 @@ std::unique_ptr<component::SinkConfig> ReadS3ManifestSink(
 
 Result<std::shared_ptr<Emitter>> S3ManifestSinkConfig::Build(
     const component::SinkContext& context) const {
-  auto aws = aws::MakeAwsContext(context.aws);
+  auto aws = aws::MakeAwsContext(aws::WithRole(context.aws, role));
   if (!aws) return Fail(aws.error());
   return std::make_shared<S3ManifestEmitter>(
       std::make_unique<S3Emitter>(std::make_shared<aws::S3Client>(aws::MakeS3Client(*aws)),

@@ -13,6 +13,9 @@ namespace kc::emitter {
 
 struct S3ManifestSinkConfig final : component::SinkConfig {
   S3Settings objects;
+  // role_arn (external_id, role_session_name): the sink writes as this
+  // role, e.g. into another account. Empty: as the pipeline reads.
+  AwsRole role;
   std::string manifest_stream;
   // Every key goes with it, so the keys stay in order; empty: the source
   // stream's name.
