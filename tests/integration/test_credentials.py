@@ -344,6 +344,10 @@ stream = "{STREAM}"
         self.write(token, "expired-web-token")
         self.assert_fails(missing, "ExpiredTokenException")
         self.write(token, WEB_TOKEN)
+        denied = self.env(AWS_WEB_IDENTITY_TOKEN_FILE=token,
+                          AWS_ROLE_ARN=f"arn:aws:iam::{ACCOUNT}:role/denied")
+        self.stands.control("config", {"denied_roles": [f"arn:aws:iam::{ACCOUNT}:role/denied"]})
+        self.assert_fails(denied, "AccessDenied", "role/denied")
         self.stands.control("config", {"faults": {"sts": ["malformed"] * 3}})
         self.assert_fails(missing, "AssumeRoleWithWebIdentity", "not XML")
 

@@ -79,6 +79,8 @@ DEFAULTS = {
     "sso_tokens": {},
     # Not in the original brief: how long a "hang" fault sleeps.
     "hang_seconds": 30,
+    # Role ARNs that STS refuses to anyone with AccessDenied.
+    "denied_roles": [],
 }
 
 
@@ -184,6 +186,10 @@ class State:
                 checked[name] = _check_string_map(name, value)
             elif name in ("web_identity_tokens", "sso_tokens"):
                 checked[name] = _check_string_map(name, value, TOKEN_STATES)
+            elif name == "denied_roles":
+                if not isinstance(value, list) or not all(isinstance(r, str) for r in value):
+                    raise ConfigError("denied_roles must be a list of role ARNs")
+                checked[name] = list(value)
             elif name == "container_token":
                 checked[name] = _check_optional_string(name, value)
             elif name == "imds_role":
@@ -227,6 +233,7 @@ class State:
             "sso_tokens": len(c["sso_tokens"]),
             "container_token_required": c["container_token"] is not None,
             "imds_role": c["imds_role"],
+            "denied_roles": list(c["denied_roles"]),
             "faults": {s: list(q) for s, q in self.faults.items()},
         }
 
@@ -767,6 +774,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             f"  </ResponseMetadata>\n</{action}Response>\n",
             "text/xml", (("x-amzn-RequestId", rid),))
 
+    def _denied(self, role_arn, caller):
+        """Answers AccessDenied, as STS does when the role's trust policy
+        does not name the caller, for the configured denied_roles."""
+        if role_arn not in self.state.setting("denied_roles"):
+            return False
+        self.sts_error(403, "AccessDenied",
+                       f"User: {caller} is not authorized to perform: sts:AssumeRole on "
+                       f"resource: {role_arn}")
+        return True
+
     def assume_role(self, method, path, query, body, params):
         try:
             caller = verify_sigv4(self.state, method, path, query, self.headers, body, "sts")
@@ -785,6 +802,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                            ("RoleSessionName", "roleSessionName"))):
             return
         role_arn, session = params["RoleArn"], params["RoleSessionName"]
+        if self._denied(role_arn, caller):
+            return
         issuance = self.state.issue("sts", role_arn, caller)
         self._sts_success("AssumeRole", self._sts_credentials(issuance)
                           + self._assumed_role_user(role_arn, session)
@@ -808,6 +827,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                   f"Token expired: current date/time {now} must be before "
                                   f"the expiration date/time {now - 60}")
         role_arn, session = params["RoleArn"], params["RoleSessionName"]
+        if self._denied(role_arn, "a web identity"):
+            return
         issuance = self.state.issue("sts", role_arn, token)
         subject = "system:serviceaccount:" + hashlib.sha256(token.encode()).hexdigest()[:12]
         self._sts_success(

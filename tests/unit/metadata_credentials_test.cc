@@ -199,12 +199,20 @@ TEST_F(MetadataTest, ImdsThatDoesNotAnswerFallsThroughAtOnce) {
   EXPECT_NE(c.error().message().find("169.254.169.254"), std::string::npos);
   EXPECT_EQ(transport_->requests().size(), 1u);
 
+  // Something at the address that will not hand out a session token.
+  transport_->Answer(403, "Forbidden");
+  auto refused = provider.Get();
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kNotFound);
+  EXPECT_NE(refused.error().message().find("HTTP 403"), std::string::npos);
+  EXPECT_EQ(transport_->requests().size(), 2u);
+
   env_.Set("AWS_EC2_METADATA_DISABLED", "TRUE");
   auto off = provider.Get();
   ASSERT_FALSE(off);
   EXPECT_EQ(off.error().code(), ErrorCode::kNotFound);
   EXPECT_NE(off.error().message().find("AWS_EC2_METADATA_DISABLED"), std::string::npos);
-  EXPECT_EQ(transport_->requests().size(), 1u);
+  EXPECT_EQ(transport_->requests().size(), 2u);
 }
 
 TEST_F(MetadataTest, ImdsProblemsAreClear) {

@@ -239,6 +239,12 @@ Result<std::string> InstanceMetadataProvider::Token(const std::string& endpoint)
     // the chain's end.
     return Fail(ErrorCode::kNotFound, what + " did not answer (not running on EC2?)");
   }
+  if (response->status == 403 || response->status == 404 || response->status == 405) {
+    // No IMDSv2 here: turned off for this instance, or something at the
+    // address that is not EC2's service. Not ours to use; the chain's end.
+    return Fail(ErrorCode::kNotFound, what + " refused a session token (HTTP " +
+                                          std::to_string(response->status) + "): no IMDSv2 there");
+  }
   if (response->status < 200 || response->status >= 300) {
     return Fail(StatusError(response->status, what + ", asking for a session token"));
   }
