@@ -15,17 +15,21 @@
 // Threads: Run blocks the calling thread; it reads every shard on a pool of
 // at most `reader_threads` threads plus one timer thread and writes batches
 // on a pool of at most `emit_threads`, however many shards the stream has
-// (see src/core/scheduler.h and src/core/shard_reader.h). stats() may be
-// called from any thread.
+// (see src/core/scheduler.h and src/core/shard_reader.h). stats() and
+// telemetry() may be called from any thread.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <stop_token>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "kc/aws.h"
 #include "kc/buffer.h"
@@ -112,6 +116,56 @@ struct PipelineStats {
   uint64_t shards_finished = 0;  // closed shards read, emitted and checkpointed to their end
 };
 
+// What a pipeline did with one shard since it started, for metrics. The
+// counts only grow; a shard stays listed once it was read.
+struct ShardTelemetry {
+  std::string shard_id;
+  bool reading = false;   // a reader is on it now
+  bool finished = false;  // read, emitted and checkpointed to its end
+  uint64_t records_read = 0;
+  uint64_t bytes_read = 0;  // record data as Kinesis gave it
+  uint64_t records_filtered = 0;
+  uint64_t records_emitted = 0;
+  uint64_t bytes_emitted = 0;
+  uint64_t batches_emitted = 0;
+  uint64_t get_records_calls = 0;
+  uint64_t get_records_throttled = 0;
+  // Failed GetRecords calls by error code (ErrorCodeName), throttling included.
+  std::map<std::string, uint64_t> get_records_errors;
+  // Records written to the dead letters, by stage ("transform", "filter",
+  // "emit") and error code.
+  std::map<std::pair<std::string, std::string>, uint64_t> dead_lettered;
+  // MillisBehindLatest of the last GetRecords answer; nullopt before one.
+  std::optional<int64_t> millis_behind_latest;
+  // Since the shard's checkpoint was last loaded or saved, or the shard was
+  // last found at its tip with nothing left to save; nullopt while it is
+  // not being read.
+  std::optional<double> seconds_since_checkpoint;
+  // In the buffer, not yet cut into a batch.
+  uint64_t records_buffered = 0;
+  uint64_t bytes_buffered = 0;
+};
+
+// How long something took, in buckets as Prometheus keeps them.
+struct DurationHistogram {
+  std::vector<double> upper_bounds;  // seconds, ascending; +Inf is implied
+  // counts[i]: observations of at most upper_bounds[i] seconds (cumulative);
+  // one more entry at the end holds them all (+Inf).
+  std::vector<uint64_t> counts;
+  double sum_seconds = 0;
+};
+
+struct PipelineTelemetry {
+  std::vector<ShardTelemetry> shards;  // by shard id
+  DurationHistogram emit_seconds;      // each call of the emitter
+  // In the last shard listing.
+  uint64_t shards_open = 0;
+  uint64_t shards_closed = 0;
+  // Running, the stream listed, and every shard being read has its
+  // checkpoint loaded.
+  bool ready = false;
+};
+
 class Pipeline {
  public:
   // `once`: stop by itself when every shard is caught up (or finished) and
@@ -128,6 +182,8 @@ class Pipeline {
   // `abort` abandons in-flight work at once (a second signal).
   virtual Status Run(std::stop_token stop, std::stop_token abort) = 0;
   virtual PipelineStats stats() const = 0;
+  // Per-shard figures; safe to call from any thread, at any time.
+  virtual PipelineTelemetry telemetry() const = 0;
   virtual const PipelineOptions& options() const = 0;
 };
 

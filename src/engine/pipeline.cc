@@ -60,6 +60,7 @@ class PipelineImpl final : public Pipeline {
 
   Status Run(std::stop_token stop, std::stop_token abort) override;
   PipelineStats stats() const override;
+  PipelineTelemetry telemetry() const override;
   const PipelineOptions& options() const override { return config_; }
 
   // Checkpoint loads wait out a store outage for sink_retry_for, as saves
@@ -75,6 +76,7 @@ class PipelineImpl final : public Pipeline {
   // A shard being read: its reader's steps run on the scheduler, one at a time.
   struct Worker {
     std::string shard_id;
+    core::ShardCounters* counters = nullptr;
     std::unique_ptr<core::ShardReader> reader;          // released by the last step
     bool done = false;                                  // guarded by mu_
     std::optional<Result<core::ShardOutcome>> outcome;  // guarded by mu_
@@ -102,6 +104,15 @@ class PipelineImpl final : public Pipeline {
   bool once_;
   Clock* clock_;
   core::PipelineCounters counters_;
+  core::DurationBuckets emit_durations_;
+  // For telemetry(): the shards read in this run, kept once their reader
+  // ends so that their counts stay.
+  mutable std::mutex telemetry_mu_;
+  std::map<std::string, std::unique_ptr<core::ShardCounters>> shard_counters_;  // guarded
+  std::atomic<bool> running_{false};  // Run is reading: not before, not once stopping
+  std::atomic<bool> listed_{false};   // the stream was listed once
+  std::atomic<uint64_t> shards_open_{0};
+  std::atomic<uint64_t> shards_closed_{0};
 
   core::Scheduler* scheduler_ = nullptr;  // during Run: reads
   core::Scheduler* emits_ = nullptr;      // during Run: emits
@@ -137,11 +148,20 @@ void PipelineImpl::StartWorker(const kinesis::Shard& shard, bool after_parents,
   auto worker = std::make_unique<Worker>();
   Worker* w = worker.get();
   w->shard_id = shard.shard_id;
+  {
+    std::lock_guard lock(telemetry_mu_);
+    auto& counters = shard_counters_[shard.shard_id];
+    if (!counters) counters = std::make_unique<core::ShardCounters>(shard.shard_id);
+    w->counters = counters.get();
+  }
+  w->counters->reading.store(true);
   core::ShardReaderContext ctx{&config_,
                                &client_,
                                &parts_,
                                clock_,
                                &counters_,
+                               w->counters,
+                               &emit_durations_,
                                RetryPolicy(kReadRetry, clock_),
                                core::OutageRetry(config_.sink_retry_for, clock_),
                                LoadRetry(),
@@ -171,6 +191,11 @@ void PipelineImpl::RunStep(Worker* w, std::stop_token stop, std::stop_token abor
     return;
   }
   w->reader.reset();  // its buffer and iterator are no longer needed
+  if (*step.outcome && **step.outcome == core::ShardOutcome::kShardEnd) {
+    w->counters->finished.store(true);
+  }
+  w->counters->checkpoint_current_at.store(0);
+  w->counters->reading.store(false);
   std::lock_guard lock(mu_);
   w->outcome = std::move(*step.outcome);
   w->done = true;
@@ -213,8 +238,12 @@ Status PipelineImpl::Run(std::stop_token user_stop, std::stop_token abort) {
   core::Scheduler scheduler(ReaderThreads(config_), clock_);
   scheduler_ = &scheduler;
   // Shards waiting for their next poll or backoff must emit and checkpoint
-  // what they read now.
-  std::stop_callback hurry(stop, [&] { scheduler.Hurry(); });
+  // what they read now; the pipeline is no longer ready.
+  running_.store(true);
+  std::stop_callback hurry(stop, [&] {
+    running_.store(false);
+    scheduler.Hurry();
+  });
 
   core::ShardDiscovery discovery(config_, client_);
   core::ShardLineage lineage;
@@ -233,6 +262,11 @@ Status PipelineImpl::Run(std::stop_token user_stop, std::stop_token abort) {
       break;
     }
     if (stop.stop_requested()) break;
+    uint64_t open = 0;
+    for (const auto& s : *shards) open += s.closed() ? 0 : 1;
+    shards_open_.store(open);
+    shards_closed_.store(shards->size() - open);
+    listed_.store(true);
 
     core::ShardLineage::Plan plan = lineage.Next(*shards, Reading());
     for (const auto& start : plan.start) {
@@ -248,6 +282,7 @@ Status PipelineImpl::Run(std::stop_token user_stop, std::stop_token abort) {
 
   // Stop: every worker emits and checkpoints what it read, then ends.
   stop_all.request_stop();
+  running_.store(false);
   std::map<std::string, std::unique_ptr<Worker>> remaining;
   {
     std::unique_lock lock(mu_);
@@ -268,15 +303,37 @@ Status PipelineImpl::Run(std::stop_token user_stop, std::stop_token abort) {
 
 PipelineStats PipelineImpl::stats() const {
   PipelineStats s;
-  s.records_read = counters_.records_read.load();
-  s.records_emitted = counters_.records_emitted.load();
-  s.records_filtered = counters_.records_filtered.load();
-  s.records_dead_lettered = counters_.records_dead_lettered.load();
-  s.bytes_emitted = counters_.bytes_emitted.load();
-  s.batches_emitted = counters_.batches_emitted.load();
+  for (const ShardTelemetry& shard : telemetry().shards) {
+    s.records_read += shard.records_read;
+    s.records_emitted += shard.records_emitted;
+    s.records_filtered += shard.records_filtered;
+    for (const auto& [why, n] : shard.dead_lettered) s.records_dead_lettered += n;
+    s.bytes_emitted += shard.bytes_emitted;
+    s.batches_emitted += shard.batches_emitted;
+  }
   s.shards_started = counters_.shards_started.load();
   s.shards_finished = counters_.shards_finished.load();
   return s;
+}
+
+PipelineTelemetry PipelineImpl::telemetry() const {
+  PipelineTelemetry t;
+  const Clock::TimePoint now = clock_->Now();
+  bool loaded = true;
+  {
+    std::lock_guard lock(telemetry_mu_);
+    t.shards.reserve(shard_counters_.size());
+    for (const auto& [id, counters] : shard_counters_) {
+      t.shards.push_back(counters->Snapshot(now));
+      // A reader whose checkpoint is not loaded yet has no checkpoint time.
+      if (t.shards.back().reading && !t.shards.back().seconds_since_checkpoint) loaded = false;
+    }
+  }
+  t.emit_seconds = emit_durations_.Snapshot();
+  t.shards_open = shards_open_.load();
+  t.shards_closed = shards_closed_.load();
+  t.ready = running_.load() && listed_.load() && loaded;
+  return t;
 }
 
 }  // namespace

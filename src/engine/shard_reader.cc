@@ -92,6 +92,7 @@ Status ShardReader::Save(std::stop_token abort) {
   auto s = ThroughOutage(
       what, [&] { return ctx_.parts->checkpoints->Save(key_, state_); }, abort);
   if (!s) return Fail(s.error().With(what));
+  ctx_.shard_counters->CheckpointCurrent(ctx_.clock->Now());
   return Ok();
 }
 
@@ -112,6 +113,9 @@ Status ShardReader::ConfirmClosed(std::stop_token abort) {
 ShardReader::CutWork ShardReader::CutBatch() {
   CutWork work{buffer_->Take(), std::move(letters_)};
   letters_.clear();
+  records_buffered_ = 0;
+  ctx_.shard_counters->records_buffered.store(0, std::memory_order_relaxed);
+  ctx_.shard_counters->bytes_buffered.store(0, std::memory_order_relaxed);
   Batch& batch = work.batch;
   batch.stream = ctx_.config->stream;
   batch.shard_id = shard_.shard_id;
@@ -157,14 +161,22 @@ Status ShardReader::EmitBatch(const Batch& batch, std::vector<DeadLetter> letter
     Status s;
     if (committed) {
       s = ThroughOutage(
-          what, [&] { return ctx_.parts->emitter->EmitAndCheckpoint(batch, key_, after, abort); },
+          what,
+          [&] {
+            return TimedEmit(
+                [&] { return ctx_.parts->emitter->EmitAndCheckpoint(batch, key_, after, abort); });
+          },
           abort);
-      if (s) CountEmitted(batch);
+      if (s) {
+        CountEmitted(batch);
+        ctx_.shard_counters->CheckpointCurrent(ctx_.clock->Now());
+      }
     } else if (DeadLettersOn()) {
       s = EmitSeparatingBad(batch, abort, &letters, &delivered);
     } else {
       s = ThroughOutage(
-          what, [&] { return ctx_.parts->emitter->Emit(batch, abort); }, abort);
+          what, [&] { return TimedEmit([&] { return ctx_.parts->emitter->Emit(batch, abort); }); },
+          abort);
       if (s) CountEmitted(batch);
     }
     if (!s) {
@@ -207,9 +219,17 @@ Status ShardReader::EmitBatch(const Batch& batch, std::vector<DeadLetter> letter
 }
 
 void ShardReader::CountEmitted(const Batch& batch) {
-  ctx_.counters->records_emitted += batch.records.size();
-  ctx_.counters->bytes_emitted += batch.bytes;
-  ctx_.counters->batches_emitted += 1;
+  constexpr auto kRelaxed = std::memory_order_relaxed;
+  ctx_.shard_counters->records_emitted.fetch_add(batch.records.size(), kRelaxed);
+  ctx_.shard_counters->bytes_emitted.fetch_add(batch.bytes, kRelaxed);
+  ctx_.shard_counters->batches_emitted.fetch_add(1, kRelaxed);
+}
+
+Status ShardReader::TimedEmit(const std::function<Status()>& call) {
+  const Clock::TimePoint started = ctx_.clock->Now();
+  Status s = call();
+  ctx_.emit_durations->Observe(ctx_.clock->Now() - started);
+  return s;
 }
 
 std::string ShardReader::Emitting(const Batch& batch) const {
@@ -253,7 +273,8 @@ Status ShardReader::EmitSeparatingBad(const Batch& batch, std::stop_token abort,
                                       std::vector<DeadLetter>* letters,
                                       std::vector<ShardPosition>* delivered) {
   auto s = ThroughOutage(
-      Emitting(batch), [&] { return ctx_.parts->emitter->Emit(batch, abort); }, abort);
+      Emitting(batch),
+      [&] { return TimedEmit([&] { return ctx_.parts->emitter->Emit(batch, abort); }); }, abort);
   if (s) {
     CountEmitted(batch);
     for (const Record& r : batch.records) delivered->push_back(r.position());
@@ -300,7 +321,8 @@ Status ShardReader::WriteDeadLetters(const std::vector<DeadLetter>& letters,
   auto s = ctx_.read_retry.Run(what, abort,
                                [&] { return ctx_.parts->dead_letter->Write(letters, abort); });
   if (!s) return Fail(s.error().With(what));
-  ctx_.counters->records_dead_lettered += letters.size();
+  for (const DeadLetter& l : letters)
+    ctx_.shard_counters->CountDeadLetter(l.stage, l.error_code, 1);
   return Ok();
 }
 
@@ -316,6 +338,7 @@ std::optional<ShardReader::Step> ShardReader::BadRecordAt(Record& rec, const Sha
   letters_.push_back(DeadLetter{ctx_.config->name, ctx_.config->stream, shard_.shard_id, stage,
                                 ErrorCodeName(error.code()), error.message(), rec});
   buffer_->Add(std::move(rec), false, page_now);
+  ++records_buffered_;
   last_read_ = pos;
   cut_due_ = replay_ ? pos == replay_->last : buffer_->ShouldFlush(page_now);
   return std::nullopt;
@@ -491,6 +514,7 @@ ShardReader::Step ShardReader::Start(std::stop_token stop, std::stop_token abort
     return At(ctx_.clock->Now() + *wait);
   }
   started_ = true;
+  ctx_.shard_counters->CheckpointCurrent(ctx_.clock->Now());
   state_ = std::move(*loaded);
   if (state_.shard_end) return Done(ShardOutcome::kShardEnd);
   last_read_ = state_.position;
@@ -554,9 +578,11 @@ ShardReader::Step ShardReader::Read(std::stop_token stop, std::stop_token abort)
   }
   const Clock::TimePoint answered = ctx_.clock->Now();
   last_answer_ = answered;
+  ctx_.shard_counters->get_records_calls.fetch_add(1, std::memory_order_relaxed);
   if (!page) {
     const Error& e = page.error();
     if (e.code() == ErrorCode::kCancelled) return AtOnce();
+    ctx_.shard_counters->CountError(e.code());
     if (e.retriable()) {
       // Throttled or briefly unreachable: wait the policy's backoff on the
       // scheduler, not on a thread.
@@ -600,6 +626,8 @@ ShardReader::Step ShardReader::Read(std::stop_token stop, std::stop_token abort)
   }
   iterator_ = std::move(page->next_shard_iterator);
   caught_up_ = page->records.empty() && page->millis_behind_latest == 0;
+  ctx_.shard_counters->millis_behind_latest.store(page->millis_behind_latest,
+                                                  std::memory_order_relaxed);
   page_ = std::move(*page);
   page_index_ = 0;
   if (ctx_.config->deaggregate && kinesis::HasAggregates(page_->records)) {
@@ -653,6 +681,7 @@ ShardReader::Step ShardReader::ReadPage(std::stop_token stop, std::stop_token ab
   // One reading for the page: handing a page on takes milliseconds, and the
   // age threshold is measured in seconds.
   const Clock::TimePoint page_now = ctx_.clock->Now();
+  ShardTally tally(ctx_.shard_counters, buffer_.get(), &records_buffered_);
   for (;;) {
     if (cut_due_) {
       if (auto wait = Cut(abort)) return *wait;
@@ -674,7 +703,7 @@ ShardReader::Step ShardReader::ReadPage(std::stop_token stop, std::stop_token ab
       continue;
     }
     ++page_index_;
-    ctx_.counters->records_read += 1;
+    tally.Read(rec.data.size());
     if (auto t = ctx_.parts->transformer->Transform(rec); !t) {
       if (auto step = BadRecordAt(rec, pos, "transform", t.error(), page_now)) return *step;
       continue;
@@ -685,8 +714,9 @@ ShardReader::Step ShardReader::ReadPage(std::stop_token stop, std::stop_token ab
       continue;
     }
     const bool keep = *kept;
-    if (!keep) ctx_.counters->records_filtered += 1;
+    if (!keep) tally.Filtered();
     buffer_->Add(std::move(rec), keep, page_now);
+    ++records_buffered_;
     last_read_ = pos;
     cut_due_ = replay_ ? pos == replay_->last : buffer_->ShouldFlush(page_now);
   }
@@ -719,6 +749,7 @@ ShardReader::Step ShardReader::ReadPage(std::stop_token stop, std::stop_token ab
     DropPage();
     TakeRecycled();  // freed: an idle shard holds no batch's worth of strings
     const Clock::TimePoint now = ctx_.clock->Now();
+    if (buffer_->Empty()) ctx_.shard_counters->CheckpointCurrent(now);  // nothing left to save
     auto wait = std::chrono::duration_cast<Clock::Duration>(ctx_.config->poll_interval);
     if (auto deadline = buffer_->Deadline()) {
       wait = std::clamp<Clock::Duration>(*deadline - now, Clock::Duration::zero(), wait);

@@ -56,17 +56,13 @@
 #include "base/retry.h"
 #include "clients/kinesis/client.h"
 #include "engine/scheduler.h"
+#include "engine/telemetry.h"
 #include "kc/pipeline.h"
 
 namespace kc::core {
 
+// The pipeline's own counts; what is counted per shard is in ShardCounters.
 struct PipelineCounters {
-  std::atomic<uint64_t> records_read{0};
-  std::atomic<uint64_t> records_emitted{0};
-  std::atomic<uint64_t> records_filtered{0};
-  std::atomic<uint64_t> records_dead_lettered{0};
-  std::atomic<uint64_t> bytes_emitted{0};
-  std::atomic<uint64_t> batches_emitted{0};
   std::atomic<uint64_t> shards_started{0};
   std::atomic<uint64_t> shards_finished{0};
   std::atomic<uint64_t> aggregates_split{0};
@@ -90,9 +86,11 @@ struct ShardReaderContext {
   const PipelineParts* parts;
   Clock* clock;
   PipelineCounters* counters;
-  RetryPolicy read_retry;    // GetRecords, the other Kinesis reads, dead-letter writes
-  RetryPolicy outage_retry;  // emits and checkpoint saves (OutageRetry)
-  RetryPolicy load_retry;    // checkpoint loads (the pipeline's LoadRetry)
+  ShardCounters* shard_counters;    // this shard's
+  DurationBuckets* emit_durations;  // the pipeline's
+  RetryPolicy read_retry;           // GetRecords, the other Kinesis reads, dead-letter writes
+  RetryPolicy outage_retry;         // emits and checkpoint saves (OutageRetry)
+  RetryPolicy load_retry;           // checkpoint loads (the pipeline's LoadRetry)
   bool once = false;
   Scheduler* emits = nullptr;  // where batches are emitted
 };
@@ -149,6 +147,8 @@ class ShardReader {
   Status EmitSeparatingBad(const Batch& batch, std::stop_token abort,
                            std::vector<DeadLetter>* letters, std::vector<ShardPosition>* delivered);
   void CountEmitted(const Batch& batch);
+  // One call of the emitter, timed for the emit-duration histogram.
+  Status TimedEmit(const std::function<Status()>& call);
   // "emitting shard <id> records <first>..<last>", for messages.
   std::string Emitting(const Batch& batch) const;
   // Runs `op` (one call of the emitter or the checkpoint store) under the
@@ -248,7 +248,8 @@ class ShardReader {
   // the first, an assumed 1 KiB, so a shard's first page is not 10,000
   // records of unknown size.
   uint64_t average_record_bytes_ = 1024;
-  bool cut_due_ = false;  // a batch is due, waiting for the one in flight
+  bool cut_due_ = false;           // a batch is due, waiting for the one in flight
+  uint64_t records_buffered_ = 0;  // added to buffer_ since its last Take
   std::optional<BadRecord> bad_;
   // When the answer to the last GetRecords call came back.
   std::optional<Clock::TimePoint> last_answer_;

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "clients/kinesis/deaggregate.h"
 #include "engine/pipeline_internal.h"
@@ -337,6 +338,79 @@ TEST_F(PipelineTest, RecordsThatFailToTransformGoToTheDeadLettersAndTheShardRead
   auto state = store_->Get("a");
   ASSERT_TRUE(state.position);
   EXPECT_EQ(state.position->sequence_number, last);  // past every record, the bad ones too
+}
+
+TEST_F(PipelineTest, TelemetryCountsEachShardAndTheEmitsDurations) {
+  kinesis_->AddShard("a");
+  kinesis_->AddShard("b");
+  kinesis_->Close("b");
+  PutMany("a", 250, "a");  // 2, 3 and 4 bytes a record
+  kinesis_->Put("a", "{\"n\":1}");
+  kinesis_->Put("a", "nope");
+  PutMany("b", 30, "b");
+  kinesis_->FailNext("GetRecords", 400, "ProvisionedThroughputExceededException");
+  transformer_ = std::make_shared<transform::JsonTransformer>();
+  dead_letters_ = std::make_shared<MemoryDeadLetters>();
+  config_.on_error = OnError::kDeadLetter;
+  auto p = Make(true);
+  EXPECT_FALSE(p->telemetry().ready);  // not running yet
+  ASSERT_TRUE(p->Run({}, {}));
+  PipelineTelemetry t = p->telemetry();
+  EXPECT_FALSE(t.ready);  // stopped
+  EXPECT_EQ(t.shards_open, 1u);
+  EXPECT_EQ(t.shards_closed, 1u);
+  ASSERT_EQ(t.shards.size(), 2u);
+  const ShardTelemetry& a = t.shards[0];
+  const ShardTelemetry& b = t.shards[1];
+  EXPECT_EQ(a.shard_id, "a");
+  EXPECT_EQ(a.records_read, 252u);
+  EXPECT_EQ(a.bytes_read, 10u * 2u + 90u * 3u + 150u * 4u + 7u + 4u);
+  // Every "aN" is not JSON either: only {"n":1} is delivered.
+  EXPECT_EQ(a.records_emitted, 1u);
+  EXPECT_EQ(a.dead_lettered, (std::map<std::pair<std::string, std::string>, uint64_t>{
+                                 {{"transform", ErrorCodeName(ErrorCode::kParse)}, 251u}}));
+  EXPECT_FALSE(a.reading);
+  EXPECT_FALSE(a.finished);
+  EXPECT_EQ(a.millis_behind_latest, 0);
+  EXPECT_EQ(a.records_buffered, 0u);
+  EXPECT_EQ(b.records_read, 30u);
+  EXPECT_EQ(b.records_emitted, 0u);  // "bN" is not JSON
+  EXPECT_TRUE(b.finished);
+  const uint64_t calls = a.get_records_calls + b.get_records_calls;
+  EXPECT_GE(calls, 3u);
+  EXPECT_EQ(a.get_records_throttled + b.get_records_throttled, 1u);
+  std::map<std::string, uint64_t> errors = a.get_records_errors;
+  for (const auto& [code, n] : b.get_records_errors) errors[code] += n;
+  EXPECT_EQ(errors, (std::map<std::string, uint64_t>{{ErrorCodeName(ErrorCode::kThrottled), 1u}}));
+  // One emitter call per batch with records: shard a's batches of 100.
+  uint64_t batches = a.batches_emitted + b.batches_emitted;
+  EXPECT_EQ(t.emit_seconds.counts.back(), batches);
+  EXPECT_EQ(t.emit_seconds.counts.size(), t.emit_seconds.upper_bounds.size() + 1);
+  EXPECT_EQ(p->stats().records_dead_lettered, 251u + 30u);
+  EXPECT_EQ(p->stats().records_read, 282u);
+}
+
+TEST_F(PipelineTest, TelemetryIsReadyOnceEveryCheckpointIsLoadedAndNotWhileStopping) {
+  kinesis_->AddShard("a");
+  PutMany("a", 10, "r");
+  auto p = Make(false);
+  std::stop_source stop;
+  std::thread run([&] { EXPECT_TRUE(p->Run(stop.get_token(), {})); });
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  PipelineTelemetry t;
+  while (std::chrono::steady_clock::now() < deadline) {
+    t = p->telemetry();
+    if (t.ready && !t.shards.empty() && t.shards[0].records_read == 10) break;
+    std::this_thread::yield();
+  }
+  EXPECT_TRUE(t.ready);
+  ASSERT_EQ(t.shards.size(), 1u);
+  EXPECT_TRUE(t.shards[0].reading);
+  EXPECT_TRUE(t.shards[0].seconds_since_checkpoint.has_value());
+  stop.request_stop();
+  EXPECT_FALSE(p->telemetry().ready);
+  run.join();
+  EXPECT_FALSE(p->telemetry().shards[0].seconds_since_checkpoint.has_value());
 }
 
 TEST_F(PipelineTest, AnEmitRefusalIsNarrowedToTheRecordsTheSinkRefuses) {
