@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <random>
 
 namespace kc {
@@ -14,7 +16,19 @@ std::string FormatSeconds(std::chrono::milliseconds d) {
   return std::to_string(d.count()) + " ms";
 }
 
+// By ErrorCode; kInternal is the last code.
+constexpr size_t kErrorCodes = static_cast<size_t>(ErrorCode::kInternal) + 1;
+std::array<std::atomic<uint64_t>, kErrorCodes> retries{};
+
+void CountRetry(ErrorCode code) {
+  retries[static_cast<size_t>(code)].fetch_add(1, std::memory_order_relaxed);
+}
+
 }  // namespace
+
+uint64_t RetriesSoFar(ErrorCode code) {
+  return retries[static_cast<size_t>(code)].load(std::memory_order_relaxed);
+}
 
 std::chrono::milliseconds RetryPolicy::Ceiling(int attempt) const {
   // Doubling past 2^30 overflows long before any cap matters.
@@ -56,6 +70,7 @@ Result<std::chrono::milliseconds> RetryPolicy::NextWait(
     wait = std::min(wait, left);
   }
   LogRetry(what, e, attempt, wait);
+  CountRetry(e.code());
   return wait;
 }
 

@@ -30,6 +30,10 @@ struct RetryOptions {
   std::chrono::milliseconds give_up_after{0};
 };
 
+// Retries decided so far in this process, by the error retried (all
+// policies together), for metrics: a count of waits NextWait handed out.
+uint64_t RetriesSoFar(ErrorCode code);
+
 // What ends a Run early.
 struct RetryStops {
   // Abandons the operation: a wait ends at once with kCancelled.

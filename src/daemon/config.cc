@@ -7,6 +7,8 @@
 // closest known name. Messages name keys and types but never repeat a value
 // the user wrote unless it is a choice from a fixed list (a type, a format),
 // so a secret put in the wrong place does not end up in a log.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -486,6 +488,39 @@ std::string SyntaxMessage(const toml::source_region& where, std::string_view des
          "): " + Printable(description, 4 * kMaxEchoLength);
 }
 
+// "host:port" with an IP address literal (an IPv6 one in brackets) and a
+// port, 0 for any free one.
+bool IsListenAddress(const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon + 1 == listen.size()) return false;
+  const std::string host = listen.substr(0, colon);
+  const std::string port = listen.substr(colon + 1);
+  if (port.size() > 5 || !std::ranges::all_of(port, [](char c) { return c >= '0' && c <= '9'; }) ||
+      std::stoi(port) > 65535) {
+    return false;
+  }
+  unsigned char address[sizeof(in6_addr)];
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    return inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), address) == 1;
+  }
+  return inet_pton(AF_INET, host.c_str(), address) == 1;
+}
+
+void ReadMetrics(TableReader reader, MetricsConfig* metrics) {
+  if (auto listen = reader.NonEmptyString("listen", Need::kOptional)) {
+    if (IsListenAddress(*listen)) {
+      metrics->listen = *listen;
+    } else {
+      reader.Report(
+          "listen",
+          std::string("is not an address to listen on; write an IP address and a port, such "
+                      "as \"127.0.0.1:9108\" (this machine only), \"0.0.0.0:9108\" (every "
+                      "interface) or \"[::1]:9108\""));
+    }
+  }
+  reader.ReportUnknownKeys();
+}
+
 ConfigResult Parse(std::string_view toml_text, const std::string& source) {
   toml::table root;
 #if TOML_EXCEPTIONS
@@ -510,6 +545,9 @@ ConfigResult Parse(std::string_view toml_text, const std::string& source) {
   TableReader reader(root, "", "", false, &problems);
   if (const toml::table* aws = reader.Table("aws", Need::kOptional)) {
     ReadAws(reader.Child(*aws, "aws"), &config.aws);
+  }
+  if (const toml::table* metrics = reader.Table("metrics", Need::kOptional)) {
+    ReadMetrics(reader.Child(*metrics, "metrics"), &config.metrics);
   }
   // Without [checkpoint], the defaults of an empty one.
   const toml::table no_checkpoint;

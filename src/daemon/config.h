@@ -52,8 +52,16 @@ struct PipelineConfig : PipelineOptions {
   int line = 0;  // where the [[pipeline]] table starts, for messages
 };
 
+// [metrics]: the HTTP endpoint of /metrics, /health and /ready.
+struct MetricsConfig {
+  // "127.0.0.1:9108", "[::1]:9108", "0.0.0.0:9108"; port 0: any free one
+  // (logged). Empty: no endpoint.
+  std::string listen;
+};
+
 struct Config {
   AwsConfig aws;
+  MetricsConfig metrics;
   CheckpointConfig checkpoint;
   std::vector<PipelineConfig> pipelines;
 };

@@ -22,6 +22,7 @@
 #include "daemon/builtins.h"
 #include "daemon/components.h"
 #include "daemon/config.h"
+#include "daemon/metrics_server.h"
 #include "daemon/status_report.h"
 #include "kc/pipeline.h"
 
@@ -108,6 +109,10 @@ void LogStats(const std::vector<std::unique_ptr<kc::Pipeline>>& pipelines,
 }
 
 int Run(const kc::Config& config, bool once, std::chrono::milliseconds stats_interval) {
+  // First: every thread started from here on (the metrics server's, the
+  // clients') inherits the blocked signals, so that only the watcher takes
+  // them.
+  SignalWatcher signals;
   for (const std::string& warning : kc::aws::TlsWarnings(config.aws)) {
     spdlog::warn("{}", warning);
   }
@@ -134,10 +139,32 @@ int Run(const kc::Config& config, bool once, std::chrono::milliseconds stats_int
     pipelines.push_back(std::move(*pipeline));
   }
 
+  // Declared after the pipelines, so that it stops serving before they go.
+  std::unique_ptr<kc::daemon::MetricsReport> report;
+  std::unique_ptr<kc::daemon::MetricsServer> server;
+  if (!config.metrics.listen.empty()) {
+    std::vector<kc::daemon::MetricsPipeline> reported;
+    for (size_t i = 0; i < pipelines.size(); ++i) {
+      reported.push_back({pipelines[i].get(), config.pipelines[i].emitter.type});
+    }
+    report = std::make_unique<kc::daemon::MetricsReport>(std::move(reported));
+    auto serving = kc::daemon::MetricsServer::Start(config.metrics.listen, report.get());
+    if (!serving) {
+      std::cerr << serving.error().message() << "\n";
+      return kExitConfig;
+    }
+    server = std::move(*serving);
+    const std::string& listen = config.metrics.listen;
+    spdlog::info("metrics: http://{}:{}/metrics, /health and /ready",
+                 listen.substr(0, listen.rfind(':')), server->port());
+  }
+
   std::stop_source stop;
   std::stop_source abort;
-  SignalWatcher signals;
   signals.Start(&stop);
+  std::stop_callback not_ready(stop.get_token(), [&] {
+    if (report) report->Stopping();
+  });
 
   auto started = std::chrono::steady_clock::now();
   std::vector<std::optional<kc::Status>> results(pipelines.size());
@@ -161,7 +188,10 @@ int Run(const kc::Config& config, bool once, std::chrono::milliseconds stats_int
       threads.emplace_back([&, i] {
         results[i] = pipelines[i]->Run(stop.get_token(), abort.get_token());
         // One pipeline failing stops the others gracefully.
-        if (!*results[i]) stop.request_stop();
+        if (!*results[i]) {
+          if (report) report->Failed(i);
+          stop.request_stop();
+        }
       });
     }
   }

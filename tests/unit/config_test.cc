@@ -324,6 +324,30 @@ verify = false
       }));
 }
 
+TEST(ParseConfigTest, MetricsListenAddresses) {
+  EXPECT_EQ(ParseOk(kPipeline).metrics.listen, "");  // off by default
+  for (const char* listen : {"127.0.0.1:9108", "0.0.0.0:0", "[::1]:9108", "[::]:65535"}) {
+    EXPECT_EQ(ParseOk(WithPipeline("[metrics]\nlisten = \"" + std::string(listen) + "\"\n"))
+                  .metrics.listen,
+              listen);
+  }
+}
+
+TEST(ParseConfigErrorTest, MetricsListenProblems) {
+  const std::string why =
+      "is not an address to listen on; write an IP address and a port, such as "
+      "\"127.0.0.1:9108\" (this machine only), \"0.0.0.0:9108\" (every interface) or "
+      "\"[::1]:9108\"";
+  for (const char* listen :
+       {"9108", "localhost:9108", "127.0.0.1:", "127.0.0.1:65536", "::1:9108", "127.0.0.1:9x"}) {
+    EXPECT_EQ(ProblemsOf(WithPipeline("[metrics]\nlisten = \"" + std::string(listen) + "\"\n")),
+              One(7, "metrics.listen", why))
+        << listen;
+  }
+  EXPECT_EQ(ProblemsOf(WithPipeline("[metrics]\nport = 9108\n")),
+            One(7, "metrics.port", "unknown key 'port' in [metrics]"));
+}
+
 TEST(ParseConfigTest, ARoleOnTopOfTheChain) {
   const Config config = ParseOk(WithPipeline(R"toml([aws]
 role_arn = "arn:aws:iam::123456789012:role/reader"

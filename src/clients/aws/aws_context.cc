@@ -55,10 +55,6 @@ std::string_view HostOf(std::string_view url) {
 // hold back the callers waiting for it much longer.
 constexpr std::chrono::milliseconds kStsRequestTimeout{60'000};
 
-// One credentials chain per way of finding credentials, for the whole
-// process: every pipeline, sink and thread shares its cache, so a rollover
-// of temporary credentials costs one lookup. Held weakly: once no context
-// uses a chain it goes, and the next one starts afresh.
 // The TLS settings of `service`: its own section, else the global ones.
 TlsSettings TlsFor(const AwsConfig& config, const std::string& service) {
   const auto it = config.service_tls.find(service);
@@ -73,6 +69,24 @@ std::shared_ptr<HttpTransport> CredentialsTransport(const AwsConfig& config,
   HttpOptions http = OptionsFor(config, tls);
   http.request_timeout = std::min(http.request_timeout, kStsRequestTimeout);
   return MakeCurlTransport(http);
+}
+
+// One credentials chain per way of finding credentials, for the whole
+// process: every pipeline, sink and thread shares its cache, so a rollover
+// of temporary credentials costs one lookup. Held weakly: once no context
+// uses a chain it goes, and the next one starts afresh.
+struct SharedChain {
+  std::weak_ptr<DefaultCredentialsChain> chain;
+  std::string profile;
+  std::string role_arn;
+};
+struct SharedChains {
+  std::mutex mu;
+  std::map<std::string, SharedChain> by_key;  // guarded by mu
+};
+SharedChains& Chains() {
+  static auto* chains = new SharedChains();
+  return *chains;
 }
 
 std::shared_ptr<CredentialsProvider> SharedCredentials(const AwsConfig& config,
@@ -94,11 +108,10 @@ std::shared_ptr<CredentialsProvider> SharedCredentials(const AwsConfig& config,
   }
   for (const TlsSettings* tls : {&sts_tls, &sso_tls, &all_tls}) key += tls->verify ? 'v' : '-';
 
-  static std::mutex mu;
-  static auto* chains = new std::map<std::string, std::weak_ptr<CredentialsProvider>>();
-  std::lock_guard lock(mu);
-  std::weak_ptr<CredentialsProvider>& slot = (*chains)[key];
-  if (auto shared = slot.lock()) return shared;
+  SharedChains& chains = Chains();
+  std::lock_guard lock(chains.mu);
+  SharedChain& slot = chains.by_key[key];
+  if (auto shared = slot.chain.lock()) return shared;
 
   CredentialsChainOptions options;
   options.profile = config.profile;
@@ -115,11 +128,23 @@ std::shared_ptr<CredentialsProvider> SharedCredentials(const AwsConfig& config,
   options.services.instance_metadata =
       std::make_shared<InstanceMetadataProvider>(RealGetEnv, local);
   auto made = std::make_shared<DefaultCredentialsChain>(std::move(options));
-  slot = made;
+  slot = SharedChain{made, config.profile, config.role.arn};
   return made;
 }
 
 }  // namespace
+
+std::vector<CredentialsInUse> CredentialsInUseNow() {
+  std::vector<CredentialsInUse> out;
+  SharedChains& chains = Chains();
+  std::lock_guard lock(chains.mu);
+  for (const auto& [key, slot] : chains.by_key) {
+    auto chain = slot.chain.lock();
+    if (!chain) continue;
+    out.push_back(CredentialsInUse{slot.profile, slot.role_arn, chain->Expiration()});
+  }
+  return out;
+}
 
 const std::shared_ptr<HttpTransport>& AwsContext::TransportFor(const std::string& service) const {
   if (auto it = service_transports.find(service); it != service_transports.end()) {

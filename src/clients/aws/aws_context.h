@@ -4,6 +4,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,16 @@ Result<AwsConfig> WithEnvironment(const AwsConfig& config, const GetEnvFn& geten
 // the environment. Fails with a message naming what to set when the region
 // cannot be found; credentials are looked up lazily, on first use.
 Result<AwsContext> MakeAwsContext(const AwsConfig& config);
+
+// A credentials chain the process uses now: how it was configured and when
+// what it holds expires (Unix ms; nullopt for keys that do not expire, or
+// before its first lookup). Never a key.
+struct CredentialsInUse {
+  std::string profile;   // as configured; empty: AWS_PROFILE or "default"
+  std::string role_arn;  // the role on top; empty: none
+  std::optional<int64_t> expiration_ms;
+};
+std::vector<CredentialsInUse> CredentialsInUseNow();
 
 // One line for each way `config` lets an AWS call go unverified: TLS
 // verification off (for every service, or for one), or a plain-HTTP

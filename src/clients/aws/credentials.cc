@@ -794,6 +794,8 @@ Result<Credentials> DefaultCredentialsChain::Get() { return cache_->Get(); }
 
 void DefaultCredentialsChain::Invalidate(const Credentials& used) { cache_->Invalidate(used); }
 
+std::optional<int64_t> DefaultCredentialsChain::Expiration() const { return cache_->Expiration(); }
+
 std::string DefaultCredentialsChain::Describe() const {
   std::string out = "default credentials chain: " + chain_->Describe();
   if (std::string source = chain_->LastSource(); !source.empty()) {

@@ -238,6 +238,8 @@ class DefaultCredentialsChain final : public CredentialsProvider {
   Result<Credentials> Get() override;
   std::string Describe() const override;
   void Invalidate(const Credentials& used) override;
+  // When the credentials held now expire (Unix ms), if they do.
+  std::optional<int64_t> Expiration() const;
 
  private:
   CredentialsChain* chain_;  // owned by cache_ (or by the role on top of it)
