@@ -4,7 +4,7 @@
 # buffer settings.
 #
 #   bench/throughput.sh [--runs N] [--shape a|b|both] [--profile] [--dir DIR]
-#                       [--max-records N] [--max-bytes SIZE]
+#                       [--max-records N] [--max-bytes SIZE] [--metrics]
 #   bench/throughput.sh --slow-sink MB_PER_S [--seconds N] [--max-bytes SIZE]
 #
 # Shapes: a = 4 shards x 250,000 records of 1,000 bytes;
@@ -24,7 +24,9 @@
 # --dir puts the output files and checkpoints under DIR (default: a temporary
 # directory under $TMPDIR or /tmp), e.g. on tmpfs to leave the disk out;
 # --max-records and --max-bytes set the buffer's thresholds instead of the
-# defaults (50,000 records, 4 MiB).
+# defaults (50,000 records, 4 MiB). --metrics turns on the /metrics
+# endpoint ([metrics] listen) and scrapes it every second during each run,
+# as Prometheus would, to compare with runs without it.
 #
 # --slow-sink measures memory behind a sink slower than the stream: shape
 # (a)'s 1 GB backlog goes to the stdout emitter, whose output a reader takes
@@ -40,6 +42,7 @@ cd "$(dirname "$0")/.."
 runs=3
 shapes=(a b)
 profile=0
+metrics=0
 parent=${TMPDIR:-/tmp}
 buffer=''
 slow_rate=''
@@ -73,6 +76,10 @@ while (($#)); do
     --max-bytes)
       buffer+="max_bytes = \"${2:?--max-bytes needs a size}\""$'\n'
       shift 2
+      ;;
+    --metrics)
+      metrics=1
+      shift
       ;;
     --slow-sink)
       slow_rate=${2:?--slow-sink needs MB per second}
@@ -165,6 +172,9 @@ TOML
   if [[ -n $buffer ]]; then
     printf '[pipeline.buffer]\n%s' "$buffer" >>"$1/bench.toml"
   fi
+  if ((metrics)); then
+    printf '[metrics]\nlisten = "127.0.0.1:0"\n' >>"$1/bench.toml"
+  fi
 }
 
 # python3 -c "$timed" FILE COMMAND...: runs COMMAND and writes "wall user sys
@@ -191,7 +201,7 @@ PY
 # run_consumer DIR: runs the consumer once; leaves "wall user sys rss_kb
 # threads" in DIR/figures.
 run_consumer() {
-  local dir=$1 time_pid child='' threads=0 stat f
+  local dir=$1 time_pid child='' threads=0 stat f polls=0 port
   python3 -c "$timed" "$dir/time" build/kinesis-connect run -c "$dir/bench.toml" --once 2>"$dir/log" &
   time_pid=$!
   while kill -0 "$time_pid" 2>/dev/null; do
@@ -203,6 +213,11 @@ run_consumer() {
     if [[ -n $child ]] && read -r stat 2>/dev/null <"/proc/$child/stat"; then
       read -r -a f <<<"${stat##*) }"
       if [[ ${f[17]:-} =~ ^[0-9]+$ ]] && ((f[17] > threads)); then threads=${f[17]}; fi
+    fi
+    # With --metrics, a scrape a second (every 50 polls of 20 ms).
+    if ((metrics && polls++ % 50 == 0)); then
+      port=$(sed -n 's|.*metrics: http://127\.0\.0\.1:\([0-9]*\)/metrics.*|\1|p' "$dir/log")
+      [[ -z $port ]] || curl -s -o /dev/null "http://127.0.0.1:$port/metrics" || true
     fi
     sleep 0.02
   done
