@@ -7,6 +7,8 @@
 #include <atomic>
 #include <random>
 
+#include "base/log.h"
+
 namespace kc {
 namespace {
 
@@ -87,6 +89,7 @@ bool RetryPolicy::Sleep(std::chrono::milliseconds d, const RetryStops& stops) co
 void RetryPolicy::LogRetry(std::string_view what, const Error& e, int attempt,
                            std::chrono::milliseconds wait) {
   auto level = attempt < 2 ? spdlog::level::debug : spdlog::level::warn;
+  const log::Field code(log::Field::kErrorCode, ErrorCodeName(e.code()));
   spdlog::log(level, "{}: {} (attempt {}), retrying in {} ms", what, e.ToString(), attempt + 1,
               wait.count());
 }

@@ -506,6 +506,18 @@ bool IsListenAddress(const std::string& listen) {
   return inet_pton(AF_INET, host.c_str(), address) == 1;
 }
 
+void ReadLog(TableReader reader, LogConfig* log) {
+  static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error"};
+  static constexpr std::string_view kFormats[] = {"text", "json"};
+  if (auto level = reader.Choice("level", Need::kOptional, "log level", kLevels)) {
+    log->level = *level;
+  }
+  if (auto format = reader.Choice("format", Need::kOptional, "log format", kFormats)) {
+    log->format = *format;
+  }
+  reader.ReportUnknownKeys();
+}
+
 void ReadMetrics(TableReader reader, MetricsConfig* metrics) {
   if (auto listen = reader.NonEmptyString("listen", Need::kOptional)) {
     if (IsListenAddress(*listen)) {
@@ -545,6 +557,9 @@ ConfigResult Parse(std::string_view toml_text, const std::string& source) {
   TableReader reader(root, "", "", false, &problems);
   if (const toml::table* aws = reader.Table("aws", Need::kOptional)) {
     ReadAws(reader.Child(*aws, "aws"), &config.aws);
+  }
+  if (const toml::table* log = reader.Table("log", Need::kOptional)) {
+    ReadLog(reader.Child(*log, "log"), &config.log);
   }
   if (const toml::table* metrics = reader.Table("metrics", Need::kOptional)) {
     ReadMetrics(reader.Child(*metrics, "metrics"), &config.metrics);

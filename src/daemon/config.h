@@ -59,9 +59,16 @@ struct MetricsConfig {
   std::string listen;
 };
 
+// [log]; the command line's --log-level and --log-format win over it.
+struct LogConfig {
+  std::string level;   // "trace" ... "error"; empty: not set
+  std::string format;  // "text" or "json"; empty: not set
+};
+
 struct Config {
   AwsConfig aws;
   MetricsConfig metrics;
+  LogConfig log;
   CheckpointConfig checkpoint;
   std::vector<PipelineConfig> pipelines;
 };

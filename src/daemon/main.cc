@@ -3,7 +3,6 @@
 // Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage.
 #include <malloc.h>
 #include <signal.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
@@ -17,6 +16,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/log.h"
 #include "base/units.h"
 #include "clients/aws/aws_context.h"
 #include "daemon/builtins.h"
@@ -24,6 +24,7 @@
 #include "daemon/config.h"
 #include "daemon/metrics_server.h"
 #include "daemon/status_report.h"
+#include "daemon/version.h"
 #include "kc/pipeline.h"
 
 namespace {
@@ -199,6 +200,10 @@ int Run(const kc::Config& config, bool once, std::chrono::milliseconds stats_int
   int code = kExitOk;
   for (size_t i = 0; i < pipelines.size(); ++i) {
     if (!*results[i]) {
+      const kc::PipelineOptions& options = pipelines[i]->options();
+      const kc::log::Scope fields(options.name, options.stream);
+      const kc::log::Field error_code(kc::log::Field::kErrorCode,
+                                      kc::ErrorCodeName(results[i]->error().code()));
       spdlog::error("{}", results[i]->error().message());
       code = kExitFailure;
     }
@@ -242,12 +247,21 @@ void LimitMallocArenas() {
 int main(int argc, char** argv) {
   LimitMallocArenas();
   CLI::App app{"kinesis-connect: moves records from Amazon Kinesis streams into sinks"};
-  app.require_subcommand(1);
   std::string config_path;
-  std::string log_level = "info";
+  std::string log_level;   // empty: [log] level, else info
+  std::string log_format;  // empty: [log] format, else text
   bool once = false;
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
+  // Accepted before or after the subcommand (fallthrough).
+  app.fallthrough();
+  app.add_option("--log-level", log_level,
+                 "trace, debug, info, warn, error (default: [log] level, else info)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  app.add_option("--log-format", log_format, "text or json (default: [log] format, else text)")
+      ->check(CLI::IsMember({"text", "json"}));
+  app.set_version_flag(
+      "--version", [] { return kc::daemon::VersionText(); },
+      "the version, commit, build type and libraries, then exit");
+  app.require_subcommand(0, 1);
 
   auto* run = app.add_subcommand("run", "run the pipelines until SIGINT/SIGTERM (or --once)");
   run->add_option("-c,--config", config_path, "the TOML configuration file")->required();
@@ -272,10 +286,18 @@ int main(int argc, char** argv) {
     return rc == 0 ? kExitOk : kExitConfig;
   }
 
-  auto logger = spdlog::stderr_color_mt("kc");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::from_str(log_level));
+  if (app.get_subcommands().empty()) {
+    std::cerr << app.help() << "a subcommand is required\n";
+    return kExitConfig;
+  }
+  // The command line's choices now; the file's once it is read.
+  auto setup_logs = [&](const kc::LogConfig& file) {
+    const std::string& level = !log_level.empty() ? log_level : file.level;
+    const std::string& format = !log_format.empty() ? log_format : file.format;
+    kc::log::Setup(kc::log::ParseFormat(format).value_or(kc::log::Format::kText),
+                   kc::log::ParseLevel(level).value_or(spdlog::level::info));
+  };
+  setup_logs({});
 
   if (*components) {
     PrintComponents(std::cout);
@@ -283,6 +305,7 @@ int main(int argc, char** argv) {
   }
   auto config = Load(config_path);
   if (!config) return kExitConfig;
+  setup_logs(config->log);
   if (*validate) {
     std::cout << config_path << ": ok, " << config->pipelines.size() << " pipeline"
               << (config->pipelines.size() == 1 ? "" : "s") << "\n";

@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "base/log.h"
 #include "clients/kinesis/kinesis_factory.h"
 #include "engine/discovery.h"
 #include "engine/lineage.h"
@@ -225,6 +226,7 @@ std::optional<Error> PipelineImpl::AwaitReaders(core::ShardLineage& lineage, std
 }
 
 Status PipelineImpl::Run(std::stop_token user_stop, std::stop_token abort) {
+  const log::Scope fields(config_.name, config_.stream);
   // Workers stop on the user's request or when one of them fails.
   std::stop_source stop_all;
   std::stop_callback forward(user_stop, [&] { stop_all.request_stop(); });

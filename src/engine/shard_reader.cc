@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "base/log.h"
 #include "clients/kinesis/deaggregate.h"
 
 namespace kc::core {
@@ -67,6 +68,7 @@ Result<std::string> ShardReader::InitialIterator(std::stop_token abort) {
       it.error().message().find("InvalidArgumentException") != std::string::npos) {
     // The position is no longer in the stream: the data was trimmed past the
     // retention period. Everything still there is newer: start at the oldest.
+    const log::Field position(log::Field::kSequenceNumber, spec.sequence_number);
     spdlog::warn(
         "[{}] shard {}: position {} is no longer in the stream ({}); it was trimmed past the "
         "retention period, so reading starts at TRIM_HORIZON and the records in between are lost",
@@ -75,6 +77,7 @@ Result<std::string> ShardReader::InitialIterator(std::stop_token abort) {
     it = ctx_.client->GetShardIterator(ctx_.config->stream, shard_.shard_id, spec, abort);
   }
   if (!it) return Fail(it.error());
+  const log::Field position(log::Field::kSequenceNumber, spec.sequence_number);
   spdlog::info("[{}] shard {}: reading from {}{}", ctx_.config->name, shard_.shard_id,
                kinesis::IteratorTypeName(spec.type),
                spec.sequence_number.empty() ? "" : " " + spec.sequence_number);
@@ -207,6 +210,9 @@ Status ShardReader::EmitBatch(const Batch& batch, std::vector<DeadLetter> letter
       if (auto written = WriteDeadLetters(letters, abort); !written) {
         return Fail(written.error().With(what));
       }
+      const std::string first = Describe(letters.front().record.position());
+      const log::Field position(log::Field::kSequenceNumber, first);
+      const log::Field code(log::Field::kErrorCode, letters.front().error_code);
       spdlog::warn("[{}] {}: {} record(s) went to the dead letters; the first: {}",
                    ctx_.config->name, what, letters.size(), letters.front().error);
       state_ = std::move(after);
@@ -390,6 +396,7 @@ ShardReader::Step Parked() {
 }  // namespace
 
 ShardReader::Step ShardReader::Next(std::stop_token stop, std::stop_token abort) {
+  const log::Scope fields(ctx_.config->name, ctx_.config->stream, shard_.shard_id);
   if (!outcome_) {
     Step step;
     try {
@@ -454,6 +461,7 @@ std::optional<ShardReader::Step> ShardReader::Drain(std::stop_token abort) {
 }
 
 void ShardReader::Deliver(Batch batch, std::vector<DeadLetter> letters, std::stop_token abort) {
+  const log::Scope fields(ctx_.config->name, ctx_.config->stream, shard_.shard_id);
   Status s;
   try {
     s = EmitBatch(batch, std::move(letters), abort);

@@ -137,7 +137,7 @@ def run_measured(connector, timeout=300, log_level="info"):
     started = time.monotonic()
     result = connector.config + ".rusage"
     args = [sys.executable, "-S", "-c", _LAUNCH, result, harness.binary(), "--log-level",
-            log_level, "run", "-c", connector.config, "--once"]
+            log_level, "run", "-c", connector.config, "--once"] + connector.log_args()
     with open(connector.log, "a") as log:
         proc = subprocess.Popen(args, env=connector.env(), stdout=log, stderr=log,
                                 start_new_session=True)
@@ -181,6 +181,19 @@ def assert_no_secrets(test, directory, secrets):
                 test.assertNotIn(form, text, f"a secret in {os.path.join(root, name)}")
 
 
+def assert_json_logs(test, connector):
+    """Every line of the connector's log is a JSON object with its time (UTC,
+    milliseconds), level and message, whatever the servers sent."""
+    with open(connector.log, "rb") as f:
+        lines = f.read().decode("utf-8").splitlines()  # strict: the log is UTF-8
+    test.assertTrue(lines, "an empty log")
+    for line in lines:
+        entry = json.loads(line)
+        test.assertRegex(entry["ts"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        test.assertIn(entry["level"], ("trace", "debug", "info", "warn", "error", "critical"))
+        test.assertIsInstance(entry["msg"], str)
+
+
 def files_under(directory):
     out = set()
     for root, _, names in os.walk(directory):
@@ -200,16 +213,25 @@ class HostileKinesis(unittest.TestCase):
         os.makedirs(self.workdir)
         self.stream = "hostile-" + uuid.uuid4().hex[:10]
         self.proxy = FaultProxy(upstream=harness.endpoint()).start()
+        self.connectors = []
 
     def tearDown(self):
         self.proxy.stop()
         harness.delete_stream(self.stream)
         assert_no_secrets(self, self.tmp.name, [harness.SECRET_KEY])
+        for c in self.connectors:
+            if os.path.exists(c.log):
+                assert_json_logs(self, c)
         self.tmp.cleanup()
 
     def connector(self, **kwargs):
-        return harness.Connector(self.workdir, self.stream,
-                                 endpoints={"kinesis": self.proxy.endpoint}, **kwargs)
+        # JSON logs: the no-secrets check covers that format here (the text
+        # format everywhere else), and every line must stay valid JSON
+        # whatever the hostile server sends.
+        c = harness.Connector(self.workdir, self.stream, log_format="json",
+                              endpoints={"kinesis": self.proxy.endpoint}, **kwargs)
+        self.connectors.append(c)
+        return c
 
     def report(self, what, rss_mib, seconds):
         print(f"\n{what}: peak RSS {rss_mib:.1f} MiB, {seconds:.1f} s", file=sys.stderr)
@@ -422,6 +444,7 @@ class HostileS3(unittest.TestCase):
         psql(f"CREATE TABLE {self.table} (id text, name text, n bigint)")
         self.proxy = FaultProxy(upstream=harness.s3_endpoint()).start()
         self.fetched = []  # paths of the GetObject calls
+        self.connectors = []
 
         def note(request):
             if request.operation == "GetObject":
@@ -435,6 +458,9 @@ class HostileS3(unittest.TestCase):
         for stream in self.streams:
             harness.delete_stream(stream)
         assert_no_secrets(self, self.tmp.name, [harness.SECRET_KEY, PASSWORD])
+        for c in self.connectors:
+            if os.path.exists(c.log):
+                assert_json_logs(self, c)
         psql(f"DROP TABLE IF EXISTS {self.table}; DROP TABLE IF EXISTS {self.file_table}")
         self.tmp.cleanup()
 
@@ -449,7 +475,8 @@ class HostileS3(unittest.TestCase):
     def connector(self, workdir, compression, extra="", stream=None):
         stream = stream or self.stream
         os.makedirs(workdir)
-        c = harness.Connector(workdir, stream, access_key=harness.S3_ACCESS_KEY)
+        c = harness.Connector(workdir, stream, access_key=harness.S3_ACCESS_KEY, log_format="json")
+        self.connectors.append(c)
         pipeline = harness.redshift_loader_pipeline(
             "loader", stream, url_with_password(), self.table, ["id", "name", "n"],
             self.file_table, self.prefix + "manifests/")

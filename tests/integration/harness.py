@@ -431,8 +431,11 @@ class Connector:
 
     def __init__(self, workdir, stream, buffer_records=100, max_age="2s", extra_pipeline="",
                  extra_emitter="", emitter=None, access_key=ACCESS_KEY, checkpoint=None,
-                 endpoints=None):
+                 endpoints=None, log_format=None):
         self.workdir = workdir
+        # "text" or "json" (--log-format, given after the subcommand); None:
+        # KC_TEST_LOG_FORMAT, else the default.
+        self.log_format = log_format or os.environ.get("KC_TEST_LOG_FORMAT")
         self.out = os.path.join(workdir, "out")
         self.config = os.path.join(workdir, "connect.toml")
         self.log = os.path.join(workdir, "connect.log")
@@ -485,10 +488,13 @@ max_age = "{max_age}"
     def env(self):
         return client_env(access_key=self.access_key)
 
+    def log_args(self):
+        return ["--log-format", self.log_format] if self.log_format else []
+
     def run_once(self, timeout=300):
         with open(self.log, "a") as log:
             out = subprocess.run(
-                [binary(), "run", "-c", self.config, "--once"],
+                [binary(), "run", "-c", self.config, "--once"] + self.log_args(),
                 env=self.env(),
                 stdout=log,
                 stderr=log,
@@ -505,7 +511,7 @@ max_age = "{max_age}"
         log_level = log_level or os.environ.get("KC_TEST_LOG_LEVEL")
         if log_level:
             args += ["--log-level", log_level]
-        args += ["run", "-c", self.config]
+        args += ["run", "-c", self.config] + self.log_args()
         if stats_interval:
             args += ["--stats-interval", stats_interval]
         self.proc = subprocess.Popen(args, env=self.env(), stdout=log, stderr=log)
@@ -530,5 +536,16 @@ max_age = "{max_age}"
         return found
 
     def log_text(self):
+        """The log; with JSON logs, the message of each line (a line that is
+        not JSON as it is), so that tests read both formats alike."""
         with open(self.log, encoding="utf-8", errors="replace") as f:
-            return f.read()
+            text = f.read()
+        if self.log_format != "json":
+            return text
+        lines = []
+        for line in text.splitlines():
+            try:
+                lines.append(json.loads(line)["msg"])
+            except (ValueError, KeyError, TypeError):
+                lines.append(line)
+        return "\n".join(lines) + "\n"

@@ -1,6 +1,7 @@
 """kinesis-connect as a user meets it: validate, exit codes, clear errors for
 bad input from the outside world, status, and the example program."""
 
+import json
 import os
 import signal
 import subprocess
@@ -64,6 +65,32 @@ class CliTest(unittest.TestCase):
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertIn("ok, 1 pipeline", out.stdout)
 
+    def test_version_names_the_commit_and_the_libraries(self):
+        out = run(["--version"])
+        self.assertEqual(out.returncode, 0, out.stderr)
+        lines = out.stdout.splitlines()
+        self.assertRegex(lines[0], r"^kinesis-connect \d+\.\d+\.\d+$")
+        self.assertRegex(lines[1], r"^commit ([0-9a-f]{12}(\+changes)?|unknown), build type \S+$")
+        libraries = dict(line.split(None, 1) for line in lines[2:])
+        for name in ("libcurl", "OpenSSL", "simdjson", "libpq", "prometheus-cpp", "civetweb"):
+            self.assertRegex(libraries.get(name, ""), r"^\d+\.\d+", f"{name} in {out.stdout}")
+
+    def test_log_options_before_or_after_the_subcommand_and_in_the_file(self):
+        example = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "configs",
+                               "files.toml")
+        for args in (["--log-format", "json", "validate", "-c", example],
+                     ["validate", "-c", example, "--log-level", "debug", "--log-format", "text"]):
+            out = run(args)
+            self.assertEqual(out.returncode, 0, out.stderr)
+        out = run(["validate", "-c", example, "--log-format", "xml"])
+        self.assertEqual(out.returncode, 2)
+        self.assertIn("--log-format", out.stderr)
+        path = self.write("log.toml", '[log]\nlevel = "loud"\nformat = "json"\n[[pipeline]]\n'
+                          'name = "p"\nstream = "s"\n[pipeline.emitter]\ntype = "stdout"\n')
+        out = run(["validate", "-c", path])
+        self.assertEqual(out.returncode, 2)
+        self.assertIn(f"{path}:2: log.level: unknown log level 'loud'", out.stderr)
+
     def test_missing_stream_is_a_runtime_error_naming_the_fix(self):
         c = Connector(self.tmp.name, self.stream)
         self.assertEqual(c.run_once(), 1)
@@ -95,15 +122,21 @@ class CliTest(unittest.TestCase):
         harness.create_stream(self.stream, 1)
         c = Connector(self.tmp.name, self.stream)
         env = harness.client_env(secret="definitely-wrong-secret-1234")
-        with open(c.log, "w") as log:
-            rc = subprocess.run(
-                [harness.binary(), "run", "-c", c.config, "--once"],
-                env=env, stdout=log, stderr=log, timeout=120,
-            ).returncode
-        self.assertEqual(rc, 1)
-        log = c.log_text()
-        self.assertIn("InvalidSignatureException", log)
-        self.assertNotIn("definitely-wrong-secret-1234", log)
+        for log_format in ("text", "json"):
+            with open(c.log, "w") as log:
+                rc = subprocess.run(
+                    [harness.binary(), "run", "-c", c.config, "--once", "--log-format",
+                     log_format],
+                    env=env, stdout=log, stderr=log, timeout=120,
+                ).returncode
+            self.assertEqual(rc, 1)
+            log = c.log_text()
+            self.assertIn("InvalidSignatureException", log)
+            self.assertNotIn("definitely-wrong-secret-1234", log)
+            if log_format == "json":
+                errors = [json.loads(line) for line in log.splitlines()]
+                self.assertEqual(errors[-1]["level"], "error", log)
+                self.assertEqual(errors[-1]["error_code"], "authentication", log)
 
     def test_second_signal_exits_at_once_while_an_emit_is_stuck(self):
         # The sink is unreachable (nothing listens on port 1), so the first
