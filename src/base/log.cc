@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "base/json_writer.h"
+#include "base/redact.h"
 #include "base/time_format.h"
 
 namespace kc::log {
@@ -19,6 +20,13 @@ constexpr const char* kFieldNames[] = {"pipeline", "stream", "shard", "sequence_
                                        "error_code"};
 constexpr size_t kFields = std::size(kFieldNames);
 thread_local std::string_view fields[kFields];
+
+// SetSecrets's; written before threads log, then only read.
+std::vector<std::string>& Secrets() {
+  static auto* secrets = new std::vector<std::string>();
+  return *secrets;
+}
+constexpr size_t kMinSecretSize = 4;
 
 // The length of the valid UTF-8 sequence at the start of `s`, or 0
 // (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF).
@@ -86,6 +94,25 @@ std::string_view LevelName(spdlog::level::level_enum level) {
   }
 }
 
+// The text format: spdlog's pattern, then the secrets hidden.
+class TextFormatter final : public spdlog::formatter {
+ public:
+  TextFormatter() : pattern_("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc) {}
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    if (Secrets().empty()) return pattern_.format(msg, dest);
+    spdlog::memory_buf_t line;
+    pattern_.format(msg, line);
+    const std::string shown = Redact(std::string(line.data(), line.size()));
+    dest.append(shown.data(), shown.data() + shown.size());
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<TextFormatter>();
+  }
+
+ private:
+  spdlog::pattern_formatter pattern_;
+};
+
 class JsonFormatter final : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
@@ -123,9 +150,9 @@ std::string JsonLine(int64_t unix_millis, spdlog::level::level_enum level, std::
   w.BeginObject()
       .Field("ts", util::FormatRfc3339Millis(unix_millis))
       .Field("level", LevelName(level))
-      .Field("msg", ValidUtf8(msg));
+      .Field("msg", ValidUtf8(Redact(std::string(msg))));
   for (size_t i = 0; i < kFields; ++i) {
-    if (!fields[i].empty()) w.Field(kFieldNames[i], ValidUtf8(fields[i]));
+    if (!fields[i].empty()) w.Field(kFieldNames[i], ValidUtf8(Redact(std::string(fields[i]))));
   }
   w.EndObject();
   return w.Take();
@@ -141,10 +168,19 @@ void Setup(Format format, spdlog::level::level_enum level) {
   if (format == Format::kJson) {
     logger->set_formatter(std::make_unique<JsonFormatter>());
   } else {
-    logger->set_formatter(std::make_unique<spdlog::pattern_formatter>(
-        "%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc));
+    logger->set_formatter(std::make_unique<TextFormatter>());
   }
   logger->set_level(level);
+}
+
+void SetSecrets(std::vector<std::string> secrets) { Secrets() = std::move(secrets); }
+
+std::string Redact(std::string text) {
+  const std::vector<std::string>& secrets = Secrets();
+  if (secrets.empty()) return text;
+  return util::RedactSecrets(std::move(text),
+                             std::vector<std::string_view>(secrets.begin(), secrets.end()),
+                             kMinSecretSize);
 }
 
 Scope::Scope(std::string_view pipeline, std::string_view stream, std::string_view shard) {

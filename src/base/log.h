@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace kc::log {
 
@@ -30,6 +31,15 @@ std::optional<spdlog::level::level_enum> ParseLevel(std::string_view name);
 // Makes the default logger write to standard error in `format` at `level`.
 // Call before any thread logs; may be called again to change both.
 void Setup(Format format, spdlog::level::level_enum level);
+
+// Values no log line may show (config/interpolate.h: what ${NAME} took
+// from the environment into a URL or a secret): each becomes "***" in every
+// line, in both formats, and in Redact. Values under 4 bytes are left alone.
+// Call before threads log.
+void SetSecrets(std::vector<std::string> secrets);
+// `text` with those values as "***": for what is shown outside the log
+// (errors on standard error, `status`).
+std::string Redact(std::string text);
 
 // The fields of the calling thread's log lines while it lives; the previous
 // ones come back when it ends. Empty values are left out. The strings must

@@ -36,6 +36,7 @@
 #include "clients/pg/connection.h"
 #include "clients/pg/settings.h"
 #include "clients/redis/redis_url.h"
+#include "config/interpolate.h"
 #include "config/reader.h"
 #include "daemon/builtins.h"
 #include "daemon/config.h"
@@ -533,7 +534,8 @@ void ReadMetrics(TableReader reader, MetricsConfig* metrics) {
   reader.ReportUnknownKeys();
 }
 
-ConfigResult Parse(std::string_view toml_text, const std::string& source) {
+ConfigResult Parse(std::string_view toml_text, const std::string& source,
+                   const config::EnvLookup& env) {
   toml::table root;
 #if TOML_EXCEPTIONS
   try {
@@ -554,6 +556,10 @@ ConfigResult Parse(std::string_view toml_text, const std::string& source) {
 
   Problems problems;
   Config config;
+  config.secrets = config::InterpolateTree(root, env, &problems);
+  // A value that could not be interpolated is read as written; the
+  // interpolation's problem is the one to show for its key.
+  const size_t interpolation_problems = problems.size();
   TableReader reader(root, "", "", false, &problems);
   if (const toml::table* aws = reader.Table("aws", Need::kOptional)) {
     ReadAws(reader.Child(*aws, "aws"), &config.aws);
@@ -571,6 +577,13 @@ ConfigResult Parse(std::string_view toml_text, const std::string& source) {
                  &config.checkpoint);
   ReadPipelines(reader, config.checkpoint, &problems, &config.pipelines);
   reader.ReportUnknownKeys();
+  if (interpolation_problems > 0) {
+    std::vector<std::string> keys;
+    for (size_t i = 0; i < interpolation_problems; ++i) keys.push_back(problems[i].key);
+    std::erase_if(problems, [&, i = size_t{0}](const ConfigProblem& p) mutable {
+      return i++ >= interpolation_problems && std::ranges::find(keys, p.key) != keys.end();
+    });
+  }
 
   if (problems.empty()) return config;
   // In file order, like a compiler; problems without a line come last.
@@ -585,22 +598,23 @@ ConfigResult Parse(std::string_view toml_text, const std::string& source) {
 
 }  // namespace
 
-ConfigResult ParseConfig(std::string_view toml_text, const std::string& source) {
+ConfigResult ParseConfig(std::string_view toml_text, const std::string& source,
+                         const config::EnvLookup& env) {
 #if defined(__cpp_exceptions)
   // toml++ and the standard library may throw (e.g. bad_alloc); nothing
   // escapes a component boundary.
   try {
-    return Parse(toml_text, source);
+    return Parse(toml_text, source, env);
   } catch (const std::exception& e) {
     return kc::unexpected(
         OneProblem(0, std::string("internal error while reading the configuration: ") + e.what()));
   }
 #else
-  return Parse(toml_text, source);
+  return Parse(toml_text, source, env);
 #endif
 }
 
-ConfigResult LoadConfigFile(const std::string& path) {
+ConfigResult LoadConfigFile(const std::string& path, const config::EnvLookup& env) {
   const std::string shown = "'" + Printable(path, path.size()) + "'";
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
@@ -617,7 +631,7 @@ ConfigResult LoadConfigFile(const std::string& path) {
   if (in.bad()) {
     return kc::unexpected(OneProblem(0, "cannot read config file " + shown));
   }
-  return ParseConfig(text, path);
+  return ParseConfig(text, path, env);
 }
 
 }  // namespace kc

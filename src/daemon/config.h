@@ -14,6 +14,7 @@
 #include "component/sink.h"
 #include "component/step.h"
 #include "component/store.h"
+#include "config/interpolate.h"
 #include "config/problem.h"
 #include "kc/aws.h"
 #include "kc/expected.h"
@@ -69,14 +70,20 @@ struct Config {
   AwsConfig aws;
   MetricsConfig metrics;
   LogConfig log;
+  // Values that ${NAME} took from the environment into a URL or a secret
+  // key (config/interpolate.h): logs and errors show them as "***".
+  std::vector<std::string> secrets;
   CheckpointConfig checkpoint;
   std::vector<PipelineConfig> pipelines;
 };
 
 using ConfigResult = expected<Config, std::vector<ConfigProblem>>;
 
-// `source` names the input in messages (usually the file path).
-ConfigResult ParseConfig(std::string_view toml_text, const std::string& source);
-ConfigResult LoadConfigFile(const std::string& path);
+// `source` names the input in messages (usually the file path). ${NAME} in
+// string values is looked up with `env` (config/interpolate.h).
+ConfigResult ParseConfig(std::string_view toml_text, const std::string& source,
+                         const config::EnvLookup& env = config::ProcessEnv);
+ConfigResult LoadConfigFile(const std::string& path,
+                            const config::EnvLookup& env = config::ProcessEnv);
 
 }  // namespace kc

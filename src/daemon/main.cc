@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "base/log.h"
@@ -119,20 +120,21 @@ int Run(const kc::Config& config, bool once, std::chrono::milliseconds stats_int
   }
   auto store = kc::core::MakeCheckpointStore(config);
   if (!store) {
-    std::cerr << store.error().message() << "\n";
+    std::cerr << kc::log::Redact(store.error().message()) << "\n";
     return kExitConfig;
   }
   std::vector<std::unique_ptr<kc::Pipeline>> pipelines;
   for (const auto& p : config.pipelines) {
     auto parts = kc::core::MakePipelineParts(config.aws, p, *store);
     if (!parts) {
-      std::cerr << parts.error().message() << "\n";
+      std::cerr << kc::log::Redact(parts.error().message()) << "\n";
       return kExitConfig;
     }
     const std::string sink = parts->emitter->Describe();
     auto pipeline = kc::Pipeline::Create(config.aws, p, std::move(*parts), once);
     if (!pipeline) {
-      std::cerr << "pipeline " << p.name << ": " << pipeline.error().message() << "\n";
+      std::cerr << kc::log::Redact("pipeline " + p.name + ": " + pipeline.error().message())
+                << "\n";
       return pipeline.error().code() == kc::ErrorCode::kConfig ? kExitConfig : kExitFailure;
     }
     spdlog::info("pipeline {}: stream {} → {}; checkpoints in {}", p.name, p.stream, sink,
@@ -305,6 +307,7 @@ int main(int argc, char** argv) {
   }
   auto config = Load(config_path);
   if (!config) return kExitConfig;
+  kc::log::SetSecrets(config->secrets);
   setup_logs(config->log);
   if (*validate) {
     std::cout << config_path << ": ok, " << config->pipelines.size() << " pipeline"
@@ -312,9 +315,12 @@ int main(int argc, char** argv) {
     return kExitOk;
   }
   if (*status) {
-    auto s = kc::cli::PrintStatus(*config, std::cout);
+    // Whole, so that what came from the environment can be hidden in it.
+    std::ostringstream report;
+    auto s = kc::cli::PrintStatus(*config, report);
+    std::cout << kc::log::Redact(report.str());
     if (!s) {
-      std::cerr << s.error().message() << "\n";
+      std::cerr << kc::log::Redact(s.error().message()) << "\n";
       return kExitFailure;
     }
     return kExitOk;

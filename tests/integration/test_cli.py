@@ -91,6 +91,20 @@ class CliTest(unittest.TestCase):
         self.assertEqual(out.returncode, 2)
         self.assertIn(f"{path}:2: log.level: unknown log level 'loud'", out.stderr)
 
+    def test_environment_variables_in_the_config(self):
+        path = self.write("env.toml", '[[pipeline]]\nname = "p"\nstream = "${KC_IT_STREAM}"\n'
+                          '[pipeline.emitter]\ntype = "file"\n'
+                          'directory = "${KC_IT_DIR:-out}"\n')
+        env = harness.client_env()
+        env.pop("KC_IT_STREAM", None)
+        out = run(["validate", "-c", path], env=env)
+        self.assertEqual(out.returncode, 2, out)
+        self.assertIn(f"{path}:3: pipeline[0].stream: the environment variable KC_IT_STREAM is "
+                      "not set", out.stderr)
+        env["KC_IT_STREAM"] = "orders"
+        out = run(["validate", "-c", path], env=env)
+        self.assertEqual(out.returncode, 0, out.stderr)
+
     def test_missing_stream_is_a_runtime_error_naming_the_fix(self):
         c = Connector(self.tmp.name, self.stream)
         self.assertEqual(c.run_once(), 1)

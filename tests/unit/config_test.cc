@@ -348,6 +348,77 @@ TEST(ParseConfigErrorTest, MetricsListenProblems) {
             One(7, "metrics.port", "unknown key 'port' in [metrics]"));
 }
 
+config::EnvLookup FakeEnv(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+TEST(InterpolationTest, EnvironmentVariablesDefaultsAndDollarsInEveryString) {
+  const std::string toml = R"toml([aws]
+region = "${REGION:-eu-west-1}"
+profile = "${EMPTY:-fallback}"
+[[pipeline]]
+name = "p"
+stream = "${STREAM}"
+[pipeline.filter]
+type = "json_field"
+field = "event.type"
+equals = ["${KIND}", "cost$5", "$${KIND}"]
+[pipeline.emitter]
+type = "redshift"
+url = "postgresql://loader:${PGPASS}@db.example.com:5439/dev"
+table = "analytics.events"
+bucket = "bkt"
+)toml";
+  ConfigResult result = ParseConfig(
+      toml, "test.toml",
+      FakeEnv({{"STREAM", "orders"}, {"KIND", "click"}, {"EMPTY", ""}, {"PGPASS", "s3cr3t-pw"}}));
+  ASSERT_TRUE(result.has_value()) << result.error().front().ToString("test.toml");
+  const Config& c = *result;
+  EXPECT_EQ(c.aws.region, "eu-west-1");
+  EXPECT_EQ(c.aws.profile, "fallback");
+  EXPECT_EQ(c.pipelines[0].stream, "orders");
+  auto filter =
+      dynamic_cast<const transform::JsonFieldFilterConfig*>(c.pipelines[0].filter.settings.get());
+  ASSERT_NE(filter, nullptr);
+  EXPECT_EQ(filter->values, (std::vector<std::string>{"click", "cost$5", "${KIND}"}));
+  // What went into the URL is a secret for the logs; the stream name is not.
+  EXPECT_EQ(c.secrets, (std::vector<std::string>{"s3cr3t-pw"}));
+}
+
+TEST(InterpolationTest, AnUnsetVariableIsAProblemAtItsLineAndKeyAlone) {
+  const std::string toml = R"toml([[pipeline]]
+name = "p"
+stream = "s"
+[pipeline.emitter]
+type = "file"
+directory = "${OUT}/files"
+[pipeline.buffer]
+max_age = "${AGE"
+max_records = 5
+max_bytes = "${1X}"
+)toml";
+  ConfigResult result = ParseConfig(toml, "test.toml", FakeEnv({}));
+  ASSERT_FALSE(result.has_value());
+  std::vector<Problem> problems;
+  for (const ConfigProblem& p : result.error()) problems.emplace_back(p.line, p.key, p.message);
+  EXPECT_EQ(problems,
+            (std::vector<Problem>{
+                {6, "pipeline[0].emitter.directory",
+                 "the environment variable OUT is not set; set it, or give a default: "
+                 "${OUT:-default}"},
+                {8, "pipeline[0].buffer.max_age",
+                 "has a '${' without its '}'; write ${NAME} or ${NAME:-default}, or $$ for a "
+                 "literal '$'"},
+                {10, "pipeline[0].buffer.max_bytes",
+                 "'${1X}' does not name an environment variable (letters, digits and '_', not "
+                 "starting with a digit); write $$ for a literal '$'"},
+            }));
+}
+
 TEST(ParseConfigTest, ARoleOnTopOfTheChain) {
   const Config config = ParseOk(WithPipeline(R"toml([aws]
 role_arn = "arn:aws:iam::123456789012:role/reader"

@@ -61,6 +61,20 @@ TEST(LogTest, ControlCharactersQuotesAndBytesThatAreNotUtf8StayValidJson) {
             "\xEF\xBF\xBD\xEF\xBF\xBD\"}");
 }
 
+TEST(LogTest, SecretsFromTheEnvironmentAreHiddenInEveryFormat) {
+  SetSecrets({"s3cr3t-pw", "abc"});  // "abc": too short to hide
+  EXPECT_EQ(Redact("postgresql://u:s3cr3t-pw@db/x abc"), "postgresql://u:***@db/x abc");
+  {
+    const Scope shard("p", "s", "s3cr3t-pw");
+    EXPECT_EQ(
+        JsonLine(kMillis, spdlog::level::info, "url postgresql://u:s3cr3t-pw@db/x"),
+        R"({"ts":"2026-12-07T17:44:15.123Z","level":"info","msg":"url postgresql://u:***@db/x",)"
+        R"("pipeline":"p","stream":"s","shard":"***"})");
+  }
+  SetSecrets({});
+  EXPECT_EQ(Redact("s3cr3t-pw"), "s3cr3t-pw");
+}
+
 TEST(LogTest, NamesOfLevelsAndFormats) {
   EXPECT_EQ(ParseLevel("warn"), spdlog::level::warn);
   EXPECT_EQ(ParseLevel("warning"), spdlog::level::warn);

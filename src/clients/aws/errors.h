@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/redact.h"
 #include "kc/status.h"
 
 namespace kc::aws {
@@ -19,18 +20,7 @@ inline bool IsOneOf(std::string_view name, std::initializer_list<std::string_vie
   return false;
 }
 
-// `text` with every occurrence of each secret replaced by "***". Values
-// under 8 bytes are left alone: too short to be a secret, and "***"
-// everywhere would help no one.
-inline std::string RedactSecrets(std::string text, const std::vector<std::string_view>& secrets) {
-  for (std::string_view secret : secrets) {
-    if (secret.size() < 8) continue;
-    for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3)) {
-      text.replace(at, secret.size(), "***");
-    }
-  }
-  return text;
-}
+using util::RedactSecrets;  // base/redact.h
 
 // Appended to authentication errors: what to check, never a secret.
 inline constexpr std::string_view kCredentialsHint =
