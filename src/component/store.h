@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "kc/aws.h"
 #include "kc/checkpoint.h"
@@ -43,6 +44,9 @@ class StoreConfig {
   virtual ~StoreConfig() = default;
 
   virtual Result<std::shared_ptr<CheckpointStore>> Build(const StoreContext& context) const = 0;
+  // What `validate` should tell about these settings that is not a problem
+  // (one line each), such as where a relative path will be.
+  virtual std::vector<std::string> Notes() const { return {}; }
 };
 
 // Reads a store's own keys of [checkpoint]; as SinkReader does for sinks.

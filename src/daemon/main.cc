@@ -310,6 +310,11 @@ int main(int argc, char** argv) {
   kc::log::SetSecrets(config->secrets);
   setup_logs(config->log);
   if (*validate) {
+    if (config->checkpoint.settings) {
+      for (const std::string& note : config->checkpoint.settings->Notes()) {
+        std::cout << "note: " << kc::log::Redact(note) << "\n";
+      }
+    }
     std::cout << config_path << ": ok, " << config->pipelines.size() << " pipeline"
               << (config->pipelines.size() == 1 ? "" : "s") << "\n";
     return kExitOk;

@@ -1,5 +1,8 @@
 #include "stores/file/config.h"
 
+#include <filesystem>
+#include <system_error>
+
 #include "config/reader.h"
 #include "stores/file/file_checkpoint_store.h"
 
@@ -15,6 +18,16 @@ std::unique_ptr<component::StoreConfig> ReadFileStore(config::TableReader& reade
     reader.Report("url", "'url' is used by checkpoint stores 'redis' and 'postgres' only");
   }
   return store;
+}
+
+std::vector<std::string> FileStoreConfig::Notes() const {
+  if (path.starts_with('/')) return {};
+  std::error_code ec;
+  const std::filesystem::path here = std::filesystem::current_path(ec);
+  return {"checkpoint.path is relative: checkpoints go under the working directory of `run`, " +
+          (ec ? std::string("(unknown here)") : "here " + (here / path).string()) +
+          "; a systemd service's is its WorkingDirectory (the packaged unit's state "
+          "directory), else /"};
 }
 
 Result<std::shared_ptr<CheckpointStore>> FileStoreConfig::Build(

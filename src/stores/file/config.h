@@ -16,6 +16,7 @@ struct FileStoreConfig final : component::StoreConfig {
 
   Result<std::shared_ptr<CheckpointStore>> Build(
       const component::StoreContext& context) const override;
+  std::vector<std::string> Notes() const override;
 };
 
 std::unique_ptr<component::StoreConfig> ReadFileStore(config::TableReader& table,
