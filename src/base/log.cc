@@ -4,6 +4,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 
@@ -27,6 +28,8 @@ std::vector<std::string>& Secrets() {
   return *secrets;
 }
 constexpr size_t kMinSecretSize = 4;
+
+std::atomic<uint64_t> lines_logged{0};
 
 // The length of the valid UTF-8 sequence at the start of `s`, or 0
 // (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF).
@@ -99,6 +102,7 @@ class TextFormatter final : public spdlog::formatter {
  public:
   TextFormatter() : pattern_("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc) {}
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    lines_logged.fetch_add(1, std::memory_order_relaxed);
     if (Secrets().empty()) return pattern_.format(msg, dest);
     spdlog::memory_buf_t line;
     pattern_.format(msg, line);
@@ -116,6 +120,7 @@ class TextFormatter final : public spdlog::formatter {
 class JsonFormatter final : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    lines_logged.fetch_add(1, std::memory_order_relaxed);
     const int64_t ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count();
     const std::string line =
@@ -172,6 +177,8 @@ void Setup(Format format, spdlog::level::level_enum level) {
   }
   logger->set_level(level);
 }
+
+uint64_t LinesLogged() { return lines_logged.load(std::memory_order_relaxed); }
 
 void SetSecrets(std::vector<std::string> secrets) { Secrets() = std::move(secrets); }
 

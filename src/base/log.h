@@ -70,6 +70,11 @@ class Field {
   std::string_view saved_;
 };
 
+// Lines logged so far, in either format: a terminal display that redraws
+// its lines in place (backfill progress) knows from it whether a log line
+// came in between.
+uint64_t LinesLogged();
+
 // The JSON line `Setup(kJson, …)` writes, without its newline: for tests.
 std::string JsonLine(int64_t unix_millis, spdlog::level::level_enum level, std::string_view msg);
 

@@ -1,9 +1,11 @@
 // kinesis-connect: runs the pipelines of one TOML file.
 //
 // Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage.
+#include <fmt/format.h>
 #include <malloc.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -24,6 +26,7 @@
 #include "daemon/components.h"
 #include "daemon/config.h"
 #include "daemon/metrics_server.h"
+#include "daemon/progress.h"
 #include "daemon/status_report.h"
 #include "daemon/version.h"
 #include "kc/pipeline.h"
@@ -110,6 +113,28 @@ void LogStats(const std::vector<std::unique_ptr<kc::Pipeline>>& pipelines,
   }
 }
 
+// Backfill progress on a terminal: one line per pipeline, redrawn in place
+// every second; drawn afresh below when a log line came in between.
+class TerminalProgress {
+ public:
+  explicit TerminalProgress(std::vector<const kc::Pipeline*> pipelines)
+      : progress_(std::move(pipelines)) {}
+  void Draw() {
+    std::string out;
+    if (drawn_ > 0 && kc::log::LinesLogged() == logged_) out += fmt::format("\x1b[{}F", drawn_);
+    const auto figures = progress_.Sample(std::chrono::steady_clock::now());
+    for (const auto& f : figures) out += "\x1b[2K" + kc::daemon::FormatProgress(f) + "\n";
+    std::fputs(out.c_str(), stderr);
+    drawn_ = figures.size();
+    logged_ = kc::log::LinesLogged();
+  }
+
+ private:
+  kc::daemon::Progress progress_;
+  size_t drawn_ = 0;
+  uint64_t logged_ = 0;
+};
+
 int Run(const kc::Config& config, bool once, std::chrono::milliseconds stats_interval) {
   // First: every thread started from here on (the metrics server's, the
   // clients') inherits the blocked signals, so that only the watcher takes
@@ -173,16 +198,34 @@ int Run(const kc::Config& config, bool once, std::chrono::milliseconds stats_int
   std::vector<std::optional<kc::Status>> results(pipelines.size());
   {
     // Progress while running, every `stats_interval`; stopped once the
-    // pipelines' threads below are joined.
+    // pipelines' threads below are joined. A backfill (--once) also shows
+    // how far it has to go: on a terminal as lines redrawn every second,
+    // else as a log line per pipeline with the counts.
+    std::vector<const kc::Pipeline*> watched;
+    for (const auto& p : pipelines) watched.push_back(p.get());
+    const bool terminal = once && isatty(STDERR_FILENO) != 0;
     std::jthread progress;
-    if (stats_interval.count() > 0) {
+    if (stats_interval.count() > 0 || terminal) {
       progress = std::jthread([&](std::stop_token done) {
+        kc::daemon::Progress backfill(watched);
+        TerminalProgress display(watched);
+        const auto tick = terminal ? std::chrono::milliseconds(1000) : stats_interval;
+        auto next_stats = std::chrono::steady_clock::now() + stats_interval;
         std::mutex mu;
         std::condition_variable_any wake;
         std::unique_lock lock(mu);
-        while (!wake.wait_for(lock, done, stats_interval, [] { return false; })) {
+        while (!wake.wait_for(lock, done, tick, [] { return false; })) {
           if (done.stop_requested()) return;
-          LogStats(pipelines, started);
+          if (terminal) display.Draw();
+          if (stats_interval.count() > 0 && std::chrono::steady_clock::now() >= next_stats) {
+            next_stats += stats_interval;
+            LogStats(pipelines, started);
+            if (once && !terminal) {
+              for (const auto& f : backfill.Sample(std::chrono::steady_clock::now())) {
+                spdlog::info("progress of pipeline {}", kc::daemon::FormatProgress(f));
+              }
+            }
+          }
         }
       });
     }

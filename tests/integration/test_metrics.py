@@ -169,6 +169,22 @@ class MetricsTest(unittest.TestCase):
 
         self.assertEqual(c.terminate(), 0, c.log_text())
 
+    def test_a_backfill_off_a_terminal_logs_its_progress(self):
+        harness.create_stream(self.stream, 2)
+        Producer(self.stream).put([(f"key-{i}", b"x" * 200) for i in range(400)])
+        c = Connector(self.workdir, self.stream, buffer_records=50, max_age="200ms",
+                      log_format="json")
+        with open(c.log, "w") as log:
+            rc = subprocess.run([harness.binary(), "run", "-c", c.config, "--once",
+                                 "--stats-interval", "100ms"] + c.log_args(),
+                                env=c.env(), stdout=log, stderr=log, timeout=120).returncode
+        self.assertEqual(rc, 0, c.log_text())
+        with open(c.log) as f:
+            lines = [json.loads(line) for line in f]
+        progress = [e["msg"] for e in lines if e["msg"].startswith("progress of pipeline files: ")]
+        self.assertTrue(progress, c.log_text())
+        self.assertRegex(progress[-1], r"^progress of pipeline files: [\d,]+ records, [\d.]+ MB, ")
+        self.assertEqual({e.get("pipeline") for e in lines if "shard" in e}, {"files"})
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,7 +1,9 @@
-// The daemon's metrics report, from fake pipelines: the exposition text
-// (what each figure is called and labelled), /health and /ready, and an
-// address that cannot be bound.
+// What the daemon reports on its pipelines, from fake pipelines: the
+// metrics' exposition text (what each figure is called and labelled),
+// /health and /ready, an address that cannot be bound, and the progress
+// lines of a backfill.
 #include "daemon/metrics_server.h"
+#include "daemon/progress.h"
 
 #include <gtest/gtest.h>
 
@@ -134,6 +136,56 @@ TEST(MetricsServerTest, AnAddressInUseIsAClearConfigError) {
   ASSERT_FALSE(second);
   EXPECT_EQ(second.error().code(), ErrorCode::kConfig);
   EXPECT_NE(second.error().message().find("[metrics] listen"), std::string::npos);
+}
+
+ShardTelemetry Shard(std::string id, uint64_t records, std::optional<int64_t> lag) {
+  ShardTelemetry s;
+  s.shard_id = std::move(id);
+  s.reading = true;
+  s.records_read = records;
+  s.bytes_read = records * 1000;
+  s.millis_behind_latest = lag;
+  return s;
+}
+
+TEST(ProgressTest, RateLagAndTimeLeftFromHowFastTheLagShrinks) {
+  FakePipeline p("backfill");
+  Progress progress({&p});
+  const auto t0 = std::chrono::steady_clock::time_point() + std::chrono::hours(1);
+  p.telemetry_.shards = {Shard("a", 100, 3'600'000), Shard("b", 50, 20'000)};
+  std::vector<ProgressFigures> first = progress.Sample(t0);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].records, 150u);
+  EXPECT_EQ(first[0].largest_lag_ms, 3'600'000);
+  EXPECT_EQ(first[0].seconds_left, std::nullopt);  // no rate yet
+  EXPECT_EQ(FormatProgress(first[0]),
+            "backfill: 150 records, 0.1 MB, 0 records/s (0.0 MB/s), 1h 00m behind");
+
+  // 10 s later the lag is 100 s shorter: 10 stream-seconds a second, so the
+  // 3,500 s left take 350 s.
+  p.telemetry_.shards = {Shard("a", 10'100, 3'500'000), Shard("b", 1'050, 0)};
+  std::vector<ProgressFigures> second = progress.Sample(t0 + std::chrono::seconds(10));
+  EXPECT_DOUBLE_EQ(second[0].records_per_second, 1'100);
+  EXPECT_DOUBLE_EQ(*second[0].seconds_left, 350);
+  EXPECT_EQ(FormatProgress(second[0]),
+            "backfill: 11,150 records, 11.2 MB, 1,100 records/s (1.1 MB/s), 58m 20s behind, "
+            "about 5m 50s left");
+
+  // A lag that grows gives no estimate; every shard at the tip is caught up.
+  p.telemetry_.shards = {Shard("a", 10'200, 3'600'000), Shard("b", 1'050, 0)};
+  EXPECT_EQ(progress.Sample(t0 + std::chrono::seconds(20))[0].seconds_left, std::nullopt);
+  p.telemetry_.shards = {Shard("a", 20'000, 0), Shard("b", 1'050, 0)};
+  std::vector<ProgressFigures> done = progress.Sample(t0 + std::chrono::seconds(30));
+  EXPECT_EQ(done[0].seconds_left, 0);
+  EXPECT_NE(FormatProgress(done[0]).find("at the tip, caught up"), std::string::npos);
+}
+
+TEST(ProgressTest, Durations) {
+  EXPECT_EQ(FormatDuration(0), "0s");
+  EXPECT_EQ(FormatDuration(59.4), "59s");
+  EXPECT_EQ(FormatDuration(245), "4m 05s");
+  EXPECT_EQ(FormatDuration(3 * 3600 + 12 * 60 + 5), "3h 12m");
+  EXPECT_EQ(FormatDuration(2 * 86400 + 4 * 3600), "2d 04h");
 }
 
 }  // namespace
