@@ -4,6 +4,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -27,7 +28,6 @@ std::vector<std::string>& Secrets() {
   static auto* secrets = new std::vector<std::string>();
   return *secrets;
 }
-constexpr size_t kMinSecretSize = 4;
 
 std::atomic<uint64_t> lines_logged{0};
 
@@ -180,14 +180,19 @@ void Setup(Format format, spdlog::level::level_enum level) {
 
 uint64_t LinesLogged() { return lines_logged.load(std::memory_order_relaxed); }
 
-void SetSecrets(std::vector<std::string> secrets) { Secrets() = std::move(secrets); }
+void SetSecrets(std::vector<std::string> secrets) {
+  // Longest first: a secret that is a part of another must not leave the
+  // rest of that one showing.
+  std::ranges::sort(secrets,
+                    [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  Secrets() = std::move(secrets);
+}
 
 std::string Redact(std::string text) {
   const std::vector<std::string>& secrets = Secrets();
   if (secrets.empty()) return text;
   return util::RedactSecrets(std::move(text),
-                             std::vector<std::string_view>(secrets.begin(), secrets.end()),
-                             kMinSecretSize);
+                             std::vector<std::string_view>(secrets.begin(), secrets.end()));
 }
 
 Scope::Scope(std::string_view pipeline, std::string_view stream, std::string_view shard) {

@@ -34,7 +34,8 @@ void Setup(Format format, spdlog::level::level_enum level);
 
 // Values no log line may show (config/interpolate.h: what ${NAME} took
 // from the environment into a URL or a secret): each becomes "***" in every
-// line, in both formats, and in Redact. Values under 4 bytes are left alone.
+// line, in both formats, and in Redact. Values under 8 bytes are left alone
+// (util::RedactSecrets).
 // Call before threads log.
 void SetSecrets(std::vector<std::string> secrets);
 // `text` with those values as "***": for what is shown outside the log

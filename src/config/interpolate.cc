@@ -1,5 +1,7 @@
 #include "config/interpolate.h"
 
+#include "config/reader.h"
+
 #include <algorithm>
 #include <array>
 #include <cstdlib>
@@ -14,16 +16,33 @@ bool NameChar(char c) { return NameStart(c) || (c >= '0' && c <= '9'); }
 bool SecretKey(std::string_view key) {
   std::string lower(key);
   std::ranges::transform(lower, lower.begin(), [](unsigned char c) { return std::tolower(c); });
-  static constexpr std::array<std::string_view, 7> kWords = {
-      "password", "secret", "token", "credential", "conninfo", "url", "dsn"};
+  static constexpr std::array<std::string_view, 4> kWords = {"password", "secret", "token",
+                                                             "credential"};
   return std::ranges::any_of(
       kWords, [&](std::string_view w) { return lower.find(w) != std::string::npos; });
 }
 
-std::string KeyPart(std::string_view key) {
-  const bool bare =
-      !key.empty() && std::ranges::all_of(key, [](char c) { return NameChar(c) || c == '-'; });
-  return bare ? std::string(key) : "\"" + std::string(key) + "\"";
+// The password of a URL (scheme://user:password@host/...); empty if none.
+std::string_view UrlPassword(std::string_view url) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return {};
+  std::string_view authority = url.substr(scheme + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  const size_t at = authority.rfind('@');
+  if (at == std::string_view::npos) return {};
+  const std::string_view userinfo = authority.substr(0, at);
+  const size_t colon = userinfo.find(':');
+  return colon == std::string_view::npos ? std::string_view() : userinfo.substr(colon + 1);
+}
+
+// `text` with $$ as $.
+std::string Dollars(std::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    out += text[i];
+    if (text[i] == '$' && i + 1 < text.size() && text[i + 1] == '$') ++i;
+  }
+  return out;
 }
 
 class Walker {
@@ -33,7 +52,8 @@ class Walker {
 
   void Table(toml::table& table, const std::string& path) {
     for (auto&& [key, node] : table) {
-      const std::string name = path.empty() ? KeyPart(key.str()) : path + "." + KeyPart(key.str());
+      const std::string name =
+          path.empty() ? KeySegment(key.str()) : path + "." + KeySegment(key.str());
       Node(node, name, key.str());
     }
   }
@@ -45,8 +65,11 @@ class Walker {
     if (toml::table* t = node.as_table()) {
       Table(*t, path);
     } else if (toml::array* a = node.as_array()) {
+      // Tables by their place ("pipeline[1]"), as the readers name them;
+      // strings by the array's key.
       for (size_t i = 0; i < a->size(); ++i) {
-        Node(*a->get(i), path + "[" + std::to_string(i) + "]", key);
+        toml::node& element = *a->get(i);
+        Node(element, element.is_table() ? path + "[" + std::to_string(i) + "]" : path, key);
       }
     } else if (toml::value<std::string>* s = node.as_string()) {
       if (s->get().find('$') == std::string::npos) return;
@@ -57,9 +80,17 @@ class Walker {
             ConfigProblem{static_cast<int>(node.source().begin.line), path, problem});
         return;
       }
-      if (SecretKey(key) || out.value.find("://") != std::string::npos) {
-        for (std::string& v : out.from_env) {
-          if (!v.empty()) secrets_.push_back(std::move(v));
+      // Secret: what the environment gave a key named as secret, and a
+      // URL's password that came from it (whole, or in part); the rest of
+      // a URL (host, port, database) is not.
+      const std::string_view password = UrlPassword(out.value);
+      for (std::string& v : out.from_env) {
+        if (v.empty()) continue;
+        if (SecretKey(key)) {
+          secrets_.push_back(std::move(v));
+        } else if (!password.empty() && (password.find(v) != std::string_view::npos ||
+                                         v.find(password) != std::string::npos)) {
+          secrets_.emplace_back(password);
         }
       }
       s->get() = std::move(out.value);
@@ -107,6 +138,12 @@ Interpolated Interpolate(std::string_view text, const EnvLookup& env, std::strin
     const std::string_view inside = text.substr(i + 2, close - i - 2);
     const size_t dash = inside.find(":-");
     const std::string_view name = inside.substr(0, dash);
+    if (dash != std::string_view::npos && (inside.find('{', dash) != std::string_view::npos ||
+                                           text.substr(close + 1).starts_with('}'))) {
+      *problem = "the default of ${" + std::string(name) +
+                 ":-...} holds a brace; a default is plain text, with $$ for a literal '$'";
+      return {};
+    }
     if (name.empty() || !NameStart(name.front()) || !std::ranges::all_of(name, NameChar)) {
       *problem = "'${" + std::string(name) +
                  "}' does not name an environment variable (letters, digits and '_', not "
@@ -115,7 +152,7 @@ Interpolated Interpolate(std::string_view text, const EnvLookup& env, std::strin
     }
     std::optional<std::string> value = env(std::string(name));
     if (dash != std::string_view::npos && (!value || value->empty())) {
-      out.value += inside.substr(dash + 2);
+      out.value += Dollars(inside.substr(dash + 2));
     } else if (!value) {
       *problem = "the environment variable " + std::string(name) +
                  " is not set; set it, or give a default: ${" + std::string(name) + ":-default}";

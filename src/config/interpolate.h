@@ -1,7 +1,8 @@
 // ${NAME} in the config file's strings: the value of an environment variable.
 //
 //   ${NAME}           NAME's value; a problem when NAME is not set
-//   ${NAME:-default}  NAME's value, or `default` when NAME is unset or empty
+//   ${NAME:-default}  NAME's value, or `default` when NAME is unset or empty;
+//                     a default is plain text ($$ for $), without braces
 //   $$                a literal $
 //
 // Any other $ is kept as it is. NAME is letters, digits and '_', not
@@ -42,10 +43,10 @@ struct Interpolated {
 Interpolated Interpolate(std::string_view text, const EnvLookup& env, std::string* problem);
 
 // Interpolates every string in `root` in place. Problems are added with the
-// line and the key ("pipeline[0].emitter.bucket"). Returns the values from
-// the environment that a log or an error must never show: those that went
-// into a URL (a value with "://") or into a key whose name says it is secret
-// (password, secret, token, ...).
+// line and the key ("pipeline[0].emitter.bucket"). Returns what a log or an
+// error must never show: the values the environment gave a key whose name
+// says it is secret (password, secret, token, credential), and the password
+// of a URL that came from the environment, whole or in part.
 std::vector<std::string> InterpolateTree(toml::table& root, const EnvLookup& env,
                                          std::vector<ConfigProblem>* problems);
 

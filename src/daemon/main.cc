@@ -26,6 +26,7 @@
 #include "daemon/components.h"
 #include "daemon/config.h"
 #include "daemon/metrics_server.h"
+#include "daemon/online_checks.h"
 #include "daemon/progress.h"
 #include "daemon/status_report.h"
 #include "daemon/version.h"
@@ -145,21 +146,20 @@ int Run(const kc::Config& config, bool once, std::chrono::milliseconds stats_int
   }
   auto store = kc::core::MakeCheckpointStore(config);
   if (!store) {
-    std::cerr << kc::log::Redact(store.error().message()) << "\n";
+    spdlog::error("{}", store.error().message());
     return kExitConfig;
   }
   std::vector<std::unique_ptr<kc::Pipeline>> pipelines;
   for (const auto& p : config.pipelines) {
     auto parts = kc::core::MakePipelineParts(config.aws, p, *store);
     if (!parts) {
-      std::cerr << kc::log::Redact(parts.error().message()) << "\n";
+      spdlog::error("{}", parts.error().message());
       return kExitConfig;
     }
     const std::string sink = parts->emitter->Describe();
     auto pipeline = kc::Pipeline::Create(config.aws, p, std::move(*parts), once);
     if (!pipeline) {
-      std::cerr << kc::log::Redact("pipeline " + p.name + ": " + pipeline.error().message())
-                << "\n";
+      spdlog::error("pipeline {}: {}", p.name, pipeline.error().message());
       return pipeline.error().code() == kc::ErrorCode::kConfig ? kExitConfig : kExitFailure;
     }
     spdlog::info("pipeline {}: stream {} → {}; checkpoints in {}", p.name, p.stream, sink,
@@ -167,6 +167,19 @@ int Run(const kc::Config& config, bool once, std::chrono::milliseconds stats_int
     pipelines.push_back(std::move(*pipeline));
   }
 
+  // What `check` checks, once the configuration proved buildable and before
+  // anything starts: a missing stream or refused credentials end the run
+  // within seconds, not after retries.
+  const bool checked = kc::daemon::RunOnlineChecks(config, [](const kc::daemon::CheckLine& line) {
+    if (line.ok) {
+      spdlog::info("check: {}", line.text);
+    } else {
+      const kc::log::Field code(kc::log::Field::kErrorCode,
+                                line.code ? kc::ErrorCodeName(*line.code) : "");
+      spdlog::error("check failed: {}", line.text);
+    }
+  });
+  if (!checked) return kExitFailure;
   // Declared after the pipelines, so that it stops serving before they go.
   std::unique_ptr<kc::daemon::MetricsReport> report;
   std::unique_ptr<kc::daemon::MetricsServer> server;
@@ -178,7 +191,7 @@ int Run(const kc::Config& config, bool once, std::chrono::milliseconds stats_int
     report = std::make_unique<kc::daemon::MetricsReport>(std::move(reported));
     auto serving = kc::daemon::MetricsServer::Start(config.metrics.listen, report.get());
     if (!serving) {
-      std::cerr << serving.error().message() << "\n";
+      spdlog::error("{}", serving.error().message());
       return kExitConfig;
     }
     server = std::move(*serving);
@@ -317,6 +330,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   auto* validate = app.add_subcommand("validate", "check the configuration and list every problem");
   validate->add_option("-c,--config", config_path, "the TOML configuration file")->required();
+  bool online = false;
+  validate->add_flag("--online", online, "also make the checks of `check`");
+  auto* check = app.add_subcommand(
+      "check",
+      "validate, then check against the services: credentials, streams (exit 1 if any fails)");
+  check->add_option("-c,--config", config_path, "the TOML configuration file")->required();
   auto* status = app.add_subcommand("status", "shards, checkpoints and lag of each pipeline");
   status->add_option("-c,--config", config_path, "the TOML configuration file")->required();
   auto* components =
@@ -360,7 +379,14 @@ int main(int argc, char** argv) {
     }
     std::cout << config_path << ": ok, " << config->pipelines.size() << " pipeline"
               << (config->pipelines.size() == 1 ? "" : "s") << "\n";
-    return kExitOk;
+    if (!online) return kExitOk;
+  }
+  if (*check || online) {
+    // One line per check, as each ends.
+    const bool ok = kc::daemon::RunOnlineChecks(*config, [](const kc::daemon::CheckLine& line) {
+      std::cout << (line.ok ? "ok    " : "FAIL  ") << kc::log::Redact(line.text) << std::endl;
+    });
+    return ok ? kExitOk : kExitFailure;
   }
   if (*status) {
     // Whole, so that what came from the environment can be hidden in it.

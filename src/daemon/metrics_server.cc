@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <map>
@@ -89,8 +90,8 @@ void AddPipeline(const MetricsPipeline& p, Families& f) {
               "Records read from the shard (KPL user records counted "
               "one by one).",
               shard, count(s.records_read));
-    f.Counter("bytes_read_total", "Record data read from the shard, in bytes.", shard,
-              count(s.bytes_read));
+    f.Counter("bytes_read_total", "Record data read from the shard (of user records), in bytes.",
+              shard, count(s.bytes_read));
     f.Counter("records_filtered_total", "Records the filter dropped.", shard,
               count(s.records_filtered));
     f.Counter("records_emitted_total", "Records the sink acknowledged.", sink,
@@ -112,7 +113,7 @@ void AddPipeline(const MetricsPipeline& p, Families& f) {
                 "Records written to the dead-letter destination, by stage and error code.",
                 With(With(shard, "stage", why.first), "code", why.second), count(n));
     }
-    if (s.millis_behind_latest) {
+    if (s.millis_behind_latest && s.reading) {  // a shard no longer read has no lag
       f.Gauge("millis_behind_latest",
               "How far the shard's last GetRecords answer was behind the tip, in milliseconds.",
               shard, static_cast<double>(*s.millis_behind_latest));
@@ -141,6 +142,7 @@ void AddPipeline(const MetricsPipeline& p, Families& f) {
   f.Gauge("pipeline_ready", "1 once the pipeline has loaded its checkpoints and is reading.",
           pipeline, t.ready ? 1 : 0);
 
+  if (t.emit_seconds.counts.size() != t.emit_seconds.upper_bounds.size() + 1) return;
   ClientMetric h;
   h.label = With(pipeline, "sink", p.sink);
   h.histogram.sample_count = t.emit_seconds.counts.back();
@@ -211,12 +213,19 @@ void AddRetries(Families& f) {
 }
 
 void AddCredentials(Families& f) {
+  // Chains differ by more than the labels (region, endpoints, TLS): one
+  // series per profile and role, the earliest expiry of its chains.
+  std::map<std::pair<std::string, std::string>, int64_t> earliest;
   for (const aws::CredentialsInUse& c : aws::CredentialsInUseNow()) {
     if (!c.expiration_ms) continue;
+    auto [it, added] = earliest.try_emplace({c.profile, c.role_arn}, *c.expiration_ms);
+    if (!added) it->second = std::min(it->second, *c.expiration_ms);
+  }
+  for (const auto& [who, expires] : earliest) {
     f.Gauge("credentials_expiry_timestamp_seconds",
             "When the AWS credentials in use expire, in seconds since the Unix epoch.",
-            {{"profile", c.profile}, {"role_arn", c.role_arn}},
-            static_cast<double>(*c.expiration_ms) / 1000.0);
+            {{"profile", who.first}, {"role_arn", who.second}},
+            static_cast<double>(expires) / 1000.0);
   }
 }
 

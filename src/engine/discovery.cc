@@ -22,13 +22,20 @@ Result<std::vector<kinesis::Shard>> ShardDiscovery::List(std::stop_token stop) {
     return last_;
   }
   if (shards.error().code() == ErrorCode::kNotFound) {
-    const auto& options = client_.raw().options();
-    return Fail(ErrorCode::kNotFound,
-                "stream '" + config_.stream + "' does not exist at " + options.endpoint + " in " +
-                    options.region + " (" + shards.error().message() +
-                    "); create it or fix `stream` in pipeline '" + config_.name + "'");
+    return Fail(StreamMissing(config_, client_, shards.error()));
   }
   return shards;
+}
+
+Error StreamMissing(const PipelineOptions& config, const kinesis::KinesisClient& client,
+                    const Error& answer) {
+  const auto& options = client.raw().options();
+  return Error(ErrorCode::kNotFound, "stream '" + config.stream + "' does not exist at " +
+                                         options.endpoint + " in " + options.region + " (" +
+                                         answer.message() +
+                                         "); create it or fix `stream` in "
+                                         "pipeline '" +
+                                         config.name + "'");
 }
 
 }  // namespace kc::core

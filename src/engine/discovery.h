@@ -18,6 +18,11 @@
 
 namespace kc::core {
 
+// The error for a stream Kinesis says does not exist (`answer`), naming the
+// stream, the endpoint, the region and the fix.
+Error StreamMissing(const PipelineOptions& config, const kinesis::KinesisClient& client,
+                    const Error& answer);
+
 class ShardDiscovery {
  public:
   // `config` and `client` must outlive this.

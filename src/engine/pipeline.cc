@@ -195,8 +195,10 @@ void PipelineImpl::RunStep(Worker* w, std::stop_token stop, std::stop_token abor
   if (*step.outcome && **step.outcome == core::ShardOutcome::kShardEnd) {
     w->counters->finished.store(true);
   }
-  w->counters->checkpoint_current_at.store(0);
+  // In this order, which Snapshot reads backwards: a reader seen without
+  // its checkpoint time is one still loading, never one that just ended.
   w->counters->reading.store(false);
+  w->counters->checkpoint_current_at.store(0);
   std::lock_guard lock(mu_);
   w->outcome = std::move(*step.outcome);
   w->done = true;

@@ -68,7 +68,8 @@ Result<std::string> ShardReader::InitialIterator(std::stop_token abort) {
       it.error().message().find("InvalidArgumentException") != std::string::npos) {
     // The position is no longer in the stream: the data was trimmed past the
     // retention period. Everything still there is newer: start at the oldest.
-    const log::Field position(log::Field::kSequenceNumber, spec.sequence_number);
+    const std::string trimmed = spec.sequence_number;  // spec changes below
+    const log::Field position(log::Field::kSequenceNumber, trimmed);
     spdlog::warn(
         "[{}] shard {}: position {} is no longer in the stream ({}); it was trimmed past the "
         "retention period, so reading starts at TRIM_HORIZON and the records in between are lost",
@@ -105,7 +106,8 @@ Status ShardReader::ConfirmClosed(std::stop_token abort) {
   if (!shards) return Fail(shards.error());
   for (const auto& s : *shards) {
     if (s.shard_id == shard_.shard_id && s.closed()) {
-      shard_ = s;
+      // Not shard_id: an emit in flight reads it on another thread.
+      shard_.ending_sequence_number = s.ending_sequence_number;
       return Ok();
     }
   }

@@ -20,7 +20,10 @@ ShardTelemetry ShardCounters::Snapshot(Clock::TimePoint now) const {
   constexpr auto kRelaxed = std::memory_order_relaxed;
   ShardTelemetry t;
   t.shard_id = shard_id;
-  t.reading = reading.load(kRelaxed);
+  // Before `reading` (see PipelineImpl::RunStep), both in the one order of
+  // sequentially consistent operations.
+  const int64_t at = checkpoint_current_at.load();
+  t.reading = reading.load();
   t.finished = finished.load(kRelaxed);
   t.records_read = records_read.load(kRelaxed);
   t.bytes_read = bytes_read.load(kRelaxed);
@@ -33,7 +36,7 @@ ShardTelemetry ShardCounters::Snapshot(Clock::TimePoint now) const {
   if (const int64_t behind = millis_behind_latest.load(kRelaxed); behind >= 0) {
     t.millis_behind_latest = behind;
   }
-  if (const int64_t at = checkpoint_current_at.load(kRelaxed); t.reading && at != 0) {
+  if (t.reading && at != 0) {
     const Clock::Duration since = now.time_since_epoch() - Clock::Duration(at);
     t.seconds_since_checkpoint = std::max(0.0, std::chrono::duration<double>(since).count());
   }

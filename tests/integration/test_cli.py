@@ -111,6 +111,15 @@ class CliTest(unittest.TestCase):
         log = c.log_text()
         self.assertIn(f"stream '{self.stream}' does not exist", log)
         self.assertIn("fix `stream` in pipeline 'files'", log)
+        # validate --online and check find it too; an existing stream passes.
+        for args in (["validate", "--online", "-c", c.config], ["check", "-c", c.config]):
+            out = run(args)
+            self.assertEqual(out.returncode, 1, out)
+            self.assertIn(f"FAIL  pipeline files: stream '{self.stream}' does not exist", out.stdout)
+        harness.create_stream(self.stream, 2)
+        out = run(["check", "-c", c.config])
+        self.assertEqual(out.returncode, 0, out)
+        self.assertIn(f"ok    pipeline files: stream {self.stream} is ACTIVE, 2 open shards", out.stdout)
 
     def test_a_kinesis_sink_that_resolves_to_the_stream_read_is_refused(self):
         # The sink names a region and endpoint of its own, which turn out to
@@ -124,13 +133,22 @@ class CliTest(unittest.TestCase):
                       f"{harness.endpoint()} is the stream the pipeline reads", log)
 
     def test_an_unreachable_kinesis_endpoint_fails_the_run_naming_it(self):
-        # Nothing listens on port 1: the listing is retried with backoff,
-        # then the run fails with the address in the error.
+        # Nothing listens on port 1: the checks at the start ask a few
+        # times, then the run fails with the address in the error, before
+        # any pipeline starts its own retries.
         c = Connector(self.tmp.name, self.stream, endpoints={"kinesis": "http://127.0.0.1:1"})
         self.assertEqual(c.run_once(timeout=180), 1)
         log = c.log_text()
-        self.assertIn("ListShards failed after 10 attempts", log)
+        self.assertIn(f"check failed: pipeline files: stream {self.stream}: "
+                      "DescribeStreamSummary failed after 3 attempts", log)
         self.assertIn("request to http://127.0.0.1:1/ failed: Couldn't connect to server", log)
+        self.assertNotIn("ListShards", log)
+        # `check` says the same, one line per check.
+        out = run(["check", "-c", c.config])
+        self.assertEqual(out.returncode, 1, out)
+        self.assertRegex(out.stdout, r"(?m)^ok    credentials: ")
+        self.assertIn(f"FAIL  pipeline files: stream {self.stream}: DescribeStreamSummary failed",
+                      out.stdout)
 
     def test_wrong_secret_is_refused_and_never_logged(self):
         harness.create_stream(self.stream, 1)
@@ -148,7 +166,8 @@ class CliTest(unittest.TestCase):
             self.assertIn("InvalidSignatureException", log)
             self.assertNotIn("definitely-wrong-secret-1234", log)
             if log_format == "json":
-                errors = [json.loads(line) for line in log.splitlines()]
+                with open(c.log) as f:
+                    errors = [json.loads(line) for line in f]
                 self.assertEqual(errors[-1]["level"], "error", log)
                 self.assertEqual(errors[-1]["error_code"], "authentication", log)
 

@@ -366,16 +366,19 @@ stream = "${STREAM}"
 [pipeline.filter]
 type = "json_field"
 field = "event.type"
-equals = ["${KIND}", "cost$5", "$${KIND}"]
+equals = ["${KIND}", "cost$5", "$${KIND}", "${NONE:-a$$b}"]
 [pipeline.emitter]
 type = "redshift"
-url = "postgresql://loader:${PGPASS}@db.example.com:5439/dev"
+url = "postgresql://loader:${PGPASS}@${PGHOST:-db.example.com}:5439/${PGDATABASE}"
 table = "analytics.events"
 bucket = "bkt"
 )toml";
-  ConfigResult result = ParseConfig(
-      toml, "test.toml",
-      FakeEnv({{"STREAM", "orders"}, {"KIND", "click"}, {"EMPTY", ""}, {"PGPASS", "s3cr3t-pw"}}));
+  ConfigResult result = ParseConfig(toml, "test.toml",
+                                    FakeEnv({{"STREAM", "orders"},
+                                             {"KIND", "click"},
+                                             {"EMPTY", ""},
+                                             {"PGPASS", "s3cr3t-pw"},
+                                             {"PGDATABASE", "analytics"}}));
   ASSERT_TRUE(result.has_value()) << result.error().front().ToString("test.toml");
   const Config& c = *result;
   EXPECT_EQ(c.aws.region, "eu-west-1");
@@ -384,8 +387,9 @@ bucket = "bkt"
   auto filter =
       dynamic_cast<const transform::JsonFieldFilterConfig*>(c.pipelines[0].filter.settings.get());
   ASSERT_NE(filter, nullptr);
-  EXPECT_EQ(filter->values, (std::vector<std::string>{"click", "cost$5", "${KIND}"}));
-  // What went into the URL is a secret for the logs; the stream name is not.
+  EXPECT_EQ(filter->values, (std::vector<std::string>{"click", "cost$5", "${KIND}", "a$b"}));
+  // The URL's password is a secret for the logs; its database and the
+  // stream name are not.
   EXPECT_EQ(c.secrets, (std::vector<std::string>{"s3cr3t-pw"}));
 }
 
@@ -400,6 +404,10 @@ directory = "${OUT}/files"
 max_age = "${AGE"
 max_records = 5
 max_bytes = "${1X}"
+[pipeline.filter]
+type = "json_field"
+field = "t"
+equals = ["a", "${B:-{x}}"]
 )toml";
   ConfigResult result = ParseConfig(toml, "test.toml", FakeEnv({}));
   ASSERT_FALSE(result.has_value());
@@ -416,6 +424,9 @@ max_bytes = "${1X}"
                 {10, "pipeline[0].buffer.max_bytes",
                  "'${1X}' does not name an environment variable (letters, digits and '_', not "
                  "starting with a digit); write $$ for a literal '$'"},
+                {14, "pipeline[0].filter.equals",
+                 "the default of ${B:-...} holds a brace; a default is plain text, with $$ for a "
+                 "literal '$'"},
             }));
 }
 
