@@ -82,7 +82,9 @@ void AddPipeline(const MetricsPipeline& p, Families& f) {
   const PipelineTelemetry t = p.pipeline->telemetry();
   const std::string& name = p.pipeline->options().name;
   const Labels pipeline{{"pipeline", name}, {"stream", p.pipeline->options().stream}};
+  uint64_t reading = 0;
   for (const ShardTelemetry& s : t.shards) {
+    reading += s.reading ? 1 : 0;
     const Labels shard = With(pipeline, "shard", s.shard_id);
     const Labels sink = With(shard, "sink", p.sink);
     auto count = [](uint64_t n) { return static_cast<double>(n); };
@@ -135,8 +137,6 @@ void AddPipeline(const MetricsPipeline& p, Families& f) {
           static_cast<double>(t.shards_open));
   f.Gauge("shards", shards_help, With(pipeline, "state", "closed"),
           static_cast<double>(t.shards_closed));
-  uint64_t reading = 0;
-  for (const ShardTelemetry& s : t.shards) reading += s.reading ? 1 : 0;
   f.Gauge("shards_reading", "Shards this process reads now.", pipeline,
           static_cast<double>(reading));
   f.Gauge("pipeline_ready", "1 once the pipeline has loaded its checkpoints and is reading.",

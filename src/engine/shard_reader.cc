@@ -165,12 +165,8 @@ Status ShardReader::EmitBatch(const Batch& batch, std::vector<DeadLetter> letter
     std::vector<ShardPosition> delivered;  // by EmitSeparatingBad, before a failure
     Status s;
     if (committed) {
-      s = ThroughOutage(
-          what,
-          [&] {
-            return TimedEmit(
-                [&] { return ctx_.parts->emitter->EmitAndCheckpoint(batch, key_, after, abort); });
-          },
+      s = EmitThroughOutage(
+          what, [&] { return ctx_.parts->emitter->EmitAndCheckpoint(batch, key_, after, abort); },
           abort);
       if (s) {
         CountEmitted(batch);
@@ -179,9 +175,8 @@ Status ShardReader::EmitBatch(const Batch& batch, std::vector<DeadLetter> letter
     } else if (DeadLettersOn()) {
       s = EmitSeparatingBad(batch, abort, &letters, &delivered);
     } else {
-      s = ThroughOutage(
-          what, [&] { return TimedEmit([&] { return ctx_.parts->emitter->Emit(batch, abort); }); },
-          abort);
+      s = EmitThroughOutage(
+          what, [&] { return ctx_.parts->emitter->Emit(batch, abort); }, abort);
       if (s) CountEmitted(batch);
     }
     if (!s) {
@@ -233,11 +228,17 @@ void ShardReader::CountEmitted(const Batch& batch) {
   ctx_.shard_counters->batches_emitted.fetch_add(1, kRelaxed);
 }
 
-Status ShardReader::TimedEmit(const std::function<Status()>& call) {
-  const Clock::TimePoint started = ctx_.clock->Now();
-  Status s = call();
-  ctx_.emit_durations->Observe(ctx_.clock->Now() - started);
-  return s;
+Status ShardReader::EmitThroughOutage(const std::string& what, const std::function<Status()>& call,
+                                      std::stop_token abort) {
+  return ThroughOutage(
+      what,
+      [&] {
+        const Clock::TimePoint started = ctx_.clock->Now();
+        Status s = call();
+        ctx_.emit_durations->Observe(ctx_.clock->Now() - started);
+        return s;
+      },
+      abort);
 }
 
 std::string ShardReader::Emitting(const Batch& batch) const {
@@ -280,9 +281,8 @@ Error ShardReader::SinkRetryForSpent(const Error& e) const {
 Status ShardReader::EmitSeparatingBad(const Batch& batch, std::stop_token abort,
                                       std::vector<DeadLetter>* letters,
                                       std::vector<ShardPosition>* delivered) {
-  auto s = ThroughOutage(
-      Emitting(batch),
-      [&] { return TimedEmit([&] { return ctx_.parts->emitter->Emit(batch, abort); }); }, abort);
+  auto s = EmitThroughOutage(
+      Emitting(batch), [&] { return ctx_.parts->emitter->Emit(batch, abort); }, abort);
   if (s) {
     CountEmitted(batch);
     for (const Record& r : batch.records) delivered->push_back(r.position());

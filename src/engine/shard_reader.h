@@ -147,8 +147,10 @@ class ShardReader {
   Status EmitSeparatingBad(const Batch& batch, std::stop_token abort,
                            std::vector<DeadLetter>* letters, std::vector<ShardPosition>* delivered);
   void CountEmitted(const Batch& batch);
-  // One call of the emitter, timed for the emit-duration histogram.
-  Status TimedEmit(const std::function<Status()>& call);
+  // ThroughOutage for a call of the emitter: each attempt is timed for the
+  // emit-duration histogram.
+  Status EmitThroughOutage(const std::string& what, const std::function<Status()>& call,
+                           std::stop_token abort);
   // "emitting shard <id> records <first>..<last>", for messages.
   std::string Emitting(const Batch& batch) const;
   // Runs `op` (one call of the emitter or the checkpoint store) under the
