@@ -5,6 +5,7 @@
 #include <memory>
 #include <string_view>
 
+#include "component/check.h"
 #include "kc/aws.h"
 #include "kc/dead_letter.h"
 #include "kc/status.h"
@@ -27,6 +28,8 @@ class DeadLetterConfig {
   virtual ~DeadLetterConfig() = default;
 
   virtual Result<std::shared_ptr<DeadLetterSink>> Build(const AwsConfig& aws) const = 0;
+  // Where the letters go, checked with a read-only call.
+  virtual Checks Check(const CheckContext& context) const = 0;
   // The Kinesis stream the letters are put on, if any: a sink must not put
   // delivered records there too.
   virtual std::string_view kinesis_stream() const { return {}; }

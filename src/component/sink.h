@@ -11,6 +11,7 @@
 #include <memory>
 #include <string_view>
 
+#include "component/check.h"
 #include "kc/aws.h"
 #include "kc/checkpoint.h"
 #include "kc/emitter.h"
@@ -49,6 +50,9 @@ class SinkConfig {
   // Connects what the sink needs and builds it; kConfig when the settings do
   // not fit the place (e.g. a kinesis sink that resolves to its own source).
   virtual Result<std::shared_ptr<Emitter>> Build(const SinkContext& context) const = 0;
+  // Each bucket, table, stream or directory the sink writes to, checked with
+  // a read-only call (`kinesis-connect check`); none when it reaches nothing.
+  virtual Checks Check(const CheckContext& context) const = 0;
 };
 
 // Reads a sink's settings from its table ([pipeline.emitter], whose `type`

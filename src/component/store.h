@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "component/check.h"
 #include "kc/aws.h"
 #include "kc/checkpoint.h"
 #include "kc/status.h"
@@ -44,6 +45,9 @@ class StoreConfig {
   virtual ~StoreConfig() = default;
 
   virtual Result<std::shared_ptr<CheckpointStore>> Build(const StoreContext& context) const = 0;
+  // The store's table, server or directory, checked with a read-only call;
+  // a table the store creates may be missing.
+  virtual Checks Check(const CheckContext& context) const = 0;
   // What `validate` should tell about these settings that is not a problem
   // (one line each), such as where a relative path will be.
   virtual std::vector<std::string> Notes() const { return {}; }

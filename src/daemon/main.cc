@@ -168,14 +168,14 @@ int Run(const kc::Config& config, bool once, std::chrono::milliseconds stats_int
   }
 
   // What `check` checks, once the configuration proved buildable and before
-  // anything starts: a missing stream or refused credentials end the run
-  // within seconds, not after retries.
+  // anything starts: a missing stream, bucket or table, refused credentials
+  // or a service that does not answer end the run within seconds, not after
+  // retries. (Once running, the pipelines wait outages out.)
   const bool checked = kc::daemon::RunOnlineChecks(config, [](const kc::daemon::CheckLine& line) {
     if (line.ok) {
       spdlog::info("check: {}", line.text);
     } else {
-      const kc::log::Field code(kc::log::Field::kErrorCode,
-                                line.code ? kc::ErrorCodeName(*line.code) : "");
+      const kc::log::Field code(kc::log::Field::kErrorCode, kc::ErrorCodeName(line.error->code()));
       spdlog::error("check failed: {}", line.text);
     }
   });

@@ -2,6 +2,7 @@
 
 #include "clients/aws/aws_context.h"
 #include "clients/kinesis/kinesis_factory.h"
+#include "component/probes.h"
 #include "engine/discovery.h"
 
 namespace kc::daemon {
@@ -17,43 +18,53 @@ constexpr RetryOptions kCheckRetry{.max_attempts = 3,
 
 bool RunOnlineChecks(const Config& config, const std::function<void(const CheckLine&)>& report) {
   bool all_ok = true;
-  auto fail = [&](std::string text, ErrorCode code) {
+  auto fail = [&](std::string text, Error error) {
     all_ok = false;
-    report({false, std::move(text), code});
+    report({false, std::move(text), std::move(error)});
+  };
+  // "<who>: <subject>: <what was seen, or why it cannot be used>".
+  auto tell = [&](const std::string& who, const component::Checks& checks) {
+    for (const component::Checked& c : checks) {
+      if (c.found) {
+        report({true, who + ": " + c.subject + ": " + *c.found});
+      } else {
+        fail(who + ": " + c.subject + ": " + c.found.error().message(), c.found.error());
+      }
+    }
   };
   auto context = aws::MakeAwsContext(config.aws);
   if (!context) {
-    fail("aws: " + context.error().message(), context.error().code());
+    fail("aws: " + context.error().message(), context.error());
     return false;
   }
   if (auto credentials = context->credentials->Get(); credentials) {
     report({true, "credentials: " + context->credentials->Describe()});
   } else {
-    fail("credentials: " + credentials.error().message(), credentials.error().code());
+    fail("credentials: " + credentials.error().message(), credentials.error());
     return false;  // every call below would fail the same way
   }
-  const kinesis::KinesisClient client =
-      kinesis::MakeKinesisClient(*context, RetryPolicy(kCheckRetry));
+  const RetryPolicy retry(kCheckRetry);
+  tell("checkpoint store " + config.checkpoint.store,
+       config.checkpoint.settings->Check(
+           {.aws = config.aws, .app = config.checkpoint.app, .retry = retry}));
+
+  const kinesis::KinesisClient client = kinesis::MakeKinesisClient(*context, retry);
   for (const PipelineConfig& p : config.pipelines) {
-    const std::string what = "pipeline " + p.name + ": stream " + p.stream;
-    auto summary = client.DescribeStreamSummary(p.stream);
-    if (!summary) {
-      fail("pipeline " + p.name + ": " +
-               (summary.error().code() == ErrorCode::kNotFound
-                    ? core::StreamMissing(p, client, summary.error()).message()
-                    : "stream " + p.stream + ": " + summary.error().message()),
-           summary.error().code());
-      continue;
+    const std::string who = "pipeline " + p.name;
+    component::Checked stream = component::ProbeStream(*context, retry, p.stream);
+    if (!stream.found && stream.found.error().code() == ErrorCode::kNotFound) {
+      // Which streams there are, and the name nearest the one given.
+      Error missing = core::StreamMissing(p, client, stream.found.error());
+      fail(who + ": " + missing.message(), missing);
+    } else {
+      tell(who, {stream});
     }
-    if (summary->status != "ACTIVE" && summary->status != "UPDATING") {
-      fail(what + " is " + summary->status + ", not ACTIVE: it cannot be read now",
-           ErrorCode::kUnavailable);
-      continue;
+    const component::CheckContext at{
+        .aws = config.aws, .app = config.checkpoint.app, .retry = retry};
+    tell(who + ": emitter " + p.emitter.type, p.emitter.settings->Check(at));
+    if (p.dead_letter.settings) {
+      tell(who + ": dead_letter " + p.dead_letter.type, p.dead_letter.settings->Check(at));
     }
-    report({true, what + " is " + summary->status + ", " +
-                      std::to_string(summary->open_shard_count) + " open shard" +
-                      (summary->open_shard_count == 1 ? "" : "s") + ", " +
-                      std::to_string(summary->retention_hours) + " h retention"});
   }
   return all_ok;
 }

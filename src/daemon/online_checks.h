@@ -4,7 +4,10 @@
 //
 // Each check is one cheap call, read-only, tried a few times at most:
 //   - the credentials resolve (and which provider gave them);
-//   - each pipeline's stream exists and is ACTIVE (or UPDATING).
+//   - each pipeline's stream exists and is ACTIVE (or UPDATING);
+//   - the checkpoint store, each pipeline's sink and dead-letter
+//     destination reach what they write to (component/check.h): a bucket, a
+//     table and its columns, a stream, a server, a directory.
 #pragma once
 
 #include <functional>
@@ -17,8 +20,10 @@ namespace kc::daemon {
 
 struct CheckLine {
   bool ok = false;
-  std::string text;  // "credentials: ...", "pipeline orders: stream ...": never a secret
-  std::optional<ErrorCode> code = std::nullopt;  // why it failed
+  // "credentials: ...", "pipeline orders: emitter s3: bucket b: reachable":
+  // never a secret.
+  std::string text;
+  std::optional<Error> error = std::nullopt;  // why it failed
 };
 
 // Runs every check, calling `report` for each as it ends; false when any

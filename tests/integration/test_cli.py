@@ -14,6 +14,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
 from harness import Connector, Producer  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "faults"))
+from fault_proxy import FaultProxy, Rule, aws_error  # noqa: E402
+
 
 def run(args, env=None, timeout=120):
     return subprocess.run(
@@ -119,7 +122,7 @@ class CliTest(unittest.TestCase):
         harness.create_stream(self.stream, 2)
         out = run(["check", "-c", c.config])
         self.assertEqual(out.returncode, 0, out)
-        self.assertIn(f"ok    pipeline files: stream {self.stream} is ACTIVE, 2 open shards", out.stdout)
+        self.assertIn(f"ok    pipeline files: stream {self.stream}: ACTIVE, 2 open shards", out.stdout)
 
     def test_a_kinesis_sink_that_resolves_to_the_stream_read_is_refused(self):
         # The sink names a region and endpoint of its own, which turn out to
@@ -167,28 +170,25 @@ class CliTest(unittest.TestCase):
             self.assertNotIn("definitely-wrong-secret-1234", log)
             if log_format == "json":
                 with open(c.log) as f:
-                    errors = [json.loads(line) for line in f]
-                self.assertEqual(errors[-1]["level"], "error", log)
-                self.assertEqual(errors[-1]["error_code"], "authentication", log)
+                    errors = [e for e in map(json.loads, f) if e["level"] == "error"]
+                self.assertTrue(errors, log)
+                self.assertTrue(errors[0]["msg"].startswith("check failed: pipeline files: "
+                                                            f"stream {self.stream}: "), log)
+                self.assertEqual(errors[0]["error_code"], "authentication", log)
 
     def test_second_signal_exits_at_once_while_an_emit_is_stuck(self):
-        # The sink is unreachable (nothing listens on port 1), so the first
-        # batch's emit keeps retrying. The first SIGTERM waits for it; the
-        # second ends the process at once, with exit code 1.
+        # The bucket is there (the check at the start passes), but every
+        # PutObject is answered 503, so the first batch's emit keeps
+        # retrying. The first SIGTERM waits for it; the second ends the
+        # process at once, with exit code 1.
         harness.create_stream(self.stream, 1)
         Producer(self.stream).put([(f"k{i}", b"x") for i in range(5)])
+        proxy = FaultProxy(upstream=harness.s3_endpoint()).start()
+        self.addCleanup(proxy.stop)
+        proxy.add(Rule(match="PutObject", action=aws_error("ServiceUnavailable", 503)))
         c = Connector(self.tmp.name, self.stream, buffer_records=5,
+                      access_key=harness.S3_ACCESS_KEY, endpoints={"s3": proxy.endpoint},
                       emitter='type = "s3"\nbucket = "kc-test-bucket"')
-        with open(c.config) as f:
-            lines = [line for line in f.read().split("\n") if not line.startswith("s3 = ")]
-        config = "\n".join(lines)
-        if "[aws.endpoints]" in config:
-            config = config.replace("[aws.endpoints]", '[aws.endpoints]\ns3 = "http://127.0.0.1:1"', 1)
-        else:
-            config = config.replace("[checkpoint]",
-                                    '[aws.endpoints]\ns3 = "http://127.0.0.1:1"\n\n[checkpoint]', 1)
-        with open(c.config, "w") as f:
-            f.write(config)
         proc = c.start()
         harness.wait_until(lambda: "retrying in" in c.log_text() or proc.poll() is not None,
                            60, "the emit to retry")

@@ -353,6 +353,25 @@ TEST_F(S3ClientTest, HeadObjectReadsHeadersAndMapsNotFoundToNullopt) {
   EXPECT_EQ(denied.error().code(), ErrorCode::kAuth);
 }
 
+TEST_F(S3ClientTest, HeadBucketAsksTheBucketAndMapsStatusesToCodes) {
+  S3Client client = Client();
+  transport_->Answer(200);
+  ASSERT_TRUE(client.HeadBucket("kc-bucket"));
+  EXPECT_EQ(transport_->last().method, "HEAD");
+  EXPECT_EQ(transport_->last().url, "http://127.0.0.1:4569/kc-bucket");
+
+  transport_->Answer(404);
+  auto missing = client.HeadBucket("kc-bucket");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
+  EXPECT_NE(missing.error().message().find("HeadBucket kc-bucket"), std::string::npos);
+
+  transport_->Answer(403);
+  auto denied = client.HeadBucket("kc-bucket");
+  ASSERT_FALSE(denied);
+  EXPECT_EQ(denied.error().code(), ErrorCode::kAuth);
+}
+
 constexpr char kPage1[] =
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
     "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"

@@ -116,6 +116,10 @@ ErrorCode CodeForSqlState(std::string_view sqlstate) {
   return ErrorCode::kInvalidArgument;
 }
 
+bool IsSqlState(const Error& e, std::string_view sqlstate) {
+  return e.message().find("SQLSTATE " + std::string(sqlstate) + ":") != std::string::npos;
+}
+
 std::string RedactConninfo(std::string_view conninfo) {
   constexpr char kUnreadable[] = "(unreadable connection string)";
   Options options = Parse(conninfo);

@@ -41,6 +41,8 @@ namespace kc::pg {
 
 // The ErrorCode for a five-character SQLSTATE (see the header comment).
 ErrorCode CodeForSqlState(std::string_view sqlstate);
+// Whether `e`, an error of this client, carries `sqlstate`.
+bool IsSqlState(const Error& e, std::string_view sqlstate);
 
 // `conninfo` fit for a log, built from libpq's parse of it (a URL shown as a
 // URL, pairs as pairs): every field whose name holds "pass" (password,

@@ -391,6 +391,15 @@ Result<std::optional<ObjectInfo>> S3Client::HeadObject(const std::string& bucket
   return std::optional<ObjectInfo>(std::move(info));
 }
 
+Status S3Client::HeadBucket(const std::string& bucket, std::stop_token stop) const {
+  const std::string what = "HeadBucket " + bucket;
+  auto request = NewRequest("HEAD", bucket, "", "");
+  if (!request) return Fail(request.error().With(what));
+  auto response = Execute(what, std::move(*request), stop, {});
+  if (!response) return Fail(response.error());
+  return Ok();
+}
+
 Result<ListObjectsPage> S3Client::ListObjectsV2(const std::string& bucket,
                                                 const std::string& prefix,
                                                 const std::string& continuation_token,

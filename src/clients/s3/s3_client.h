@@ -144,6 +144,10 @@ class S3Client {
   Result<std::optional<ObjectInfo>> HeadObject(const std::string& bucket, const std::string& key,
                                                std::stop_token stop = {}) const;
 
+  // Whether the bucket is there and these credentials may reach it: Ok, or
+  // kNotFound (404), kAuth (403), ... A HEAD has no body to say more.
+  Status HeadBucket(const std::string& bucket, std::stop_token stop = {}) const;
+
   // One page of the keys under `prefix`, in key order. `continuation_token`
   // is empty for the first page. `max_keys` 0 leaves the page size to S3
   // (1000); a smaller number asks for smaller pages.

@@ -1,5 +1,6 @@
 #include "dead_letters/file/config.h"
 
+#include "component/probes.h"
 #include "config/reader.h"
 #include "dead_letters/file/file_dead_letters.h"
 
@@ -17,6 +18,10 @@ std::unique_ptr<component::DeadLetterConfig> ReadFileDeadLetters(
 
 Result<std::shared_ptr<DeadLetterSink>> FileDeadLetterConfig::Build(const AwsConfig&) const {
   return std::make_shared<FileDeadLetters>(directory, modes);
+}
+
+component::Checks FileDeadLetterConfig::Check(const component::CheckContext&) const {
+  return {component::ProbeDirectory(directory)};
 }
 
 }  // namespace kc::dead_letter

@@ -14,6 +14,7 @@ struct FileDeadLetterConfig final : component::DeadLetterConfig {
   util::FileModes modes;  // file_mode, dir_mode
 
   Result<std::shared_ptr<DeadLetterSink>> Build(const AwsConfig& aws) const override;
+  component::Checks Check(const component::CheckContext& context) const override;
 };
 
 std::unique_ptr<component::DeadLetterConfig> ReadFileDeadLetters(

@@ -2,6 +2,7 @@
 
 #include "clients/aws/aws_context.h"
 #include "clients/kinesis/kinesis_factory.h"
+#include "component/probes.h"
 #include "config/reader.h"
 #include "dead_letters/kinesis/kinesis_dead_letters.h"
 
@@ -32,6 +33,12 @@ Result<std::shared_ptr<DeadLetterSink>> KinesisDeadLetterConfig::Build(const Aws
       std::make_shared<kinesis::KinesisClient>(
           kinesis::MakeKinesisClient(*context, RetryPolicy(RetryOptions{.max_attempts = 1}))),
       stream);
+}
+
+component::Checks KinesisDeadLetterConfig::Check(const component::CheckContext& context) const {
+  auto aws = aws::MakeAwsContext(context.aws);
+  if (!aws) return {{"stream " + stream, Fail(aws.error())}};
+  return {component::ProbeStream(*aws, context.retry, stream)};
 }
 
 }  // namespace kc::dead_letter

@@ -12,6 +12,7 @@ struct KinesisDeadLetterConfig final : component::DeadLetterConfig {
   std::string stream;
 
   Result<std::shared_ptr<DeadLetterSink>> Build(const AwsConfig& aws) const override;
+  component::Checks Check(const component::CheckContext& context) const override;
   std::string_view kinesis_stream() const override { return stream; }
 };
 

@@ -1,6 +1,7 @@
 #include "dead_letters/s3/config.h"
 
 #include "clients/aws/aws_context.h"
+#include "component/probes.h"
 #include "config/reader.h"
 #include "dead_letters/s3/s3_dead_letters.h"
 #include "sinks/util/settings.h"
@@ -23,6 +24,12 @@ Result<std::shared_ptr<DeadLetterSink>> S3DeadLetterConfig::Build(const AwsConfi
   if (!context) return Fail(context.error());
   return std::make_shared<S3DeadLetters>(
       std::make_shared<aws::S3Client>(aws::MakeS3Client(*context)), bucket, prefix);
+}
+
+component::Checks S3DeadLetterConfig::Check(const component::CheckContext& context) const {
+  auto aws = aws::MakeAwsContext(context.aws);
+  if (!aws) return {{"bucket " + bucket, Fail(aws.error())}};
+  return {component::ProbeBucket(*aws, context.retry, bucket)};
 }
 
 }  // namespace kc::dead_letter

@@ -13,6 +13,7 @@ struct S3DeadLetterConfig final : component::DeadLetterConfig {
   std::string prefix;  // keys start with it, as written
 
   Result<std::shared_ptr<DeadLetterSink>> Build(const AwsConfig& aws) const override;
+  component::Checks Check(const component::CheckContext& context) const override;
 };
 
 std::unique_ptr<component::DeadLetterConfig> ReadS3DeadLetters(

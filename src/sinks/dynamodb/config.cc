@@ -5,6 +5,7 @@
 
 #include "clients/aws/aws_context.h"
 #include "clients/aws/endpoint.h"
+#include "component/probes.h"
 #include "config/reader.h"
 #include "sinks/util/settings.h"
 
@@ -74,6 +75,14 @@ Result<std::shared_ptr<Emitter>> DynamoDbSinkConfig::Build(
   // One attempt per call: the emitter retries what DynamoDB refused.
   return std::make_shared<DynamoDbEmitter>(
       dynamodb::MakeDynamoClient(*aws, RetryPolicy(RetryOptions{.max_attempts = 1})), items);
+}
+
+component::Checks DynamoDbSinkConfig::Check(const component::CheckContext& context) const {
+  auto aws = aws::MakeAwsContext(
+      aws::WithRole(aws::MovedTo(context.aws, "dynamodb", region, endpoint), role));
+  if (!aws) return {{"table " + items.table, Fail(aws.error())}};
+  return {component::ProbeDynamoTable(*aws, context.retry, items.table, items.hash_key,
+                                      component::IfMissing::kFail)};
 }
 
 }  // namespace kc::emitter

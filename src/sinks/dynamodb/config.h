@@ -21,6 +21,7 @@ struct DynamoDbSinkConfig final : component::SinkConfig {
   AwsRole role;
 
   Result<std::shared_ptr<Emitter>> Build(const component::SinkContext& context) const override;
+  component::Checks Check(const component::CheckContext& context) const override;
 };
 
 std::unique_ptr<component::SinkConfig> ReadDynamoDbSink(config::TableReader& table,

@@ -1,5 +1,6 @@
 #include "sinks/file/config.h"
 
+#include "component/probes.h"
 #include "config/reader.h"
 #include "sinks/file/file_emitter.h"
 #include "sinks/util/settings.h"
@@ -23,6 +24,10 @@ std::unique_ptr<component::SinkConfig> ReadFileSink(config::TableReader& reader,
 Result<std::shared_ptr<Emitter>> FileSinkConfig::Build(const component::SinkContext&) const {
   return std::make_shared<FileEmitter>(directory, format, compression, RetryPolicy(), csv,
                                        direct_io, modes);
+}
+
+component::Checks FileSinkConfig::Check(const component::CheckContext&) const {
+  return {component::ProbeDirectory(directory)};
 }
 
 }  // namespace kc::emitter

@@ -22,6 +22,7 @@ struct FileSinkConfig final : component::SinkConfig {
   util::FileModes modes;  // file_mode, dir_mode
 
   Result<std::shared_ptr<Emitter>> Build(const component::SinkContext& context) const override;
+  component::Checks Check(const component::CheckContext& context) const override;
 };
 
 std::unique_ptr<component::SinkConfig> ReadFileSink(config::TableReader& table,

@@ -6,6 +6,7 @@
 #include "clients/aws/aws_context.h"
 #include "clients/aws/endpoint.h"
 #include "clients/kinesis/kinesis_factory.h"
+#include "component/probes.h"
 #include "config/reader.h"
 #include "sinks/kinesis/kinesis_emitter.h"
 #include "sinks/util/settings.h"
@@ -126,6 +127,13 @@ Result<std::shared_ptr<Emitter>> KinesisSinkConfig::Build(
   auto emitter = KinesisEmitter::Create(records, std::move(client));
   if (!emitter) return Fail(emitter.error());
   return std::shared_ptr<Emitter>(std::move(*emitter));
+}
+
+component::Checks KinesisSinkConfig::Check(const component::CheckContext& context) const {
+  auto aws = aws::MakeAwsContext(
+      aws::WithRole(aws::MovedTo(context.aws, "kinesis", region, endpoint), role));
+  if (!aws) return {{"stream " + records.stream, Fail(aws.error())}};
+  return {component::ProbeStream(*aws, context.retry, records.stream)};
 }
 
 }  // namespace kc::emitter

@@ -37,6 +37,7 @@ struct KinesisSinkConfig final : component::SinkConfig {
   AwsRole role;
 
   Result<std::shared_ptr<Emitter>> Build(const component::SinkContext& context) const override;
+  component::Checks Check(const component::CheckContext& context) const override;
 };
 
 std::unique_ptr<component::SinkConfig> ReadKinesisSink(config::TableReader& table,

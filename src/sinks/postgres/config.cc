@@ -4,6 +4,7 @@
 
 #include "clients/pg/connection.h"
 #include "clients/pg/settings.h"
+#include "component/probes.h"
 #include "config/reader.h"
 #include "sinks/postgres/postgres_emitter.h"
 #include "stores/postgres/postgres_checkpoint_store.h"
@@ -108,6 +109,17 @@ Result<std::shared_ptr<Emitter>> PostgresSinkConfig::Build(
   auto emitter = PostgresEmitter::Create(rows, std::move(store));
   if (!emitter) return Fail(emitter.error());
   return std::shared_ptr<Emitter>(std::move(*emitter));
+}
+
+// The table and the columns rows are copied into, and that the user may
+// INSERT there.
+component::Checks PostgresSinkConfig::Check(const component::CheckContext&) const {
+  static constexpr std::string_view kInsert[] = {"INSERT"};
+  std::vector<std::string> columns;
+  if (!rows.column.empty()) columns.push_back(rows.column);
+  for (const auto& [name, path] : rows.columns) columns.push_back(name);
+  return {component::ProbeSqlTable(rows.url, rows.table, columns, kInsert,
+                                   component::IfMissing::kFail)};
 }
 
 }  // namespace kc::emitter

@@ -28,6 +28,7 @@ struct PostgresSinkConfig final : component::SinkConfig {
   // Rows and checkpoints commit in one transaction when the pipelines'
   // checkpoint store is the postgres store of the same database.
   Result<std::shared_ptr<Emitter>> Build(const component::SinkContext& context) const override;
+  component::Checks Check(const component::CheckContext& context) const override;
 };
 
 std::unique_ptr<component::SinkConfig> ReadPostgresSink(config::TableReader& table,

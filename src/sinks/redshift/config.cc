@@ -10,6 +10,7 @@
 #include "clients/pg/connection.h"
 #include "clients/pg/settings.h"
 #include "clients/s3/s3_client.h"
+#include "component/probes.h"
 #include "config/reader.h"
 #include "sinks/redshift/redshift_emitter.h"
 #include "sinks/util/settings.h"
@@ -201,6 +202,21 @@ Result<std::shared_ptr<Emitter>> RedshiftSinkConfig::Build(
   if (!aws) return Fail(aws.error());
   auto client = std::make_shared<aws::S3Client>(aws::MakeS3Client(*aws));
   return std::make_shared<RedshiftEmitter>(load, std::move(client), aws->credentials);
+}
+
+// The bucket of the manifests and the table COPY loads (its columns, and
+// that the user may INSERT). The file table is created at the first load.
+component::Checks RedshiftSinkConfig::Check(const component::CheckContext& context) const {
+  static constexpr std::string_view kInsert[] = {"INSERT"};
+  component::Checks checks;
+  if (auto aws = aws::MakeAwsContext(aws::WithRole(context.aws, role)); !aws) {
+    checks.push_back({"bucket " + load.bucket, Fail(aws.error())});
+  } else {
+    checks.push_back(component::ProbeBucket(*aws, context.retry, load.bucket));
+  }
+  checks.push_back(component::ProbeSqlTable(load.url, load.table, load.columns, kInsert,
+                                            component::IfMissing::kFail));
+  return checks;
 }
 
 }  // namespace kc::emitter

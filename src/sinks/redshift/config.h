@@ -56,6 +56,7 @@ struct RedshiftSinkConfig final : component::SinkConfig {
   // Manifests go up and objects come down with the pipeline's S3 client;
   // COPY gets the same credentials unless an IAM role is configured.
   Result<std::shared_ptr<Emitter>> Build(const component::SinkContext& context) const override;
+  component::Checks Check(const component::CheckContext& context) const override;
 };
 
 std::unique_ptr<component::SinkConfig> ReadRedshiftSink(config::TableReader& table,

@@ -6,6 +6,7 @@
 #include "clients/aws/aws_context.h"
 #include "clients/aws/endpoint.h"
 #include "clients/s3/s3_client.h"
+#include "component/probes.h"
 #include "config/reader.h"
 #include "sinks/s3/s3_emitter.h"
 #include "sinks/util/settings.h"
@@ -84,6 +85,12 @@ Result<std::shared_ptr<Emitter>> S3SinkConfig::Build(const component::SinkContex
   if (!aws) return Fail(aws.error());
   return std::make_shared<S3Emitter>(std::make_shared<aws::S3Client>(aws::MakeS3Client(*aws)),
                                      objects);
+}
+
+component::Checks S3SinkConfig::Check(const component::CheckContext& context) const {
+  auto aws = aws::MakeAwsContext(aws::WithRole(context.aws, role));
+  if (!aws) return {{"bucket " + objects.bucket, Fail(aws.error())}};
+  return {component::ProbeBucket(*aws, context.retry, objects.bucket)};
 }
 
 }  // namespace kc::emitter

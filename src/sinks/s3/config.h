@@ -40,6 +40,7 @@ struct S3SinkConfig final : component::SinkConfig {
   AwsRole role;
 
   Result<std::shared_ptr<Emitter>> Build(const component::SinkContext& context) const override;
+  component::Checks Check(const component::CheckContext& context) const override;
 };
 
 std::unique_ptr<component::SinkConfig> ReadS3Sink(config::TableReader& table,

@@ -4,6 +4,7 @@
 #include "clients/aws/endpoint.h"
 #include "clients/kinesis/kinesis_factory.h"
 #include "clients/s3/s3_client.h"
+#include "component/probes.h"
 #include "config/reader.h"
 #include "sinks/s3_manifest/s3_manifest_emitter.h"
 
@@ -47,6 +48,13 @@ Result<std::shared_ptr<Emitter>> S3ManifestSinkConfig::Build(
                                   objects),
       std::make_shared<kinesis::KinesisClient>(kinesis::MakeKinesisClient(*aws)), manifest_stream,
       manifest_partition_key);
+}
+
+component::Checks S3ManifestSinkConfig::Check(const component::CheckContext& context) const {
+  auto aws = aws::MakeAwsContext(aws::WithRole(context.aws, role));
+  if (!aws) return {{"bucket " + objects.bucket, Fail(aws.error())}};
+  return {component::ProbeBucket(*aws, context.retry, objects.bucket),
+          component::ProbeStream(*aws, context.retry, manifest_stream)};
 }
 
 }  // namespace kc::emitter

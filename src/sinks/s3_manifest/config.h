@@ -22,6 +22,7 @@ struct S3ManifestSinkConfig final : component::SinkConfig {
   std::string manifest_partition_key;
 
   Result<std::shared_ptr<Emitter>> Build(const component::SinkContext& context) const override;
+  component::Checks Check(const component::CheckContext& context) const override;
 };
 
 std::unique_ptr<component::SinkConfig> ReadS3ManifestSink(

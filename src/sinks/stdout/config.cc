@@ -1,5 +1,6 @@
 #include "sinks/stdout/config.h"
 
+#include "component/check.h"
 #include "config/reader.h"
 #include "sinks/stdout/stdout_emitter.h"
 #include "sinks/util/settings.h"
@@ -21,5 +22,8 @@ std::unique_ptr<component::SinkConfig> ReadStdoutSink(config::TableReader& reade
 Result<std::shared_ptr<Emitter>> StdoutSinkConfig::Build(const component::SinkContext&) const {
   return std::make_shared<StdoutEmitter>(format, 1, csv);
 }
+
+// Standard output is there or the process would not be.
+component::Checks StdoutSinkConfig::Check(const component::CheckContext&) const { return {}; }
 
 }  // namespace kc::emitter

@@ -14,6 +14,7 @@ struct StdoutSinkConfig final : component::SinkConfig {
   CsvColumns csv;  // with format kCsv
 
   Result<std::shared_ptr<Emitter>> Build(const component::SinkContext& context) const override;
+  component::Checks Check(const component::CheckContext& context) const override;
 };
 
 std::unique_ptr<component::SinkConfig> ReadStdoutSink(config::TableReader& table,

@@ -1,6 +1,7 @@
 #include "stores/dynamodb/config.h"
 
 #include "clients/aws/aws_context.h"
+#include "component/probes.h"
 #include "config/reader.h"
 #include "stores/dynamodb/dynamodb_checkpoint_store.h"
 
@@ -39,6 +40,14 @@ Result<std::shared_ptr<CheckpointStore>> DynamoDbStoreConfig::Build(
   return std::make_shared<DynamoDbCheckpointStore>(
       dynamodb::MakeDynamoClient(*aws, RetryPolicy(RetryOptions{.max_attempts = 1})),
       table.empty() ? context.app : table);
+}
+
+component::Checks DynamoDbStoreConfig::Check(const component::CheckContext& context) const {
+  const std::string name = table.empty() ? std::string(context.app) : table;
+  auto aws = aws::MakeAwsContext(context.aws);
+  if (!aws) return {{"table " + name, Fail(aws.error())}};
+  return {component::ProbeDynamoTable(*aws, context.retry, name, DynamoDbCheckpointStore::kHashKey,
+                                      component::IfMissing::kCreated)};
 }
 
 }  // namespace kc::checkpoint

@@ -15,6 +15,7 @@ struct DynamoDbStoreConfig final : component::StoreConfig {
 
   Result<std::shared_ptr<CheckpointStore>> Build(
       const component::StoreContext& context) const override;
+  component::Checks Check(const component::CheckContext& context) const override;
 };
 
 std::unique_ptr<component::StoreConfig> ReadDynamoDbStore(

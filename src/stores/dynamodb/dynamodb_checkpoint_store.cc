@@ -13,7 +13,6 @@
 namespace kc::checkpoint {
 namespace {
 
-constexpr char kHashKey[] = "leaseKey";
 constexpr char kShardEnd[] = "SHARD_END";
 
 // An attribute's {"S": …} or {"N": …} text, if it has that type.
@@ -64,7 +63,11 @@ class Update {
       expression += (i ? ", " : " REMOVE ") + removes_[i];
     }
     util::JsonWriter w;
-    w.BeginObject().Field("TableName", table).Key("Key").BeginObject().Key(kHashKey);
+    w.BeginObject()
+        .Field("TableName", table)
+        .Key("Key")
+        .BeginObject()
+        .Key(DynamoDbCheckpointStore::kHashKey);
     w.BeginObject().Field("S", lease_key).EndObject().EndObject();
     w.Field("UpdateExpression", expression).Field("ConditionExpression", condition);
     w.Key("ExpressionAttributeNames").BeginObject();

@@ -48,6 +48,9 @@ namespace kc::checkpoint {
 
 class DynamoDbCheckpointStore final : public CheckpointStore {
  public:
+  // The table's hash key, as the KCL names it.
+  static constexpr char kHashKey[] = "leaseKey";
+
   // `client` should not retry by itself (see above).
   DynamoDbCheckpointStore(dynamodb::DynamoClient client, std::string table);
 

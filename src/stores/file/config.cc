@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "component/probes.h"
 #include "config/reader.h"
 #include "stores/file/file_checkpoint_store.h"
 
@@ -33,6 +34,10 @@ std::vector<std::string> FileStoreConfig::Notes() const {
 Result<std::shared_ptr<CheckpointStore>> FileStoreConfig::Build(
     const component::StoreContext& context) const {
   return std::make_shared<FileCheckpointStore>(path, context.app, modes);
+}
+
+component::Checks FileStoreConfig::Check(const component::CheckContext&) const {
+  return {component::ProbeDirectory(path)};
 }
 
 }  // namespace kc::checkpoint

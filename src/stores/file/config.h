@@ -16,6 +16,7 @@ struct FileStoreConfig final : component::StoreConfig {
 
   Result<std::shared_ptr<CheckpointStore>> Build(
       const component::StoreContext& context) const override;
+  component::Checks Check(const component::CheckContext& context) const override;
   std::vector<std::string> Notes() const override;
 };
 

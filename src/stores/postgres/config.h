@@ -18,6 +18,7 @@ struct PostgresStoreConfig final : component::StoreConfig {
 
   Result<std::shared_ptr<CheckpointStore>> Build(
       const component::StoreContext& context) const override;
+  component::Checks Check(const component::CheckContext& context) const override;
 };
 
 std::unique_ptr<component::StoreConfig> ReadPostgresStore(

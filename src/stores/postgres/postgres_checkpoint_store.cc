@@ -5,14 +5,6 @@
 #include "stores/codec/checkpoint_codec.h"
 
 namespace kc::checkpoint {
-namespace {
-
-bool IsSqlState(const Error& e, std::string_view sqlstate) {
-  return e.message().find("SQLSTATE " + std::string(sqlstate)) != std::string::npos;
-}
-
-}  // namespace
-
 PostgresCheckpointStore::PostgresCheckpointStore(std::string url, std::string table,
                                                  std::string app)
     : url_(std::move(url)),
@@ -37,7 +29,7 @@ Status PostgresCheckpointStore::EnsureTable(pg::Connection& conn) {
   // Another process creating the same table at the same instant makes the
   // loser fail on the catalog's unique index; by then the table is there.
   if (!created && !conn.in_transaction() &&
-      (IsSqlState(created.error(), "23505") || IsSqlState(created.error(), "42P07"))) {
+      (pg::IsSqlState(created.error(), "23505") || pg::IsSqlState(created.error(), "42P07"))) {
     created = conn.Exec(sql);
   }
   if (!created) return Fail(created.error().With("creating checkpoint table " + table_));

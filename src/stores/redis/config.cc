@@ -46,21 +46,38 @@ std::string PlainTextWarning(const RedisUrl& url) {
          " cross the network in plain text; use rediss:// if the server has a TLS port";
 }
 
-Result<std::shared_ptr<CheckpointStore>> RedisStoreConfig::Build(
-    const component::StoreContext& context) const {
+RedisStoreOptions RedisStoreConfig::Options() const {
   RedisStoreOptions options;
   options.url = url;
   if (options.url.password.empty()) {
     const char* password = std::getenv("REDIS_PASSWORD");
     if (password != nullptr) options.url.password = password;
   }
+  options.ca_file = ca_file;
+  return options;
+}
+
+Result<std::shared_ptr<CheckpointStore>> RedisStoreConfig::Build(
+    const component::StoreContext& context) const {
+  RedisStoreOptions options = Options();
   if (std::string warning = PlainTextWarning(options.url); !warning.empty()) {
     spdlog::warn("{}", warning);
   }
-  options.ca_file = ca_file;
   options.default_app = context.app;
   options.apps = context.pipeline_apps;
   return std::make_shared<RedisCheckpointStore>(std::move(options));
+}
+
+// Connects as the store will, with its password and database, and PINGs.
+component::Checks RedisStoreConfig::Check(const component::CheckContext&) const {
+  RedisCheckpointStore store(Options());
+  component::Checked checked{"server " + url.Address() + " db " + std::to_string(url.db), ""};
+  if (auto s = store.Ping(); !s) {
+    checked.found = Fail(s.error());
+  } else {
+    checked.found = "answers PING";
+  }
+  return {checked};
 }
 
 }  // namespace kc::checkpoint

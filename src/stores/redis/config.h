@@ -7,6 +7,7 @@
 
 #include "clients/redis/redis_url.h"
 #include "component/store.h"
+#include "stores/redis/redis_checkpoint_store.h"
 
 namespace kc::checkpoint {
 
@@ -19,6 +20,12 @@ struct RedisStoreConfig final : component::StoreConfig {
 
   Result<std::shared_ptr<CheckpointStore>> Build(
       const component::StoreContext& context) const override;
+  component::Checks Check(const component::CheckContext& context) const override;
+
+ private:
+  // The store's connection settings, the password from REDIS_PASSWORD when
+  // the url has none.
+  RedisStoreOptions Options() const;
 };
 
 std::unique_ptr<component::StoreConfig> ReadRedisStore(config::TableReader& table,

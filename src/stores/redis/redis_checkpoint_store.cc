@@ -145,6 +145,18 @@ Result<std::vector<RedisCheckpointStore::Reply>> RedisCheckpointStore::RunLocked
   return ExchangeLocked(commands, what);
 }
 
+Status RedisCheckpointStore::Ping() {
+  std::lock_guard lock(mu_);
+  auto replies = RunLocked({{"PING"}}, "sending PING");
+  if (!replies) return Fail(replies.error());
+  const redisReply& reply = *replies->front();
+  if (reply.type == REDIS_REPLY_ERROR) return Fail(ReplyError("sending PING", reply));
+  if (reply.type != REDIS_REPLY_STATUS || std::string_view(reply.str, reply.len) != "PONG") {
+    return Fail(ErrorCode::kParse, Describe() + ": PING was not answered PONG: not a Redis server");
+  }
+  return Ok();
+}
+
 Result<ShardCheckpoint> RedisCheckpointStore::Load(const ShardKey& key) {
   auto main_key = KeyFor(key);
   if (!main_key) return Fail(main_key.error());

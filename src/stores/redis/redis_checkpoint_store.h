@@ -61,6 +61,10 @@ class RedisCheckpointStore final : public CheckpointStore {
   Status Save(const ShardKey& key, const ShardCheckpoint& state) override;
   std::string Describe() const override;
 
+  // Connects as Load and Save do (authenticating, selecting the database)
+  // and sends PING: Ok once the server answers PONG.
+  Status Ping();
+
   // "{app}:checkpoint:{stream}:{shard}", the key the Go library reads.
   Result<std::string> KeyFor(const ShardKey& key) const;
 
