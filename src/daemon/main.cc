@@ -168,15 +168,23 @@ int Run(const kc::Config& config, bool once, std::chrono::milliseconds stats_int
   }
 
   // What `check` checks, once the configuration proved buildable and before
-  // anything starts: a missing stream, bucket or table, refused credentials
-  // or a service that does not answer end the run within seconds, not after
-  // retries. (Once running, the pipelines wait outages out.)
-  const bool checked = kc::daemon::RunOnlineChecks(config, [](const kc::daemon::CheckLine& line) {
+  // anything starts: a missing stream, bucket or table, or refused
+  // credentials, end the run within seconds, not after retries. A sink,
+  // store or dead-letter destination that does not answer for now (a
+  // connection refused, a 503) is a warning: the pipelines wait that out,
+  // as they do once running.
+  bool checked = true;
+  kc::daemon::RunOnlineChecks(config, [&checked](const kc::daemon::CheckLine& line) {
     if (line.ok) {
       spdlog::info("check: {}", line.text);
+      return;
+    }
+    const kc::log::Field code(kc::log::Field::kErrorCode, kc::ErrorCodeName(line.error->code()));
+    if (line.waited_out) {
+      spdlog::warn("check failed, for now: {}; the pipeline waits for it", line.text);
     } else {
-      const kc::log::Field code(kc::log::Field::kErrorCode, kc::ErrorCodeName(line.error->code()));
       spdlog::error("check failed: {}", line.text);
+      checked = false;
     }
   });
   if (!checked) return kExitFailure;

@@ -18,17 +18,20 @@ constexpr RetryOptions kCheckRetry{.max_attempts = 3,
 
 bool RunOnlineChecks(const Config& config, const std::function<void(const CheckLine&)>& report) {
   bool all_ok = true;
-  auto fail = [&](std::string text, Error error) {
+  auto fail = [&](std::string text, Error error, bool waited_out = false) {
     all_ok = false;
-    report({false, std::move(text), std::move(error)});
+    report({false, std::move(text), std::move(error), waited_out});
   };
-  // "<who>: <subject>: <what was seen, or why it cannot be used>".
-  auto tell = [&](const std::string& who, const component::Checks& checks) {
+  // "<who>: <subject>: <what was seen, or why it cannot be used>". A
+  // component that does not answer for now is waited out once running; a
+  // stream that does not is not (the first listing gives up as this does).
+  auto tell = [&](const std::string& who, const component::Checks& checks, bool component) {
     for (const component::Checked& c : checks) {
       if (c.found) {
         report({true, who + ": " + c.subject + ": " + *c.found});
       } else {
-        fail(who + ": " + c.subject + ": " + c.found.error().message(), c.found.error());
+        const Error& e = c.found.error();
+        fail(who + ": " + c.subject + ": " + e.message(), e, component && e.retriable());
       }
     }
   };
@@ -46,7 +49,8 @@ bool RunOnlineChecks(const Config& config, const std::function<void(const CheckL
   const RetryPolicy retry(kCheckRetry);
   tell("checkpoint store " + config.checkpoint.store,
        config.checkpoint.settings->Check(
-           {.aws = config.aws, .app = config.checkpoint.app, .retry = retry}));
+           {.aws = config.aws, .app = config.checkpoint.app, .retry = retry}),
+       true);
 
   const kinesis::KinesisClient client = kinesis::MakeKinesisClient(*context, retry);
   for (const PipelineConfig& p : config.pipelines) {
@@ -57,13 +61,13 @@ bool RunOnlineChecks(const Config& config, const std::function<void(const CheckL
       Error missing = core::StreamMissing(p, client, stream.found.error());
       fail(who + ": " + missing.message(), missing);
     } else {
-      tell(who, {stream});
+      tell(who, {stream}, false);
     }
     const component::CheckContext at{
         .aws = config.aws, .app = config.checkpoint.app, .retry = retry};
-    tell(who + ": emitter " + p.emitter.type, p.emitter.settings->Check(at));
+    tell(who + ": emitter " + p.emitter.type, p.emitter.settings->Check(at), true);
     if (p.dead_letter.settings) {
-      tell(who + ": dead_letter " + p.dead_letter.type, p.dead_letter.settings->Check(at));
+      tell(who + ": dead_letter " + p.dead_letter.type, p.dead_letter.settings->Check(at), true);
     }
   }
   return all_ok;

@@ -24,6 +24,10 @@ struct CheckLine {
   // never a secret.
   std::string text;
   std::optional<Error> error = std::nullopt;  // why it failed
+  // A failure a running pipeline waits out (a sink, store or dead-letter
+  // destination that does not answer for now: a retriable error), which
+  // `run` only warns of at its start. Every other failure stops it.
+  bool waited_out = false;
 };
 
 // Runs every check, calling `report` for each as it ends; false when any

@@ -156,6 +156,9 @@ class PostgresOutage(Outage, unittest.TestCase):
             c, lambda: re.search(r"loading the checkpoint of shard .*retrying in", c.log_text()),
             120, "a failed checkpoint load")
         self.assertIsNone(proc.poll(), c.log_text()[-3000:])
+        # The checks at the start saw the server down and only warned.
+        self.assertIn("check failed, for now: checkpoint store postgres: table ", c.log_text())
+        self.assertIn("the pipeline waits for it", c.log_text())
         self.standin.start()
         sinks.deliver_all(self, self.sink, c, producer, ", started while the server was down")
 
