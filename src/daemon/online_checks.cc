@@ -1,5 +1,7 @@
 #include "daemon/online_checks.h"
 
+#include <algorithm>
+
 #include "clients/aws/aws_context.h"
 #include "clients/kinesis/kinesis_factory.h"
 #include "component/probes.h"
@@ -13,6 +15,10 @@ namespace {
 constexpr RetryOptions kCheckRetry{.max_attempts = 3,
                                    .base = std::chrono::milliseconds(200),
                                    .cap = std::chrono::milliseconds(1'000)};
+// And each try a short one: a call whose answer does not come (a dropped
+// packet, a firewall) fails the check rather than holding it for the
+// configured request_timeout.
+constexpr std::chrono::milliseconds kCheckCallTimeout{5'000};
 
 }  // namespace
 
@@ -35,7 +41,9 @@ bool RunOnlineChecks(const Config& config, const std::function<void(const CheckL
       }
     }
   };
-  auto context = aws::MakeAwsContext(config.aws);
+  AwsConfig aws = config.aws;
+  aws.request_timeout = std::min(aws.request_timeout, kCheckCallTimeout);
+  auto context = aws::MakeAwsContext(aws);
   if (!context) {
     fail("aws: " + context.error().message(), context.error());
     return false;
@@ -47,24 +55,24 @@ bool RunOnlineChecks(const Config& config, const std::function<void(const CheckL
     return false;  // every call below would fail the same way
   }
   const RetryPolicy retry(kCheckRetry);
-  tell("checkpoint store " + config.checkpoint.store,
-       config.checkpoint.settings->Check(
-           {.aws = config.aws, .app = config.checkpoint.app, .retry = retry}),
-       true);
+  tell(
+      "checkpoint store " + config.checkpoint.store,
+      config.checkpoint.settings->Check({.aws = aws, .app = config.checkpoint.app, .retry = retry}),
+      true);
 
   const kinesis::KinesisClient client = kinesis::MakeKinesisClient(*context, retry);
   for (const PipelineConfig& p : config.pipelines) {
     const std::string who = "pipeline " + p.name;
-    component::Checked stream = component::ProbeStream(*context, retry, p.stream);
+    component::Checked stream =
+        component::ProbeStream(*context, retry, p.stream, component::Use::kRead);
     if (!stream.found && stream.found.error().code() == ErrorCode::kNotFound) {
-      // Which streams there are, and the name nearest the one given.
+      // The message naming the stream, the endpoint, the region and the fix.
       Error missing = core::StreamMissing(p, client, stream.found.error());
       fail(who + ": " + missing.message(), missing);
     } else {
       tell(who, {stream}, false);
     }
-    const component::CheckContext at{
-        .aws = config.aws, .app = config.checkpoint.app, .retry = retry};
+    const component::CheckContext at{.aws = aws, .app = config.checkpoint.app, .retry = retry};
     tell(who + ": emitter " + p.emitter.type, p.emitter.settings->Check(at), true);
     if (p.dead_letter.settings) {
       tell(who + ": dead_letter " + p.dead_letter.type, p.dead_letter.settings->Check(at), true);

@@ -127,14 +127,18 @@ hash_key = "id"
         rc, lines = self.check(self.config())
         self.assertEqual(rc, 0, lines)
         letters = os.path.join(self.tmp.name, "letters", "new")
+        # What the line shows of the url: host:port/db, never more.
+        server = pg_url().split("@", 1)[1]
+        # The directory it would be created in, shown whole.
+        created_in = os.path.realpath(self.tmp.name)
         self.assertEqual(lines[1:], [
             f"ok    checkpoint store dynamodb: table {self.store_table}: not there yet; it is "
             "created at the first load (dynamodb:CreateTable)",
             f"ok    pipeline rows: stream {self.stream}: ACTIVE, 1 open shard, 24 h retention",
             f"ok    pipeline rows: emitter postgres: table {self.pg_table}: there at "
-            f"{lines[3].split(' there at ')[1].split(',')[0]}, may INSERT",
+            f"{server}, may INSERT",
             f"ok    pipeline rows: dead_letter file: directory {letters}: not there yet; it is "
-            f"created in {self.tmp.name}, writable",
+            f"created in {created_in}, writable",
             f"ok    pipeline objects: stream {self.stream}: ACTIVE, 1 open shard, 24 h retention",
             f"ok    pipeline objects: emitter s3: bucket {harness.S3_BUCKET}: reachable",
             f"ok    pipeline objects: dead_letter kinesis: stream {self.letters_stream}: ACTIVE, "
@@ -168,6 +172,40 @@ hash_key = "id"
         self.assertEqual(rc, 0, lines)
         self.assertRegex(lines[1], r", may SELECT and INSERT and UPDATE$")
 
+        # A store's table in a schema that is not there cannot be created.
+        rc, lines = self.check(self.config(
+            checkpoint=f'store = "postgres"\nurl = "{pg_url()}"\ntable = "nowhere.kc_checkpoints"'))
+        self.assertEqual(rc, 1, lines)
+        self.assertTrue(lines[1].startswith(
+            "FAIL  checkpoint store postgres: table nowhere.kc_checkpoints: PostgreSQL at "),
+            lines[1])
+        self.assertIn('schema "nowhere" does not exist', lines[1])
+
+    def test_a_loader_that_may_only_insert_passes_and_one_that_may_not_fails(self):
+        # COPY needs INSERT only: the check asks the catalog for the
+        # columns, not the table itself.
+        role = "it_loader_" + self.pg_table[-10:]
+        psql(f"CREATE ROLE {role} LOGIN; GRANT INSERT ON {self.pg_table} TO {role}")
+        self.addCleanup(psql, f"DROP OWNED BY {role}; DROP ROLE {role}")
+        scheme, rest = pg_url().split("://", 1)
+        loader_url = f"{scheme}://{role}@{rest.split('@', 1)[1]}"
+        with open(self.config()) as f:
+            text = f.read().replace(f'url = "{pg_url()}"', f'url = "{loader_url}"')
+        path = os.path.join(self.tmp.name, "loader.toml")
+        with open(path, "w") as f:
+            f.write(text)
+        rc, lines = self.check(path)
+        self.assertEqual(rc, 0, lines)
+        self.assertIn(f"ok    pipeline rows: emitter postgres: table {self.pg_table}: there at "
+                      f"{rest.split('@', 1)[1]}, may INSERT", lines)
+        psql(f"REVOKE INSERT ON {self.pg_table} FROM {role}")
+        rc, lines = self.check(path)
+        self.assertEqual(rc, 1, lines)
+        self.assertIn(f"FAIL  pipeline rows: emitter postgres: table {self.pg_table}: PostgreSQL "
+                      f"at {rest.split('@', 1)[1]}: table {self.pg_table}: the user may not "
+                      f"INSERT it; GRANT INSERT ON \"{self.pg_table}\" to the user of the url",
+                      lines)
+
     def test_what_is_missing_fails_check_and_run_naming_it(self):
         not_a_dir = os.path.join(self.tmp.name, "a-file")
         with open(not_a_dir, "w") as f:
@@ -194,7 +232,8 @@ hash_key = "id"
         self.assertEqual(len(failed), len(expected), lines)
         for line, start in zip(failed, expected):
             self.assertTrue(line.startswith(start), (line, start))
-        self.assertIn('column "missing_column" does not exist; add the column', failed[1])
+        self.assertIn(f'table {self.pg_table} has no column "missing_column" (it has body, id); '
+                      "add the column", failed[1])
         self.assertIn("there is no such bucket: create it, or fix `bucket`", failed[3])
         self.assertIn("it-check-no-such-stream", failed[4])
         self.assertIn("it-check-no-such-table", failed[5])
@@ -210,7 +249,9 @@ hash_key = "id"
                       "HeadBucket kc-no-such-bucket", log)
         self.assertIn("check failed: pipeline items: emitter dynamodb: table "
                       "it-check-no-such-table: DescribeTable", log)
-        self.assertNotIn("GetRecords", log)
+        # Not one shard was started.
+        self.assertNotIn("shards", log)
+        self.assertNotIn("reading from", log)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,8 @@ TEST_F(ProbeDirectoryTest, AMissingDirectoryPassesWhenItCanBeCreatedAndIsNotCrea
   const fs::path missing = root_ / "a" / "b";
   Checked c = ProbeDirectory(missing);
   ASSERT_TRUE(c.found) << c.found.error().message();
-  EXPECT_EQ(*c.found, "not there yet; it is created in " + root_.string() + ", writable");
+  EXPECT_EQ(*c.found, "not there yet; it is created in " + fs::weakly_canonical(root_).string() +
+                          ", writable");
   EXPECT_FALSE(fs::exists(root_ / "a"));
 }
 
@@ -68,12 +69,16 @@ TEST_F(ProbeDirectoryTest, AReadOnlyDirectoryFailsUnlessRoot) {
 TEST_F(ProbeDirectoryTest, ARelativePathIsCheckedFromTheWorkingDirectory) {
   const fs::path before = fs::current_path();
   fs::current_path(root_);
-  Checked c = ProbeDirectory("state/checkpoints");
+  Checked missing = ProbeDirectory("state/checkpoints");
+  fs::create_directory(root_ / "out");
+  Checked there = ProbeDirectory("out");
   fs::current_path(before);
-  ASSERT_TRUE(c.found) << c.found.error().message();
-  // Named as a whole path, which a service's working directory (/) makes
-  // plain.
-  EXPECT_EQ(*c.found, "not there yet; it is created in " + root_.string() + ", writable");
+  // Shown whole: a service's working directory is not the shell's.
+  const std::string whole = fs::weakly_canonical(root_).string();
+  ASSERT_TRUE(missing.found) << missing.found.error().message();
+  EXPECT_EQ(*missing.found, "not there yet; it is created in " + whole + ", writable");
+  ASSERT_TRUE(there.found) << there.found.error().message();
+  EXPECT_EQ(*there.found, "writable, at " + whole + "/out");
 }
 
 }  // namespace

@@ -38,7 +38,7 @@ Result<std::shared_ptr<DeadLetterSink>> KinesisDeadLetterConfig::Build(const Aws
 component::Checks KinesisDeadLetterConfig::Check(const component::CheckContext& context) const {
   auto aws = aws::MakeAwsContext(context.aws);
   if (!aws) return {{"stream " + stream, Fail(aws.error())}};
-  return {component::ProbeStream(*aws, context.retry, stream)};
+  return {component::ProbeStream(*aws, context.retry, stream, component::Use::kWrite)};
 }
 
 }  // namespace kc::dead_letter

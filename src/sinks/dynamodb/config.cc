@@ -82,7 +82,7 @@ component::Checks DynamoDbSinkConfig::Check(const component::CheckContext& conte
       aws::WithRole(aws::MovedTo(context.aws, "dynamodb", region, endpoint), role));
   if (!aws) return {{"table " + items.table, Fail(aws.error())}};
   return {component::ProbeDynamoTable(*aws, context.retry, items.table, items.hash_key,
-                                      component::IfMissing::kFail)};
+                                      items.range_key, component::IfMissing::kFail)};
 }
 
 }  // namespace kc::emitter

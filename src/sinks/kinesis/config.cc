@@ -133,7 +133,7 @@ component::Checks KinesisSinkConfig::Check(const component::CheckContext& contex
   auto aws = aws::MakeAwsContext(
       aws::WithRole(aws::MovedTo(context.aws, "kinesis", region, endpoint), role));
   if (!aws) return {{"stream " + records.stream, Fail(aws.error())}};
-  return {component::ProbeStream(*aws, context.retry, records.stream)};
+  return {component::ProbeStream(*aws, context.retry, records.stream, component::Use::kWrite)};
 }
 
 }  // namespace kc::emitter

@@ -54,7 +54,7 @@ component::Checks S3ManifestSinkConfig::Check(const component::CheckContext& con
   auto aws = aws::MakeAwsContext(aws::WithRole(context.aws, role));
   if (!aws) return {{"bucket " + objects.bucket, Fail(aws.error())}};
   return {component::ProbeBucket(*aws, context.retry, objects.bucket),
-          component::ProbeStream(*aws, context.retry, manifest_stream)};
+          component::ProbeStream(*aws, context.retry, manifest_stream, component::Use::kWrite)};
 }
 
 }  // namespace kc::emitter

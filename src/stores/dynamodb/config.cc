@@ -47,7 +47,7 @@ component::Checks DynamoDbStoreConfig::Check(const component::CheckContext& cont
   auto aws = aws::MakeAwsContext(context.aws);
   if (!aws) return {{"table " + name, Fail(aws.error())}};
   return {component::ProbeDynamoTable(*aws, context.retry, name, DynamoDbCheckpointStore::kHashKey,
-                                      component::IfMissing::kCreated)};
+                                      "", component::IfMissing::kCreated)};
 }
 
 }  // namespace kc::checkpoint
