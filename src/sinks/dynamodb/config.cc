@@ -67,10 +67,13 @@ std::unique_ptr<component::SinkConfig> ReadDynamoDbSink(TableReader& reader,
   return sink;
 }
 
+AwsConfig DynamoDbSinkConfig::Target(const AwsConfig& pipeline) const {
+  return aws::WithRole(aws::MovedTo(pipeline, "dynamodb", region, endpoint), role);
+}
+
 Result<std::shared_ptr<Emitter>> DynamoDbSinkConfig::Build(
     const component::SinkContext& context) const {
-  auto aws = aws::MakeAwsContext(
-      aws::WithRole(aws::MovedTo(context.aws, "dynamodb", region, endpoint), role));
+  auto aws = aws::MakeAwsContext(Target(context.aws));
   if (!aws) return Fail(aws.error());
   // One attempt per call: the emitter retries what DynamoDB refused.
   return std::make_shared<DynamoDbEmitter>(
@@ -78,8 +81,7 @@ Result<std::shared_ptr<Emitter>> DynamoDbSinkConfig::Build(
 }
 
 component::Checks DynamoDbSinkConfig::Check(const component::CheckContext& context) const {
-  auto aws = aws::MakeAwsContext(
-      aws::WithRole(aws::MovedTo(context.aws, "dynamodb", region, endpoint), role));
+  auto aws = aws::MakeAwsContext(Target(context.aws));
   if (!aws) return {{"table " + items.table, Fail(aws.error())}};
   return {component::ProbeDynamoTable(*aws, context.retry, items.table, items.hash_key,
                                       items.range_key, component::IfMissing::kFail)};

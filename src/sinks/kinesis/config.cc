@@ -99,10 +99,13 @@ std::unique_ptr<component::SinkConfig> ReadKinesisSink(TableReader& reader,
   return sink;
 }
 
+AwsConfig KinesisSinkConfig::Target(const AwsConfig& pipeline) const {
+  return aws::WithRole(aws::MovedTo(pipeline, "kinesis", region, endpoint), role);
+}
+
 Result<std::shared_ptr<Emitter>> KinesisSinkConfig::Build(
     const component::SinkContext& context) const {
-  auto sink = aws::MakeAwsContext(
-      aws::WithRole(aws::MovedTo(context.aws, "kinesis", region, endpoint), role));
+  auto sink = aws::MakeAwsContext(Target(context.aws));
   if (!sink) return Fail(sink.error());
   auto source = aws::MakeAwsContext(context.aws);
   if (!source) return Fail(source.error());
@@ -130,8 +133,7 @@ Result<std::shared_ptr<Emitter>> KinesisSinkConfig::Build(
 }
 
 component::Checks KinesisSinkConfig::Check(const component::CheckContext& context) const {
-  auto aws = aws::MakeAwsContext(
-      aws::WithRole(aws::MovedTo(context.aws, "kinesis", region, endpoint), role));
+  auto aws = aws::MakeAwsContext(Target(context.aws));
   if (!aws) return {{"stream " + records.stream, Fail(aws.error())}};
   return {component::ProbeStream(*aws, context.retry, records.stream, component::Use::kWrite)};
 }

@@ -38,6 +38,10 @@ struct KinesisSinkConfig final : component::SinkConfig {
 
   Result<std::shared_ptr<Emitter>> Build(const component::SinkContext& context) const override;
   component::Checks Check(const component::CheckContext& context) const override;
+
+  // Where the sink writes, and as whom: the pipeline's settings with this
+  // sink's region, endpoint and role. Build and Check both use it.
+  AwsConfig Target(const AwsConfig& pipeline) const;
 };
 
 std::unique_ptr<component::SinkConfig> ReadKinesisSink(config::TableReader& table,
