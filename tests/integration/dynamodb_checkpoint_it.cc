@@ -31,6 +31,7 @@
 #include "stores/dynamodb/dynamodb_checkpoint_store.h"
 #include "support/checkpoint_conformance.h"
 #include "support/dynalite.h"
+#include "support/losing_transport.h"
 #include "support/own_server.h"
 
 namespace kc::testing {
@@ -44,43 +45,11 @@ std::string Env(const char* name, std::string fallback = {}) {
   return v != nullptr ? std::string(v) : fallback;
 }
 
-// Passes every request on to the real transport; while `lose_updates` is
-// set, the answer to an UpdateItem that was carried out is replaced by a
-// reset connection, as when a network fails between the write and its
-// answer.
-class LosingTransport final : public aws::HttpTransport {
- public:
-  explicit LosingTransport(std::shared_ptr<aws::HttpTransport> real) : real_(std::move(real)) {}
-  Result<aws::HttpResponse> Send(const aws::HttpRequest& request) override {
-    auto response = real_->Send(request);
-    bool is_update = false;
-    for (const auto& [name, value] : request.headers) {
-      if (name == "X-Amz-Target" && value.ends_with(".UpdateItem")) is_update = true;
-    }
-    if (is_update && lose_updates && response && response->status == 200) {
-      ++lost;
-      return Fail(ErrorCode::kConnection, "connection reset by the test after the write");
-    }
-    return response;
-  }
-  std::atomic<bool> lose_updates{false};
-  std::atomic<int> lost{0};
-
- private:
-  std::shared_ptr<aws::HttpTransport> real_;
-};
-
 std::shared_ptr<aws::HttpTransport> RealTransport() { return SharedCurlTransport(); }
 
 DynamoClient Client(const std::string& endpoint,
                     std::shared_ptr<aws::HttpTransport> transport = RealTransport()) {
   return DynaliteClient(endpoint, std::move(transport));
-}
-
-std::string RunTable(const std::string& what) {
-  static const std::string run =
-      std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}() % 1'000'000);
-  return "kc-" + what + "-" + run;
 }
 
 // A dynalite of this test's own with its tables on disk, started with
@@ -102,38 +71,20 @@ std::string OwnEndpoint() {
   return "http://" + Own().host_port();
 }
 
-// Tables of this run on the shared server, deleted at exit.
-class DropTables : public ::testing::Environment {
- public:
-  static void Add(const std::string& table) {
-    static DropTables* drop = [] {
-      auto* d = new DropTables;
-      ::testing::AddGlobalTestEnvironment(d);
-      return d;
-    }();
-    drop->tables_.push_back(table);
-  }
-  void TearDown() override {
-    for (const auto& t : tables_) (void)Client(Env("KC_DYNAMODB_ENDPOINT")).DeleteTable(t);
-  }
-
- private:
-  std::vector<std::string> tables_;
-};
-
 std::unique_ptr<CheckpointStore> SharedStore(const std::string& table) {
-  DropTables::Add(table);
+  DynaliteTables::DropAtExit(table);
   return std::make_unique<DynamoDbCheckpointStore>(Client(Env("KC_DYNAMODB_ENDPOINT")), table);
 }
 
 std::vector<StoreFactory> Factories() {
   std::vector<StoreFactory> out;
   if (!Env("KC_DYNAMODB_ENDPOINT").empty()) {
-    out.push_back(StoreFactory{.name = "dynamodb",
-                               .open = [] { return SharedStore(RunTable("conformance")); },
-                               .stop_server = {},
-                               .start_server = {},
-                               .server_name = {}});
+    out.push_back(
+        StoreFactory{.name = "dynamodb",
+                     .open = [] { return SharedStore(DynaliteTables::RunTable("conformance")); },
+                     .stop_server = {},
+                     .start_server = {},
+                     .server_name = {}});
   }
   out.push_back(StoreFactory{.name = "dynamodb_own_server",
                              .open =
@@ -166,44 +117,23 @@ class DynamoDbStoreIT : public ::testing::Test {
   void SetUp() override {
     endpoint_ = Env("KC_DYNAMODB_ENDPOINT");
     if (endpoint_.empty()) GTEST_SKIP() << "KC_DYNAMODB_ENDPOINT is not set";
-    table_ = RunTable(::testing::UnitTest::GetInstance()->current_test_info()->name());
-    DropTables::Add(table_);
+    table_ =
+        DynaliteTables::RunTable(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    DynaliteTables::DropAtExit(table_);
   }
   std::unique_ptr<DynamoDbCheckpointStore> Store(
       std::shared_ptr<aws::HttpTransport> transport = RealTransport()) const {
     return std::make_unique<DynamoDbCheckpointStore>(Client(endpoint_, std::move(transport)),
                                                      table_);
   }
-  // The item as GetItem returns it (typed JSON), or "" when there is none.
   std::string RawItem(const std::string& lease_key) const {
-    util::JsonWriter w;
-    w.BeginObject().Field("TableName", table_).Key("Key").BeginObject().Key("leaseKey");
-    w.BeginObject().Field("S", lease_key).EndObject().EndObject();
-    w.Field("ConsistentRead", true).EndObject();
-    auto answer = Client(endpoint_).Call("GetItem", w.str());
-    EXPECT_TRUE(answer) << answer.error().ToString();
-    if (!answer) return "";
-    simdjson::dom::parser parser;
-    simdjson::dom::element item;
-    if (parser.parse(*answer)["Item"].get(item) != simdjson::SUCCESS) return "";
-    return simdjson::to_string(item);
+    return DynaliteTables::RawItem(endpoint_, table_, lease_key);
   }
-  // One attribute of the item: its {"S"|"N": value} text, "" when absent.
   std::string Attr(const std::string& lease_key, const std::string& name) const {
-    const std::string item = RawItem(lease_key);
-    simdjson::dom::parser parser;
-    simdjson::dom::object attr;
-    if (item.empty() || parser.parse(item)[name].get(attr) != simdjson::SUCCESS) return "";
-    for (auto [type, value] : attr) {
-      std::string_view text;
-      if (value.get(text) == simdjson::SUCCESS) return std::string(text);
-    }
-    return "";
+    return DynaliteTables::Attr(endpoint_, table_, lease_key, name);
   }
   void PutRaw(const std::string& item_json) const {
-    auto answer = Client(endpoint_).Call(
-        "PutItem", "{\"TableName\":\"" + table_ + "\",\"Item\":" + item_json + "}");
-    ASSERT_TRUE(answer) << answer.error().ToString();
+    DynaliteTables::PutRaw(endpoint_, table_, item_json);
   }
 
   const ShardKey key_{"billing", "orders", "shardId-000000000003"};

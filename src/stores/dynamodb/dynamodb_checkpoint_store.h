@@ -1,21 +1,18 @@
 // DynamoDbCheckpointStore: one item per shard in a DynamoDB table, created
-// (billed per request) if missing. The item uses the Kinesis Client Library's
-// lease attribute names where they mean the same thing, so that a lease
-// table of this project's, shared by several processes, can later be this
-// table. It is not a KCL application's table: the KCL keys leases by shard
-// id alone and renews leaseCounter, so the two must not share one.
+// (billed per request) if missing, for the pipelines of one process. The
+// item uses the Kinesis Client Library's lease attribute names where they
+// mean the same thing. It is not a KCL application's table: the KCL keys
+// leases by shard id alone and renews leaseCounter, so the two must not
+// share one. Processes that share a stream keep leases and checkpoints in a
+// lease table per pipeline instead (dynamodb_lease_table.h).
 //
 //   leaseKey (S)                     "{pipeline}:{stream}:{shard}", the hash key
-//   checkpoint (S)                   the last emitted record's sequence number,
-//                                    or "SHARD_END" once the closed shard is done
-//   checkpointSubSequenceNumber (N)  its sub-sequence number (0 at SHARD_END)
 //   leaseCounter (N)                 +1 on every save; each save is conditional
 //                                    on the value this store last read or wrote
 //   ownerSwitchesSinceCheckpoint (N) 0 after every save, as the KCL sets it
-//   kcLastSequenceNumber (S),        the position itself, kept at SHARD_END too
-//   kcLastSubSequenceNumber (N)
-//   kcPendingBatches (S)             the cut, unacknowledged batch ranges as
-//                                    JSON; absent when there are none
+//   checkpoint (S), …                the shard's state, as stores/dynamodb/item.h
+//                                    writes it (and reads it when someone else
+//                                    moved `checkpoint`)
 //
 // The conditional write is what keeps a stale writer (a second process on
 // the same table and pipeline, or one that was paused) from moving a
@@ -23,13 +20,6 @@
 // shard, and the pipeline stops instead of losing records. A save whose
 // answer was lost and is sent again is recognised (the item already holds
 // exactly that state, one counter further) and succeeds.
-//
-// `checkpoint` may be changed by someone else, e.g. a user moving a shard
-// with the AWS CLI: whenever it differs from the position this store wrote
-// beside it, it wins and the pending ranges are ignored. A sequence number
-// resumes after it; TRIM_HORIZON, LATEST, AT_TIMESTAMP or no checkpoint
-// mean "nothing emitted yet" (the pipeline starts where its config says);
-// any other value is an error naming the item.
 //
 // Each call is one attempt: the pipeline retries checkpoint loads and saves
 // with its own policy. Reads are strongly consistent.
