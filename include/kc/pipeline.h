@@ -38,6 +38,7 @@
 #include "kc/dead_letter.h"
 #include "kc/emitter.h"
 #include "kc/filter.h"
+#include "kc/lease.h"
 #include "kc/status.h"
 #include "kc/transformer.h"
 
@@ -52,6 +53,20 @@ struct StartAt {
 // What a record that cannot be delivered does: stop the pipeline (nothing
 // skipped, the next run stops at it again) or go to the dead letters.
 enum class OnError { kStop, kDeadLetter };
+
+// Several processes share the pipeline's shards through a lease table
+// (kc/lease.h): each holds about its share, a dead one's leases are taken
+// over after `failover_time`.
+struct LeaseOptions {
+  // This process's name in the table; unique among the processes sharing it.
+  std::string worker_id;
+  // A lease whose counter has not moved for this long, as this process sees
+  // it, belongs to a worker that is gone. Held leases are renewed every
+  // third of it; the table is read every sixth.
+  std::chrono::milliseconds failover_time{10'000};
+  uint32_t max_leases_per_worker = 0;  // 0: no limit
+  uint32_t max_leases_to_steal = 1;    // handoffs asked for per round
+};
 
 // What the engine needs to know of a pipeline; the daemon's config adds the
 // components to it. Defaults are the daemon's.
@@ -91,13 +106,19 @@ struct PipelineOptions {
   // kDeadLetter needs PipelineParts::dead_letter; kStop stops the pipeline
   // at a record that cannot be delivered.
   OnError on_error = OnError::kStop;
+  // Set: shards are shared with other processes through
+  // PipelineParts::leases; unset: this process reads every shard.
+  std::optional<LeaseOptions> leases;
 };
 
 struct PipelineParts {
   std::shared_ptr<Transformer> transformer = std::make_shared<StringTransformer>();
   std::shared_ptr<Filter> filter = std::make_shared<AllPassFilter>();
-  std::shared_ptr<Emitter> emitter;              // required
-  std::shared_ptr<CheckpointStore> checkpoints;  // required
+  std::shared_ptr<Emitter> emitter;  // required
+  // Required, unless `leases` is set: the lease table keeps the checkpoints then.
+  std::shared_ptr<CheckpointStore> checkpoints;
+  // Required with PipelineOptions::leases.
+  std::shared_ptr<LeaseTable> leases;
   // Where undeliverable records go with on_error = kDeadLetter; without one,
   // a bad record stops the pipeline.
   std::shared_ptr<DeadLetterSink> dead_letter;
