@@ -62,7 +62,7 @@ struct LeaseOptions {
   std::string worker_id;
   // A lease whose counter has not moved for this long, as this process sees
   // it, belongs to a worker that is gone. Held leases are renewed every
-  // third of it; the table is read every sixth.
+  // third of it; the table is read every tenth (at least every second).
   std::chrono::milliseconds failover_time{10'000};
   uint32_t max_leases_per_worker = 0;  // 0: no limit
   uint32_t max_leases_to_steal = 1;    // handoffs asked for per round
@@ -176,6 +176,20 @@ struct DurationHistogram {
   double sum_seconds = 0;
 };
 
+// What this process did with the pipeline's leases since it started.
+struct LeaseTelemetry {
+  std::string worker_id;
+  std::string table;  // LeaseTable::Describe()
+  uint64_t held = 0;  // now
+  // Leases got: free or expired ones taken, and handoffs from a live
+  // worker (asked for, or taken when the handoff did not come in time).
+  uint64_t taken = 0;
+  uint64_t stolen = 0;
+  uint64_t lost = 0;         // taken away from this worker, or unrenewed too long
+  uint64_t handed_over = 0;  // given to a worker that asked
+  uint64_t renewals_failed = 0;
+};
+
 struct PipelineTelemetry {
   std::vector<ShardTelemetry> shards;  // by shard id
   DurationHistogram emit_seconds;      // each call of the emitter
@@ -185,6 +199,7 @@ struct PipelineTelemetry {
   // Running, the stream listed, and every shard being read has its
   // checkpoint loaded.
   bool ready = false;
+  std::optional<LeaseTelemetry> leases;  // with PipelineOptions::leases
 };
 
 class Pipeline {

@@ -8,6 +8,7 @@
 // `app` (the namespace of every store's keys) are the daemon's to read.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -17,6 +18,7 @@
 #include "component/check.h"
 #include "kc/aws.h"
 #include "kc/checkpoint.h"
+#include "kc/lease.h"
 #include "kc/status.h"
 
 namespace kc::config {
@@ -51,6 +53,16 @@ class StoreConfig {
   // What `validate` should tell about these settings that is not a problem
   // (one line each), such as where a relative path will be.
   virtual std::vector<std::string> Notes() const { return {}; }
+
+  // [leases]: whether several processes can share this store's leases, and
+  // the lease table of one pipeline (`table`: its name in the store).
+  virtual bool KeepsLeases() const { return false; }
+  virtual Result<std::shared_ptr<LeaseTable>> BuildLeases(
+      const StoreContext& context, const std::string& table,
+      std::chrono::milliseconds call_timeout) const {
+    (void)context, (void)table, (void)call_timeout;
+    return Fail(ErrorCode::kConfig, "this checkpoint store keeps no leases");
+  }
 };
 
 // Reads a store's own keys of [checkpoint]; as SinkReader does for sinks.

@@ -1,5 +1,7 @@
 #include "daemon/components.h"
 
+#include <algorithm>
+#include <chrono>
 #include <map>
 #include <string>
 
@@ -17,6 +19,21 @@ Result<std::shared_ptr<CheckpointStore>> MakeCheckpointStore(const Config& full)
     if (!p.checkpoint_app.empty()) context.pipeline_apps[p.name] = p.checkpoint_app;
   }
   return full.checkpoint.settings->Build(context);
+}
+
+Result<std::shared_ptr<LeaseTable>> MakeLeaseTable(const Config& full,
+                                                   const PipelineConfig& pipeline) {
+  const std::string& app =
+      pipeline.checkpoint_app.empty() ? full.checkpoint.app : pipeline.checkpoint_app;
+  const std::string table = LeaseTableOf(*full.leases, app, pipeline.name);
+  component::StoreContext context{.aws = full.aws, .app = app, .pipeline_apps = {}};
+  // A call that hangs must not outlast the lease it renews: a third of the
+  // failover time, at least a second.
+  const auto call_timeout = std::max<std::chrono::milliseconds>(
+      std::chrono::seconds(1), full.leases->options.failover_time / 3);
+  auto leases = full.checkpoint.settings->BuildLeases(context, table, call_timeout);
+  if (!leases) return Fail(leases.error().With("pipeline '" + pipeline.name + "': leases"));
+  return leases;
 }
 
 Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConfig& pipeline,

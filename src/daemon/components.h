@@ -18,4 +18,8 @@ Result<std::shared_ptr<CheckpointStore>> MakeCheckpointStore(const Config& confi
 Result<PipelineParts> MakePipelineParts(const AwsConfig& aws, const PipelineConfig& pipeline,
                                         std::shared_ptr<CheckpointStore> checkpoints);
 
+// With [leases]: the lease table of `pipeline` in the checkpoint store.
+Result<std::shared_ptr<LeaseTable>> MakeLeaseTable(const Config& config,
+                                                   const PipelineConfig& pipeline);
+
 }  // namespace kc::core

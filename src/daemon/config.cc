@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <toml++/toml.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -17,6 +18,7 @@
 #include <chrono>
 #include <climits>
 #include <cstdint>
+#include <cstdio>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -148,6 +150,40 @@ void ReadCheckpoint(TableReader reader, CheckpointConfig* checkpoint) {
   }
   checkpoint->settings = daemon::Find(daemon::BuiltinStores(), checkpoint->store)
                              ->read(reader, {.app = checkpoint->app});
+  reader.ReportUnknownKeys();
+}
+
+// [leases]; whether the store keeps leases is checked once it is known.
+void ReadLeases(TableReader reader, LeasesConfig* leases) {
+  if (auto id = reader.NonEmptyString("worker_id", Need::kOptional)) {
+    if (id->size() > 256) {
+      reader.Report("worker_id", "is longer than 256 characters; give a shorter name");
+    } else {
+      leases->options.worker_id = *id;
+    }
+  }
+  if (auto failover = ReadDuration(reader, "failover_time", milliseconds(300),
+                                   "must be at least 300ms (renewals go every third of it)")) {
+    leases->options.failover_time = *failover;
+  }
+  for (auto [key, target] :
+       {std::pair{"max_leases_per_worker", &leases->options.max_leases_per_worker},
+        std::pair{"max_leases_to_steal", &leases->options.max_leases_to_steal}}) {
+    if (auto n = reader.Integer(key, Need::kOptional)) {
+      if (*n < 0 || *n > 1'000'000) {
+        reader.Report(key, "must be between 0 and 1000000");
+      } else {
+        *target = static_cast<uint32_t>(*n);
+      }
+    }
+  }
+  if (auto table = reader.String("table", Need::kOptional)) {
+    if (auto problem = config::DynamoTableProblem(*table)) {
+      reader.Report("table", *problem);
+    } else {
+      leases->table = *table;
+    }
+  }
   reader.ReportUnknownKeys();
 }
 
@@ -575,7 +611,28 @@ ConfigResult Parse(std::string_view toml_text, const std::string& source,
   const toml::table* checkpoint = reader.Table("checkpoint", Need::kOptional);
   ReadCheckpoint(reader.Child(checkpoint != nullptr ? *checkpoint : no_checkpoint, "checkpoint"),
                  &config.checkpoint);
+  if (const toml::table* leases = reader.Table("leases", Need::kOptional)) {
+    config.leases.emplace();
+    config.leases->line = LineOf(leases->source());
+    ReadLeases(reader.Child(*leases, "leases"), &*config.leases);
+  }
   ReadPipelines(reader, config.checkpoint, &problems, &config.pipelines);
+  if (config.leases) {
+    if (config.checkpoint.settings && !config.checkpoint.settings->KeepsLeases()) {
+      problems.push_back(
+          ConfigProblem{config.leases->line, "leases",
+                        "the checkpoint store '" + config.checkpoint.store +
+                            "' is kept by one process, so processes cannot share leases in it; use "
+                            "[checkpoint] store = \"dynamodb\", or leave out [leases]"});
+    }
+    if (!config.leases->table.empty() && config.pipelines.size() > 1) {
+      problems.push_back(ConfigProblem{
+          config.leases->line, "leases.table",
+          "each pipeline has a lease table of its own; leave out `table` (each pipeline's is "
+          "\"{app}-{pipeline}\") or keep one pipeline in this file"});
+    }
+    for (PipelineConfig& p : config.pipelines) p.leases = config.leases->options;
+  }
   reader.ReportUnknownKeys();
   if (interpolation_problems > 0) {
     std::vector<std::string> keys;
@@ -632,6 +689,20 @@ ConfigResult LoadConfigFile(const std::string& path, const config::EnvLookup& en
     return kc::unexpected(OneProblem(0, "cannot read config file " + shown));
   }
   return ParseConfig(text, path, env);
+}
+
+std::string LeaseTableOf(const LeasesConfig& leases, const std::string& app,
+                         const std::string& pipeline) {
+  return leases.table.empty() ? app + "-" + pipeline : leases.table;
+}
+
+std::string WorkerIdOf(const LeasesConfig& leases) {
+  if (!leases.options.worker_id.empty()) return leases.options.worker_id;
+  char host[256] = {};
+  if (::gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') {
+    std::snprintf(host, sizeof(host), "%s", "localhost");
+  }
+  return std::string(host) + "-" + std::to_string(::getpid());
 }
 
 }  // namespace kc

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,6 +67,20 @@ struct LogConfig {
   std::string format;  // "text" or "json"; empty: not set
 };
 
+// [leases]: the processes run with the same file share each pipeline's
+// shards through a lease table per pipeline in the checkpoint store.
+struct LeasesConfig {
+  LeaseOptions options;  // worker_id empty: this host's name and the pid
+  std::string table;     // empty: "{app}-{pipeline}"
+  int line = 0;
+};
+
+// The lease table of `pipeline`: `table`, or "{app}-{pipeline}".
+std::string LeaseTableOf(const LeasesConfig& leases, const std::string& app,
+                         const std::string& pipeline);
+// This process's worker id: the configured one, or "{host}-{pid}".
+std::string WorkerIdOf(const LeasesConfig& leases);
+
 struct Config {
   AwsConfig aws;
   MetricsConfig metrics;
@@ -74,6 +89,7 @@ struct Config {
   // key (config/interpolate.h): logs and errors show them as "***".
   std::vector<std::string> secrets;
   CheckpointConfig checkpoint;
+  std::optional<LeasesConfig> leases;
   std::vector<PipelineConfig> pipelines;
 };
 

@@ -157,13 +157,24 @@ int Run(const kc::Config& config, bool once, std::chrono::milliseconds stats_int
       return kExitConfig;
     }
     const std::string sink = parts->emitter->Describe();
-    auto pipeline = kc::Pipeline::Create(config.aws, p, std::move(*parts), once);
+    kc::PipelineOptions options = p;
+    std::string kept_in = (*store)->Describe();
+    if (config.leases) {
+      auto leases = kc::core::MakeLeaseTable(config, p);
+      if (!leases) {
+        spdlog::error("{}", leases.error().message());
+        return kExitConfig;
+      }
+      options.leases->worker_id = kc::WorkerIdOf(*config.leases);
+      kept_in = (*leases)->Describe() + ", shared as worker " + options.leases->worker_id;
+      parts->leases = std::move(*leases);
+    }
+    auto pipeline = kc::Pipeline::Create(config.aws, options, std::move(*parts), once);
     if (!pipeline) {
       spdlog::error("pipeline {}: {}", p.name, pipeline.error().message());
       return pipeline.error().code() == kc::ErrorCode::kConfig ? kExitConfig : kExitFailure;
     }
-    spdlog::info("pipeline {}: stream {} → {}; checkpoints in {}", p.name, p.stream, sink,
-                 (*store)->Describe());
+    spdlog::info("pipeline {}: stream {} → {}; checkpoints in {}", p.name, p.stream, sink, kept_in);
     pipelines.push_back(std::move(*pipeline));
   }
 

@@ -141,6 +141,25 @@ void AddPipeline(const MetricsPipeline& p, Families& f) {
           static_cast<double>(reading));
   f.Gauge("pipeline_ready", "1 once the pipeline has loaded its checkpoints and is reading.",
           pipeline, t.ready ? 1 : 0);
+  if (t.leases) {
+    const LeaseTelemetry& l = *t.leases;
+    const Labels worker = With(pipeline, "worker", l.worker_id);
+    f.Gauge("leases_held", "Leases this worker holds now.", worker, static_cast<double>(l.held));
+    f.Counter("leases_taken_total", "Free or expired leases this worker took.", worker,
+              static_cast<double>(l.taken));
+    f.Counter("leases_stolen_total",
+              "Leases this worker got from a live worker (handed over when asked, or taken "
+              "when the handoff did not come in time).",
+              worker, static_cast<double>(l.stolen));
+    f.Counter("leases_lost_total",
+              "Leases taken from this worker, or given up after no renewal got through for "
+              "the failover time.",
+              worker, static_cast<double>(l.lost));
+    f.Counter("leases_handed_over_total", "Leases this worker handed to a worker that asked.",
+              worker, static_cast<double>(l.handed_over));
+    f.Counter("lease_renewals_failed_total", "Lease renewals that did not get through.", worker,
+              static_cast<double>(l.renewals_failed));
+  }
 
   if (t.emit_seconds.counts.size() != t.emit_seconds.upper_bounds.size() + 1) return;
   ClientMetric h;

@@ -23,9 +23,12 @@ Clock::TimePoint LeaseWatch::Since(const std::string& shard_id) const {
   return it == seen_.end() ? Clock::TimePoint::max() : it->second.since;
 }
 
-bool Readable(const Lease& lease, const std::map<std::string, const Lease*>& by_shard) {
+bool Readable(const Lease& lease, const std::map<std::string, const Lease*>& by_shard,
+              const std::set<std::string>* listed) {
   if (lease.shard_end) return false;
+  if (listed != nullptr && !listed->contains(lease.shard_id)) return false;
   for (const std::string& parent : lease.parents) {
+    if (listed != nullptr && !listed->contains(parent)) continue;
     auto it = by_shard.find(parent);
     if (it != by_shard.end() && !it->second->shard_end) return false;
   }
@@ -48,7 +51,7 @@ LeaseRound PlanLeaseRound(const std::vector<Lease>& leases, const LeaseWatch& wa
   for (const Lease& l : leases) {
     if (l.shard_end) continue;
     if (l.owner && !expired(l)) live.insert(*l.owner);
-    if (!Readable(l, by_shard)) continue;
+    if (!Readable(l, by_shard, view.listed)) continue;
     readable.push_back(&l);
     if (l.owner && *l.owner != view.me && !expired(l)) by_owner[*l.owner].push_back(&l);
   }

@@ -1,7 +1,8 @@
 // Which leases a worker takes in a round, and which it asks for.
 //
-// - A lease may be read when its shard is not at SHARD_END and each of its
-//   parents is (or has no lease: it expired long ago). Only those count.
+// - A lease may be read when its shard is listed and not at SHARD_END, and
+//   each of its parents is (or has no lease, or is no longer listed: it
+//   expired from the stream). Only those count.
 // - Expired: its counter and owner have not changed for `failover_time`, as
 //   this worker watched them (LeaseWatch); clocks of other machines play no
 //   part.
@@ -69,10 +70,16 @@ struct LeaseView {
   const std::map<std::string, Clock::TimePoint>& asked;
   Clock::TimePoint now;
   bool starting = false;  // in this worker's first failover_time
+  // The shards of the stream's last listing; null: not known. A lease of a
+  // shard that is not listed (it expired from the stream) is not read, and
+  // does not hold its children back.
+  const std::set<std::string>* listed = nullptr;
 };
 
-// True when `lease` may be read: not at its end, its parents at theirs.
-bool Readable(const Lease& lease, const std::map<std::string, const Lease*>& by_shard);
+// True when `lease` may be read: not at its end, listed, its listed
+// parents at their ends.
+bool Readable(const Lease& lease, const std::map<std::string, const Lease*>& by_shard,
+              const std::set<std::string>* listed);
 
 LeaseRound PlanLeaseRound(const std::vector<Lease>& leases, const LeaseWatch& watch,
                           const LeaseView& view);

@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "clients/kinesis/kinesis_factory.h"
 #include "engine/discovery.h"
+#include "engine/lease_coordinator.h"
 #include "engine/lineage.h"
 #include "engine/pipeline_internal.h"
 #include "engine/scheduler.h"
@@ -57,7 +58,12 @@ class PipelineImpl final : public Pipeline {
         parts_(std::move(parts)),
         client_(std::move(client)),
         once_(once),
-        clock_(clock) {}
+        clock_(clock) {
+    if (config_.leases) {
+      leases_ = std::make_unique<core::LeaseCoordinator>(config_, parts_.leases, clock_);
+      parts_.checkpoints = leases_->checkpoints();
+    }
+  }
 
   Status Run(std::stop_token stop, std::stop_token abort) override;
   PipelineStats stats() const override;
@@ -81,6 +87,14 @@ class PipelineImpl final : public Pipeline {
     std::unique_ptr<core::ShardReader> reader;          // released by the last step
     bool done = false;                                  // guarded by mu_
     std::optional<Result<core::ShardOutcome>> outcome;  // guarded by mu_
+    // The reader's own stop and abort: the pipeline's, and with leases a
+    // handoff (stop) or a lost lease (both).
+    std::stop_source stop;
+    std::stop_source abort;
+    std::optional<std::stop_callback<std::function<void()>>> on_stop;
+    std::optional<std::stop_callback<std::function<void()>>> on_abort;
+    bool handing_over = false;  // guarded by mu_
+    bool lost = false;          // guarded by mu_
   };
 
   // The shards that have a reader now.
@@ -92,9 +106,20 @@ class PipelineImpl final : public Pipeline {
                            std::stop_token stop);
   void StartWorker(const kinesis::Shard& shard, bool after_parents, std::stop_token stop,
                    std::stop_token abort);
-  // Waits until a reader ends or the discovery interval passes, then tells
-  // `lineage` how the readers that ended did; returns the first failure.
-  std::optional<Error> AwaitReaders(core::ShardLineage& lineage, std::stop_token stop);
+  // Waits until a reader ends, the leases change or the discovery interval
+  // passes; returns the readers that ended.
+  std::vector<std::unique_ptr<Worker>> AwaitReaders(std::stop_token stop);
+  // Tells `lineage` how the readers that ended did; returns the first failure.
+  std::optional<Error> Ended(std::vector<std::unique_ptr<Worker>> ended,
+                             core::ShardLineage& lineage);
+  // With leases: stops the readers of leases lost or asked for, and starts
+  // readers for the leases held that have none.
+  void FollowLeases(const std::vector<kinesis::Shard>& listing, std::stop_token stop,
+                    std::stop_token abort);
+  // With leases: how the readers that ended did; the leases of shards read
+  // to their end are given back, those asked for handed over. A reader
+  // whose lease was lost is no failure. Returns the first failure.
+  std::optional<Error> EndedLeased(std::vector<std::unique_ptr<Worker>> ended);
   // Runs the next step of `w` and schedules the one after it, or records
   // how the shard ended.
   void RunStep(Worker* w, std::stop_token stop, std::stop_token abort);
@@ -114,6 +139,9 @@ class PipelineImpl final : public Pipeline {
   std::atomic<bool> listed_{false};   // the stream was listed once
   std::atomic<uint64_t> shards_open_{0};
   std::atomic<uint64_t> shards_closed_{0};
+
+  std::unique_ptr<core::LeaseCoordinator> leases_;  // with config_.leases
+  bool lease_news_ = false;                         // guarded by mu_
 
   core::Scheduler* scheduler_ = nullptr;  // during Run: reads
   core::Scheduler* emits_ = nullptr;      // during Run: emits
@@ -169,14 +197,18 @@ void PipelineImpl::StartWorker(const kinesis::Shard& shard, bool after_parents,
                                once_,
                                emits_};
   w->reader = std::make_unique<core::ShardReader>(ctx, shard, after_parents);
-  w->reader->OnResume([this, w, stop, abort] {
-    scheduler_->Post([this, w, stop, abort] { RunStep(w, stop, abort); });
+  w->on_stop.emplace(stop, std::function<void()>([w] { w->stop.request_stop(); }));
+  w->on_abort.emplace(abort, std::function<void()>([w] { w->abort.request_stop(); }));
+  std::stop_token own_stop = w->stop.get_token();
+  std::stop_token own_abort = w->abort.get_token();
+  w->reader->OnResume([this, w, own_stop, own_abort] {
+    scheduler_->Post([this, w, own_stop, own_abort] { RunStep(w, own_stop, own_abort); });
   });
   {
     std::lock_guard lock(mu_);
     workers_[shard.shard_id] = std::move(worker);
   }
-  scheduler_->Post([this, w, stop, abort] { RunStep(w, stop, abort); });
+  scheduler_->Post([this, w, own_stop, own_abort] { RunStep(w, own_stop, own_abort); });
 }
 
 void PipelineImpl::RunStep(Worker* w, std::stop_token stop, std::stop_token abort) {
@@ -205,24 +237,95 @@ void PipelineImpl::RunStep(Worker* w, std::stop_token stop, std::stop_token abor
   changed_.notify_all();
 }
 
-std::optional<Error> PipelineImpl::AwaitReaders(core::ShardLineage& lineage, std::stop_token stop) {
+std::vector<std::unique_ptr<PipelineImpl::Worker>> PipelineImpl::AwaitReaders(
+    std::stop_token stop) {
   std::unique_lock lock(mu_);
   changed_.wait_for(lock, stop, config_.shard_discovery_interval, [&] {
-    return std::ranges::any_of(workers_, [](const auto& entry) { return entry.second->done; });
+    return lease_news_ ||
+           std::ranges::any_of(workers_, [](const auto& entry) { return entry.second->done; });
   });
-  std::optional<Error> failure;
+  lease_news_ = false;
+  std::vector<std::unique_ptr<Worker>> ended;
   for (auto it = workers_.begin(); it != workers_.end();) {
-    Worker& w = *it->second;
-    if (!w.done) {
+    if (!it->second->done) {
       ++it;
       continue;
     }
-    if (!*w.outcome) {
-      if (!failure) failure = w.outcome->error();
-    } else {
-      lineage.Ended(it->first, **w.outcome);
-    }
+    ended.push_back(std::move(it->second));
     it = workers_.erase(it);
+  }
+  return ended;
+}
+
+std::optional<Error> PipelineImpl::Ended(std::vector<std::unique_ptr<Worker>> ended,
+                                         core::ShardLineage& lineage) {
+  std::optional<Error> failure;
+  for (const auto& w : ended) {
+    if (!*w->outcome) {
+      if (!failure) failure = w->outcome->error();
+    } else {
+      lineage.Ended(w->shard_id, **w->outcome);
+    }
+  }
+  return failure;
+}
+
+void PipelineImpl::FollowLeases(const std::vector<kinesis::Shard>& listing, std::stop_token stop,
+                                std::stop_token abort) {
+  const std::set<std::string> lost = leases_->TakeLost();
+  const std::set<std::string> asked = leases_->Asked();
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, w] : workers_) {
+      if (lost.contains(id) && !w->lost) {
+        // Another worker reads it now: nothing more is emitted from here.
+        w->lost = true;
+        w->abort.request_stop();
+        w->stop.request_stop();
+      } else if (asked.contains(id) && !w->handing_over) {
+        w->handing_over = true;
+        w->stop.request_stop();
+      }
+    }
+  }
+  if (stop.stop_requested()) return;
+  const std::set<std::string> reading = Reading();
+  for (const std::string& id : leases_->Held()) {
+    if (reading.contains(id) || asked.contains(id)) continue;
+    auto shard = std::ranges::find(listing, id, &kinesis::Shard::shard_id);
+    if (shard == listing.end()) continue;  // not listed (yet): read once it is
+    StartWorker(*shard, leases_->AfterParents(id), stop, abort);
+  }
+}
+
+std::optional<Error> PipelineImpl::EndedLeased(std::vector<std::unique_ptr<Worker>> ended) {
+  std::optional<Error> failure;
+  for (const auto& w : ended) {
+    bool lost;
+    bool handing_over;
+    {
+      std::lock_guard lock(mu_);
+      lost = w->lost;
+      handing_over = w->handing_over;
+    }
+    if (lost || !leases_->Holds(w->shard_id)) {
+      if (!*w->outcome && w->outcome->error().code() != ErrorCode::kCancelled) {
+        spdlog::info("pipeline {}: shard {} stopped with its lease: {}", config_.name, w->shard_id,
+                     w->outcome->error().ToString());
+      }
+      continue;
+    }
+    if (!*w->outcome) {
+      if (!failure && w->outcome->error().code() != ErrorCode::kCancelled) {
+        failure = w->outcome->error();
+      }
+      continue;
+    }
+    if (**w->outcome == core::ShardOutcome::kShardEnd) {
+      leases_->Finished(w->shard_id);
+    } else if (handing_over) {
+      leases_->HandOver(w->shard_id);
+    }
   }
   return failure;
 }
@@ -252,12 +355,49 @@ Status PipelineImpl::Run(std::stop_token user_stop, std::stop_token abort) {
   core::ShardDiscovery discovery(config_, client_);
   core::ShardLineage lineage;
   std::optional<Error> failure;
+  if (leases_) {
+    leases_->Start([this] {
+      std::lock_guard lock(mu_);
+      lease_news_ = true;
+      changed_.notify_all();
+    });
+  }
+  std::stop_callback stop_taking(stop, [&] {
+    if (leases_) leases_->StopTaking();
+  });
 
   while (!stop.stop_requested()) {
     auto shards = discovery.List(stop);
     if (!shards) {
       if (shards.error().code() != ErrorCode::kCancelled) failure = shards.error();
       break;
+    }
+    if (leases_) {
+      if (auto s = leases_->Sync(*shards); !s) {
+        if (!s.error().retriable()) {
+          failure = s.error().With("the leases of stream " + config_.stream);
+          break;
+        }
+        spdlog::warn(
+            "pipeline {}: giving the stream's new shards leases failed, tried again "
+            "next round: {}",
+            config_.name, s.error().ToString());
+      }
+      uint64_t open = 0;
+      for (const auto& s : *shards) open += s.closed() ? 0 : 1;
+      shards_open_.store(open);
+      shards_closed_.store(shards->size() - open);
+      listed_.store(true);
+      // Leases change between listings: follow them at every wake-up.
+      const Clock::TimePoint next_listing = clock_->Now() + config_.shard_discovery_interval;
+      do {
+        FollowLeases(*shards, stop, abort);
+        if (auto failed = EndedLeased(AwaitReaders(stop))) {
+          failure = std::move(failed);
+          stop_all.request_stop();
+        }
+      } while (!stop.stop_requested() && clock_->Now() < next_listing);
+      continue;
     }
     if (auto s = CheckClosedShards(*shards, lineage, stop); !s) {
       if (!(s.error().code() == ErrorCode::kCancelled && stop.stop_requested())) {
@@ -278,7 +418,7 @@ Status PipelineImpl::Run(std::stop_token user_stop, std::stop_token abort) {
     }
     if (once_ && plan.all_done && plan.start.empty()) break;
 
-    if (auto failed = AwaitReaders(lineage, stop)) {
+    if (auto failed = Ended(AwaitReaders(stop), lineage)) {
       failure = std::move(failed);
       stop_all.request_stop();
     }
@@ -295,10 +435,20 @@ Status PipelineImpl::Run(std::stop_token user_stop, std::stop_token abort) {
     });
     remaining.swap(workers_);
   }
-  for (auto& [id, w] : remaining) {
-    if (w->outcome && !*w->outcome && !failure &&
-        w->outcome->error().code() != ErrorCode::kCancelled) {
-      failure = w->outcome->error();
+  if (leases_) {
+    std::vector<std::unique_ptr<Worker>> ended;
+    for (auto& [id, w] : remaining) ended.push_back(std::move(w));
+    if (auto failed = EndedLeased(std::move(ended)); failed && !failure) failure = failed;
+    // Everything read was emitted and checkpointed: the leases go back at
+    // once, for the other workers to take at their next round.
+    leases_->ReleaseAll();
+    leases_->Stop();
+  } else {
+    for (auto& [id, w] : remaining) {
+      if (w->outcome && !*w->outcome && !failure &&
+          w->outcome->error().code() != ErrorCode::kCancelled) {
+        failure = w->outcome->error();
+      }
     }
   }
   if (failure) return Fail(failure->With("pipeline " + config_.name));
@@ -337,6 +487,7 @@ PipelineTelemetry PipelineImpl::telemetry() const {
   t.shards_open = shards_open_.load();
   t.shards_closed = shards_closed_.load();
   t.ready = running_.load() && listed_.load() && loaded;
+  if (leases_) t.leases = leases_->telemetry();
   return t;
 }
 
@@ -347,7 +498,29 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const AwsConfig& aws,
                                                    PipelineParts parts, bool once, Clock* clock) {
   if (!parts.emitter)
     return Fail(ErrorCode::kInvalidArgument, "pipeline " + config.name + ": no emitter");
-  if (!parts.checkpoints) {
+  if (config.leases) {
+    if (!parts.leases) {
+      return Fail(ErrorCode::kInvalidArgument, "pipeline " + config.name + ": no lease table");
+    }
+    if (config.leases->worker_id.empty()) {
+      return Fail(ErrorCode::kInvalidArgument, "pipeline " + config.name + ": no worker id");
+    }
+    if (config.leases->failover_time < std::chrono::milliseconds(300)) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "pipeline " + config.name + ": a failover time under 300 ms");
+    }
+    if (parts.emitter->CommitsCheckpoints()) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "pipeline " + config.name + ": " + parts.emitter->Describe() +
+                      " commits checkpoints with its batches, which leases do not do yet");
+    }
+    if (once) {
+      return Fail(ErrorCode::kConfig,
+                  "pipeline " + config.name +
+                      ": run --once reads every shard in one process, so it takes no leases; "
+                      "leave out [leases] for a one-off run");
+    }
+  } else if (!parts.checkpoints) {
     return Fail(ErrorCode::kInvalidArgument, "pipeline " + config.name + ": no checkpoint store");
   }
   auto client = kinesis::MakeKinesisClient(aws, RetryPolicy(RetryOptions{}, clock));

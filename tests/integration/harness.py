@@ -431,8 +431,11 @@ class Connector:
 
     def __init__(self, workdir, stream, buffer_records=100, max_age="2s", extra_pipeline="",
                  extra_emitter="", emitter=None, access_key=ACCESS_KEY, checkpoint=None,
-                 endpoints=None, log_format=None):
+                 endpoints=None, log_format=None, extra_top="", extra_env=None):
         self.workdir = workdir
+        # Variables added to the process's environment (e.g. for ${NAME} in
+        # the file).
+        self.extra_env = dict(extra_env or {})
         # "text" or "json" (--log-format, given after the subcommand); None:
         # KC_TEST_LOG_FORMAT, else the default.
         self.log_format = log_format or os.environ.get("KC_TEST_LOG_FORMAT")
@@ -464,6 +467,7 @@ endpoint = "{chosen["kinesis"]}"
 
 [checkpoint]
 {checkpoint_toml}
+{extra_top}
 
 [[pipeline]]
 name = "files"
@@ -486,7 +490,9 @@ max_age = "{max_age}"
         self.access_key = access_key
 
     def env(self):
-        return client_env(access_key=self.access_key)
+        env = client_env(access_key=self.access_key)
+        env.update(self.extra_env)
+        return env
 
     def log_args(self):
         return ["--log-format", self.log_format] if self.log_format else []

@@ -19,6 +19,7 @@
 #include "transforms/json_field/config.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
@@ -346,6 +347,71 @@ TEST(ParseConfigErrorTest, MetricsListenProblems) {
   }
   EXPECT_EQ(ProblemsOf(WithPipeline("[metrics]\nport = 9108\n")),
             One(7, "metrics.port", "unknown key 'port' in [metrics]"));
+}
+
+TEST(ParseConfigTest, Leases) {
+  EXPECT_FALSE(ParseOk(kPipeline).leases);  // one process reads every shard
+  const Config config = ParseOk(WithPipeline(R"toml([checkpoint]
+store = "dynamodb"
+app = "orders-app"
+[leases]
+worker_id = "host-7"
+failover_time = "3s"
+max_leases_per_worker = 20
+max_leases_to_steal = 2
+)toml"));
+  ASSERT_TRUE(config.leases);
+  EXPECT_EQ(config.leases->options.worker_id, "host-7");
+  EXPECT_EQ(config.leases->options.failover_time, milliseconds(3'000));
+  EXPECT_EQ(config.leases->options.max_leases_per_worker, 20u);
+  EXPECT_EQ(config.leases->options.max_leases_to_steal, 2u);
+  ASSERT_TRUE(config.pipelines[0].leases);
+  EXPECT_EQ(config.pipelines[0].leases->failover_time, milliseconds(3'000));
+  EXPECT_EQ(LeaseTableOf(*config.leases, config.checkpoint.app, "p"), "orders-app-p");
+  EXPECT_EQ(WorkerIdOf(*config.leases), "host-7");
+
+  const Config defaults = ParseOk(WithPipeline("[checkpoint]\nstore = \"dynamodb\"\n[leases]\n"));
+  ASSERT_TRUE(defaults.leases);
+  EXPECT_EQ(defaults.leases->options.failover_time, milliseconds(10'000));
+  EXPECT_EQ(defaults.leases->options.max_leases_per_worker, 0u);
+  EXPECT_EQ(defaults.leases->options.max_leases_to_steal, 1u);
+  // The host's name and this process's id.
+  EXPECT_TRUE(WorkerIdOf(*defaults.leases).ends_with("-" + std::to_string(::getpid())));
+  const Config named =
+      ParseOk(WithPipeline("[checkpoint]\nstore = \"dynamodb\"\n[leases]\ntable = \"kcl-app\"\n"));
+  EXPECT_EQ(LeaseTableOf(*named.leases, named.checkpoint.app, "p"), "kcl-app");
+}
+
+TEST(ParseConfigErrorTest, LeaseProblems) {
+  // Lines 6 and on.
+  EXPECT_EQ(ProblemsOf(WithPipeline("[leases]\n")),
+            One(6, "leases",
+                "the checkpoint store 'file' is kept by one process, so processes cannot share "
+                "leases in it; use [checkpoint] store = \"dynamodb\", or leave out [leases]"));
+  EXPECT_EQ(
+      ProblemsOf(WithPipeline(
+          "[checkpoint]\nstore = \"dynamodb\"\n[leases]\nfailover_time = \"100ms\"\n")),
+      One(9, "leases.failover_time", "must be at least 300ms (renewals go every third of it)"));
+  EXPECT_EQ(ProblemsOf(WithPipeline(
+                "[checkpoint]\nstore = \"dynamodb\"\n[leases]\nmax_leases_to_steal = -1\n")),
+            One(9, "leases.max_leases_to_steal", "must be between 0 and 1000000"));
+  EXPECT_EQ(ProblemsOf(WithPipeline(
+                "[checkpoint]\nstore = \"dynamodb\"\n[leases]\nfailover_tme = \"3s\"\n")),
+            One(9, "leases.failover_tme",
+                "unknown key 'failover_tme' in [leases]; did you mean 'failover_time'?"));
+  EXPECT_EQ(ProblemsOf(std::string(kPipeline) + R"toml([[pipeline]]
+name = "q"
+stream = "s"
+[pipeline.emitter]
+type = "stdout"
+[checkpoint]
+store = "dynamodb"
+[leases]
+table = "one-table"
+)toml"),
+            One(13, "leases.table",
+                "each pipeline has a lease table of its own; leave out `table` (each "
+                "pipeline's is \"{app}-{pipeline}\") or keep one pipeline in this file"));
 }
 
 config::EnvLookup FakeEnv(std::map<std::string, std::string> vars) {

@@ -54,6 +54,14 @@ PipelineTelemetry Sample() {
   t.shards_open = 1;
   t.shards_closed = 2;
   t.ready = true;
+  t.leases = LeaseTelemetry{.worker_id = "host-1",
+                            .table = "DynamoDB lease table kc-to-s3",
+                            .held = 4,
+                            .taken = 5,
+                            .stolen = 1,
+                            .lost = 2,
+                            .handed_over = 3,
+                            .renewals_failed = 6};
   return t;
 }
 
@@ -87,6 +95,12 @@ TEST(MetricsReportTest, NamesAndLabelsEveryFigure) {
           R"(kinesis_connect_shards{pipeline="to-s3",stream="orders",state="closed"} 2)",
           R"(kinesis_connect_shards_reading{pipeline="to-s3",stream="orders"} 1)",
           R"(kinesis_connect_pipeline_ready{pipeline="to-s3",stream="orders"} 1)",
+          R"(kinesis_connect_leases_held{pipeline="to-s3",stream="orders",worker="host-1"} 4)",
+          R"(kinesis_connect_leases_taken_total{pipeline="to-s3",stream="orders",worker="host-1"} 5)",
+          R"(kinesis_connect_leases_stolen_total{pipeline="to-s3",stream="orders",worker="host-1"} 1)",
+          R"(kinesis_connect_leases_lost_total{pipeline="to-s3",stream="orders",worker="host-1"} 2)",
+          R"(kinesis_connect_leases_handed_over_total{pipeline="to-s3",stream="orders",worker="host-1"} 3)",
+          R"(kinesis_connect_lease_renewals_failed_total{pipeline="to-s3",stream="orders",worker="host-1"} 6)",
           R"(kinesis_connect_emit_duration_seconds_bucket{pipeline="to-s3",stream="orders",sink="s3",le="0.1"} 2)",
           R"(kinesis_connect_emit_duration_seconds_bucket{pipeline="to-s3",stream="orders",sink="s3",le="+Inf"} 3)",
           R"(kinesis_connect_emit_duration_seconds_count{pipeline="to-s3",stream="orders",sink="s3"} 3)",

@@ -4,6 +4,7 @@
 #include "component/probes.h"
 #include "config/reader.h"
 #include "stores/dynamodb/dynamodb_checkpoint_store.h"
+#include "stores/dynamodb/dynamodb_lease_table.h"
 
 namespace kc::checkpoint {
 
@@ -40,6 +41,19 @@ Result<std::shared_ptr<CheckpointStore>> DynamoDbStoreConfig::Build(
   return std::make_shared<DynamoDbCheckpointStore>(
       dynamodb::MakeDynamoClient(*aws, RetryPolicy(RetryOptions{.max_attempts = 1})),
       table.empty() ? context.app : table);
+}
+
+Result<std::shared_ptr<LeaseTable>> DynamoDbStoreConfig::BuildLeases(
+    const component::StoreContext& context, const std::string& lease_table,
+    std::chrono::milliseconds call_timeout) const {
+  // A renewal that hangs must not outlast the lease it renews.
+  AwsConfig aws_config = context.aws;
+  aws_config.request_timeout = std::min(aws_config.request_timeout, call_timeout);
+  auto aws = aws::MakeAwsContext(aws_config);
+  if (!aws) return Fail(aws.error().With("lease table " + lease_table));
+  // One attempt per call: the lease coordinator and the pipeline retry.
+  return std::make_shared<DynamoDbLeaseTable>(
+      dynamodb::MakeDynamoClient(*aws, RetryPolicy(RetryOptions{.max_attempts = 1})), lease_table);
 }
 
 component::Checks DynamoDbStoreConfig::Check(const component::CheckContext& context) const {

@@ -16,6 +16,10 @@ struct DynamoDbStoreConfig final : component::StoreConfig {
   Result<std::shared_ptr<CheckpointStore>> Build(
       const component::StoreContext& context) const override;
   component::Checks Check(const component::CheckContext& context) const override;
+  bool KeepsLeases() const override { return true; }
+  Result<std::shared_ptr<LeaseTable>> BuildLeases(
+      const component::StoreContext& context, const std::string& table,
+      std::chrono::milliseconds call_timeout) const override;
 };
 
 std::unique_ptr<component::StoreConfig> ReadDynamoDbStore(
