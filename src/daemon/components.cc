@@ -28,9 +28,8 @@ Result<std::shared_ptr<LeaseTable>> MakeLeaseTable(const Config& full,
   const std::string table = LeaseTableOf(*full.leases, app, pipeline.name);
   component::StoreContext context{.aws = full.aws, .app = app, .pipeline_apps = {}};
   // A call that hangs must not outlast the lease it renews: a third of the
-  // failover time, at least a second.
-  const auto call_timeout = std::max<std::chrono::milliseconds>(
-      std::chrono::seconds(1), full.leases->options.failover_time / 3);
+  // failover time.
+  const auto call_timeout = full.leases->options.failover_time / 3;
   auto leases = full.checkpoint.settings->BuildLeases(context, table, call_timeout);
   if (!leases) return Fail(leases.error().With("pipeline '" + pipeline.name + "': leases"));
   return leases;

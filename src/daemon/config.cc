@@ -162,8 +162,8 @@ void ReadLeases(TableReader reader, LeasesConfig* leases) {
       leases->options.worker_id = *id;
     }
   }
-  if (auto failover = ReadDuration(reader, "failover_time", milliseconds(300),
-                                   "must be at least 300ms (renewals go every third of it)")) {
+  if (auto failover = ReadDuration(reader, "failover_time", milliseconds(1'000),
+                                   "must be at least 1s (renewals go every third of it)")) {
     leases->options.failover_time = *failover;
   }
   for (auto [key, target] :

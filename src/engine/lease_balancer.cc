@@ -6,6 +6,8 @@
 namespace kc::core {
 
 void LeaseWatch::Saw(const std::vector<Lease>& leases, Clock::TimePoint now) {
+  if (last_ && now - *last_ > max_gap_) seen_.clear();
+  last_ = now;
   std::map<std::string, Seen> next;
   for (const Lease& l : leases) {
     auto it = seen_.find(l.shard_id);
@@ -40,7 +42,7 @@ LeaseRound PlanLeaseRound(const std::vector<Lease>& leases, const LeaseWatch& wa
   std::map<std::string, const Lease*> by_shard;
   for (const Lease& l : leases) by_shard.emplace(l.shard_id, &l);
   auto expired = [&](const Lease& l) {
-    return l.owner && *l.owner != view.me &&
+    return l.owner && (*l.owner != view.me || !view.held.contains(l.shard_id)) &&
            view.now - watch.Since(l.shard_id) >= view.options.failover_time;
   };
 
@@ -73,7 +75,7 @@ LeaseRound PlanLeaseRound(const std::vector<Lease>& leases, const LeaseWatch& wa
     auto it = by_shard.find(shard);
     if (it == by_shard.end() || view.held.contains(shard)) continue;
     const Lease& l = *it->second;
-    if (l.owner == view.me || view.now - when >= view.options.failover_time) {
+    if (l.owner == view.me || view.now - when >= 2 * view.options.failover_time) {
       round.take.push_back(l);
     }
     ++have;
@@ -81,17 +83,17 @@ LeaseRound PlanLeaseRound(const std::vector<Lease>& leases, const LeaseWatch& wa
   if (have >= round.target) return round;
   size_t need = round.target - have;
 
-  // Free leases and this worker's own of an earlier run first, then the
-  // expired ones, the longest unrenewed first.
+  // Free leases first, in an order of this worker's own, then the expired
+  // ones, the longest unrenewed first.
   std::vector<const Lease*> candidates;
   for (const Lease* l : readable) {
     if (view.held.contains(l->shard_id) || view.asked.contains(l->shard_id)) continue;
-    if (!l->owner || *l->owner == view.me || expired(*l)) candidates.push_back(l);
+    if (!l->owner || expired(*l)) candidates.push_back(l);
   }
+  std::hash<std::string> hash;
   std::ranges::stable_sort(candidates, [&](const Lease* a, const Lease* b) {
-    const bool a_first = !a->owner || *a->owner == view.me;
-    const bool b_first = !b->owner || *b->owner == view.me;
-    if (a_first != b_first) return a_first;
+    if (!a->owner != !b->owner) return !a->owner;
+    if (!a->owner) return hash(view.me + a->shard_id) < hash(view.me + b->shard_id);
     return watch.Since(a->shard_id) < watch.Since(b->shard_id);
   });
   size_t limit = need;
@@ -112,13 +114,11 @@ LeaseRound PlanLeaseRound(const std::vector<Lease>& leases, const LeaseWatch& wa
   }
   if (most == nullptr || most->size() < have + 2) return round;
   size_t n = std::min<size_t>({need, view.options.max_leases_to_steal, (most->size() - have) / 2});
-  // Leases nobody asked for yet, in an order of this worker's own, so that
-  // workers asking at once ask for different ones.
+  // Leases nobody asked for yet, in this worker's own order.
   std::vector<const Lease*> pick;
   for (const Lease* l : *most) {
     if (!l->handoff_to) pick.push_back(l);
   }
-  std::hash<std::string> hash;
   std::ranges::sort(pick, [&](const Lease* a, const Lease* b) {
     return hash(view.me + a->shard_id) < hash(view.me + b->shard_id);
   });

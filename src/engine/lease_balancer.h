@@ -9,18 +9,24 @@
 // - The target of each worker is ceil(leases / workers), the workers being
 //   this one and the owners of leases that have not expired (at most
 //   `max_leases_per_worker`, when set).
-// - A worker under its target takes free leases, its own leases of an
-//   earlier run (the same worker id), then expired ones, the longest
-//   unrenewed first. In its first `failover_time` it takes at most half of
-//   what it lacks per round, so that workers started together share the
-//   shards instead of the first taking them all.
+// - A worker under its target takes free leases (in an order of its own,
+//   so that workers taking at once take different ones), then expired ones,
+//   the longest unrenewed first. A lease naming this worker that it does
+//   not hold (an earlier run under the same worker id) is one like the
+//   others: taken once expired, so that two processes given the same id by
+//   mistake do not take each other's leases back and forth. In its first
+//   `failover_time` a worker takes at most half of what it lacks per
+//   round, so that workers started together share the shards instead of
+//   the first taking them all.
 // - With nothing to take it asks the most loaded worker for leases (at most
 //   `max_leases_to_steal` a round), only when that worker holds at least two
 //   more than this one: so the spread ends within one lease of even, and
 //   never swings back and forth.
 // - A handoff made (the lease names this worker) is taken up; one asked for
-//   and not made within `failover_time` (its owner does not know of
-//   handoffs: a KCL worker) is taken as the KCL takes it.
+//   and not made within twice `failover_time` (its owner does not know of
+//   handoffs: a KCL worker) is taken as the KCL takes it. Twice: a busy
+//   owner sees the request at its next renewal and first finishes its
+//   batch.
 //
 // Bookkeeping only: no I/O. Thread-safety: none.
 #pragma once
@@ -40,6 +46,10 @@ namespace kc::core {
 // When each lease last changed (its counter or its owner), as seen here.
 class LeaseWatch {
  public:
+  // `max_gap`: when listings were missed for longer (the table out of
+  // reach), nothing was watched meanwhile: every lease counts as seen
+  // afresh, rather than all of them as expired at once.
+  explicit LeaseWatch(Clock::Duration max_gap = Clock::Duration::max()) : max_gap_(max_gap) {}
   // Notes the leases of a listing made at `now`; forgets leases not in it.
   void Saw(const std::vector<Lease>& leases, Clock::TimePoint now);
   // Since when the lease has been as it is now; `now` of its first sighting.
@@ -51,6 +61,8 @@ class LeaseWatch {
     std::optional<std::string> owner;
     Clock::TimePoint since;
   };
+  Clock::Duration max_gap_;
+  std::optional<Clock::TimePoint> last_;
   std::map<std::string, Seen> seen_;
 };
 

@@ -29,47 +29,70 @@ constexpr size_t kLeasesPerRenewThread = 16;
 
 }  // namespace
 
-// The readers' checkpoint store: the lease table's Load and Save, each save
-// conditional on this worker's hold of the lease.
+// A reader's checkpoint store: the lease table's Load and Save, each save
+// conditional on the holding the reader works for.
 class LeaseCoordinator::FencedStore final : public CheckpointStore {
  public:
-  explicit FencedStore(LeaseCoordinator* c) : c_(c) {}
+  FencedStore(LeaseCoordinator* c, std::string shard, Generation generation)
+      : c_(c), shard_(std::move(shard)), generation_(generation) {}
 
   Result<ShardCheckpoint> Load(const ShardKey& key) override { return c_->table_->Load(key.shard); }
 
   Status Save(const ShardKey& key, const ShardCheckpoint& state) override {
+    if (key.shard != shard_) {
+      return Fail(ErrorCode::kInternal,
+                  "a store of shard " + shard_ + " asked to save " + key.shard);
+    }
     std::shared_ptr<std::mutex> write;
     {
       std::lock_guard lock(c_->mu_);
-      auto it = c_->held_.find(key.shard);
-      if (it == c_->held_.end()) return Fail(NotHeld(key.shard));
+      auto it = c_->held_.find(shard_);
+      if (it == c_->held_.end() || it->second.generation != generation_) return Fail(NotHeld());
       write = it->second.write;
     }
     std::lock_guard write_lock(*write);
     LeaseHold hold;
+    bool unsure;
     {
       std::lock_guard lock(c_->mu_);
-      auto it = c_->held_.find(key.shard);
-      if (it == c_->held_.end()) return Fail(NotHeld(key.shard));
+      auto it = c_->held_.find(shard_);
+      if (it == c_->held_.end() || it->second.generation != generation_) return Fail(NotHeld());
+      unsure = it->second.unsure;
+    }
+    if (unsure) {
+      // A renewal whose answer was lost may have moved the counter: a
+      // renewal now finds out, and carries on from there.
+      auto still = c_->RenewHeld(shard_, generation_);
+      if (!still) return Fail(still.error());
+      if (!*still) return Fail(NotHeld());
+    }
+    {
+      std::lock_guard lock(c_->mu_);
+      auto it = c_->held_.find(shard_);
+      if (it == c_->held_.end() || it->second.generation != generation_) return Fail(NotHeld());
       hold = it->second.hold;
     }
-    auto saved = c_->table_->Save(key.shard, hold, state);
-    if (saved) {
+    auto saved = c_->table_->Save(shard_, hold, state);
+    bool notify = false;
+    {
       std::lock_guard lock(c_->mu_);
-      if (auto it = c_->held_.find(key.shard); it != c_->held_.end()) {
-        it->second.hold.counter = *saved;
-        it->second.renewed = c_->clock_->Now();
+      auto it = c_->held_.find(shard_);
+      const bool ours = it != c_->held_.end() && it->second.generation == generation_;
+      if (saved) {
+        if (ours) {
+          it->second.hold.counter = *saved;
+          it->second.renewed = c_->clock_->Now();
+        }
+      } else if (ours && saved.error().code() == ErrorCode::kConflict) {
+        c_->LoseLocked(shard_, saved.error().message());
+        notify = true;
+      } else if (ours) {
+        it->second.unsure = true;  // it may have been applied
       }
-      return Ok();
     }
-    if (saved.error().code() == ErrorCode::kConflict) {
-      {
-        std::lock_guard lock(c_->mu_);
-        c_->LoseLocked(key.shard, saved.error().message());
-      }
-      c_->Notify();
-    }
-    return Fail(saved.error());
+    if (notify) c_->Notify();
+    if (!saved) return Fail(saved.error());
+    return Ok();
   }
 
   std::string Describe() const override {
@@ -77,12 +100,14 @@ class LeaseCoordinator::FencedStore final : public CheckpointStore {
   }
 
  private:
-  Error NotHeld(const std::string& shard) const {
+  Error NotHeld() const {
     return Error(ErrorCode::kConflict,
-                 "the checkpoint of shard " + shard + " was not saved: worker " + c_->me_ +
+                 "the checkpoint of shard " + shard_ + " was not saved: worker " + c_->me_ +
                      " no longer holds its lease in " + c_->table_->Describe());
   }
   LeaseCoordinator* c_;
+  const std::string shard_;
+  const Generation generation_;
 };
 
 LeaseCoordinator::LeaseCoordinator(const PipelineOptions& config, std::shared_ptr<LeaseTable> table,
@@ -93,34 +118,60 @@ LeaseCoordinator::LeaseCoordinator(const PipelineOptions& config, std::shared_pt
       initial_checkpoint_(InitialCheckpoint(config.start_at)),
       table_(std::move(table)),
       clock_(clock),
-      checkpoints_(std::make_shared<FencedStore>(this)),
-      started_(clock->Now()) {
+      started_(clock->Now()),
+      watch_(options_.failover_time / 3) {
   counts_.worker_id = me_;
   counts_.table = table_->Describe();
 }
 
 LeaseCoordinator::~LeaseCoordinator() { Stop(); }
 
+std::shared_ptr<CheckpointStore> LeaseCoordinator::StoreFor(const std::string& shard_id,
+                                                            Generation generation) {
+  return std::make_shared<FencedStore>(this, shard_id, generation);
+}
+
 Status LeaseCoordinator::Sync(const std::vector<kinesis::Shard>& listing) {
-  std::set<std::string> have;
+  std::map<std::string, std::vector<std::string>> have;  // shard → parents, of each lease
   bool known;
   {
     std::lock_guard lock(mu_);
     known = have_listing_;
-    for (const auto& [id, lease] : leases_) have.insert(id);
+    for (const auto& [id, lease] : leases_) have.emplace(id, lease.parents);
   }
   if (!known) {
     auto leases = table_->List();
     if (!leases) return Fail(leases.error());
-    for (const auto& l : *leases) have.insert(l.shard_id);
+    for (const auto& l : *leases) have.emplace(l.shard_id, l.parents);
   }
   std::set<std::string> listed;
   for (const auto& s : listing) listed.insert(s.shard_id);
+  // A shard whose descendants have leases was read to its end: the KCL
+  // deletes such leases once the children are under way, and making it
+  // again would read the shard twice and hold its children back.
+  std::set<std::string> done;
+  std::vector<std::string> todo_parents;
+  for (const auto& [id, parents] : have) {
+    for (const auto& p : parents) todo_parents.push_back(p);
+  }
+  std::map<std::string, const kinesis::Shard*> by_id;
+  for (const auto& s : listing) by_id.emplace(s.shard_id, &s);
+  while (!todo_parents.empty()) {
+    std::string p = std::move(todo_parents.back());
+    todo_parents.pop_back();
+    if (!done.insert(p).second) continue;
+    if (auto it = by_id.find(p); it != by_id.end()) {
+      for (const std::string* g :
+           {&it->second->parent_shard_id, &it->second->adjacent_parent_shard_id}) {
+        if (!g->empty()) todo_parents.push_back(*g);
+      }
+    }
+  }
   // Parents first: a child's lease is never there without its parents',
   // which would let another worker read the child too early.
   std::vector<const kinesis::Shard*> todo;
   for (const auto& s : listing) {
-    if (!have.contains(s.shard_id)) todo.push_back(&s);
+    if (!have.contains(s.shard_id) && !done.contains(s.shard_id)) todo.push_back(&s);
   }
   while (!todo.empty()) {
     std::vector<const kinesis::Shard*> later;
@@ -135,16 +186,21 @@ Status LeaseCoordinator::Sync(const std::vector<kinesis::Shard>& listing) {
       for (const std::string* p : {&s->parent_shard_id, &s->adjacent_parent_shard_id}) {
         if (p->empty()) continue;
         lease.parents.push_back(*p);
-        if (listed.contains(*p) && !have.contains(*p)) parents_there = false;
+        if (listed.contains(*p) && !have.contains(*p) && !done.contains(*p)) {
+          parents_there = false;
+        }
       }
       if (!parents_there) {
         later.push_back(s);
         continue;
       }
+      // A child starts where its parents ended: at its beginning, as the
+      // KCL has it too.
+      if (!lease.parents.empty()) lease.initial_checkpoint = "TRIM_HORIZON";
       auto made = table_->Create(lease);
       if (!made) return Fail(made.error());
       if (*made) spdlog::info("pipeline {}: lease created for shard {}", pipeline_, s->shard_id);
-      have.insert(s->shard_id);
+      have.emplace(s->shard_id, lease.parents);
       ++created;
     }
     if (created == 0) break;  // parents that are not listed after all: left for later
@@ -161,15 +217,20 @@ void LeaseCoordinator::Start(std::function<void()> changed) {
     std::lock_guard lock(mu_);
     changed_ = std::move(changed);
   }
-  thread_ = std::jthread([this](std::stop_token stop) { Loop(stop); });
+  started_ = clock_->Now();
+  renew_thread_ = std::jthread([this](std::stop_token stop) { RenewLoop(stop); });
+  balance_thread_ = std::jthread([this](std::stop_token stop) { BalanceLoop(stop); });
 }
 
 void LeaseCoordinator::StopTaking() { taking_.store(false); }
 
 void LeaseCoordinator::Stop() {
-  if (thread_.joinable()) {
-    thread_.request_stop();
-    thread_.join();
+  taking_.store(false);
+  for (std::jthread* t : {&balance_thread_, &renew_thread_}) {
+    if (t->joinable()) {
+      t->request_stop();
+      t->join();
+    }
   }
 }
 
@@ -182,28 +243,31 @@ void LeaseCoordinator::Notify() {
   if (changed) changed();
 }
 
-void LeaseCoordinator::Loop(std::stop_token stop) {
+void LeaseCoordinator::RenewLoop(std::stop_token stop) {
   const log::Scope fields(pipeline_, "");
-  const auto renew_every = options_.failover_time / 3;
+  const auto every = options_.failover_time / 3;
+  while (!stop.stop_requested()) {
+    const Clock::TimePoint pass = clock_->Now();
+    RenewAll(stop);
+    const Clock::TimePoint next = pass + every;
+    const Clock::TimePoint now = clock_->Now();
+    if (next > now) clock_->SleepFor(next - now, stop);
+  }
+}
+
+void LeaseCoordinator::BalanceLoop(std::stop_token stop) {
+  const log::Scope fields(pipeline_, "");
   // Leases given back are taken at the next round: a tenth of the failover
   // time, at least once a second. One listing per round whatever the
   // number of shards (a Scan of about 300 bytes a lease).
-  const auto round_every =
+  const auto every =
       std::min<std::chrono::milliseconds>(options_.failover_time / 10, std::chrono::seconds(1));
-  Clock::TimePoint next_renew = clock_->Now();
-  Clock::TimePoint next_round = next_renew;
   while (!stop.stop_requested()) {
-    if (clock_->Now() >= next_renew) {
-      RenewAll(stop);
-      next_renew = clock_->Now() + renew_every;
-    }
-    if (clock_->Now() >= next_round) {
-      Balance();
-      next_round = clock_->Now() + round_every;
-    }
-    const Clock::TimePoint wake = std::min(next_renew, next_round);
+    const Clock::TimePoint round = clock_->Now();
+    Balance();
+    const Clock::TimePoint next = round + every;
     const Clock::TimePoint now = clock_->Now();
-    if (wake > now) clock_->SleepFor(wake - now, stop);
+    if (next > now) clock_->SleepFor(next - now, stop);
   }
 }
 
@@ -236,32 +300,40 @@ void LeaseCoordinator::RenewAll(std::stop_token stop) {
 
 void LeaseCoordinator::Renew(const std::string& shard_id) {
   std::shared_ptr<std::mutex> write;
+  Generation generation;
   {
     std::lock_guard lock(mu_);
     auto it = held_.find(shard_id);
     if (it == held_.end()) return;
     write = it->second.write;
+    generation = it->second.generation;
   }
   // A checkpoint being saved moves the counter itself.
   std::unique_lock write_lock(*write, std::try_to_lock);
   if (!write_lock.owns_lock()) return;
+  (void)RenewHeld(shard_id, generation);
+}
+
+Result<bool> LeaseCoordinator::RenewHeld(const std::string& shard_id, Generation generation) {
   LeaseHold hold;
   {
     std::lock_guard lock(mu_);
     auto it = held_.find(shard_id);
-    if (it == held_.end()) return;
+    if (it == held_.end() || it->second.generation != generation) return false;
     hold = it->second.hold;
   }
   auto renewed = table_->Renew(shard_id, hold);
   bool notify = false;
+  bool still = true;
   {
     std::lock_guard lock(mu_);
     auto it = held_.find(shard_id);
-    if (it == held_.end()) return;
+    if (it == held_.end() || it->second.generation != generation) return false;
     Holding& h = it->second;
     if (renewed) {
       h.hold.counter = renewed->counter;
       h.renewed = clock_->Now();
+      h.unsure = false;
       if (renewed->handoff_to && *renewed->handoff_to != me_ && !h.handoff_to) {
         h.handoff_to = renewed->handoff_to;
         spdlog::info(
@@ -273,34 +345,54 @@ void LeaseCoordinator::Renew(const std::string& shard_id) {
     } else if (renewed.error().code() == ErrorCode::kConflict) {
       LoseLocked(shard_id, renewed.error().message());
       notify = true;
+      still = false;
     } else {
       ++counts_.renewals_failed;
+      h.unsure = true;  // it may have been applied
       if (clock_->Now() - h.renewed >= options_.failover_time) {
         LoseLocked(shard_id, "no renewal got through for the failover time; the last one: " +
                                  renewed.error().ToString());
         notify = true;
-      } else {
-        spdlog::warn("pipeline {}: renewing the lease of shard {} failed: {}", pipeline_, shard_id,
-                     renewed.error().ToString());
+        still = false;
+      } else if (WarnNow(&renew_warned_)) {
+        spdlog::warn(
+            "pipeline {}: renewing the lease of shard {} failed (said at most every "
+            "{}s): {}",
+            pipeline_, shard_id, kWarnEvery.count(), renewed.error().ToString());
       }
     }
   }
   if (notify) Notify();
+  if (!renewed && renewed.error().code() != ErrorCode::kConflict && still) {
+    return Fail(renewed.error());
+  }
+  return still;
 }
 
 void LeaseCoordinator::LoseLocked(const std::string& shard_id, const std::string& why) {
-  if (held_.erase(shard_id) == 0) return;
-  lost_.insert(shard_id);
+  auto it = held_.find(shard_id);
+  if (it == held_.end()) return;
+  lost_[shard_id] = it->second.generation;
+  held_.erase(it);
   ++counts_.lost;
   spdlog::warn("pipeline {}: lost the lease of shard {}: {}; stopped reading it", pipeline_,
                shard_id, why);
 }
 
+bool LeaseCoordinator::WarnNow(Clock::TimePoint* last) {
+  const Clock::TimePoint now = clock_->Now();
+  if (*last != Clock::TimePoint() && now - *last < kWarnEvery) return false;
+  *last = now;
+  return true;
+}
+
 void LeaseCoordinator::Balance() {
   auto leases = table_->List();
   if (!leases) {
-    spdlog::warn("pipeline {}: listing the leases failed: {}", pipeline_,
-                 leases.error().ToString());
+    if (WarnNow(&list_warned_)) {
+      spdlog::warn("pipeline {}: listing the leases failed (said at most every {}s): {}", pipeline_,
+                   kWarnEvery.count(), leases.error().ToString());
+    }
     return;
   }
   const Clock::TimePoint now = clock_->Now();
@@ -337,7 +429,9 @@ void LeaseCoordinator::Balance() {
     listed = listed_;
     have_listing = have_listing_;
   }
-  if (!taking_.load()) {
+  // Nothing is taken before the stream was listed: a lease of a shard no
+  // longer in the stream would be held and never read.
+  if (!taking_.load() || !have_listing) {
     if (notify) Notify();
     return;
   }
@@ -348,7 +442,7 @@ void LeaseCoordinator::Balance() {
                                               .asked = asked,
                                               .now = now,
                                               .starting = now - started_ < options_.failover_time,
-                                              .listed = have_listing ? &listed : nullptr});
+                                              .listed = &listed});
   for (const Lease& seen : round.take) {
     if (!taking_.load()) break;
     auto taken = table_->Take(seen, me_);
@@ -362,9 +456,11 @@ void LeaseCoordinator::Balance() {
     std::lock_guard lock(mu_);
     const bool from_live = asked_.contains(seen.shard_id);
     asked_.erase(seen.shard_id);
-    held_[seen.shard_id] = Holding{.hold = {me_, taken->counter},
+    held_[seen.shard_id] = Holding{.generation = next_generation_++,
+                                   .hold = {me_, taken->counter},
                                    .renewed = clock_->Now(),
                                    .handoff_to = {},
+                                   .unsure = false,
                                    .write = std::make_shared<std::mutex>()};
     ++(from_live ? counts_.stolen : counts_.taken);
     spdlog::info("pipeline {}: took the lease of shard {}{}", pipeline_, seen.shard_id,
@@ -391,20 +487,32 @@ void LeaseCoordinator::Balance() {
   if (notify) Notify();
 }
 
-void LeaseCoordinator::Release(const std::string& shard_id, const std::optional<std::string>& to) {
+void LeaseCoordinator::Release(const std::string& shard_id, Generation generation,
+                               const std::optional<std::string>& to) {
   std::shared_ptr<std::mutex> write;
   {
     std::lock_guard lock(mu_);
     auto it = held_.find(shard_id);
-    if (it == held_.end()) return;
+    if (it == held_.end() || it->second.generation != generation) return;
     write = it->second.write;
   }
   std::lock_guard write_lock(*write);
   LeaseHold hold;
+  bool unsure;
   {
     std::lock_guard lock(mu_);
     auto it = held_.find(shard_id);
-    if (it == held_.end()) return;
+    if (it == held_.end() || it->second.generation != generation) return;
+    unsure = it->second.unsure;
+  }
+  if (unsure) {
+    auto still = RenewHeld(shard_id, generation);
+    if (!still || !*still) return;  // lost, or out of reach: it expires then
+  }
+  {
+    std::lock_guard lock(mu_);
+    auto it = held_.find(shard_id);
+    if (it == held_.end() || it->second.generation != generation) return;
     hold = it->second.hold;
     held_.erase(it);
     if (to) ++counts_.handed_over;
@@ -419,65 +527,67 @@ void LeaseCoordinator::Release(const std::string& shard_id, const std::optional<
 }
 
 void LeaseCoordinator::ReleaseAll() {
-  std::vector<std::string> shards;
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& [id, h] : held_) shards.push_back(id);
-  }
-  for (const auto& s : shards) Release(s, std::nullopt);
-  if (!shards.empty()) {
+  std::map<std::string, Generation> held = Held();
+  for (const auto& [shard, generation] : held) Release(shard, generation, std::nullopt);
+  if (!held.empty()) {
     spdlog::info("pipeline {}: gave back {} leases for other workers to take", pipeline_,
-                 shards.size());
+                 held.size());
   }
 }
 
-std::set<std::string> LeaseCoordinator::Held() {
+std::map<std::string, LeaseCoordinator::Generation> LeaseCoordinator::Held() {
   std::lock_guard lock(mu_);
-  std::set<std::string> out;
-  for (const auto& [id, h] : held_) out.insert(id);
+  std::map<std::string, Generation> out;
+  for (const auto& [id, h] : held_) out.emplace(id, h.generation);
   return out;
 }
 
-std::set<std::string> LeaseCoordinator::TakeLost() {
+std::map<std::string, LeaseCoordinator::Generation> LeaseCoordinator::TakeLost() {
   std::lock_guard lock(mu_);
-  std::set<std::string> out;
+  std::map<std::string, Generation> out;
   out.swap(lost_);
   return out;
 }
 
-std::set<std::string> LeaseCoordinator::Asked() {
+std::map<std::string, LeaseCoordinator::Generation> LeaseCoordinator::Asked() {
   std::lock_guard lock(mu_);
-  std::set<std::string> out;
+  std::map<std::string, Generation> out;
   for (const auto& [id, h] : held_) {
-    if (h.handoff_to) out.insert(id);
+    if (h.handoff_to) out.emplace(id, h.generation);
   }
   return out;
 }
 
-void LeaseCoordinator::HandOver(const std::string& shard_id) {
+void LeaseCoordinator::HandOver(const std::string& shard_id, Generation generation) {
   std::optional<std::string> to;
   {
     std::lock_guard lock(mu_);
     auto it = held_.find(shard_id);
-    if (it == held_.end()) return;
+    if (it == held_.end() || it->second.generation != generation) return;
     to = it->second.handoff_to;
   }
-  Release(shard_id, to);
+  Release(shard_id, generation, to);
 }
 
-void LeaseCoordinator::Finished(const std::string& shard_id) { Release(shard_id, std::nullopt); }
+void LeaseCoordinator::Finished(const std::string& shard_id, Generation generation) {
+  Release(shard_id, generation, std::nullopt);
+}
 
-bool LeaseCoordinator::Holds(const std::string& shard_id) {
+bool LeaseCoordinator::Holds(const std::string& shard_id, Generation generation) {
   std::lock_guard lock(mu_);
-  return held_.contains(shard_id);
+  auto it = held_.find(shard_id);
+  return it != held_.end() && it->second.generation == generation;
 }
 
 bool LeaseCoordinator::AfterParents(const std::string& shard_id) {
   std::lock_guard lock(mu_);
   auto it = leases_.find(shard_id);
   if (it == leases_.end()) return false;
-  return std::ranges::any_of(it->second.parents,
-                             [&](const std::string& p) { return leases_.contains(p); });
+  // A parent still in the stream was read (its lease at SHARD_END, or
+  // deleted once done, as the KCL does); one gone from it expired unread.
+  return std::ranges::any_of(it->second.parents, [&](const std::string& p) {
+    return leases_.contains(p) || listed_.contains(p);
+  });
 }
 
 LeaseTelemetry LeaseCoordinator::telemetry() {

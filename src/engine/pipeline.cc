@@ -61,7 +61,9 @@ class PipelineImpl final : public Pipeline {
         clock_(clock) {
     if (config_.leases) {
       leases_ = std::make_unique<core::LeaseCoordinator>(config_, parts_.leases, clock_);
-      parts_.checkpoints = leases_->checkpoints();
+      // Each reader gets a store of its own holding (StartWorker); this
+      // one saves nothing.
+      parts_.checkpoints = leases_->StoreFor("", 0);
     }
   }
 
@@ -95,6 +97,10 @@ class PipelineImpl final : public Pipeline {
     std::optional<std::stop_callback<std::function<void()>>> on_abort;
     bool handing_over = false;  // guarded by mu_
     bool lost = false;          // guarded by mu_
+    // With leases: the holding it reads for, and its parts, whose store
+    // saves for that holding alone.
+    core::LeaseCoordinator::Generation generation = 0;
+    std::unique_ptr<PipelineParts> parts;
   };
 
   // The shards that have a reader now.
@@ -105,7 +111,7 @@ class PipelineImpl final : public Pipeline {
   Status CheckClosedShards(const std::vector<kinesis::Shard>& listing, core::ShardLineage& lineage,
                            std::stop_token stop);
   void StartWorker(const kinesis::Shard& shard, bool after_parents, std::stop_token stop,
-                   std::stop_token abort);
+                   std::stop_token abort, core::LeaseCoordinator::Generation generation = 0);
   // Waits until a reader ends, the leases change or the discovery interval
   // passes; returns the readers that ended.
   std::vector<std::unique_ptr<Worker>> AwaitReaders(std::stop_token stop);
@@ -140,8 +146,7 @@ class PipelineImpl final : public Pipeline {
   std::atomic<uint64_t> shards_open_{0};
   std::atomic<uint64_t> shards_closed_{0};
 
-  std::unique_ptr<core::LeaseCoordinator> leases_;  // with config_.leases
-  bool lease_news_ = false;                         // guarded by mu_
+  bool lease_news_ = false;  // guarded by mu_
 
   core::Scheduler* scheduler_ = nullptr;  // during Run: reads
   core::Scheduler* emits_ = nullptr;      // during Run: emits
@@ -149,6 +154,8 @@ class PipelineImpl final : public Pipeline {
   std::mutex mu_;
   std::condition_variable_any changed_;
   std::map<std::string, std::unique_ptr<Worker>> workers_;  // guarded by mu_
+  // With config_.leases. Last: its threads call back into mu_ and changed_.
+  std::unique_ptr<core::LeaseCoordinator> leases_;
 };
 
 std::set<std::string> PipelineImpl::Reading() {
@@ -173,10 +180,18 @@ Status PipelineImpl::CheckClosedShards(const std::vector<kinesis::Shard>& listin
 }
 
 void PipelineImpl::StartWorker(const kinesis::Shard& shard, bool after_parents,
-                               std::stop_token stop, std::stop_token abort) {
+                               std::stop_token stop, std::stop_token abort,
+                               core::LeaseCoordinator::Generation generation) {
   auto worker = std::make_unique<Worker>();
   Worker* w = worker.get();
   w->shard_id = shard.shard_id;
+  w->generation = generation;
+  const PipelineParts* parts = &parts_;
+  if (leases_) {
+    w->parts = std::make_unique<PipelineParts>(parts_);
+    w->parts->checkpoints = leases_->StoreFor(shard.shard_id, generation);
+    parts = w->parts.get();
+  }
   {
     std::lock_guard lock(telemetry_mu_);
     auto& counters = shard_counters_[shard.shard_id];
@@ -186,7 +201,7 @@ void PipelineImpl::StartWorker(const kinesis::Shard& shard, bool after_parents,
   w->counters->reading.store(true);
   core::ShardReaderContext ctx{&config_,
                                &client_,
-                               &parts_,
+                               parts,
                                clock_,
                                &counters_,
                                w->counters,
@@ -272,17 +287,19 @@ std::optional<Error> PipelineImpl::Ended(std::vector<std::unique_ptr<Worker>> en
 
 void PipelineImpl::FollowLeases(const std::vector<kinesis::Shard>& listing, std::stop_token stop,
                                 std::stop_token abort) {
-  const std::set<std::string> lost = leases_->TakeLost();
-  const std::set<std::string> asked = leases_->Asked();
+  const auto lost = leases_->TakeLost();
+  const auto asked = leases_->Asked();
   {
     std::lock_guard lock(mu_);
     for (auto& [id, w] : workers_) {
-      if (lost.contains(id) && !w->lost) {
+      auto l = lost.find(id);
+      auto a = asked.find(id);
+      if (l != lost.end() && l->second == w->generation && !w->lost) {
         // Another worker reads it now: nothing more is emitted from here.
         w->lost = true;
         w->abort.request_stop();
         w->stop.request_stop();
-      } else if (asked.contains(id) && !w->handing_over) {
+      } else if (a != asked.end() && a->second == w->generation && !w->handing_over) {
         w->handing_over = true;
         w->stop.request_stop();
       }
@@ -290,11 +307,15 @@ void PipelineImpl::FollowLeases(const std::vector<kinesis::Shard>& listing, std:
   }
   if (stop.stop_requested()) return;
   const std::set<std::string> reading = Reading();
-  for (const std::string& id : leases_->Held()) {
-    if (reading.contains(id) || asked.contains(id)) continue;
+  for (const auto& [id, generation] : leases_->Held()) {
+    if (reading.contains(id)) continue;  // a new holding waits for the old reader to end
+    if (asked.contains(id)) {
+      leases_->HandOver(id, generation);  // asked for before its reader started
+      continue;
+    }
     auto shard = std::ranges::find(listing, id, &kinesis::Shard::shard_id);
     if (shard == listing.end()) continue;  // not listed (yet): read once it is
-    StartWorker(*shard, leases_->AfterParents(id), stop, abort);
+    StartWorker(*shard, leases_->AfterParents(id), stop, abort, generation);
   }
 }
 
@@ -308,7 +329,7 @@ std::optional<Error> PipelineImpl::EndedLeased(std::vector<std::unique_ptr<Worke
       lost = w->lost;
       handing_over = w->handing_over;
     }
-    if (lost || !leases_->Holds(w->shard_id)) {
+    if (lost || !leases_->Holds(w->shard_id, w->generation)) {
       if (!*w->outcome && w->outcome->error().code() != ErrorCode::kCancelled) {
         spdlog::info("pipeline {}: shard {} stopped with its lease: {}", config_.name, w->shard_id,
                      w->outcome->error().ToString());
@@ -316,15 +337,25 @@ std::optional<Error> PipelineImpl::EndedLeased(std::vector<std::unique_ptr<Worke
       continue;
     }
     if (!*w->outcome) {
-      if (!failure && w->outcome->error().code() != ErrorCode::kCancelled) {
-        failure = w->outcome->error();
+      const Error& e = w->outcome->error();
+      if (handing_over && (e.retriable() || e.code() == ErrorCode::kCancelled)) {
+        // The sink or the table was out of reach when the handoff cut the
+        // wait short: the batch's range is in the lease, and the next owner
+        // emits it.
+        spdlog::warn(
+            "pipeline {}: shard {} handed over with its last batch not delivered "
+            "(the next owner delivers it): {}",
+            config_.name, w->shard_id, e.ToString());
+        leases_->HandOver(w->shard_id, w->generation);
+        continue;
       }
+      if (!failure && e.code() != ErrorCode::kCancelled) failure = e;
       continue;
     }
     if (**w->outcome == core::ShardOutcome::kShardEnd) {
-      leases_->Finished(w->shard_id);
+      leases_->Finished(w->shard_id, w->generation);
     } else if (handing_over) {
-      leases_->HandOver(w->shard_id);
+      leases_->HandOver(w->shard_id, w->generation);
     }
   }
   return failure;
@@ -440,9 +471,10 @@ Status PipelineImpl::Run(std::stop_token user_stop, std::stop_token abort) {
     for (auto& [id, w] : remaining) ended.push_back(std::move(w));
     if (auto failed = EndedLeased(std::move(ended)); failed && !failure) failure = failed;
     // Everything read was emitted and checkpointed: the leases go back at
-    // once, for the other workers to take at their next round.
-    leases_->ReleaseAll();
+    // once, for the other workers to take at their next round (once no
+    // take of this worker's is under way).
     leases_->Stop();
+    leases_->ReleaseAll();
   } else {
     for (auto& [id, w] : remaining) {
       if (w->outcome && !*w->outcome && !failure &&
@@ -505,9 +537,9 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const AwsConfig& aws,
     if (config.leases->worker_id.empty()) {
       return Fail(ErrorCode::kInvalidArgument, "pipeline " + config.name + ": no worker id");
     }
-    if (config.leases->failover_time < std::chrono::milliseconds(300)) {
+    if (config.leases->failover_time < std::chrono::seconds(1)) {
       return Fail(ErrorCode::kInvalidArgument,
-                  "pipeline " + config.name + ": a failover time under 300 ms");
+                  "pipeline " + config.name + ": a failover time under a second");
     }
     if (parts.emitter->CommitsCheckpoints()) {
       return Fail(ErrorCode::kInvalidArgument,

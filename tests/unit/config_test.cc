@@ -388,10 +388,9 @@ TEST(ParseConfigErrorTest, LeaseProblems) {
             One(6, "leases",
                 "the checkpoint store 'file' is kept by one process, so processes cannot share "
                 "leases in it; use [checkpoint] store = \"dynamodb\", or leave out [leases]"));
-  EXPECT_EQ(
-      ProblemsOf(WithPipeline(
-          "[checkpoint]\nstore = \"dynamodb\"\n[leases]\nfailover_time = \"100ms\"\n")),
-      One(9, "leases.failover_time", "must be at least 300ms (renewals go every third of it)"));
+  EXPECT_EQ(ProblemsOf(WithPipeline(
+                "[checkpoint]\nstore = \"dynamodb\"\n[leases]\nfailover_time = \"900ms\"\n")),
+            One(9, "leases.failover_time", "must be at least 1s (renewals go every third of it)"));
   EXPECT_EQ(ProblemsOf(WithPipeline(
                 "[checkpoint]\nstore = \"dynamodb\"\n[leases]\nmax_leases_to_steal = -1\n")),
             One(9, "leases.max_leases_to_steal", "must be between 0 and 1000000"));
