@@ -7,19 +7,22 @@ the real AWS CLI."""
 
 import collections
 import datetime
+import json
 import os
 import random
 import re
 import shutil
 import signal
+import subprocess
 import tempfile
 import threading
 import time
 import unittest
 import uuid
 
-from harness import (Connector, Producer, create_stream, delete_stream, dynamodb, read_envelopes,
-                     wait_for_connector, wait_until)
+from harness import (Connector, Producer, aws, binary, create_stream, delete_stream, dynamodb,
+                     list_shards, read_envelopes, wait_for_connector, wait_stream_active,
+                     wait_until)
 
 FAILOVER = 3.0  # failover_time of every worker, seconds
 
@@ -28,14 +31,16 @@ class Workers:
     """Worker processes of one pipeline ("files") on `stream`, writing to one
     directory, with their leases in a table of this test's own."""
 
-    def __init__(self, test, stream):
+    def __init__(self, test, stream, out_per_worker=False, table=None):
         self.test = test
         self.stream = stream
+        # Each worker writes to a directory of its own: who emitted what.
+        self.out_per_worker = out_per_worker
         self.dir = tempfile.mkdtemp(prefix="kc-leases-")
         test.addCleanup(shutil.rmtree, self.dir, True)
         self.out = os.path.join(self.dir, "out")
         self.app = "kc-leases-" + uuid.uuid4().hex[:8]
-        self.table = f"{self.app}-files"
+        self.table = table or f"{self.app}-files"
         test.addCleanup(self._drop_table)
         self.workers = {}
 
@@ -48,11 +53,14 @@ class Workers:
     def connector(self, name):
         if name not in self.workers:
             os.makedirs(os.path.join(self.dir, name), exist_ok=True)
+            out = self.out + "-" + name if self.out_per_worker else self.out
+            table = f'\ntable = "{self.table}"' if self.table != f"{self.app}-files" else ""
             self.workers[name] = Connector(
                 os.path.join(self.dir, name), self.stream, buffer_records=50, max_age="1s",
-                emitter=f'type = "file"\ndirectory = "{self.out}"\nformat = "envelope"',
+                emitter=f'type = "file"\ndirectory = "{out}"\nformat = "envelope"',
                 checkpoint=f'store = "dynamodb"\napp = "{self.app}"',
-                extra_top=f'[leases]\nworker_id = "${{KC_WORKER}}"\nfailover_time = "{FAILOVER:g}s"',
+                extra_top=(f'[leases]\nworker_id = "${{KC_WORKER}}"\n'
+                           f'failover_time = "{FAILOVER:g}s"{table}'),
                 extra_env={"KC_WORKER": name})
         return self.workers[name]
 
@@ -67,6 +75,21 @@ class Workers:
         if c.proc and c.proc.poll() is None:
             c.proc.kill()
             c.proc.wait(timeout=30)
+
+    def delivered(self):
+        """Every record in the files, per shard, with the worker that wrote
+        it: {shard: [(sequence number, key, data, path, worker)]}, in order of
+        position."""
+        if not self.out_per_worker:
+            return {shard: [r + (None,) for r in records]
+                    for shard, records in read_envelopes(self.out, self.stream).items()}
+        merged = {}
+        for name in self.workers:
+            for shard, records in read_envelopes(self.out + "-" + name, self.stream).items():
+                merged.setdefault(shard, []).extend(r + (name,) for r in records)
+        for records in merged.values():
+            records.sort(key=lambda r: int(r[0]))
+        return merged
 
     def leases(self):
         """{shard id: (owner or None, counter, checkpoint)}, read with the AWS CLI."""
@@ -120,14 +143,11 @@ class LeasesTest(unittest.TestCase):
     def assert_exactly_once(self, workers, producer, timeout=90):
         expected = producer.expected_by_shard()
         total = sum(len(v) for v in expected.values())
-
-        def delivered():
-            return sum(len(v) for v in read_envelopes(workers.out, self.stream).values()) >= total
-
-        wait_until(delivered, timeout, f"{total} records in the files", interval=0.5)
-        got = read_envelopes(workers.out, self.stream)
+        wait_until(lambda: sum(len(v) for v in workers.delivered().values()) >= total, timeout,
+                   f"{total} records in the files", interval=0.5)
+        got = workers.delivered()
         for shard, records in expected.items():
-            self.assertEqual([(s, k, d) for s, k, d, _ in got.get(shard, [])], records,
+            self.assertEqual([(s, k, d) for s, k, d, _, _ in got.get(shard, [])], records,
                              f"shard {shard}: not every record exactly once, in order")
         self.assertEqual(set(got) - set(expected), set())
 
@@ -147,6 +167,15 @@ class LeasesTest(unittest.TestCase):
         after = workers.leases()
         for shard, (owner, counter, _) in after.items():
             self.assertGreater(counter, before[shard][1], f"lease of {shard} was not renewed")
+        # `status` names each shard's owner and counter, from the lease table.
+        a = workers.workers["a"]
+        out = subprocess.run([binary(), "status", "-c", a.config], env=a.env(),
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn(f"DynamoDB lease table {workers.table}", out.stdout)
+        for shard, (owner, _, _) in after.items():
+            line = next((x for x in out.stdout.splitlines() if x.strip().startswith(shard)), "")
+            self.assertRegex(line, rf"\s{owner}\s+\d+\s", out.stdout)
         for name, c in workers.workers.items():
             self.assertEqual(c.terminate(), 0, c.log_text()[-3000:])
         workers.assert_no_errors()
@@ -271,6 +300,137 @@ class LeasesTest(unittest.TestCase):
             self.assertLess(took, 1.0, f"handovers took {handovers}")
         print("\n  leases given back were taken in " +
               ", ".join(f"{t:.2f}s" for t in handovers))
+
+    def test_a_split_and_a_merge_keep_parents_before_children_across_workers(self):
+        workers = Workers(self, self.stream)
+        for name in ("a", "b", "c"):
+            workers.start(name)
+        workers.wait_spread({"a": 4, "b": 4, "c": 4}, 3 * FAILOVER, "4 leases each")
+        producer = Producer(self.stream)
+        thread = self.produce_in_background(producer, 4000)
+        wait_until(lambda: sum(len(v) for v in workers.delivered().values()) >= 1000, 60,
+                   "1000 records in the files", interval=0.5)
+        shards = list_shards(self.stream)
+        widest = shards[0]
+        lo = int(widest["HashKeyRange"]["StartingHashKey"])
+        hi = int(widest["HashKeyRange"]["EndingHashKey"])
+        aws("split-shard", "--stream-name", self.stream, "--shard-to-split", widest["ShardId"],
+            "--new-starting-hash-key", str((lo + hi) // 2))
+        wait_stream_active(self.stream)
+        children = [x for x in list_shards(self.stream)
+                    if x.get("ParentShardId") == widest["ShardId"]]
+        self.assertEqual(len(children), 2)
+        aws("merge-shards", "--stream-name", self.stream, "--shard-to-merge",
+            children[0]["ShardId"], "--adjacent-shard-to-merge", children[1]["ShardId"])
+        wait_stream_active(self.stream)
+        thread.join()
+        self.assert_exactly_once(workers, producer)
+        # Every parent read to its end (by whichever worker) before any of
+        # its children started, as the workers' logs tell it.
+        ended, started = {}, {}
+        for name in workers.workers:
+            for t, m in workers.log_times(name, r"\[files\] shard (\S+): read to its end"):
+                ended[m.group(2)] = min(t, ended.get(m.group(2), t))
+            for t, m in workers.log_times(name, r"\[files\] shard (\S+): reading from"):
+                started[m.group(2)] = min(t, started.get(m.group(2), t))
+        resharded = [x for x in list_shards(self.stream) if x.get("ParentShardId")]
+        self.assertEqual(len(resharded), 3)
+        for x in resharded:
+            for parent in (x.get("ParentShardId"), x.get("AdjacentParentShardId")):
+                if not parent:
+                    continue
+                self.assertIn(parent, ended, f"{parent} never read to its end")
+                self.assertIn(x["ShardId"], started, f"{x['ShardId']} never read")
+                self.assertLess(ended[parent], started[x["ShardId"]],
+                                f"{x['ShardId']} started before its parent {parent} ended")
+        leases = workers.leases()
+        self.assertEqual(leases[widest["ShardId"]][2], "SHARD_END")
+        for child in children:
+            self.assertEqual(leases[child["ShardId"]][2], "SHARD_END")
+        for name in ("a", "b", "c"):
+            self.assertEqual(workers.workers[name].terminate(), 0)
+        workers.assert_no_errors()
+
+    def test_a_fourth_worker_gets_its_share_and_no_shard_has_two_writers(self):
+        workers = Workers(self, self.stream, out_per_worker=True)
+        for name in ("a", "b", "c"):
+            workers.start(name)
+        workers.wait_spread({"a": 4, "b": 4, "c": 4}, 3 * FAILOVER, "4 leases each")
+        producer = Producer(self.stream)
+        thread = self.produce_in_background(producer, 6000)
+        wait_until(lambda: sum(len(v) for v in workers.delivered().values()) >= 1000, 60,
+                   "1000 records in the files", interval=0.5)
+        workers.start("d")
+        took = workers.wait_spread({"a": 3, "b": 3, "c": 3, "d": 3}, 5 * FAILOVER,
+                                   "3 leases each with a fourth worker")
+        thread.join()
+        self.assert_exactly_once(workers, producer)
+        # From the sink's side: along each shard the files go from one
+        # writer to the next, never back and forth, and a writer's first
+        # file was written after the one before it wrote its last.
+        for shard, records in workers.delivered().items():
+            runs = []  # [(worker, first file's mtime, last file's mtime)]
+            for _, _, _, path, worker in records:
+                mtime = os.stat(path).st_mtime
+                if runs and runs[-1][0] == worker:
+                    runs[-1][1] = min(runs[-1][1], mtime)
+                    runs[-1][2] = max(runs[-1][2], mtime)
+                else:
+                    runs.append([worker, mtime, mtime])
+            writers = [r[0] for r in runs]
+            self.assertEqual(len(writers), len(set(writers)),
+                             f"shard {shard} went back and forth between writers: {writers}")
+            for before, after in zip(runs, runs[1:]):
+                self.assertLessEqual(before[2], after[1],
+                                     f"shard {shard}: {after[0]} wrote before {before[0]} was done")
+        for name in ("a", "b", "c", "d"):
+            self.assertEqual(workers.workers[name].terminate(), 0)
+        workers.assert_no_errors()
+        print(f"\n  a fourth worker had its 3 leases {took:.1f}s after it started")
+
+    def test_a_kcl_applications_lease_table_is_adopted(self):
+        producer = Producer(self.stream)
+        producer.put([(f"key-{i}", f"record {i}".encode()) for i in range(1200)])
+        expected = producer.expected_by_shard()
+        table = "kc-kcl-app-" + uuid.uuid4().hex[:8]
+        workers = Workers(self, self.stream, table=table)
+        # The table as a stopped KCL 2.x application leaves it: its owner
+        # gone, each shard checkpointed part of the way (one never).
+        dynamodb("create-table", "--table-name", table, "--attribute-definitions",
+                 "AttributeName=leaseKey,AttributeType=S", "--key-schema",
+                 "AttributeName=leaseKey,KeyType=HASH", "--billing-mode", "PAY_PER_REQUEST")
+        after = {}
+        for i, shard in enumerate(sorted(expected)):
+            item = {"leaseKey": {"S": shard}, "leaseOwner": {"S": "kcl-worker-1"},
+                    "leaseCounter": {"N": str(1000 + i)},
+                    "ownerSwitchesSinceCheckpoint": {"N": "0"},
+                    "checkpointSubSequenceNumber": {"N": "0"}}
+            if i == 0:
+                item["checkpoint"] = {"S": "TRIM_HORIZON"}
+                after[shard] = expected[shard]
+            else:
+                cut = min(len(expected[shard]) - 1, i * 7)
+                item["checkpoint"] = {"S": expected[shard][cut][0]}
+                after[shard] = expected[shard][cut + 1:]
+            dynamodb("put-item", "--table-name", table, "--item", json.dumps(item))
+        workers.start("a")
+        workers.start("b")
+        # The KCL's leases expire here after the failover time, then are taken.
+        workers.wait_spread({"a": 6, "b": 6}, 4 * FAILOVER, "the KCL leases taken")
+        total = sum(len(v) for v in after.values())
+        wait_until(lambda: sum(len(v) for v in workers.delivered().values()) >= total, 60,
+                   f"{total} records in the files", interval=0.5)
+        got = workers.delivered()
+        for shard in expected:
+            self.assertEqual([(q, k, d) for q, k, d, _, _ in got.get(shard, [])], after[shard],
+                             f"shard {shard}: not resumed right after the KCL's checkpoint")
+        for name in ("a", "b"):
+            self.assertEqual(workers.workers[name].terminate(), 0)
+        workers.assert_no_errors()
+        # What a KCL worker finds: its own attributes, at our checkpoints.
+        leases = workers.leases()
+        for shard, records in expected.items():
+            self.assertEqual(leases[shard][2], records[-1][0], shard)
 
 
 if __name__ == "__main__":
