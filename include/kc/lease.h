@@ -47,12 +47,16 @@ struct Lease {
   // The checkpoint as stored ("TRIM_HORIZON", a sequence number,
   // "SHARD_END"; empty: none), for `status`.
   std::string checkpoint;
+  // The stream the lease was made for; empty when not recorded (a KCL
+  // application's lease).
+  std::string stream;
   friend bool operator==(const Lease&, const Lease&) = default;
 };
 
 // A lease for a shard found in the stream's listing.
 struct NewLease {
   std::string shard_id;
+  std::string stream;  // recorded, so that a table is not used for another stream
   std::vector<std::string> parents;
   std::string starting_hash_key;
   std::string ending_hash_key;

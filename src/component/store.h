@@ -63,6 +63,12 @@ class StoreConfig {
     (void)context, (void)table, (void)call_timeout;
     return Fail(ErrorCode::kConfig, "this checkpoint store keeps no leases");
   }
+  // The lease table `table`, checked with a read-only call (it may be
+  // missing: it is created at the first start).
+  virtual Checks CheckLeases(const CheckContext& context, const std::string& table) const {
+    (void)context, (void)table;
+    return {};
+  }
 };
 
 // Reads a store's own keys of [checkpoint]; as SinkReader does for sinks.

@@ -73,6 +73,12 @@ bool RunOnlineChecks(const Config& config, const std::function<void(const CheckL
       tell(who, {stream}, false);
     }
     const component::CheckContext at{.aws = aws, .app = config.checkpoint.app, .retry = retry};
+    if (config.leases) {
+      const std::string& app = p.checkpoint_app.empty() ? config.checkpoint.app : p.checkpoint_app;
+      tell(who + ": leases",
+           config.checkpoint.settings->CheckLeases(at, LeaseTableOf(*config.leases, app, p.name)),
+           true);
+    }
     tell(who + ": emitter " + p.emitter.type, p.emitter.settings->Check(at), true);
     if (p.dead_letter.settings) {
       tell(who + ": dead_letter " + p.dead_letter.type, p.dead_letter.settings->Check(at), true);

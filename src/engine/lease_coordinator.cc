@@ -115,6 +115,7 @@ LeaseCoordinator::LeaseCoordinator(const PipelineOptions& config, std::shared_pt
     : me_(config.leases->worker_id),
       options_(*config.leases),
       pipeline_(config.name),
+      stream_(config.stream),
       initial_checkpoint_(InitialCheckpoint(config.start_at)),
       table_(std::move(table)),
       clock_(clock),
@@ -133,16 +134,30 @@ std::shared_ptr<CheckpointStore> LeaseCoordinator::StoreFor(const std::string& s
 
 Status LeaseCoordinator::Sync(const std::vector<kinesis::Shard>& listing) {
   std::map<std::string, std::vector<std::string>> have;  // shard → parents, of each lease
+  std::string other_stream;                              // of a lease made for another
   bool known;
   {
     std::lock_guard lock(mu_);
     known = have_listing_;
-    for (const auto& [id, lease] : leases_) have.emplace(id, lease.parents);
+    for (const auto& [id, lease] : leases_) {
+      have.emplace(id, lease.parents);
+      if (!lease.stream.empty() && lease.stream != stream_) other_stream = lease.stream;
+    }
   }
   if (!known) {
     auto leases = table_->List();
     if (!leases) return Fail(leases.error());
-    for (const auto& l : *leases) have.emplace(l.shard_id, l.parents);
+    for (const auto& l : *leases) {
+      have.emplace(l.shard_id, l.parents);
+      if (!l.stream.empty() && l.stream != stream_) other_stream = l.stream;
+    }
+  }
+  if (!other_stream.empty()) {
+    return Fail(ErrorCode::kConfig,
+                table_->Describe() + " holds leases of stream " + other_stream + ", and pipeline " +
+                    pipeline_ + " reads stream " + stream_ +
+                    ": its shards would resume at the other stream's checkpoints. Give the "
+                    "pipeline a lease table of its own ([leases] table, or another app)");
   }
   std::set<std::string> listed;
   for (const auto& s : listing) listed.insert(s.shard_id);
@@ -179,6 +194,7 @@ Status LeaseCoordinator::Sync(const std::vector<kinesis::Shard>& listing) {
     for (const kinesis::Shard* s : todo) {
       bool parents_there = true;
       NewLease lease{.shard_id = s->shard_id,
+                     .stream = stream_,
                      .parents = {},
                      .starting_hash_key = s->starting_hash_key,
                      .ending_hash_key = s->ending_hash_key,

@@ -51,6 +51,7 @@ class LeaseCoordinator {
 
   // Gives every shard of the listing a lease, parents first, unless it has
   // one; remembers the listing (a lease of a shard not listed is not read).
+  // A table with leases made for another stream is a kConfig error.
   Status Sync(const std::vector<kinesis::Shard>& listing);
 
   // Starts renewing and balancing; `changed` is called (on the
@@ -136,6 +137,7 @@ class LeaseCoordinator {
   const std::string me_;
   const LeaseOptions options_;
   const std::string pipeline_;
+  const std::string stream_;
   const std::string initial_checkpoint_;
   std::shared_ptr<LeaseTable> table_;
   Clock* clock_;

@@ -34,6 +34,7 @@ ShardCheckpoint At(std::string seq, uint64_t sub = 0) {
 // A lease for a shard without parents.
 NewLease Fresh(const std::string& shard, std::string initial = "TRIM_HORIZON") {
   return NewLease{.shard_id = shard,
+                  .stream = "orders",
                   .parents = {},
                   .starting_hash_key = {},
                   .ending_hash_key = {},
@@ -93,6 +94,7 @@ class DynamoDbLeaseTableIT : public ::testing::Test {
 TEST_F(DynamoDbLeaseTableIT, ANewLeaseHasTheKclLayoutAndIsCreatedOnce) {
   auto table = Table();
   NewLease lease{.shard_id = shard_,
+                 .stream = "orders",
                  .parents = {"shardId-000000000000", "shardId-000000000001"},
                  .starting_hash_key = "0",
                  .ending_hash_key = "170141183460469231731687303715884105727",
@@ -108,6 +110,7 @@ TEST_F(DynamoDbLeaseTableIT, ANewLeaseHasTheKclLayoutAndIsCreatedOnce) {
   EXPECT_EQ(Attr(shard_, "ownerSwitchesSinceCheckpoint"), "0");
   EXPECT_EQ(Attr(shard_, "startingHashKey"), "0");
   EXPECT_EQ(Attr(shard_, "endingHashKey"), "170141183460469231731687303715884105727");
+  EXPECT_EQ(Attr(shard_, "kcStream"), "orders");
   EXPECT_NE(RawItem(shard_).find(R"("parentShardId":{"SS":[)"), std::string::npos)
       << RawItem(shard_);
 
@@ -125,6 +128,7 @@ TEST_F(DynamoDbLeaseTableIT, ANewLeaseHasTheKclLayoutAndIsCreatedOnce) {
   EXPECT_EQ(listed.parents,
             (std::vector<std::string>{"shardId-000000000000", "shardId-000000000001"}));
   EXPECT_EQ(listed.checkpoint, "TRIM_HORIZON");
+  EXPECT_EQ(listed.stream, "orders");
   EXPECT_FALSE(listed.shard_end);
   auto state = table->Load(shard_);
   ASSERT_TRUE(state) << state.error().ToString();

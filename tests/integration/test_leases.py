@@ -140,6 +140,15 @@ class LeasesTest(unittest.TestCase):
         create_stream(self.stream, 12)
         self.addCleanup(delete_stream, self.stream)
 
+    def three_workers(self, **kwargs):
+        """Workers a, b and c started, holding 4 leases each within three
+        failover times."""
+        workers = Workers(self, self.stream, **kwargs)
+        for name in ("a", "b", "c"):
+            workers.start(name)
+        workers.wait_spread({"a": 4, "b": 4, "c": 4}, 3 * FAILOVER, "4 leases each")
+        return workers
+
     def assert_exactly_once(self, workers, producer, timeout=90):
         expected = producer.expected_by_shard()
         total = sum(len(v) for v in expected.values())
@@ -176,6 +185,12 @@ class LeasesTest(unittest.TestCase):
         for shard, (owner, _, _) in after.items():
             line = next((x for x in out.stdout.splitlines() if x.strip().startswith(shard)), "")
             self.assertRegex(line, rf"\s{owner}\s+\d+\s", out.stdout)
+        # `check` reaches the lease table.
+        out = subprocess.run([binary(), "check", "-c", a.config], env=a.env(),
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertRegex(out.stdout, rf"(?m)^ok\s+pipeline files: leases: lease table "
+                         rf"{workers.table}: ", out.stdout)
         for name, c in workers.workers.items():
             self.assertEqual(c.terminate(), 0, c.log_text()[-3000:])
         workers.assert_no_errors()
@@ -184,10 +199,7 @@ class LeasesTest(unittest.TestCase):
         print(f"\n  12 leases spread 4/4/4 over 3 workers {took:.1f}s after they started")
 
     def test_a_killed_workers_shards_are_taken_over_and_every_record_lands_once(self):
-        workers = Workers(self, self.stream)
-        for name in ("a", "b", "c"):
-            workers.start(name)
-        workers.wait_spread({"a": 4, "b": 4, "c": 4}, 3 * FAILOVER, "4 leases each")
+        workers = self.three_workers()
         producer = Producer(self.stream)
         stop = threading.Event()
 
@@ -236,10 +248,7 @@ class LeasesTest(unittest.TestCase):
         return thread
 
     def test_a_paused_worker_loses_its_leases_and_cannot_checkpoint(self):
-        workers = Workers(self, self.stream)
-        for name in ("a", "b", "c"):
-            workers.start(name)
-        workers.wait_spread({"a": 4, "b": 4, "c": 4}, 3 * FAILOVER, "4 leases each")
+        workers = self.three_workers()
         producer = Producer(self.stream)
         thread = self.produce_in_background(producer, 6000)
         c = workers.workers["c"]
@@ -264,10 +273,7 @@ class LeasesTest(unittest.TestCase):
         workers.assert_no_errors()
 
     def test_a_rolling_restart_hands_every_lease_over_within_a_second(self):
-        workers = Workers(self, self.stream)
-        for name in ("a", "b", "c"):
-            workers.start(name)
-        workers.wait_spread({"a": 4, "b": 4, "c": 4}, 3 * FAILOVER, "4 leases each")
+        workers = self.three_workers()
         producer = Producer(self.stream)
         thread = self.produce_in_background(producer, 6000)
         handovers = []
@@ -302,10 +308,7 @@ class LeasesTest(unittest.TestCase):
               ", ".join(f"{t:.2f}s" for t in handovers))
 
     def test_a_split_and_a_merge_keep_parents_before_children_across_workers(self):
-        workers = Workers(self, self.stream)
-        for name in ("a", "b", "c"):
-            workers.start(name)
-        workers.wait_spread({"a": 4, "b": 4, "c": 4}, 3 * FAILOVER, "4 leases each")
+        workers = self.three_workers()
         producer = Producer(self.stream)
         thread = self.produce_in_background(producer, 4000)
         wait_until(lambda: sum(len(v) for v in workers.delivered().values()) >= 1000, 60,
@@ -352,10 +355,7 @@ class LeasesTest(unittest.TestCase):
         workers.assert_no_errors()
 
     def test_a_fourth_worker_gets_its_share_and_no_shard_has_two_writers(self):
-        workers = Workers(self, self.stream, out_per_worker=True)
-        for name in ("a", "b", "c"):
-            workers.start(name)
-        workers.wait_spread({"a": 4, "b": 4, "c": 4}, 3 * FAILOVER, "4 leases each")
+        workers = self.three_workers(out_per_worker=True)
         producer = Producer(self.stream)
         thread = self.produce_in_background(producer, 6000)
         wait_until(lambda: sum(len(v) for v in workers.delivered().values()) >= 1000, 60,

@@ -28,6 +28,7 @@ class MemoryLeaseTable final : public LeaseTable {
     e.lease.shard_id = lease.shard_id;
     e.lease.parents = lease.parents;
     e.lease.checkpoint = lease.initial_checkpoint;
+    e.lease.stream = lease.stream;
     return true;
   }
   Result<Lease> Take(const Lease& seen, const std::string& owner) override {

@@ -116,5 +116,27 @@ TEST_F(LeaseCoordinatorTest, ALeaseAskedForIsHandedToTheWorkerThatAsked) {
   EXPECT_FALSE(Save(generation_, At("1")));
 }
 
+TEST(LeaseCoordinatorSync, ATableWithLeasesOfAnotherStreamIsRefused) {
+  auto table = std::make_shared<MemoryLeaseTable>();
+  ASSERT_TRUE(table->Create(NewLease{.shard_id = "shard-1",
+                                     .stream = "payments",
+                                     .parents = {},
+                                     .starting_hash_key = {},
+                                     .ending_hash_key = {},
+                                     .initial_checkpoint = "TRIM_HORIZON"}));
+  PipelineOptions options;
+  options.name = "p";
+  options.stream = "orders";
+  options.leases = LeaseOptions{.worker_id = "me", .failover_time = 1s};
+  LeaseCoordinator coordinator(options, table, &Clock::Real());
+  kinesis::Shard shard;
+  shard.shard_id = "shard-1";
+  auto synced = coordinator.Sync({shard});
+  ASSERT_FALSE(synced);
+  EXPECT_EQ(synced.error().code(), ErrorCode::kConfig);
+  EXPECT_NE(synced.error().message().find("holds leases of stream payments"), std::string::npos)
+      << synced.error().ToString();
+}
+
 }  // namespace
 }  // namespace kc::core

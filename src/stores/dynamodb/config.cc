@@ -56,6 +56,17 @@ Result<std::shared_ptr<LeaseTable>> DynamoDbStoreConfig::BuildLeases(
       dynamodb::MakeDynamoClient(*aws, RetryPolicy(RetryOptions{.max_attempts = 1})), lease_table);
 }
 
+component::Checks DynamoDbStoreConfig::CheckLeases(const component::CheckContext& context,
+                                                   const std::string& lease_table) const {
+  auto aws = aws::MakeAwsContext(context.aws);
+  if (!aws) return {{"lease table " + lease_table, Fail(aws.error())}};
+  auto checked = component::ProbeDynamoTable(*aws, context.retry, lease_table,
+                                             DynamoDbCheckpointStore::kHashKey, "",
+                                             component::IfMissing::kCreated);
+  checked.subject = "lease table " + lease_table;
+  return {checked};
+}
+
 component::Checks DynamoDbStoreConfig::Check(const component::CheckContext& context) const {
   const std::string name = table.empty() ? std::string(context.app) : table;
   auto aws = aws::MakeAwsContext(context.aws);

@@ -20,6 +20,8 @@ struct DynamoDbStoreConfig final : component::StoreConfig {
   Result<std::shared_ptr<LeaseTable>> BuildLeases(
       const component::StoreContext& context, const std::string& table,
       std::chrono::milliseconds call_timeout) const override;
+  component::Checks CheckLeases(const component::CheckContext& context,
+                                const std::string& table) const override;
 };
 
 std::unique_ptr<component::StoreConfig> ReadDynamoDbStore(

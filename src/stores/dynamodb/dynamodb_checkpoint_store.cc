@@ -32,18 +32,7 @@ std::string DynamoDbCheckpointStore::Describe() const {
 }
 
 Status DynamoDbCheckpointStore::EnsureTable() {
-  {
-    std::lock_guard lock(mu_);
-    if (table_ready_) return Ok();
-  }
-  // Not under the lock: shards that load at once each check (a second
-  // CreateTable finds the table and is as good), none waits behind another.
-  if (auto s = client_.EnsureTable(table_, kHashKey); !s) {
-    return Fail(s.error().With("checkpoint table " + table_));
-  }
-  std::lock_guard lock(mu_);
-  table_ready_ = true;
-  return Ok();
+  return table_once_.Ensure(client_, table_, "checkpoint table");
 }
 
 void DynamoDbCheckpointStore::Remember(const std::string& lease_key, const Version& version) {

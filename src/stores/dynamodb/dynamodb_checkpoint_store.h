@@ -33,6 +33,7 @@
 
 #include "clients/dynamodb/client.h"
 #include "kc/checkpoint.h"
+#include "stores/dynamodb/item.h"
 
 namespace kc::checkpoint {
 
@@ -72,7 +73,7 @@ class DynamoDbCheckpointStore final : public CheckpointStore {
   dynamodb::DynamoClient client_;
   std::string table_;
   std::mutex mu_;
-  bool table_ready_ = false;                 // guarded by mu_
+  dynamo_item::TableOnce table_once_;
   std::map<std::string, Version> versions_;  // by lease key; guarded by mu_
 };
 

@@ -42,6 +42,7 @@ Result<Lease> ParseLease(simdjson::dom::object attrs, const std::string& what) {
     }
   }
   if (auto to = Attribute(attrs, "kcHandoffTo", "S")) lease.handoff_to = std::string(*to);
+  if (auto stream = Attribute(attrs, "kcStream", "S")) lease.stream = std::string(*stream);
   if (auto checkpoint = Attribute(attrs, "checkpoint", "S")) {
     lease.checkpoint = std::string(*checkpoint);
     lease.shard_end = *checkpoint == dynamo_item::kShardEnd;
@@ -65,16 +66,7 @@ std::string DynamoDbLeaseTable::What(const std::string& shard_id) const {
 }
 
 Status DynamoDbLeaseTable::EnsureTable() {
-  {
-    std::lock_guard lock(mu_);
-    if (table_ready_) return Ok();
-  }
-  if (auto s = client_.EnsureTable(table_, kHashKey); !s) {
-    return Fail(s.error().With("lease table " + table_));
-  }
-  std::lock_guard lock(mu_);
-  table_ready_ = true;
-  return Ok();
+  return table_once_.Ensure(client_, table_, "lease table");
 }
 
 Result<std::vector<Lease>> DynamoDbLeaseTable::List() {
@@ -168,6 +160,7 @@ Result<bool> DynamoDbLeaseTable::Create(const NewLease& lease) {
   }
   if (!lease.starting_hash_key.empty()) put("startingHashKey", "S", lease.starting_hash_key);
   if (!lease.ending_hash_key.empty()) put("endingHashKey", "S", lease.ending_hash_key);
+  if (!lease.stream.empty()) put("kcStream", "S", lease.stream);
   w.EndObject();
   w.Field("ConditionExpression", "attribute_not_exists(#k)");
   w.Key("ExpressionAttributeNames").BeginObject().Field("#k", kHashKey).EndObject();

@@ -14,6 +14,8 @@
 //   endingHashKey (S)
 //   kcHandoffTo (S)                   this project's own: a worker asked the
 //                                     owner to hand the lease over to it
+//   kcStream (S)                      this project's own: the stream the lease
+//                                     was made for
 //   kcLastSequenceNumber (S), …       this project's own part of the state
 //                                     (item.h), which a KCL worker ignores
 //
@@ -27,11 +29,11 @@
 // Thread-safety: safe for concurrent use.
 #pragma once
 
-#include <mutex>
 #include <string>
 
 #include "clients/dynamodb/client.h"
 #include "kc/lease.h"
+#include "stores/dynamodb/item.h"
 
 namespace kc::checkpoint {
 
@@ -65,8 +67,7 @@ class DynamoDbLeaseTable final : public LeaseTable {
 
   dynamodb::DynamoClient client_;
   std::string table_;
-  std::mutex mu_;
-  bool table_ready_ = false;  // guarded by mu_
+  dynamo_item::TableOnce table_once_;
 };
 
 }  // namespace kc::checkpoint

@@ -26,18 +26,44 @@
 #include <simdjson.h>
 
 #include <charconv>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "clients/dynamodb/client.h"
 #include "kc/checkpoint.h"
 #include "kc/status.h"
 
 namespace kc::checkpoint::dynamo_item {
 
 inline constexpr char kHashKey[] = "leaseKey";
+
+// A table made at its first use (DynamoClient::EnsureTable), once.
+class TableOnce {
+ public:
+  // `what` names the table in errors ("checkpoint table", "lease table").
+  Status Ensure(const dynamodb::DynamoClient& client, const std::string& table, const char* what) {
+    {
+      std::lock_guard lock(mu_);
+      if (ready_) return Ok();
+    }
+    // Not under the lock: callers at once each check (a second CreateTable
+    // finds the table and is as good), none waits behind another.
+    if (auto s = client.EnsureTable(table, kHashKey); !s) {
+      return Fail(s.error().With(std::string(what) + " " + table));
+    }
+    std::lock_guard lock(mu_);
+    ready_ = true;
+    return Ok();
+  }
+
+ private:
+  std::mutex mu_;
+  bool ready_ = false;  // guarded by mu_
+};
 inline constexpr char kShardEnd[] = "SHARD_END";
 
 // An attribute's {"S": …} or {"N": …} text, if it has that type.
