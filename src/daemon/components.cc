@@ -1,6 +1,5 @@
 #include "daemon/components.h"
 
-#include <algorithm>
 #include <chrono>
 #include <map>
 #include <string>
@@ -23,10 +22,8 @@ Result<std::shared_ptr<CheckpointStore>> MakeCheckpointStore(const Config& full)
 
 Result<std::shared_ptr<LeaseTable>> MakeLeaseTable(const Config& full,
                                                    const PipelineConfig& pipeline) {
-  const std::string& app =
-      pipeline.checkpoint_app.empty() ? full.checkpoint.app : pipeline.checkpoint_app;
-  const std::string table = LeaseTableOf(*full.leases, app, pipeline.name);
-  component::StoreContext context{.aws = full.aws, .app = app, .pipeline_apps = {}};
+  const std::string table = LeaseTableOf(full, pipeline);
+  component::StoreContext context{.aws = full.aws, .app = full.checkpoint.app, .pipeline_apps = {}};
   // A call that hangs must not outlast the lease it renews: a third of the
   // failover time.
   const auto call_timeout = full.leases->options.failover_time / 3;

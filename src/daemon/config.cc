@@ -691,9 +691,11 @@ ConfigResult LoadConfigFile(const std::string& path, const config::EnvLookup& en
   return ParseConfig(text, path, env);
 }
 
-std::string LeaseTableOf(const LeasesConfig& leases, const std::string& app,
-                         const std::string& pipeline) {
-  return leases.table.empty() ? app + "-" + pipeline : leases.table;
+std::string LeaseTableOf(const Config& config, const PipelineConfig& pipeline) {
+  if (!config.leases->table.empty()) return config.leases->table;
+  const std::string& app =
+      pipeline.checkpoint_app.empty() ? config.checkpoint.app : pipeline.checkpoint_app;
+  return app + "-" + pipeline.name;
 }
 
 std::string WorkerIdOf(const LeasesConfig& leases) {

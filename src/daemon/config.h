@@ -75,9 +75,6 @@ struct LeasesConfig {
   int line = 0;
 };
 
-// The lease table of `pipeline`: `table`, or "{app}-{pipeline}".
-std::string LeaseTableOf(const LeasesConfig& leases, const std::string& app,
-                         const std::string& pipeline);
 // This process's worker id: the configured one, or "{host}-{pid}".
 std::string WorkerIdOf(const LeasesConfig& leases);
 
@@ -92,6 +89,11 @@ struct Config {
   std::optional<LeasesConfig> leases;
   std::vector<PipelineConfig> pipelines;
 };
+
+// The lease table of `pipeline` with [leases]: `table`, or
+// "{app}-{pipeline}", the app being the pipeline's checkpoint_app if set.
+// REQUIRES: config.leases
+std::string LeaseTableOf(const Config& config, const PipelineConfig& pipeline);
 
 using ConfigResult = expected<Config, std::vector<ConfigProblem>>;
 

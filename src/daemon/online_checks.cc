@@ -74,9 +74,7 @@ bool RunOnlineChecks(const Config& config, const std::function<void(const CheckL
     }
     const component::CheckContext at{.aws = aws, .app = config.checkpoint.app, .retry = retry};
     if (config.leases) {
-      const std::string& app = p.checkpoint_app.empty() ? config.checkpoint.app : p.checkpoint_app;
-      tell(who + ": leases",
-           config.checkpoint.settings->CheckLeases(at, LeaseTableOf(*config.leases, app, p.name)),
+      tell(who + ": leases", config.checkpoint.settings->CheckLeases(at, LeaseTableOf(config, p)),
            true);
     }
     tell(who + ": emitter " + p.emitter.type, p.emitter.settings->Check(at), true);

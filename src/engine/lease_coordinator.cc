@@ -46,18 +46,18 @@ class LeaseCoordinator::FencedStore final : public CheckpointStore {
     std::shared_ptr<std::mutex> write;
     {
       std::lock_guard lock(c_->mu_);
-      auto it = c_->held_.find(shard_);
-      if (it == c_->held_.end() || it->second.generation != generation_) return Fail(NotHeld());
-      write = it->second.write;
+      Holding* h = c_->HeldLocked(shard_, generation_);
+      if (h == nullptr) return Fail(NotHeld());
+      write = h->write;
     }
     std::lock_guard write_lock(*write);
     LeaseHold hold;
     bool unsure;
     {
       std::lock_guard lock(c_->mu_);
-      auto it = c_->held_.find(shard_);
-      if (it == c_->held_.end() || it->second.generation != generation_) return Fail(NotHeld());
-      unsure = it->second.unsure;
+      Holding* h = c_->HeldLocked(shard_, generation_);
+      if (h == nullptr) return Fail(NotHeld());
+      unsure = h->unsure;
     }
     if (unsure) {
       // A renewal whose answer was lost may have moved the counter: a
@@ -68,26 +68,23 @@ class LeaseCoordinator::FencedStore final : public CheckpointStore {
     }
     {
       std::lock_guard lock(c_->mu_);
-      auto it = c_->held_.find(shard_);
-      if (it == c_->held_.end() || it->second.generation != generation_) return Fail(NotHeld());
-      hold = it->second.hold;
+      Holding* h = c_->HeldLocked(shard_, generation_);
+      if (h == nullptr) return Fail(NotHeld());
+      hold = h->hold;
     }
     auto saved = c_->table_->Save(shard_, hold, state);
     bool notify = false;
     {
       std::lock_guard lock(c_->mu_);
-      auto it = c_->held_.find(shard_);
-      const bool ours = it != c_->held_.end() && it->second.generation == generation_;
-      if (saved) {
-        if (ours) {
-          it->second.hold.counter = *saved;
-          it->second.renewed = c_->clock_->Now();
-        }
-      } else if (ours && saved.error().code() == ErrorCode::kConflict) {
+      Holding* h = c_->HeldLocked(shard_, generation_);
+      if (h != nullptr && saved) {
+        h->hold.counter = *saved;
+        h->renewed = c_->clock_->Now();
+      } else if (h != nullptr && saved.error().code() == ErrorCode::kConflict) {
         c_->LoseLocked(shard_, saved.error().message());
         notify = true;
-      } else if (ours) {
-        it->second.unsure = true;  // it may have been applied
+      } else if (h != nullptr) {
+        h->unsure = true;  // it may have been applied
       }
     }
     if (notify) c_->Notify();
@@ -334,18 +331,18 @@ Result<bool> LeaseCoordinator::RenewHeld(const std::string& shard_id, Generation
   LeaseHold hold;
   {
     std::lock_guard lock(mu_);
-    auto it = held_.find(shard_id);
-    if (it == held_.end() || it->second.generation != generation) return false;
-    hold = it->second.hold;
+    Holding* h = HeldLocked(shard_id, generation);
+    if (h == nullptr) return false;
+    hold = h->hold;
   }
   auto renewed = table_->Renew(shard_id, hold);
   bool notify = false;
   bool still = true;
   {
     std::lock_guard lock(mu_);
-    auto it = held_.find(shard_id);
-    if (it == held_.end() || it->second.generation != generation) return false;
-    Holding& h = it->second;
+    Holding* held = HeldLocked(shard_id, generation);
+    if (held == nullptr) return false;
+    Holding& h = *held;
     if (renewed) {
       h.hold.counter = renewed->counter;
       h.renewed = clock_->Now();
@@ -383,6 +380,12 @@ Result<bool> LeaseCoordinator::RenewHeld(const std::string& shard_id, Generation
     return Fail(renewed.error());
   }
   return still;
+}
+
+LeaseCoordinator::Holding* LeaseCoordinator::HeldLocked(const std::string& shard_id,
+                                                        Generation generation) {
+  auto it = held_.find(shard_id);
+  return it == held_.end() || it->second.generation != generation ? nullptr : &it->second;
 }
 
 void LeaseCoordinator::LoseLocked(const std::string& shard_id, const std::string& why) {
@@ -508,18 +511,18 @@ void LeaseCoordinator::Release(const std::string& shard_id, Generation generatio
   std::shared_ptr<std::mutex> write;
   {
     std::lock_guard lock(mu_);
-    auto it = held_.find(shard_id);
-    if (it == held_.end() || it->second.generation != generation) return;
-    write = it->second.write;
+    Holding* h = HeldLocked(shard_id, generation);
+    if (h == nullptr) return;
+    write = h->write;
   }
   std::lock_guard write_lock(*write);
   LeaseHold hold;
   bool unsure;
   {
     std::lock_guard lock(mu_);
-    auto it = held_.find(shard_id);
-    if (it == held_.end() || it->second.generation != generation) return;
-    unsure = it->second.unsure;
+    Holding* h = HeldLocked(shard_id, generation);
+    if (h == nullptr) return;
+    unsure = h->unsure;
   }
   if (unsure) {
     auto still = RenewHeld(shard_id, generation);
@@ -527,10 +530,10 @@ void LeaseCoordinator::Release(const std::string& shard_id, Generation generatio
   }
   {
     std::lock_guard lock(mu_);
-    auto it = held_.find(shard_id);
-    if (it == held_.end() || it->second.generation != generation) return;
-    hold = it->second.hold;
-    held_.erase(it);
+    Holding* h = HeldLocked(shard_id, generation);
+    if (h == nullptr) return;
+    hold = h->hold;
+    held_.erase(shard_id);
     if (to) ++counts_.handed_over;
   }
   if (auto s = table_->Release(shard_id, hold, to); !s) {
@@ -578,9 +581,9 @@ void LeaseCoordinator::HandOver(const std::string& shard_id, Generation generati
   std::optional<std::string> to;
   {
     std::lock_guard lock(mu_);
-    auto it = held_.find(shard_id);
-    if (it == held_.end() || it->second.generation != generation) return;
-    to = it->second.handoff_to;
+    Holding* h = HeldLocked(shard_id, generation);
+    if (h == nullptr) return;
+    to = h->handoff_to;
   }
   Release(shard_id, generation, to);
 }
@@ -591,8 +594,7 @@ void LeaseCoordinator::Finished(const std::string& shard_id, Generation generati
 
 bool LeaseCoordinator::Holds(const std::string& shard_id, Generation generation) {
   std::lock_guard lock(mu_);
-  auto it = held_.find(shard_id);
-  return it != held_.end() && it->second.generation == generation;
+  return HeldLocked(shard_id, generation) != nullptr;
 }
 
 bool LeaseCoordinator::AfterParents(const std::string& shard_id) {

@@ -122,6 +122,9 @@ class LeaseCoordinator {
   // Returns whether it still holds the lease (false: lost, and notified).
   Result<bool> RenewHeld(const std::string& shard_id, Generation generation);
   void Balance();
+  // The holding `generation` of `shard_id`; null when that holding ended.
+  // REQUIRES: mu_ held.
+  Holding* HeldLocked(const std::string& shard_id, Generation generation);
   // Forgets a held lease as lost. REQUIRES: mu_ held.
   void LoseLocked(const std::string& shard_id, const std::string& why);
   // Gives back (or passes on) a holding and forgets it.

@@ -105,6 +105,9 @@ class PipelineImpl final : public Pipeline {
 
   // The shards that have a reader now.
   std::set<std::string> Reading();
+  // A listing of the stream was made: its open and closed shards, for
+  // telemetry().
+  void NoteListing(const std::vector<kinesis::Shard>& listing);
   // Tells `lineage` the stored state of the closed shards it does not know
   // yet (an earlier run may have finished them), waiting out a store outage
   // as the readers' loads do.
@@ -157,6 +160,14 @@ class PipelineImpl final : public Pipeline {
   // With config_.leases. Last: its threads call back into mu_ and changed_.
   std::unique_ptr<core::LeaseCoordinator> leases_;
 };
+
+void PipelineImpl::NoteListing(const std::vector<kinesis::Shard>& listing) {
+  uint64_t open = 0;
+  for (const auto& s : listing) open += s.closed() ? 0 : 1;
+  shards_open_.store(open);
+  shards_closed_.store(listing.size() - open);
+  listed_.store(true);
+}
 
 std::set<std::string> PipelineImpl::Reading() {
   std::set<std::string> reading;
@@ -414,11 +425,7 @@ Status PipelineImpl::Run(std::stop_token user_stop, std::stop_token abort) {
             "next round: {}",
             config_.name, s.error().ToString());
       }
-      uint64_t open = 0;
-      for (const auto& s : *shards) open += s.closed() ? 0 : 1;
-      shards_open_.store(open);
-      shards_closed_.store(shards->size() - open);
-      listed_.store(true);
+      NoteListing(*shards);
       // Leases change between listings: follow them at every wake-up.
       const Clock::TimePoint next_listing = clock_->Now() + config_.shard_discovery_interval;
       do {
@@ -437,11 +444,7 @@ Status PipelineImpl::Run(std::stop_token user_stop, std::stop_token abort) {
       break;
     }
     if (stop.stop_requested()) break;
-    uint64_t open = 0;
-    for (const auto& s : *shards) open += s.closed() ? 0 : 1;
-    shards_open_.store(open);
-    shards_closed_.store(shards->size() - open);
-    listed_.store(true);
+    NoteListing(*shards);
 
     core::ShardLineage::Plan plan = lineage.Next(*shards, Reading());
     for (const auto& start : plan.start) {

@@ -367,7 +367,7 @@ max_leases_to_steal = 2
   EXPECT_EQ(config.leases->options.max_leases_to_steal, 2u);
   ASSERT_TRUE(config.pipelines[0].leases);
   EXPECT_EQ(config.pipelines[0].leases->failover_time, milliseconds(3'000));
-  EXPECT_EQ(LeaseTableOf(*config.leases, config.checkpoint.app, "p"), "orders-app-p");
+  EXPECT_EQ(LeaseTableOf(config, config.pipelines[0]), "orders-app-p");
   EXPECT_EQ(WorkerIdOf(*config.leases), "host-7");
 
   const Config defaults = ParseOk(WithPipeline("[checkpoint]\nstore = \"dynamodb\"\n[leases]\n"));
@@ -379,7 +379,7 @@ max_leases_to_steal = 2
   EXPECT_TRUE(WorkerIdOf(*defaults.leases).ends_with("-" + std::to_string(::getpid())));
   const Config named =
       ParseOk(WithPipeline("[checkpoint]\nstore = \"dynamodb\"\n[leases]\ntable = \"kcl-app\"\n"));
-  EXPECT_EQ(LeaseTableOf(*named.leases, named.checkpoint.app, "p"), "kcl-app");
+  EXPECT_EQ(LeaseTableOf(named, named.pipelines[0]), "kcl-app");
 }
 
 TEST(ParseConfigErrorTest, LeaseProblems) {
